@@ -1,0 +1,721 @@
+"""Join the canonical tables of a scenario into one :class:`Dataset`, reporting every mismatch.
+
+Everything is joined on codes: units get their population, place, demand, IMD and baseline; practices get their
+PCN, list size, site location and the LSOA and place they sit in; registrations keep only LSOAs of the area and get
+their practice's PCN; hubs get the LSOA and place they sit in. Each unmatched code is a
+:class:`~footprint.findings.Finding` (never a silent drop). Fatal problems are findings with severity ``error``; the
+caller (``footprint validate`` or ``run``) decides to stop. No solving, no printing here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from footprint import columns as C
+from footprint import readers
+from footprint.config import Scenario
+from footprint.errors import InputDataError
+from footprint.findings import Finding, codes
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Dataset:
+    """Every input of a scenario as canonical tables, joined on codes.
+
+    Attributes
+    ----------
+    scenario
+        The validated scenario.
+    units
+        One row per LSOA, sorted by code: lsoa_code, lsoa_name, lad_code, lad_name, place_code, place_name,
+        group_code, population, registered, pop_0_15, pop_65_plus, demand, imd_decile, baseline, x, y, area_km2,
+        geometry (EPSG:27700). Optional inputs give NaN/<NA> columns.
+    practices
+        Active GP practices: practice_code, practice_name, postcode, pcn_code, pcn_name, list_size, x, y,
+        lsoa_code, place_code, registered (patients in the registrations file).
+    registrations
+        practice_code, lsoa_code, patients, pcn_code; only LSOAs of the area.
+    hubs
+        hub_id, hub_name, x, y, capacity, required, lsoa_code, place_code; or None.
+    locks
+        lsoa_code, hub_id; or None.
+    boundaries
+        Borough polygons for maps, or None.
+    findings
+        Everything dropped, unmatched or wrong.
+    inputs
+        Input file path -> sha256, for the decision record.
+    """
+
+    scenario: Scenario
+    units: gpd.GeoDataFrame
+    practices: pd.DataFrame
+    registrations: pd.DataFrame
+    hubs: pd.DataFrame | None = None
+    locks: pd.DataFrame | None = None
+    boundaries: gpd.GeoDataFrame | None = None
+    findings: list[Finding] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def place_codes(self) -> list[str]:
+        return sorted(self.units[C.PLACE_CODE].dropna().unique().tolist())
+
+    def place_name(self, place_code: str) -> str:
+        names = self.units.loc[self.units[C.PLACE_CODE] == place_code, C.PLACE_NAME]
+        return str(names.iloc[0]) if len(names) else place_code
+
+    @property
+    def has_pcns(self) -> bool:
+        return bool(len(self.registrations)) and self.registrations[C.PCN_CODE].notna().any()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _input_paths(scenario: Scenario) -> list[Path]:
+    """Every file a scenario reads (with shapefile sidecars)."""
+    inputs = scenario.inputs
+    paths: list[Path | None] = [inputs.units.path]
+    paths += [spec.path if spec else None for spec in (inputs.population, inputs.pcns, inputs.registrations)]
+    paths += [spec.path if spec else None for spec in (inputs.hubs, inputs.imd, inputs.baseline, inputs.locks)]
+    paths += [inputs.places.lookup, inputs.practices.epraccur]
+    paths += [spec.path if spec else None for spec in (inputs.practices.locations, inputs.practices.list_sizes)]
+    paths += [inputs.places.boundaries.path if inputs.places.boundaries else None]
+    paths += [indicator.path for indicator in inputs.demand.indicators]
+    paths += [barrier.path for barrier in scenario.graph.barriers]
+    found: list[Path] = []
+    for path in paths:
+        if path is None:
+            continue
+        path = Path(path)
+        found.append(path)
+        if path.suffix.lower() == ".shp":
+            found += [path.with_suffix(ext) for ext in (".shx", ".dbf", ".prj", ".cpg") if path.with_suffix(ext).exists()]
+    return sorted(set(found))
+
+
+def hash_inputs(scenario: Scenario) -> dict[str, str]:
+    """sha256 of every input file that exists, keyed by path as written in the resolved scenario."""
+    return {str(path): sha256_of(path) for path in _input_paths(scenario) if path.is_file()}
+
+
+def load_dataset(scenario: Scenario) -> Dataset:
+    """Read every input of ``scenario`` and join them; problems become findings (fatal ones severity error).
+
+    Raises
+    ------
+    InputDataError
+        When a file cannot be read at all (missing, unreadable, required column absent).
+    """
+    inputs = scenario.inputs
+    findings: list[Finding] = []
+
+    units, found = readers.read_units(inputs.units)
+    findings += found
+    units = _attach_population(units, scenario, findings)
+    units = _attach_places(units, scenario, findings)
+    units = _check_geometry(units, str(inputs.units.path), findings)
+    points = units.geometry.representative_point()
+    units[C.X] = points.x.to_numpy()
+    units[C.Y] = points.y.to_numpy()
+    units["area_km2"] = units.geometry.area.to_numpy() / 1e6
+
+    practices = _load_practices(scenario, units, findings)
+    registrations = _load_registrations(scenario, units, practices, findings)
+    units["registered"] = (
+        registrations.groupby(C.LSOA_CODE)[C.PATIENTS].sum().reindex(units[C.LSOA_CODE]).fillna(0).to_numpy()
+    )
+    if len(practices):
+        practices["registered"] = (
+            registrations.groupby(C.PRACTICE_CODE)[C.PATIENTS].sum().reindex(practices[C.PRACTICE_CODE]).fillna(0).to_numpy()
+        )
+    units[C.DEMAND] = _load_demand(scenario, units, findings)
+    units[C.IMD_DECILE] = _load_imd(scenario, units, findings)
+    units["baseline"] = _load_baseline(scenario, units, registrations, findings)
+    hubs = _load_hubs(scenario, units, findings)
+    locks = _load_locks(scenario, units, hubs, findings)
+    boundaries = readers.read_boundaries(inputs.places.boundaries) if inputs.places.boundaries else None
+
+    return Dataset(
+        scenario=scenario,
+        units=units,
+        practices=practices,
+        registrations=registrations,
+        hubs=hubs,
+        locks=locks,
+        boundaries=boundaries,
+        findings=findings,
+        inputs=hash_inputs(scenario),
+    )
+
+
+# ---- units -----------------------------------------------------------------------------------------------------
+
+
+def _attach_population(units: gpd.GeoDataFrame, scenario: Scenario, findings: list[Finding]) -> gpd.GeoDataFrame:
+    spec = scenario.inputs.population
+    units_path = str(scenario.inputs.units.path)
+    duplicated = units[C.LSOA_CODE].duplicated()
+    if duplicated.any():
+        findings.append(
+            Finding(
+                "error",
+                "units.duplicate_code",
+                f"{int(duplicated.sum()):,} LSOA codes appear more than once; dissolve or remove the duplicates",
+                units_path,
+                codes(units.loc[duplicated, C.LSOA_CODE]),
+            )
+        )
+        units = units[~duplicated].reset_index(drop=True)
+    if spec is not None:
+        population, found = readers.read_population(spec)
+        findings += found
+        dup = population[C.LSOA_CODE].duplicated()
+        if dup.any():
+            findings.append(
+                Finding(
+                    "error",
+                    "population.duplicate_code",
+                    f"{int(dup.sum()):,} LSOA codes appear more than once in the population file; keep one row each",
+                    str(spec.path),
+                    codes(population.loc[dup, C.LSOA_CODE]),
+                )
+            )
+            population = population[~dup]
+        population = population.set_index(C.LSOA_CODE)
+        unknown = sorted(set(population.index) - set(units[C.LSOA_CODE]))
+        if unknown:
+            findings.append(
+                Finding(
+                    "info",
+                    "population.outside_area",
+                    f"{len(unknown):,} population rows are for LSOAs not in the boundaries (outside the area); ignored",
+                    str(spec.path),
+                    tuple(unknown),
+                )
+            )
+        for name in (C.POPULATION, C.POP_0_15, C.POP_65_PLUS):
+            if name in population:
+                units[name] = population[name].reindex(units[C.LSOA_CODE]).to_numpy()
+        population_file = str(spec.path)
+    elif C.POPULATION in units:
+        population_file = units_path
+    else:
+        raise InputDataError(
+            f"{units_path}: no population: give inputs.population (ONS mid-year estimates CSV) or name a population "
+            "column with inputs.units.columns.population."
+        )
+    for name in (C.POP_0_15, C.POP_65_PLUS):
+        if name not in units:
+            units[name] = np.nan
+    missing = units[C.POPULATION].isna()
+    if missing.any():
+        findings.append(
+            Finding(
+                "error",
+                "population.missing",
+                f"{int(missing.sum()):,} LSOAs have no population; add them to the population file (codes must be "
+                f"the same vintage as the boundaries, {units.attrs.get('vintage', '?')})",
+                population_file,
+                codes(units.loc[missing, C.LSOA_CODE]),
+            )
+        )
+    negative = units[C.POPULATION] < 0
+    if negative.any():
+        findings.append(
+            Finding(
+                "error",
+                "population.negative",
+                f"{int(negative.sum()):,} LSOAs have a negative population; correct the file",
+                population_file,
+                codes(units.loc[negative, C.LSOA_CODE]),
+            )
+        )
+    units[C.POPULATION] = units[C.POPULATION].fillna(0).clip(lower=0).round().astype("int64")
+    return units
+
+
+def _attach_places(units: gpd.GeoDataFrame, scenario: Scenario, findings: list[Finding]) -> gpd.GeoDataFrame:
+    spec = scenario.inputs.places
+    lad = units[C.LAD_CODE].astype("string")
+    lad_names = units[C.LAD_NAME] if C.LAD_NAME in units else lad
+    if C.LAD_NAME not in units:
+        units[C.LAD_NAME] = lad
+    missing = lad.isna()
+    if missing.any():
+        findings.append(
+            Finding(
+                "error",
+                "units.missing_lad",
+                f"{int(missing.sum()):,} LSOAs have no borough (LAD) code; fill it so every LSOA nests in a place",
+                str(scenario.inputs.units.path),
+                codes(units.loc[missing, C.LSOA_CODE]),
+            )
+        )
+    place = lad.copy()
+    name_of_lad = dict(zip(lad, lad_names.astype("string"), strict=False))
+    place_names: dict[str, str] = {}
+    lookup = readers.read_place_lookup(spec)
+    if lookup is not None:
+        mapping = dict(zip(lookup[C.LAD_CODE], lookup[C.PLACE_CODE], strict=False))
+        unmapped = sorted(set(lad.dropna()) - set(mapping))
+        if unmapped:
+            findings.append(
+                Finding(
+                    "warning",
+                    "places.unmapped_lad",
+                    f"{len(unmapped):,} boroughs are not in the place lookup; each is treated as its own place",
+                    str(spec.lookup),
+                    tuple(unmapped),
+                )
+            )
+        place = lad.map(lambda code: mapping.get(code, code) if isinstance(code, str) else code)
+        if C.PLACE_NAME in lookup:
+            place_names.update(dict(zip(lookup[C.PLACE_CODE], lookup[C.PLACE_NAME], strict=False)))
+    for source, target in spec.merge.items():
+        if source not in set(lad.dropna()):
+            findings.append(
+                Finding(
+                    "warning",
+                    "places.merge_unknown",
+                    f"inputs.places.merge names borough {source}, which has no LSOAs; check the code",
+                    "",
+                    (source,),
+                )
+            )
+        target_place = place[lad == target].iloc[0] if (lad == target).any() else target
+        place = place.mask(lad == source, target_place)
+    place_names.update(spec.names)
+    units[C.PLACE_CODE] = place
+    names = []
+    for place_code in place:
+        if place_code in place_names:
+            names.append(place_names[place_code])
+        else:
+            members = sorted({str(name_of_lad.get(code, code)) for code in lad[place == place_code].dropna()})
+            names.append(" and ".join(members) if members else str(place_code))
+    units[C.PLACE_NAME] = names
+    merged = units.groupby(C.PLACE_CODE)[C.LAD_CODE].nunique()
+    for place_code, n in merged[merged > 1].items():
+        findings.append(
+            Finding(
+                "info",
+                "places.merged",
+                f"place {place_code} ({place_names.get(place_code, place_code)}) is planned from {n} boroughs",
+                "",
+                codes(units.loc[units[C.PLACE_CODE] == place_code, C.LAD_CODE]),
+            )
+        )
+    return units
+
+
+def _check_geometry(units: gpd.GeoDataFrame, path: str, findings: list[Finding]) -> gpd.GeoDataFrame:
+    empty = units.geometry.isna() | units.geometry.is_empty
+    if empty.any():
+        findings.append(
+            Finding(
+                "error",
+                "units.empty_geometry",
+                f"{int(empty.sum()):,} LSOAs have empty or null geometry; repair or remove them",
+                path,
+                codes(units.loc[empty, C.LSOA_CODE]),
+            )
+        )
+    invalid = ~empty & ~units.geometry.is_valid
+    if invalid.any():
+        findings.append(
+            Finding(
+                "warning",
+                "units.invalid_geometry",
+                f"{int(invalid.sum()):,} LSOA polygons are invalid (self-intersections); repaired with make_valid",
+                path,
+                codes(units.loc[invalid, C.LSOA_CODE]),
+            )
+        )
+        units.loc[invalid, "geometry"] = units.loc[invalid].geometry.make_valid()
+    polygonal = units.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) | empty
+    if not polygonal.all():
+        units.loc[~polygonal, "geometry"] = units.loc[~polygonal].geometry.buffer(0)
+    return units
+
+
+# ---- practices and registrations ---------------------------------------------------------------------------
+
+
+def _locate(xy: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """LSOA code and place of each point (x, y), by point-in-polygon; NaN outside every LSOA."""
+    valid = xy[C.X].notna() & xy[C.Y].notna()
+    out = pd.DataFrame({C.LSOA_CODE: pd.Series(pd.NA, index=xy.index, dtype="string")})
+    out[C.PLACE_CODE] = pd.Series(pd.NA, index=xy.index, dtype="string")
+    if not valid.any():
+        return out
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy.loc[valid, C.X], xy.loc[valid, C.Y]), index=xy.index[valid], crs=C.CRS_WORKING)
+    joined = gpd.sjoin(points, units[[C.LSOA_CODE, C.PLACE_CODE, "geometry"]], how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    out.loc[joined.index, C.LSOA_CODE] = joined[C.LSOA_CODE].astype("string")
+    out.loc[joined.index, C.PLACE_CODE] = joined[C.PLACE_CODE].astype("string")
+    return out
+
+
+def _load_practices(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> pd.DataFrame:
+    spec = scenario.inputs.practices
+    columns = [C.PRACTICE_CODE, C.PRACTICE_NAME, C.POSTCODE, C.PCN_CODE, C.PCN_NAME, C.LIST_SIZE, C.X, C.Y, C.LSOA_CODE, C.PLACE_CODE]
+    frames: list[pd.DataFrame] = []
+    if spec.epraccur is not None:
+        epraccur, found = readers.read_epraccur(spec.epraccur, include_inactive=spec.include_inactive)
+        findings += found
+        frames.append(epraccur)
+    locations = None
+    if spec.locations is not None:
+        locations, found = readers.read_practice_locations(spec.locations)
+        findings += found
+    if not frames and locations is None:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+    if locations is not None:
+        located = _locate(locations, units)
+        locations = pd.concat([locations, located], axis=1)
+        if frames:
+            practices = frames[0].merge(
+                locations.drop(columns=[c for c in (C.PRACTICE_NAME, C.POSTCODE) if c in locations]),
+                on=C.PRACTICE_CODE,
+                how="right",
+            )
+            unknown = practices[C.STATUS].isna()
+            if unknown.any():
+                findings.append(
+                    Finding(
+                        "warning",
+                        "practices.not_in_epraccur",
+                        f"{int(unknown.sum()):,} practices in the locations file are not active GP practices in "
+                        "epraccur (closed, dormant or not GP); they are left out",
+                        str(spec.locations.path),
+                        codes(practices.loc[unknown, C.PRACTICE_CODE]),
+                    )
+                )
+                practices = practices[~unknown]
+            names = locations.set_index(C.PRACTICE_CODE)
+            if C.PRACTICE_NAME in names:
+                fill = practices[C.PRACTICE_CODE].map(names[C.PRACTICE_NAME])
+                practices[C.PRACTICE_NAME] = practices[C.PRACTICE_NAME].fillna(fill)
+        else:
+            practices = locations
+    else:
+        practices = frames[0]
+        practices[C.X] = np.nan
+        practices[C.Y] = np.nan
+        practices[C.LSOA_CODE] = pd.NA
+        practices[C.PLACE_CODE] = pd.NA
+        findings.append(
+            Finding(
+                "warning",
+                "practices.no_locations",
+                "no practice locations given (inputs.practices.locations); practices cannot be placed on the map "
+                "or in neighbourhoods",
+                str(spec.epraccur),
+            )
+        )
+    for name in (C.PRACTICE_NAME, C.POSTCODE):
+        if name not in practices:
+            practices[name] = pd.NA
+    no_site = practices[C.LSOA_CODE].isna() & practices[C.X].notna()
+    if no_site.any():
+        findings.append(
+            Finding(
+                "warning",
+                "practices.outside_area",
+                f"{int(no_site.sum()):,} practice sites fall outside every LSOA of the area; their patients still "
+                "count, but they have no neighbourhood of their own",
+                str(spec.locations.path) if spec.locations else "",
+                codes(practices.loc[no_site, C.PRACTICE_CODE]),
+            )
+        )
+    no_xy = practices[C.X].isna()
+    if no_xy.any() and spec.locations is not None:
+        findings.append(
+            Finding(
+                "warning",
+                "practices.no_location",
+                f"{int(no_xy.sum()):,} practices have no usable location",
+                str(spec.locations.path),
+                codes(practices.loc[no_xy, C.PRACTICE_CODE]),
+            )
+        )
+    seen = set(practices[C.PRACTICE_CODE]) | (set(locations[C.PRACTICE_CODE]) if locations is not None else set())
+    practices = _attach_pcns(practices, scenario, findings, seen)
+    practices = _attach_list_sizes(practices, scenario, findings)
+    return pd.DataFrame(practices[columns]).sort_values(C.PRACTICE_CODE).reset_index(drop=True)
+
+
+def _attach_pcns(
+    practices: pd.DataFrame, scenario: Scenario, findings: list[Finding], seen: set[str]
+) -> pd.DataFrame:
+    """Join each practice's active PCN; report every practice seen in any input that has none."""
+    spec = scenario.inputs.pcns
+    if spec is None:
+        practices[C.PCN_CODE] = pd.NA
+        practices[C.PCN_NAME] = pd.NA
+        return practices
+    membership, found = readers.read_pcn_membership(spec)
+    findings += found
+    practices = practices.merge(membership, on=C.PRACTICE_CODE, how="left")
+    without = sorted(seen - set(membership[C.PRACTICE_CODE]))
+    if without:
+        active = set(practices[C.PRACTICE_CODE])
+        inactive = sum(code not in active for code in without)
+        findings.append(
+            Finding(
+                "warning",
+                "practices.no_pcn",
+                f"{len(without):,} practices have no active PCN ({inactive:,} of them are also closed or not GP "
+                "practices in epraccur); their patients count as unaligned",
+                str(spec.path),
+                tuple(without),
+            )
+        )
+    return practices
+
+
+def _attach_list_sizes(practices: pd.DataFrame, scenario: Scenario, findings: list[Finding]) -> pd.DataFrame:
+    spec = scenario.inputs.practices.list_sizes
+    if spec is None:
+        practices[C.LIST_SIZE] = np.nan
+        return practices
+    sizes, found = readers.read_list_sizes(spec)
+    findings += found
+    practices = practices.merge(sizes, on=C.PRACTICE_CODE, how="left")
+    missing = practices[C.LIST_SIZE].isna()
+    if missing.any():
+        findings.append(
+            Finding(
+                "warning",
+                "practices.no_list_size",
+                f"{int(missing.sum()):,} practices have no list size in the practice totals file",
+                str(spec.path),
+                codes(practices.loc[missing, C.PRACTICE_CODE]),
+            )
+        )
+    return practices
+
+
+def _load_registrations(
+    scenario: Scenario, units: gpd.GeoDataFrame, practices: pd.DataFrame, findings: list[Finding]
+) -> pd.DataFrame:
+    spec = scenario.inputs.registrations
+    empty = pd.DataFrame(
+        {
+            C.PRACTICE_CODE: pd.Series(dtype="string"),
+            C.LSOA_CODE: pd.Series(dtype="string"),
+            C.PATIENTS: pd.Series(dtype="float64"),
+            C.PCN_CODE: pd.Series(dtype="string"),
+        }
+    )
+    if spec is None:
+        return empty
+    registrations, found = readers.read_registrations(spec)
+    findings += found
+    path = str(spec.path)
+    known_lsoas = set(units[C.LSOA_CODE])
+    outside = ~registrations[C.LSOA_CODE].isin(known_lsoas)
+    if outside.any():
+        outside_codes = registrations.loc[outside, C.LSOA_CODE]
+        vintage = units.attrs.get("vintage", "2011")
+        other = detect_other_vintage(outside_codes, vintage)
+        note = f"; {other:,} of these codes look like a different LSOA vintage than the {vintage} boundaries" if other else ""
+        share = registrations.loc[outside, C.PATIENTS].sum() / max(registrations[C.PATIENTS].sum(), 1)
+        findings.append(
+            Finding(
+                "warning" if share > 0.05 else "info",
+                "registrations.unknown_lsoa",
+                f"{int(outside.sum()):,} rows ({int(registrations.loc[outside, C.PATIENTS].sum()):,} patients, "
+                f"{share:.1%}) are for LSOAs outside the boundaries (residents outside the area){note}; they are "
+                "left out of neighbourhood figures",
+                path,
+                codes(outside_codes),
+            )
+        )
+    registrations = registrations[~outside]
+    if len(practices):
+        unknown = ~registrations[C.PRACTICE_CODE].isin(set(practices[C.PRACTICE_CODE]))
+        if unknown.any():
+            findings.append(
+                Finding(
+                    "warning",
+                    "registrations.unknown_practice",
+                    f"{int(unknown.sum()):,} rows ({int(registrations.loc[unknown, C.PATIENTS].sum()):,} patients) "
+                    "name practices that are not active GP practices with a location; kept, with no PCN",
+                    path,
+                    codes(registrations.loc[unknown, C.PRACTICE_CODE]),
+                )
+            )
+        pcn = practices.set_index(C.PRACTICE_CODE)[C.PCN_CODE]
+        registrations = registrations.assign(
+            **{C.PCN_CODE: registrations[C.PRACTICE_CODE].map(pcn).astype("string")}
+        )
+    else:
+        registrations = registrations.assign(**{C.PCN_CODE: pd.Series(pd.NA, index=registrations.index, dtype="string")})
+    return registrations.reset_index(drop=True)
+
+
+def detect_other_vintage(lsoa_codes: pd.Series, vintage: str) -> int:
+    """How many distinct codes can only belong to the other LSOA vintage (2021-only codes vs 2011 boundaries)."""
+    distinct = pd.Series(sorted(set(lsoa_codes.dropna())), dtype="string")
+    numbers = pd.to_numeric(distinct.str[3:], errors="coerce")
+    english = distinct.str.startswith("E01")
+    if vintage == "2011":
+        return int((english & (numbers > C.LSOA11_LAST_ENGLAND)).sum())
+    return 0
+
+
+# ---- optional inputs ---------------------------------------------------------------------------------------
+
+
+def _load_demand(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> np.ndarray:
+    """Combined demand score per LSOA: each indicator scaled to mean 1 over the area, weighted, summed."""
+    indicators = scenario.inputs.demand.indicators
+    if not indicators:
+        return np.full(len(units), np.nan)
+    total = np.zeros(len(units))
+    weight_sum = 0.0
+    for spec in indicators:
+        frame, found = readers.read_indicator(spec)
+        findings += found
+        values = frame.set_index(C.LSOA_CODE)["value"].reindex(units[C.LSOA_CODE]).to_numpy(dtype=float)
+        missing = np.isnan(values)
+        if missing.any():
+            findings.append(
+                Finding(
+                    "warning",
+                    "demand.missing",
+                    f"{int(missing.sum()):,} LSOAs have no value for {spec.column!r}; the area mean is used",
+                    str(spec.path),
+                    codes(units.loc[missing, C.LSOA_CODE]),
+                )
+            )
+        if not spec.higher_is_more:
+            values = np.nanmax(values) + np.nanmin(values) - values
+        mean = np.nanmean(values) if (~missing).any() else 1.0
+        scaled = np.where(missing, 1.0, values / mean if mean else 1.0)
+        total += spec.weight * scaled
+        weight_sum += spec.weight
+    # demand in "person-equivalents": population x relative need, so it is comparable with population
+    need = total / weight_sum if weight_sum else np.ones(len(units))
+    return units[C.POPULATION].to_numpy(dtype=float) * need
+
+
+def _load_imd(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> np.ndarray:
+    spec = scenario.inputs.imd
+    if spec is None:
+        return np.full(len(units), np.nan)
+    frame, found = readers.read_imd(spec)
+    findings += found
+    deciles = frame.set_index(C.LSOA_CODE)[C.IMD_DECILE].reindex(units[C.LSOA_CODE]).to_numpy(dtype=float)
+    missing = np.isnan(deciles)
+    if missing.any():
+        findings.append(
+            Finding(
+                "warning",
+                "imd.missing",
+                f"{int(missing.sum()):,} LSOAs have no IMD decile (vintage mismatch?)",
+                str(spec.path),
+                codes(units.loc[missing, C.LSOA_CODE]),
+            )
+        )
+    return deciles
+
+
+def _load_baseline(
+    scenario: Scenario, units: gpd.GeoDataFrame, registrations: pd.DataFrame, findings: list[Finding]
+) -> np.ndarray:
+    """Baseline neighbourhood per LSOA: the given map, else each LSOA's dominant PCN (most registered residents)."""
+    spec = scenario.inputs.baseline
+    if spec is not None:
+        frame, found = readers.read_baseline(spec)
+        findings += found
+        labels = frame.set_index(C.LSOA_CODE)[C.NEIGHBOURHOOD].reindex(units[C.LSOA_CODE])
+        missing = labels.isna()
+        if missing.any():
+            findings.append(
+                Finding(
+                    "warning",
+                    "baseline.missing",
+                    f"{int(missing.sum()):,} LSOAs are not in the baseline map; they count as new",
+                    str(spec.path),
+                    codes(units.loc[missing.to_numpy(), C.LSOA_CODE]),
+                )
+            )
+        return labels.astype("object").to_numpy()
+    with_pcn = registrations.dropna(subset=[C.PCN_CODE])
+    if with_pcn.empty:
+        return np.full(len(units), None, dtype=object)
+    by_pcn = with_pcn.groupby([C.LSOA_CODE, C.PCN_CODE], as_index=False)[C.PATIENTS].sum()
+    by_pcn = by_pcn.sort_values([C.LSOA_CODE, C.PATIENTS, C.PCN_CODE], ascending=[True, False, True], kind="stable")
+    dominant = by_pcn.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE)[C.PCN_CODE]
+    return dominant.reindex(units[C.LSOA_CODE]).astype("object").to_numpy()
+
+
+def _load_hubs(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> pd.DataFrame | None:
+    spec = scenario.inputs.hubs
+    if spec is None:
+        return None
+    hubs, found = readers.read_hubs(spec)
+    findings += found
+    located = _locate(hubs, units)
+    hubs = pd.concat([hubs, located], axis=1)
+    outside = hubs[C.LSOA_CODE].isna() & hubs[C.X].notna()
+    if outside.any():
+        findings.append(
+            Finding(
+                "error",
+                "hubs.outside_area",
+                f"{int(outside.sum()):,} hubs lie outside every LSOA; fix their coordinates (easting/northing in "
+                "metres, or latitude/longitude in degrees) or remove them",
+                str(spec.path),
+                codes(hubs.loc[outside, C.HUB_ID]),
+            )
+        )
+    return hubs
+
+
+def _load_locks(
+    scenario: Scenario, units: gpd.GeoDataFrame, hubs: pd.DataFrame | None, findings: list[Finding]
+) -> pd.DataFrame | None:
+    spec = scenario.inputs.locks
+    if spec is None:
+        return None
+    locks, found = readers.read_locks(spec)
+    findings += found
+    path = str(spec.path)
+    unknown_lsoa = ~locks[C.LSOA_CODE].isin(set(units[C.LSOA_CODE]))
+    if unknown_lsoa.any():
+        findings.append(
+            Finding("error", "locks.unknown_lsoa", "locks name LSOAs not in the boundaries; fix the codes", path, codes(locks.loc[unknown_lsoa, C.LSOA_CODE]))
+        )
+    if hubs is None:
+        findings.append(Finding("error", "locks.no_hubs", "locks name hubs but no hubs file is given (inputs.hubs)", path))
+    else:
+        unknown_hub = ~locks[C.HUB_ID].isin(set(hubs[C.HUB_ID]))
+        if unknown_hub.any():
+            findings.append(
+                Finding("error", "locks.unknown_hub", "locks name hubs that are not in the hubs file", path, codes(locks.loc[unknown_hub, C.HUB_ID]))
+            )
+    duplicated = locks[C.LSOA_CODE].duplicated()
+    if duplicated.any():
+        findings.append(
+            Finding("error", "locks.duplicate", "an LSOA is locked to more than one hub; keep one", path, codes(locks.loc[duplicated, C.LSOA_CODE]))
+        )
+    return locks

@@ -1,0 +1,675 @@
+"""Readers: each real input layout in, one canonical table out (all file reading lives here).
+
+Every reader takes the scenario's input settings, finds columns by the configured name or the aliases in
+:mod:`footprint.columns`, renames them to the canonical names, coerces types, and returns the table plus the
+:class:`~footprint.findings.Finding` list of what it dropped or could not parse. Readers never solve, never print
+and never join tables to each other (that is :mod:`footprint.dataset`). Unreadable input raises
+:class:`~footprint.errors.InputDataError` with the file, the problem and the fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from footprint import columns as C
+from footprint.config import Indicator, PlacesInput, TableInput
+from footprint.errors import InputDataError
+from footprint.findings import Finding, codes
+
+logger = logging.getLogger(__name__)
+
+GEO_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
+ENCODINGS = ("utf-8-sig", "cp1252")
+
+
+# ---- generic file access ----------------------------------------------------------------------------------------
+
+
+def _require_file(path: Path, what: str) -> None:
+    if not path.exists():
+        raise InputDataError(
+            f"{path}: {what} file not found; check the path (relative paths are resolved against the scenario "
+            "file's folder)."
+        )
+    if path.is_dir():
+        raise InputDataError(f"{path}: {what} path is a folder, not a file; name the file itself.")
+    if path.stat().st_size == 0:
+        raise InputDataError(f"{path}: {what} file is empty; re-export it from its source.")
+
+
+def _sniff_delimiter(sample: str) -> str:
+    first = sample.splitlines()[0] if sample else ""
+    counts = {sep: first.count(sep) for sep in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else ","
+
+
+def read_text_table(path: Path, *, what: str, header: bool = True) -> pd.DataFrame:
+    """Read a delimited text file as strings, trying UTF-8 (with or without BOM) then Windows-1252."""
+    _require_file(path, what)
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise InputDataError(f"{path}: {what} file is binary, not CSV text; export it as CSV (UTF-8).")
+    for encoding in ENCODINGS:
+        try:
+            text_head = raw[:65536].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        delimiter = _sniff_delimiter(text_head.lstrip("\ufeff"))
+        try:
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                header=0 if header else None,
+                sep=delimiter,
+                encoding=encoding,
+                skipinitialspace=True,
+            )
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+            detail = str(error).strip().splitlines()[0]
+            raise InputDataError(
+                f"{path}: {what} file is not a well-formed CSV ({detail}); check it is complete and comma-separated."
+            ) from None
+        if frame.empty and len(frame.columns) <= 1 and header:
+            raise InputDataError(f"{path}: {what} file has a header but no rows; re-export it from its source.")
+        return frame
+    raise InputDataError(f"{path}: {what} file is neither UTF-8 nor Windows-1252 text; re-save it as UTF-8 CSV.")
+
+
+def read_excel_table(path: Path, *, what: str, sheet: str | None) -> pd.DataFrame:
+    """Read one worksheet of an Excel workbook as strings."""
+    _require_file(path, what)
+    try:
+        workbook = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as error:  # openpyxl raises many unrelated types for corrupt files
+        raise InputDataError(f"{path}: {what} file is not a readable .xlsx workbook ({error}).") from None
+    with workbook:
+        names = workbook.sheet_names
+        if sheet is None:
+            sheet = names[0]
+        elif sheet not in names:
+            matches = [name for name in names if C.normalise(name) == C.normalise(sheet)]
+            if not matches:
+                raise InputDataError(
+                    f"{path}: {what} workbook has no sheet {sheet!r}; sheets are {', '.join(map(repr, names))}."
+                )
+            sheet = matches[0]
+        frame = workbook.parse(sheet, dtype=str, keep_default_na=False, na_values=[""])
+    return frame
+
+
+def read_geo_table(path: Path, *, what: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a geospatial file (GeoPackage, shapefile, GeoJSON...) with pyogrio."""
+    _require_file(path, what)
+    kwargs = {"layer": layer} if layer else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = gpd.read_file(path, engine="pyogrio", **kwargs)
+    except Exception as error:  # pyogrio raises DataSourceError, DataLayerError, ...
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputDataError(f"{path}: cannot read {what} as a geospatial file ({detail}).") from None
+    return frame
+
+
+def read_any_table(spec: TableInput, *, what: str) -> pd.DataFrame:
+    """Read a table by its extension: CSV/TXT, XLSX, or a geospatial file (geometry kept)."""
+    path = Path(spec.path)
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel_table(path, what=what, sheet=spec.sheet)
+    if suffix in GEO_SUFFIXES:
+        return read_geo_table(path, what=what, layer=spec.layer)
+    if suffix in TEXT_SUFFIXES or suffix == "":
+        return read_text_table(path, what=what)
+    raise InputDataError(
+        f"{path}: {what} file has extension {suffix!r}, which footprint cannot read; use .csv, .xlsx, .gpkg, "
+        ".shp or .geojson."
+    )
+
+
+def find_columns(
+    frame: pd.DataFrame, table: str, overrides: dict[str, str], *, path: Path | str, config_key: str
+) -> dict[str, str]:
+    """Map canonical field -> source column for ``table``; raise naming the aliases tried when one is missing.
+
+    A column named explicitly in ``overrides`` must exist. Otherwise the first source column (in file order) whose
+    normalised header matches one of the field's patterns (in pattern order) is used.
+    """
+    fields = C.FIELDS[table]
+    known = {field.name for field in fields}
+    for key in overrides:
+        if key not in known:
+            raise InputDataError(
+                f"{path}: {config_key}.columns has unknown field {key!r}; fields are {', '.join(sorted(known))}."
+            )
+    headers = [str(column) for column in frame.columns if str(column) != "geometry"]
+    normalised = {header: C.normalise(header) for header in headers}
+    found: dict[str, str] = {}
+    used: set[str] = set()
+    for field in fields:
+        if field.name in overrides:
+            wanted = overrides[field.name]
+            exact = [h for h in headers if h == wanted] or [h for h in headers if normalised[h] == C.normalise(wanted)]
+            if not exact:
+                raise InputDataError(
+                    f"{path}: column {wanted!r} (set as {config_key}.columns.{field.name}) is not in the file; "
+                    f"columns are: {_show_headers(headers)}."
+                )
+            found[field.name] = exact[0]
+            used.add(exact[0])
+            continue
+        match = None
+        for pattern in field.patterns:
+            match = next((h for h in headers if h not in used and re.fullmatch(pattern, normalised[h])), None)
+            if match:
+                break
+        if match:
+            found[field.name] = match
+            used.add(match)
+        elif field.required:
+            raise InputDataError(
+                f"{path}: no column for {field.description or field.name} ({field.name}); tried aliases "
+                f"{', '.join(field.patterns) or '(none)'} on columns {_show_headers(headers)}; name it with "
+                f"{config_key}.columns.{field.name}."
+            )
+    return found
+
+
+def _show_headers(headers: Sequence[str]) -> str:
+    shown = [repr(h) for h in headers[:15]]
+    return ", ".join(shown) + (f" and {len(headers) - 15} more" if len(headers) > 15 else "")
+
+
+def canonical(
+    frame: pd.DataFrame, table: str, overrides: dict[str, str], *, path: Path | str, config_key: str
+) -> pd.DataFrame:
+    """Select and rename the matched columns of ``frame`` (geometry kept if present); strip string values."""
+    mapping = find_columns(frame, table, overrides, path=path, config_key=config_key)
+    out = pd.DataFrame({name: frame[source] for name, source in mapping.items()}, index=frame.index)
+    for name in out.columns:
+        if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
+            out[name] = out[name].astype("string").str.strip()
+    if isinstance(frame, gpd.GeoDataFrame):
+        return gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=frame.crs)
+    return out
+
+
+def to_number(
+    series: pd.Series, *, path: Path | str, column: str, findings: list[Finding], code_series: pd.Series | None = None
+) -> pd.Series:
+    """Parse numbers (thousands separators allowed); unparseable values become NaN and are reported."""
+    text = series.astype("string").str.replace(",", "", regex=False).str.strip()
+    values = pd.to_numeric(text, errors="coerce")
+    bad = values.isna() & text.notna() & (text != "")
+    if bad.any():
+        labels = code_series[bad] if code_series is not None else series[bad]
+        findings.append(
+            Finding(
+                "warning",
+                f"{column}.not_numeric",
+                f"{int(bad.sum()):,} rows have a non-numeric {column}; they are treated as missing",
+                str(path),
+                codes(labels),
+            )
+        )
+    return values.astype("float64")
+
+
+def detect_vintage(code_column: str, lsoa_codes: pd.Series) -> str:
+    """LSOA vintage from the column name (LSOA11CD / LSOA21CD) or, failing that, from the codes."""
+    match = re.search(r"(11|21|2011|2021)", code_column)
+    if match:
+        return "2011" if match.group(1) in {"11", "2011"} else "2021"
+    numbers = pd.to_numeric(lsoa_codes.astype("string").str[3:], errors="coerce")
+    english = lsoa_codes.astype("string").str.startswith("E01")
+    if bool((english & (numbers > C.LSOA11_LAST_ENGLAND)).any()):
+        return "2021"
+    return "2011"
+
+
+# ---- units, population, places --------------------------------------------------------------------------------
+
+
+def read_units(spec: TableInput) -> tuple[gpd.GeoDataFrame, list[Finding]]:
+    """LSOA boundaries -> GeoDataFrame(lsoa_code, lsoa_name, lad_code, lad_name[, group_code, population]).
+
+    Reprojected to EPSG:27700. A missing CRS is an error (the fix: set it in the source file), except that
+    coordinates which are plainly British National Grid metres are accepted with a warning.
+    """
+    path = Path(spec.path)
+    findings: list[Finding] = []
+    frame = read_any_table(spec, what="LSOA boundaries")
+    if not isinstance(frame, gpd.GeoDataFrame) or "geometry" not in frame:
+        raise InputDataError(
+            f"{path}: LSOA boundaries have no geometry; give a GeoPackage, shapefile or GeoJSON of polygons."
+        )
+    if frame.empty:
+        raise InputDataError(f"{path}: LSOA boundaries file has no features.")
+    mapping = find_columns(frame, "units", spec.columns, path=path, config_key="inputs.units")
+    units = canonical(frame, "units", spec.columns, path=path, config_key="inputs.units")
+    vintage = detect_vintage(mapping[C.LSOA_CODE], units[C.LSOA_CODE])
+    units.attrs["vintage"] = vintage
+    findings.append(
+        Finding("info", "units.vintage", f"LSOA {vintage} boundaries ({mapping[C.LSOA_CODE]})", str(path))
+    )
+    units = _set_crs(units, path, findings)
+    if C.POPULATION in units:
+        units[C.POPULATION] = to_number(
+            units[C.POPULATION], path=path, column="population", findings=findings, code_series=units[C.LSOA_CODE]
+        )
+    missing_code = units[C.LSOA_CODE].isna()
+    if missing_code.any():
+        findings.append(
+            Finding(
+                "error",
+                "units.missing_code",
+                f"{int(missing_code.sum()):,} features have no LSOA code; fill the {mapping[C.LSOA_CODE]} column",
+                str(path),
+            )
+        )
+        units = units[~missing_code]
+    units = units.sort_values(C.LSOA_CODE, kind="stable").reset_index(drop=True)
+    return units, findings
+
+
+def _set_crs(frame: gpd.GeoDataFrame, path: Path, findings: list[Finding]) -> gpd.GeoDataFrame:
+    bounds = frame.total_bounds if not frame.geometry.is_empty.all() else np.array([0, 0, 0, 0])
+    looks_bng = bool(np.all(np.isfinite(bounds)) and bounds[0] >= -1e5 and bounds[2] <= 8e5 and bounds[3] <= 1.4e6)
+    looks_degrees = bool(np.all(np.isfinite(bounds)) and -180 <= bounds[0] and bounds[2] <= 180 and bounds[3] <= 90)
+    if frame.crs is None:
+        if looks_degrees:
+            findings.append(
+                Finding(
+                    "warning",
+                    "units.crs_assumed",
+                    "no CRS is set; coordinates look like longitude/latitude, so EPSG:4326 is assumed "
+                    "(add a .prj file or set the CRS to silence this)",
+                    str(path),
+                )
+            )
+            frame = frame.set_crs("EPSG:4326")
+        elif looks_bng:
+            findings.append(
+                Finding(
+                    "warning",
+                    "units.crs_assumed",
+                    "no CRS is set; coordinates look like British National Grid metres, so EPSG:27700 is "
+                    "assumed (add a .prj file or set the CRS to silence this)",
+                    str(path),
+                )
+            )
+            frame = frame.set_crs(C.CRS_WORKING)
+        else:
+            raise InputDataError(
+                f"{path}: the boundaries have no CRS and the coordinates are neither British National Grid nor "
+                "longitude/latitude; add a .prj file or re-export with a CRS."
+            )
+    elif frame.crs.to_epsg() == 27700 and looks_degrees and not looks_bng:
+        raise InputDataError(
+            f"{path}: the file says EPSG:27700 but its coordinates look like longitude/latitude "
+            f"(x {bounds[0]:.3f}..{bounds[2]:.3f}); fix the .prj / CRS to EPSG:4326."
+        )
+    if frame.crs.to_epsg() != 27700:
+        frame = frame.to_crs(C.CRS_WORKING)
+    return frame
+
+
+def read_population(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """ONS mid-year estimates -> DataFrame(lsoa_code, population[, pop_0_15, pop_65_plus])."""
+    path = Path(spec.path)
+    findings: list[Finding] = []
+    frame = canonical(
+        read_any_table(spec, what="population"), "population", spec.columns, path=path, config_key="inputs.population"
+    )
+    frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    for name in (C.POPULATION, C.POP_0_15, C.POP_65_PLUS):
+        if name in frame:
+            frame[name] = to_number(frame[name], path=path, column=name, findings=findings, code_series=frame[C.LSOA_CODE])
+    frame = frame.dropna(subset=[C.LSOA_CODE])
+    return frame.reset_index(drop=True), findings
+
+
+def read_place_lookup(spec: PlacesInput) -> pd.DataFrame | None:
+    """LAD -> place lookup CSV -> DataFrame(lad_code, place_code[, place_name]), or None when not given."""
+    if spec.lookup is None:
+        return None
+    path = Path(spec.lookup)
+    frame = canonical(
+        read_text_table(path, what="place lookup"), "places", spec.columns, path=path, config_key="inputs.places"
+    )
+    return frame.dropna(subset=[C.LAD_CODE, C.PLACE_CODE]).reset_index(drop=True)
+
+
+def read_boundaries(spec: TableInput) -> gpd.GeoDataFrame:
+    """Optional place/borough polygons for maps, in EPSG:27700."""
+    path = Path(spec.path)
+    frame = read_any_table(spec, what="borough boundaries")
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputDataError(f"{path}: borough boundaries have no geometry.")
+    findings: list[Finding] = []
+    return _set_crs(frame, path, findings)
+
+
+# ---- practices, PCNs, list sizes, registrations ---------------------------------------------------------------
+
+
+def read_epraccur(path: Path, *, include_inactive: bool = False) -> tuple[pd.DataFrame, list[Finding]]:
+    """NHS ODS ``epraccur.csv`` (no header; columns by position) -> practices.
+
+    Keeps GP practices (prescribing setting 4 / RO76) that are active (status A / ACTIVE) unless
+    ``include_inactive``. Returns DataFrame(practice_code, practice_name, postcode, status, setting).
+    """
+    path = Path(path)
+    findings: list[Finding] = []
+    frame = read_text_table(path, what="epraccur", header=False)
+    width = max(C.EPRACCUR_POSITIONS.values()) + 1
+    if frame.shape[1] < width:
+        raise InputDataError(
+            f"{path}: epraccur has {frame.shape[1]} columns, expected the NHS ODS layout's 27 (code in column 1, "
+            "status in 13, setting in 26); is this the right file?"
+        )
+    first = str(frame.iat[0, 0]) if len(frame) else ""
+    if C.normalise(first) in {"organisationcode", "code", "practicecode"}:
+        frame = frame.iloc[1:]
+    practices = pd.DataFrame({name: frame[pos] for name, pos in C.EPRACCUR_POSITIONS.items()})
+    for name in practices:
+        practices[name] = practices[name].astype("string").str.strip()
+    practices[C.STATUS] = practices[C.STATUS].str.upper()
+    practices[C.SETTING] = practices[C.SETTING].str.upper()
+    gp = practices[C.SETTING].isin(C.EPRACCUR_GP_SETTINGS)
+    active = practices[C.STATUS].isin(C.EPRACCUR_ACTIVE)
+    keep = gp & (active | include_inactive)
+    findings.append(
+        Finding(
+            "info",
+            "epraccur.filtered",
+            f"kept {int(keep.sum()):,} GP practices of {len(practices):,} rows "
+            f"({int((~gp).sum()):,} other settings, {int((gp & ~active).sum()):,} inactive GP practices dropped"
+            f"{' but kept' if include_inactive else ''})",
+            str(path),
+        )
+    )
+    practices = practices[keep].drop_duplicates(C.PRACTICE_CODE).reset_index(drop=True)
+    return practices, findings
+
+
+def read_practice_locations(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """Practice sites -> DataFrame(practice_code, practice_name, postcode, x, y) in EPSG:27700 metres."""
+    path = Path(spec.path)
+    findings: list[Finding] = []
+    raw = read_any_table(spec, what="practice locations")
+    frame = canonical(raw, "practice_locations", spec.columns, path=path, config_key="inputs.practices.locations")
+    frame = _points_to_xy(frame, path=path, findings=findings, what="practice", id_column=C.PRACTICE_CODE)
+    return frame, findings
+
+
+def _points_to_xy(
+    frame: pd.DataFrame, *, path: Path, findings: list[Finding], what: str, id_column: str
+) -> pd.DataFrame:
+    """Give ``frame`` numeric x, y in EPSG:27700 from easting/northing, lat/long or a point geometry."""
+    out = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).copy()
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
+        points = frame.geometry
+        if frame.crs is None:
+            raise InputDataError(f"{path}: {what} locations have no CRS; re-export with one (e.g. EPSG:4326).")
+        points = points.to_crs(C.CRS_WORKING)
+        centres = points.representative_point()
+        out[C.X] = centres.x.to_numpy()
+        out[C.Y] = centres.y.to_numpy()
+    elif C.X in out and C.Y in out:
+        out[C.X] = to_number(out[C.X], path=path, column="easting", findings=findings, code_series=out[id_column])
+        out[C.Y] = to_number(out[C.Y], path=path, column="northing", findings=findings, code_series=out[id_column])
+    elif C.LATITUDE in out and C.LONGITUDE in out:
+        lat = to_number(out[C.LATITUDE], path=path, column="latitude", findings=findings, code_series=out[id_column])
+        lon = to_number(out[C.LONGITUDE], path=path, column="longitude", findings=findings, code_series=out[id_column])
+        bad = (lat.abs() > 90) | (lon.abs() > 180)
+        if bad.any():
+            findings.append(
+                Finding(
+                    "warning",
+                    f"{what}.bad_latlong",
+                    f"{int(bad.sum()):,} {what} locations have latitude/longitude out of range; they are ignored",
+                    str(path),
+                    codes(out.loc[bad, id_column]),
+                )
+            )
+            lat, lon = lat.mask(bad), lon.mask(bad)
+        points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=C.CRS_GEOJSON).to_crs(C.CRS_WORKING)
+        valid = lat.notna() & lon.notna()
+        out[C.X] = np.where(valid, points.x, np.nan)
+        out[C.Y] = np.where(valid, points.y, np.nan)
+    else:
+        raise InputDataError(
+            f"{path}: {what} locations need easting/northing or latitude/longitude columns (or point geometry); "
+            "name them with the columns setting."
+        )
+    for name in (C.LATITUDE, C.LONGITUDE):
+        if name in out:
+            out = out.drop(columns=name)
+    return out
+
+
+def read_list_sizes(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """NHS practice totals -> DataFrame(practice_code, list_size); keeps SEX=ALL / AGE=ALL rows when present."""
+    path = Path(spec.path)
+    findings: list[Finding] = []
+    frame = canonical(
+        read_any_table(spec, what="list sizes"), "list_sizes", spec.columns, path=path,
+        config_key="inputs.practices.list_sizes",
+    )
+    if C.SEX in frame:
+        frame = frame[frame[C.SEX].str.upper().isin(["ALL", "PERSONS"])]
+    if C.AGE in frame:
+        frame = frame[frame[C.AGE].str.upper().isin(["ALL", "ALL AGES", "ALLAGES"])]
+    sizes = to_number(frame[C.PATIENTS], path=path, column="list size", findings=findings, code_series=frame[C.PRACTICE_CODE])
+    out = pd.DataFrame({C.PRACTICE_CODE: frame[C.PRACTICE_CODE], C.LIST_SIZE: sizes}).dropna()
+    out = out.groupby(C.PRACTICE_CODE, as_index=False, sort=True)[C.LIST_SIZE].sum()
+    return out, findings
+
+
+def read_pcn_membership(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """ePCN.xlsx ("PCN Core Partner Details", active rows only) or a practice,pcn CSV -> (practice_code, pcn_code, pcn_name).
+
+    Rows with a relationship end date are history and are dropped; a practice left with two active PCNs keeps the
+    one listed last (most recent) and is reported.
+    """
+    path = Path(spec.path)
+    findings: list[Finding] = []
+    sheet = spec.sheet
+    if path.suffix.lower() in EXCEL_SUFFIXES and sheet is None:
+        sheet = "PCN Core Partner Details"
+    frame = read_any_table(spec.model_copy(update={"sheet": sheet}), what="PCN membership")
+    frame = canonical(frame, "pcns", spec.columns, path=path, config_key="inputs.pcns")
+    frame = frame.dropna(subset=[C.PRACTICE_CODE, C.PCN_CODE])
+    if C.END_DATE in frame:
+        ended = frame[C.END_DATE].notna() & (frame[C.END_DATE].str.strip() != "")
+        if ended.any():
+            findings.append(
+                Finding(
+                    "info",
+                    "pcns.ended_rows",
+                    f"dropped {int(ended.sum()):,} practice-to-PCN rows with an end date (past memberships)",
+                    str(path),
+                )
+            )
+        frame = frame[~ended]
+    duplicated = frame[C.PRACTICE_CODE].duplicated(keep="last")
+    if duplicated.any():
+        findings.append(
+            Finding(
+                "warning",
+                "pcns.duplicate_practice",
+                f"{int(duplicated.sum()):,} practices have more than one active PCN row; the last row is used",
+                str(path),
+                codes(frame.loc[duplicated, C.PRACTICE_CODE]),
+            )
+        )
+        frame = frame[~frame[C.PRACTICE_CODE].duplicated(keep="last")]
+    keep = [C.PRACTICE_CODE, C.PCN_CODE] + ([C.PCN_NAME] if C.PCN_NAME in frame else [])
+    out = pd.DataFrame(frame[keep]).sort_values(C.PRACTICE_CODE).reset_index(drop=True)
+    if C.PCN_NAME not in out:
+        out[C.PCN_NAME] = out[C.PCN_CODE]
+    return out, findings
+
+
+def read_registrations(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """Patients registered at a GP practice by LSOA -> DataFrame(practice_code, lsoa_code, patients).
+
+    Keeps SEX=ALL rows when the file has a SEX column; drops pseudo-LSOAs (``CLOSED``, ``NO2011``...) and
+    non-positive counts, reporting both.
+    """
+    path = Path(spec.path)
+    findings: list[Finding] = []
+    frame = canonical(
+        read_any_table(spec, what="registrations"), "registrations", spec.columns, path=path,
+        config_key="inputs.registrations",
+    )
+    if C.SEX in frame:
+        sexes = frame[C.SEX].str.upper()
+        if sexes.isin(["ALL", "PERSONS"]).any():
+            frame = frame[sexes.isin(["ALL", "PERSONS"])]
+    counts = to_number(frame[C.PATIENTS], path=path, column="patients", findings=findings, code_series=frame[C.PRACTICE_CODE])
+    out = pd.DataFrame(
+        {C.PRACTICE_CODE: frame[C.PRACTICE_CODE], C.LSOA_CODE: frame[C.LSOA_CODE].fillna(""), C.PATIENTS: counts}
+    )
+    pseudo = out[C.LSOA_CODE].str.upper().str.fullmatch(C.PSEUDO_LSOA_PATTERN).fillna(True).astype(bool)
+    if pseudo.any():
+        findings.append(
+            Finding(
+                "info",
+                "registrations.pseudo_lsoa",
+                f"dropped {int(pseudo.sum()):,} rows ({int(out.loc[pseudo, C.PATIENTS].sum()):,} patients) for "
+                "pseudo-LSOAs with no usable residence",
+                str(path),
+                codes(out.loc[pseudo, C.LSOA_CODE].replace("", "(blank)")),
+            )
+        )
+    nonpositive = ~pseudo & ~(out[C.PATIENTS] > 0)
+    if nonpositive.any():
+        findings.append(
+            Finding(
+                "info",
+                "registrations.empty_rows",
+                f"dropped {int(nonpositive.sum()):,} rows with zero, negative or missing patient counts",
+                str(path),
+            )
+        )
+    out = out[~pseudo & ~nonpositive]
+    out = out.groupby([C.PRACTICE_CODE, C.LSOA_CODE], as_index=False, sort=True)[C.PATIENTS].sum()
+    return out, findings
+
+
+# ---- hubs, demand, baseline, locks, distances ------------------------------------------------------------------
+
+
+def _parse_bool(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip().str.lower().fillna("")
+    return text.isin(["true", "t", "yes", "y", "1", "required", "existing"])
+
+
+def read_hubs(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """Hub sites -> DataFrame(hub_id, hub_name, x, y, capacity, required)."""
+    path = Path(spec.path)
+    findings: list[Finding] = []
+    frame = canonical(read_any_table(spec, what="hubs"), "hubs", spec.columns, path=path, config_key="inputs.hubs")
+    frame = _points_to_xy(frame, path=path, findings=findings, what="hub", id_column=C.HUB_ID)
+    if C.HUB_NAME not in frame:
+        frame[C.HUB_NAME] = frame[C.HUB_ID]
+    frame[C.CAPACITY] = (
+        to_number(frame[C.CAPACITY], path=path, column="capacity", findings=findings, code_series=frame[C.HUB_ID])
+        if C.CAPACITY in frame
+        else np.nan
+    )
+    frame[C.REQUIRED] = _parse_bool(frame[C.REQUIRED]) if C.REQUIRED in frame else False
+    missing = frame[C.X].isna() | frame[C.Y].isna()
+    if missing.any():
+        findings.append(
+            Finding(
+                "error",
+                "hubs.no_location",
+                f"{int(missing.sum()):,} hubs have no usable location; give easting/northing or latitude/longitude",
+                str(path),
+                codes(frame.loc[missing, C.HUB_ID]),
+            )
+        )
+    duplicated = frame[C.HUB_ID].duplicated()
+    if duplicated.any():
+        findings.append(
+            Finding(
+                "error",
+                "hubs.duplicate_id",
+                "hub ids must be unique; rename the duplicates",
+                str(path),
+                codes(frame.loc[duplicated, C.HUB_ID]),
+            )
+        )
+    columns = [C.HUB_ID, C.HUB_NAME, C.X, C.Y, C.CAPACITY, C.REQUIRED]
+    return pd.DataFrame(frame[columns]).sort_values(C.HUB_ID).reset_index(drop=True), findings
+
+
+def read_indicator(spec: Indicator) -> tuple[pd.DataFrame, list[Finding]]:
+    """One demand indicator -> DataFrame(lsoa_code, value)."""
+    path = Path(spec.path)
+    findings: list[Finding] = []
+    raw = read_any_table(spec, what="demand indicator")
+    frame = canonical(raw, "demand", spec.columns, path=path, config_key="inputs.demand.indicators[]")
+    matches = [c for c in raw.columns if str(c) == spec.column] or [
+        c for c in raw.columns if C.normalise(c) == C.normalise(spec.column)
+    ]
+    if not matches:
+        raise InputDataError(
+            f"{path}: demand indicator column {spec.column!r} is not in the file; columns are "
+            f"{_show_headers([str(c) for c in raw.columns])}."
+        )
+    values = to_number(raw[matches[0]], path=path, column=spec.column, findings=findings, code_series=frame[C.LSOA_CODE])
+    out = pd.DataFrame({C.LSOA_CODE: frame[C.LSOA_CODE], "value": values}).dropna(subset=[C.LSOA_CODE])
+    return out.drop_duplicates(C.LSOA_CODE).reset_index(drop=True), findings
+
+
+def read_imd(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """IMD 2019 File 1 (sheet IMD2019) or a CSV with an IMD decile column -> DataFrame(lsoa_code, imd_decile)."""
+    path = Path(spec.path)
+    findings: list[Finding] = []
+    sheet = spec.sheet
+    if path.suffix.lower() in EXCEL_SUFFIXES and sheet is None:
+        sheet = "IMD2019"
+    raw = read_any_table(spec.model_copy(update={"sheet": sheet}), what="IMD")
+    frame = canonical(raw, "demand", spec.columns, path=path, config_key="inputs.imd")
+    decile_columns = [c for c in raw.columns if "decile" in C.normalise(c) and "multipledeprivation" in C.normalise(c)]
+    decile_columns = decile_columns or [c for c in raw.columns if C.normalise(c) in {"imddecile", "decile"}]
+    if not decile_columns:
+        raise InputDataError(f"{path}: no IMD decile column found (expected 'Index of Multiple Deprivation (IMD) Decile').")
+    deciles = to_number(raw[decile_columns[0]], path=path, column="IMD decile", findings=findings, code_series=frame[C.LSOA_CODE])
+    out = pd.DataFrame({C.LSOA_CODE: frame[C.LSOA_CODE], C.IMD_DECILE: deciles}).dropna()
+    return out.drop_duplicates(C.LSOA_CODE).reset_index(drop=True), findings
+
+
+def read_baseline(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """Current map -> DataFrame(lsoa_code, neighbourhood_id)."""
+    path = Path(spec.path)
+    frame = canonical(read_any_table(spec, what="baseline"), "baseline", spec.columns, path=path, config_key="inputs.baseline")
+    frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
+    return frame.drop_duplicates(C.LSOA_CODE).sort_values(C.LSOA_CODE).reset_index(drop=True), []
+
+
+def read_locks(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """LSOA -> hub locks -> DataFrame(lsoa_code, hub_id)."""
+    path = Path(spec.path)
+    frame = canonical(read_any_table(spec, what="locks"), "locks", spec.columns, path=path, config_key="inputs.locks")
+    frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
+    return frame.sort_values(C.LSOA_CODE).reset_index(drop=True), []
