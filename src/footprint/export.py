@@ -1,0 +1,174 @@
+"""Write a plan's output folder atomically and deterministically (all output writing lives here).
+
+Files: ``assignment.csv`` (lsoa_code, neighbourhood_id, place_code; one row per LSOA, sorted),
+``neighbourhoods.csv`` (key figures, :func:`footprint.metrics.summarise_neighbourhoods`), ``neighbourhoods.gpkg``
+(layers ``neighbourhoods`` (dissolved polygons with the key figures) and ``lsoas``; EPSG:27700),
+``neighbourhoods.geojson`` (EPSG:4326, RFC 7946) and ``run.json`` (the decision record).
+
+Everything is written into a temporary folder beside the target and renamed into place only when complete, so a
+reader sees the previous complete output or the new complete output, never a mix. Same inputs and settings give
+byte-identical files: rows sorted, floats at fixed precision, GeoPackage timestamps pinned, and everything that
+varies between runs (wall times, the date) kept in run.json under ``"timing"``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from footprint import __version__
+from footprint import columns as C
+from footprint.metrics import summarise_neighbourhoods
+from footprint.plan import Plan
+
+logger = logging.getLogger(__name__)
+
+#: GeoPackage writers stamp the current time; pin it so outputs are byte-identical.
+PINNED_DATE = "2000-01-01T00:00:00.000Z"
+FLOAT_DECIMALS = 6
+#: run.json keys whose values vary between identical runs (ignored by ``run --check``).
+VOLATILE_KEYS = ("timing",)
+
+
+@contextmanager
+def atomic_folder(target: Path):
+    """Yield a fresh temporary folder beside ``target``; on success swap it into place, on failure remove it."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    retired = None
+    if target.exists():
+        retired = target.parent / f".{target.name}.old-{os.getpid()}"
+        shutil.rmtree(retired, ignore_errors=True)
+        os.replace(target, retired)
+    os.replace(staging, target)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV with fixed float precision, Unix line ends, no index."""
+    out = frame.copy()
+    for name in out.columns:
+        if pd.api.types.is_float_dtype(out[name]):
+            out[name] = out[name].round(FLOAT_DECIMALS)
+    out.to_csv(path, index=False, lineterminator="\n", float_format=f"%.{FLOAT_DECIMALS}g")
+
+
+def _write_geo(frame: gpd.GeoDataFrame, path: Path, **kwargs: Any) -> None:
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": PINNED_DATE})
+    frame.to_file(path, engine="pyogrio", **kwargs)
+
+
+def build_layers(plan: Plan, figures: pd.DataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Dissolved neighbourhood polygons with their key figures, and LSOAs with their neighbourhood."""
+    units = plan.dataset.units
+    lsoas = units[[C.LSOA_CODE, C.LSOA_NAME, C.PLACE_CODE, C.POPULATION, "geometry"]].merge(
+        plan.assignment[[C.LSOA_CODE, C.NEIGHBOURHOOD]], on=C.LSOA_CODE, how="inner"
+    )
+    lsoas = gpd.GeoDataFrame(lsoas, geometry="geometry", crs=C.CRS_WORKING).sort_values(C.LSOA_CODE)
+    dissolved = lsoas[[C.NEIGHBOURHOOD, "geometry"]].dissolve(by=C.NEIGHBOURHOOD, sort=True)
+    dissolved["geometry"] = dissolved.geometry.buffer(0)
+    hoods = gpd.GeoDataFrame(
+        figures.merge(dissolved.reset_index(), on=C.NEIGHBOURHOOD, how="left"), geometry="geometry", crs=C.CRS_WORKING
+    )
+    for name in hoods.columns:
+        if pd.api.types.is_float_dtype(hoods[name]):
+            hoods[name] = hoods[name].round(FLOAT_DECIMALS)
+        if pd.api.types.is_bool_dtype(hoods[name]):
+            hoods[name] = hoods[name].astype("int64")
+    return hoods.reset_index(drop=True), lsoas.reset_index(drop=True)
+
+
+def decision_record(plan: Plan, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """run.json: what was run, on what, how, with what result; volatile values under ``timing``."""
+    scenario = plan.dataset.scenario
+    solvers = sorted({s.solver for s in plan.solutions.values() if s.solver})
+    record: dict[str, Any] = {
+        "tool": {"name": "footprint", "version": __version__},
+        "scenario": {"name": scenario.name, "file": str(scenario.source) if scenario.source else None},
+        "config": scenario.to_dict(),
+        "inputs": {path: {"sha256": digest} for path, digest in sorted(plan.dataset.inputs.items())},
+        "solver": {
+            "used": solvers,
+            "settings": scenario.solver.model_dump(mode="json"),
+            "packages": _package_versions(),
+        },
+        "status": "ok" if plan.ok else "incomplete",
+        "failed_places": plan.failed_places,
+        "places": [plan.place_record(place) for place in sorted(plan.statuses)],
+        "verifier": {
+            "ok": all(v.ok for v in plan.verdicts.values()) and plan.ok,
+            "places_verified": sorted(p for p, v in plan.verdicts.items() if v.ok),
+        },
+        "findings": [f.to_dict() for f in plan.dataset.findings + plan.graph.findings if f.severity != "info"],
+        "policies": [f.to_dict() for f in plan.dataset.findings + plan.graph.findings if f.severity == "info"],
+        "timing": {
+            "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "seconds": {k: round(v, 3) for k, v in sorted(plan.timings.items())},
+            "places": {
+                place: {k: round(v, 3) for k, v in sorted(s.seconds.items())}
+                for place, s in sorted(plan.solutions.items())
+            },
+        },
+    }
+    if extra:
+        record.update(extra)
+    return record
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in ("pulp", "highspy", "numpy", "geopandas", "shapely", "networkx"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+
+def write_plan(
+    plan: Plan, out_dir: Path, *, extra_writers: tuple[Callable[[Plan, Path], None], ...] = ()
+) -> list[Path]:
+    """Write every output of ``plan`` into ``out_dir`` atomically; return the files written (sorted)."""
+    out_dir = Path(out_dir)
+    with atomic_folder(out_dir) as staging:
+        write_csv(plan.assignment, staging / "assignment.csv")
+        figures = summarise_neighbourhoods(plan)
+        if len(figures):
+            write_csv(figures, staging / "neighbourhoods.csv")
+            hoods, lsoas = build_layers(plan, figures)
+            _write_geo(hoods, staging / "neighbourhoods.gpkg", layer="neighbourhoods", driver="GPKG")
+            _write_geo(lsoas, staging / "neighbourhoods.gpkg", layer="lsoas", driver="GPKG", append=True)
+            _write_geo(
+                hoods.to_crs(C.CRS_GEOJSON),
+                staging / "neighbourhoods.geojson",
+                driver="GeoJSON",
+                layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "6", "WRITE_NAME": "NO"},
+            )
+        for writer in extra_writers:
+            writer(plan, staging)
+        write_json(decision_record(plan), staging / "run.json")
+    return sorted(path for path in out_dir.iterdir() if path.is_file())
