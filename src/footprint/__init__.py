@@ -21,8 +21,8 @@ try:
 except metadata.PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
-from footprint.config import Scenario, load_scenario  # noqa: E402
-from footprint.errors import (  # noqa: E402
+from footprint.config import Scenario, load_scenario
+from footprint.errors import (
     ConfigError,
     FootprintError,
     InfeasibleError,

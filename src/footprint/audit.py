@@ -64,7 +64,9 @@ def audit_run(run_dir: str | Path) -> Audit:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise InputDataError(f"{record_path}: not valid JSON ({error.msg} at line {error.lineno}).") from None
-    scenario = scenario_from_dict(record["config"], source=Path(record["scenario"]["file"]) if record["scenario"].get("file") else None)
+    scenario = scenario_from_dict(
+        record["config"], source=Path(record["scenario"]["file"]) if record["scenario"].get("file") else None
+    )
     assignment = _read_run_file(run_dir / "assignment.csv", "assignment.csv")
     hoods = _read_run_file(run_dir / "neighbourhoods.csv", "neighbourhoods.csv")
 
@@ -76,15 +78,25 @@ def audit_run(run_dir: str | Path) -> Audit:
     dataset = load_dataset(scenario)
     graph = build_graph(dataset.units, scenario.graph)
     homes = pcn_home_places(dataset)
-    solved = [p["place_code"] for p in record["places"] if p["status"] in ("optimal", "feasible", "heuristic")]
+    solved = [
+        p["place_code"] for p in record["places"] if p["status"] in ("optimal", "feasible", "heuristic")
+    ]
     unknown = sorted(set(solved) - set(dataset.place_codes))
     if unknown:
         audit.problems.append(f"run.json lists places not in the inputs: {', '.join(unknown)}")
-    problems = {place: build_place_problem(dataset, graph, place, pcn_homes=homes) for place in solved if place in dataset.place_codes}
+    problems = {
+        place: build_place_problem(dataset, graph, place, pcn_homes=homes)
+        for place in solved
+        if place in dataset.place_codes
+    }
     rules = rules_for(dataset, problems)
     hood_hub = dict(zip(hoods[C.NEIGHBOURHOOD], hoods[C.HUB_ID], strict=True))
     for place in sorted(problems):
         rows = assignment[assignment[C.PLACE_CODE] == place]
-        place_rules = type(rules)(**{**rules.__dict__, "unit_place": {u: p for u, p in rules.unit_place.items() if p == place}})
-        audit.verdicts[place] = verify_plan(dict(zip(rows[C.LSOA_CODE], rows[C.NEIGHBOURHOOD], strict=True)), hood_hub, place_rules)
+        place_rules = type(rules)(
+            **{**rules.__dict__, "unit_place": {u: p for u, p in rules.unit_place.items() if p == place}}
+        )
+        audit.verdicts[place] = verify_plan(
+            dict(zip(rows[C.LSOA_CODE], rows[C.NEIGHBOURHOOD], strict=True)), hood_hub, place_rules
+        )
     return audit

@@ -74,7 +74,7 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
         raise typer.Exit(130) from None
     except typer.Exit:
         raise
-    except Exception as error:  # noqa: BLE001 - last line of defence: no bare tracebacks for users
+    except Exception as error:
         if debug:
             raise
         console.print(
@@ -91,7 +91,9 @@ def _interactive(quiet: bool) -> bool:
 
 
 def _setup_logging(debug: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _load(config: Path, overrides: list[str] | None):
@@ -133,7 +135,18 @@ def _print_validation(report: Any, *, quiet: bool) -> None:
     totals = report.totals()
     if not quiet:
         table = Table(title=f"Scenario {report.scenario.name}: places", title_justify="left")
-        for header in ("place", "name", "LSOAs", "residents", "registered", "practices", "PCNs", "hubs", "k range", "ok"):
+        for header in (
+            "place",
+            "name",
+            "LSOAs",
+            "residents",
+            "registered",
+            "practices",
+            "PCNs",
+            "hubs",
+            "k range",
+            "ok",
+        ):
             table.add_column(header, justify="right" if header not in ("place", "name") else "left")
         for p in report.places:
             table.add_row(
@@ -170,8 +183,12 @@ def _print_validation(report: Any, *, quiet: bool) -> None:
 @app.command()
 def run(
     config: ConfigArg,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: output.dir).")] = None,
-    place: Annotated[list[str] | None, typer.Option("--place", help="Only these place codes (repeatable).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: output.dir).")
+    ] = None,
+    place: Annotated[
+        list[str] | None, typer.Option("--place", help="Only these place codes (repeatable).")
+    ] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per place.")] = None,
     gap: Annotated[float | None, typer.Option("--gap", help="Relative optimality gap to stop at.")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Places solved in parallel.")] = None,
@@ -213,7 +230,9 @@ def run(
             from footprint.export import decision_record
 
             record = decision_record(plan)
-            out.print_json(json.dumps({"out": str(target), "ok": plan.ok, "places": record["places"]}, default=str))
+            out.print_json(
+                json.dumps({"out": str(target), "ok": plan.ok, "places": record["places"]}, default=str)
+            )
         else:
             _print_run(plan, Path(target), files, quiet=quiet)
         return 0 if plan.ok else 1
@@ -283,7 +302,9 @@ def _print_run(plan: Any, target: Path, files: list[Path], *, quiet: bool) -> No
             )
         out.print(table)
     for place in plan.failed_places:
-        console.print(f"[bold red]{place}:[/] {plan.messages.get(place, '')}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[bold red]{place}:[/] {plan.messages.get(place, '')}", highlight=False, soft_wrap=True
+        )
     solved = len(plan.statuses) - len(plan.failed_places)
     out.print(
         f"{solved} of {len(plan.statuses)} places planned and verified; {len(files)} files written to {target}",

@@ -83,10 +83,32 @@ def normalise(header: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(header).lower())
 
 
-_LSOA_CODE = (r"lsoa\d{2}cd", r"lsoa\d{0,4}code", r"lsoacode\d{4}", r"lsoa", r"lsoacd", r"geographycode", r"code")
+_LSOA_CODE = (
+    r"lsoa\d{2}cd",
+    r"lsoa\d{0,4}code",
+    r"lsoacode\d{4}",
+    r"lsoa",
+    r"lsoacd",
+    r"geographycode",
+    r"code",
+)
 _LSOA_NAME = (r"lsoa\d{2}nm", r"lsoa\d{0,4}name", r"lsoaname\d{4}", r"lsoanm", r"name")
-_LAD_CODE = (r"lad\d{2}cd", r"la\d{2}cd", r"ladcd", r"ladcode", r"localauthoritydistrictcode\d{0,4}", r"lacode")
-_LAD_NAME = (r"lad\d{2}nm", r"la\d{2}nm", r"ladnm", r"ladname", r"localauthoritydistrictname\d{0,4}", r"laname")
+_LAD_CODE = (
+    r"lad\d{2}cd",
+    r"la\d{2}cd",
+    r"ladcd",
+    r"ladcode",
+    r"localauthoritydistrictcode\d{0,4}",
+    r"lacode",
+)
+_LAD_NAME = (
+    r"lad\d{2}nm",
+    r"la\d{2}nm",
+    r"ladnm",
+    r"ladname",
+    r"localauthoritydistrictname\d{0,4}",
+    r"laname",
+)
 
 #: Fields of each input table, keyed by the table's name in the scenario file (``inputs.<table>``).
 FIELDS: dict[str, tuple[Field, ...]] = {
@@ -95,17 +117,29 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field(LSOA_NAME, _LSOA_NAME[:-1], required=False, description="LSOA name"),
         Field(LAD_CODE, _LAD_CODE, description="local authority (borough) code"),
         Field(LAD_NAME, _LAD_NAME, required=False, description="local authority (borough) name"),
-        Field(GROUP_CODE, (), required=False, description="keep-together group (e.g. MSOA11CD); set explicitly"),
-        Field(POPULATION, (), required=False, description="population column, when population is in the units file"),
+        Field(
+            GROUP_CODE, (), required=False, description="keep-together group (e.g. MSOA11CD); set explicitly"
+        ),
+        Field(
+            POPULATION,
+            (),
+            required=False,
+            description="population column, when population is in the units file",
+        ),
     ),
     "population": (
-        Field(LSOA_CODE, _LSOA_CODE[:-1], description="LSOA code"),
+        Field(LSOA_CODE, _LSOA_CODE, description="LSOA code"),
         Field(
             POPULATION,
             (r"personsallages", r"allages", r"population", r"totalpopulation", r"total", r"persons", r"pop"),
             description="residents, all ages",
         ),
-        Field(POP_0_15, (r"persons015", r"aged015", r"age015"), required=False, description="residents aged 0-15"),
+        Field(
+            POP_0_15,
+            (r"persons015", r"aged015", r"age015"),
+            required=False,
+            description="residents aged 0-15",
+        ),
         Field(
             POP_65_PLUS,
             (r"persons65", r"persons65plus", r"aged65", r"aged65plus", r"age65"),
@@ -137,7 +171,11 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field(PRACTICE_CODE, (r"partnerorganisationcode", r"practicecode", r"practice", r"orgcode")),
         Field(PCN_CODE, (r"pcncode", r"pcn")),
         Field(PCN_NAME, (r"pcnname",), required=False),
-        Field(END_DATE, (r"practicetopcnrelationshipenddate", r"enddate", r"relationshipenddate"), required=False),
+        Field(
+            END_DATE,
+            (r"practicetopcnrelationshipenddate", r"enddate", r"relationshipenddate"),
+            required=False,
+        ),
     ),
     "registrations": (
         Field(PRACTICE_CODE, (r"practicecode", r"orgcode", r"code")),
@@ -155,13 +193,16 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field(CAPACITY, (r"capacity",), required=False),
         Field(REQUIRED, (r"required", r"fixed", r"existing"), required=False),
     ),
-    "demand": (Field(LSOA_CODE, _LSOA_CODE[:-1], description="LSOA code"),),
+    "demand": (Field(LSOA_CODE, _LSOA_CODE, description="LSOA code"),),
     "baseline": (
-        Field(LSOA_CODE, _LSOA_CODE[:-1], description="LSOA code"),
-        Field(NEIGHBOURHOOD, (r"neighbourhoodid", r"neighbourhood", r"neighborhood", r"int", r"intcode", r"pcncode")),
+        Field(LSOA_CODE, _LSOA_CODE, description="LSOA code"),
+        Field(
+            NEIGHBOURHOOD,
+            (r"neighbourhoodid", r"neighbourhood", r"neighborhood", r"int", r"intcode", r"pcncode"),
+        ),
     ),
     "locks": (
-        Field(LSOA_CODE, _LSOA_CODE[:-1], description="LSOA code"),
+        Field(LSOA_CODE, _LSOA_CODE, description="LSOA code"),
         Field(HUB_ID, (r"hubid", r"hub", r"centre", r"center")),
     ),
 }

@@ -70,7 +70,9 @@ class PracticesInput(_Strict):
 
     epraccur: Path | None = Field(None, description="NHS ODS epraccur.csv (no header row).")
     locations: TableInput | None = Field(None, description="Practice code with lat/long or easting/northing.")
-    list_sizes: TableInput | None = Field(None, description="NHS practice totals CSV (SEX=ALL, AGE=ALL rows).")
+    list_sizes: TableInput | None = Field(
+        None, description="NHS practice totals CSV (SEX=ALL, AGE=ALL rows)."
+    )
     include_inactive: bool = Field(False, description="Keep practices whose epraccur status is not active.")
 
 
@@ -98,7 +100,9 @@ class Inputs(_Strict):
     places: PlacesInput = Field(default_factory=PlacesInput)
     practices: PracticesInput = Field(default_factory=PracticesInput)
     pcns: TableInput | None = Field(None, description="ePCN.xlsx or a practice,pcn CSV.")
-    registrations: TableInput | None = Field(None, description="Patients registered at a GP practice by LSOA.")
+    registrations: TableInput | None = Field(
+        None, description="Patients registered at a GP practice by LSOA."
+    )
     hubs: TableInput | None = Field(None, description="Candidate or existing hub sites (CSV or GeoJSON).")
     demand: DemandInput = Field(default_factory=DemandInput)
     imd: TableInput | None = Field(None, description="IMD file for deprivation deciles in reports.")
@@ -141,7 +145,9 @@ class Access(_Strict):
     max_distance_km: float | None = Field(
         None, gt=0, description="No LSOA may be served by a centre farther than this (null = no limit)."
     )
-    within_km: float = Field(1.5, gt=0, description="Reports show the share of residents within this distance.")
+    within_km: float = Field(
+        1.5, gt=0, description="Reports show the share of residents within this distance."
+    )
 
 
 class Weights(_Strict):
@@ -256,7 +262,9 @@ def scenario_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Sc
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
-        raise ConfigError(f"{path}: scenario file not found; check the path (footprint init DIR writes a starter).")
+        raise ConfigError(
+            f"{path}: scenario file not found; check the path (footprint init DIR writes a starter)."
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
@@ -267,11 +275,15 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"{path}:{where}: YAML syntax error: {problem}; fix the indentation or quoting.") from None
+        raise ConfigError(
+            f"{path}:{where}: YAML syntax error: {problem}; fix the indentation or quoting."
+        ) from None
     if data is None:
         raise ConfigError(f"{path}: the scenario file is empty; it needs at least inputs.units.path.")
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a scenario must be a YAML mapping (key: value), not {type(data).__name__}.")
+        raise ConfigError(
+            f"{path}: a scenario must be a YAML mapping (key: value), not {type(data).__name__}."
+        )
     return data
 
 
@@ -312,7 +324,9 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _resolve_paths(data: Any, model: type[BaseModel], base_dir: Path, *, label: str, where: tuple[str, ...]) -> None:
+def _resolve_paths(
+    data: Any, model: type[BaseModel], base_dir: Path, *, label: str, where: tuple[str, ...]
+) -> None:
     """Make every Path-typed value in ``data`` absolute against ``base_dir`` (in place), guided by ``model``."""
     if not isinstance(data, dict):
         return
@@ -392,7 +406,11 @@ def _format_validation_error(error: ValidationError, label: str) -> str:
         if item["type"] == "extra_forbidden":
             allowed = _allowed_keys(location)
             guess = difflib.get_close_matches(str(location[-1]), allowed, n=1, cutoff=0.6)
-            hint = f"; did you mean '{guess[0]}'?" if guess else (f"; allowed: {', '.join(allowed)}" if allowed else "")
+            hint = (
+                f"; did you mean '{guess[0]}'?"
+                if guess
+                else (f"; allowed: {', '.join(allowed)}" if allowed else "")
+            )
             lines.append(f"{label}: {key}: unknown key{hint}")
         elif item["type"] == "missing":
             lines.append(f"{label}: {key}: required key is missing")

@@ -92,9 +92,13 @@ def _input_paths(scenario: Scenario) -> list[Path]:
     inputs = scenario.inputs
     paths: list[Path | None] = [inputs.units.path]
     paths += [spec.path if spec else None for spec in (inputs.population, inputs.pcns, inputs.registrations)]
-    paths += [spec.path if spec else None for spec in (inputs.hubs, inputs.imd, inputs.baseline, inputs.locks)]
+    paths += [
+        spec.path if spec else None for spec in (inputs.hubs, inputs.imd, inputs.baseline, inputs.locks)
+    ]
     paths += [inputs.places.lookup, inputs.practices.epraccur]
-    paths += [spec.path if spec else None for spec in (inputs.practices.locations, inputs.practices.list_sizes)]
+    paths += [
+        spec.path if spec else None for spec in (inputs.practices.locations, inputs.practices.list_sizes)
+    ]
     paths += [inputs.places.boundaries.path if inputs.places.boundaries else None]
     paths += [indicator.path for indicator in inputs.demand.indicators]
     paths += [barrier.path for barrier in scenario.graph.barriers]
@@ -105,7 +109,11 @@ def _input_paths(scenario: Scenario) -> list[Path]:
         path = Path(path)
         found.append(path)
         if path.suffix.lower() == ".shp":
-            found += [path.with_suffix(ext) for ext in (".shx", ".dbf", ".prj", ".cpg") if path.with_suffix(ext).exists()]
+            found += [
+                path.with_suffix(ext)
+                for ext in (".shx", ".dbf", ".prj", ".cpg")
+                if path.with_suffix(ext).exists()
+            ]
     return sorted(set(found))
 
 
@@ -142,7 +150,11 @@ def load_dataset(scenario: Scenario) -> Dataset:
     )
     if len(practices):
         practices["registered"] = (
-            registrations.groupby(C.PRACTICE_CODE)[C.PATIENTS].sum().reindex(practices[C.PRACTICE_CODE]).fillna(0).to_numpy()
+            registrations.groupby(C.PRACTICE_CODE)[C.PATIENTS]
+            .sum()
+            .reindex(practices[C.PRACTICE_CODE])
+            .fillna(0)
+            .to_numpy()
         )
     units[C.DEMAND] = _load_demand(scenario, units, findings)
     units[C.IMD_DECILE] = _load_imd(scenario, units, findings)
@@ -167,7 +179,9 @@ def load_dataset(scenario: Scenario) -> Dataset:
 # ---- units -----------------------------------------------------------------------------------------------------
 
 
-def _attach_population(units: gpd.GeoDataFrame, scenario: Scenario, findings: list[Finding]) -> gpd.GeoDataFrame:
+def _attach_population(
+    units: gpd.GeoDataFrame, scenario: Scenario, findings: list[Finding]
+) -> gpd.GeoDataFrame:
     spec = scenario.inputs.population
     units_path = str(scenario.inputs.units.path)
     duplicated = units[C.LSOA_CODE].duplicated()
@@ -253,7 +267,7 @@ def _attach_population(units: gpd.GeoDataFrame, scenario: Scenario, findings: li
 def _attach_places(units: gpd.GeoDataFrame, scenario: Scenario, findings: list[Finding]) -> gpd.GeoDataFrame:
     spec = scenario.inputs.places
     lad = units[C.LAD_CODE].astype("string")
-    lad_names = units[C.LAD_NAME] if C.LAD_NAME in units else lad
+    lad_names = units.get(C.LAD_NAME, lad)
     if C.LAD_NAME not in units:
         units[C.LAD_NAME] = lad
     missing = lad.isna()
@@ -364,7 +378,11 @@ def _locate(xy: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
     out[C.PLACE_CODE] = pd.Series(pd.NA, index=xy.index, dtype="string")
     if not valid.any():
         return out
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy.loc[valid, C.X], xy.loc[valid, C.Y]), index=xy.index[valid], crs=C.CRS_WORKING)
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(xy.loc[valid, C.X], xy.loc[valid, C.Y]),
+        index=xy.index[valid],
+        crs=C.CRS_WORKING,
+    )
     joined = gpd.sjoin(points, units[[C.LSOA_CODE, C.PLACE_CODE, "geometry"]], how="left", predicate="within")
     joined = joined[~joined.index.duplicated(keep="first")]
     out.loc[joined.index, C.LSOA_CODE] = joined[C.LSOA_CODE].astype("string")
@@ -374,7 +392,18 @@ def _locate(xy: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def _load_practices(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> pd.DataFrame:
     spec = scenario.inputs.practices
-    columns = [C.PRACTICE_CODE, C.PRACTICE_NAME, C.POSTCODE, C.PCN_CODE, C.PCN_NAME, C.LIST_SIZE, C.X, C.Y, C.LSOA_CODE, C.PLACE_CODE]
+    columns = [
+        C.PRACTICE_CODE,
+        C.PRACTICE_NAME,
+        C.POSTCODE,
+        C.PCN_CODE,
+        C.PCN_NAME,
+        C.LIST_SIZE,
+        C.X,
+        C.Y,
+        C.LSOA_CODE,
+        C.PLACE_CODE,
+    ]
     frames: list[pd.DataFrame] = []
     if spec.epraccur is not None:
         epraccur, found = readers.read_epraccur(spec.epraccur, include_inactive=spec.include_inactive)
@@ -455,7 +484,9 @@ def _load_practices(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[
                 codes(practices.loc[no_xy, C.PRACTICE_CODE]),
             )
         )
-    seen = set(practices[C.PRACTICE_CODE]) | (set(locations[C.PRACTICE_CODE]) if locations is not None else set())
+    seen = set(practices[C.PRACTICE_CODE]) | (
+        set(locations[C.PRACTICE_CODE]) if locations is not None else set()
+    )
     practices = _attach_pcns(practices, scenario, findings, seen)
     practices = _attach_list_sizes(practices, scenario, findings)
     return pd.DataFrame(practices[columns]).sort_values(C.PRACTICE_CODE).reset_index(drop=True)
@@ -535,7 +566,11 @@ def _load_registrations(
         outside_codes = registrations.loc[outside, C.LSOA_CODE]
         vintage = units.attrs.get("vintage", "2011")
         other = detect_other_vintage(outside_codes, vintage)
-        note = f"; {other:,} of these codes look like a different LSOA vintage than the {vintage} boundaries" if other else ""
+        note = (
+            f"; {other:,} of these codes look like a different LSOA vintage than the {vintage} boundaries"
+            if other
+            else ""
+        )
         share = registrations.loc[outside, C.PATIENTS].sum() / max(registrations[C.PATIENTS].sum(), 1)
         findings.append(
             Finding(
@@ -567,7 +602,9 @@ def _load_registrations(
             **{C.PCN_CODE: registrations[C.PRACTICE_CODE].map(pcn).astype("string")}
         )
     else:
-        registrations = registrations.assign(**{C.PCN_CODE: pd.Series(pd.NA, index=registrations.index, dtype="string")})
+        registrations = registrations.assign(
+            **{C.PCN_CODE: pd.Series(pd.NA, index=registrations.index, dtype="string")}
+        )
     return registrations.reset_index(drop=True)
 
 
@@ -663,7 +700,9 @@ def _load_baseline(
     if with_pcn.empty:
         return np.full(len(units), None, dtype=object)
     by_pcn = with_pcn.groupby([C.LSOA_CODE, C.PCN_CODE], as_index=False)[C.PATIENTS].sum()
-    by_pcn = by_pcn.sort_values([C.LSOA_CODE, C.PATIENTS, C.PCN_CODE], ascending=[True, False, True], kind="stable")
+    by_pcn = by_pcn.sort_values(
+        [C.LSOA_CODE, C.PATIENTS, C.PCN_CODE], ascending=[True, False, True], kind="stable"
+    )
     dominant = by_pcn.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE)[C.PCN_CODE]
     return dominant.reindex(units[C.LSOA_CODE]).astype("object").to_numpy()
 
@@ -703,19 +742,39 @@ def _load_locks(
     unknown_lsoa = ~locks[C.LSOA_CODE].isin(set(units[C.LSOA_CODE]))
     if unknown_lsoa.any():
         findings.append(
-            Finding("error", "locks.unknown_lsoa", "locks name LSOAs not in the boundaries; fix the codes", path, codes(locks.loc[unknown_lsoa, C.LSOA_CODE]))
+            Finding(
+                "error",
+                "locks.unknown_lsoa",
+                "locks name LSOAs not in the boundaries; fix the codes",
+                path,
+                codes(locks.loc[unknown_lsoa, C.LSOA_CODE]),
+            )
         )
     if hubs is None:
-        findings.append(Finding("error", "locks.no_hubs", "locks name hubs but no hubs file is given (inputs.hubs)", path))
+        findings.append(
+            Finding("error", "locks.no_hubs", "locks name hubs but no hubs file is given (inputs.hubs)", path)
+        )
     else:
         unknown_hub = ~locks[C.HUB_ID].isin(set(hubs[C.HUB_ID]))
         if unknown_hub.any():
             findings.append(
-                Finding("error", "locks.unknown_hub", "locks name hubs that are not in the hubs file", path, codes(locks.loc[unknown_hub, C.HUB_ID]))
+                Finding(
+                    "error",
+                    "locks.unknown_hub",
+                    "locks name hubs that are not in the hubs file",
+                    path,
+                    codes(locks.loc[unknown_hub, C.HUB_ID]),
+                )
             )
     duplicated = locks[C.LSOA_CODE].duplicated()
     if duplicated.any():
         findings.append(
-            Finding("error", "locks.duplicate", "an LSOA is locked to more than one hub; keep one", path, codes(locks.loc[duplicated, C.LSOA_CODE]))
+            Finding(
+                "error",
+                "locks.duplicate",
+                "an LSOA is locked to more than one hub; keep one",
+                path,
+                codes(locks.loc[duplicated, C.LSOA_CODE]),
+            )
         )
     return locks

@@ -88,7 +88,9 @@ def build_layers(plan: Plan, figures: pd.DataFrame) -> tuple[gpd.GeoDataFrame, g
     dissolved = lsoas[[C.NEIGHBOURHOOD, "geometry"]].dissolve(by=C.NEIGHBOURHOOD, sort=True)
     dissolved["geometry"] = dissolved.geometry.buffer(0)
     hoods = gpd.GeoDataFrame(
-        figures.merge(dissolved.reset_index(), on=C.NEIGHBOURHOOD, how="left"), geometry="geometry", crs=C.CRS_WORKING
+        figures.merge(dissolved.reset_index(), on=C.NEIGHBOURHOOD, how="left"),
+        geometry="geometry",
+        crs=C.CRS_WORKING,
     )
     for name in hoods.columns:
         if pd.api.types.is_float_dtype(hoods[name]):
@@ -119,8 +121,12 @@ def decision_record(plan: Plan, *, extra: dict[str, Any] | None = None) -> dict[
             "ok": all(v.ok for v in plan.verdicts.values()) and plan.ok,
             "places_verified": sorted(p for p, v in plan.verdicts.items() if v.ok),
         },
-        "findings": [f.to_dict() for f in plan.dataset.findings + plan.graph.findings if f.severity != "info"],
-        "policies": [f.to_dict() for f in plan.dataset.findings + plan.graph.findings if f.severity == "info"],
+        "findings": [
+            f.to_dict() for f in plan.dataset.findings + plan.graph.findings if f.severity != "info"
+        ],
+        "policies": [
+            f.to_dict() for f in plan.dataset.findings + plan.graph.findings if f.severity == "info"
+        ],
         "timing": {
             "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "seconds": {k: round(v, 3) for k, v in sorted(plan.timings.items())},
@@ -146,7 +152,9 @@ def _package_versions() -> dict[str, str]:
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
 
 
 def write_plan(

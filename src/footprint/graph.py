@@ -83,10 +83,18 @@ def build_graph(units: gpd.GeoDataFrame, settings: GraphSettings) -> ContiguityG
     graph = nx.Graph()
     for code, place in zip(lsoa_codes, places, strict=True):
         graph.add_node(code, place=place)
-    pairs = build_contiguity_pairs(units.geometry, rook=settings.contiguity == "rook", tolerance_m=settings.tolerance_m)
+    pairs = build_contiguity_pairs(
+        units.geometry, rook=settings.contiguity == "rook", tolerance_m=settings.tolerance_m
+    )
     for i, j in pairs:
         graph.add_edge(lsoa_codes[i], lsoa_codes[j], kind="contiguity")
-    logger.info("contiguity: %d LSOAs, %d edges (%s, tolerance %.1f m)", len(lsoa_codes), len(pairs), settings.contiguity, settings.tolerance_m)
+    logger.info(
+        "contiguity: %d LSOAs, %d edges (%s, tolerance %.1f m)",
+        len(lsoa_codes),
+        len(pairs),
+        settings.contiguity,
+        settings.tolerance_m,
+    )
 
     if settings.barriers:
         _apply_barriers(graph, units, settings, findings)
@@ -97,7 +105,9 @@ def build_graph(units: gpd.GeoDataFrame, settings: GraphSettings) -> ContiguityG
     return ContiguityGraph(graph=graph, findings=findings)
 
 
-def _apply_barriers(graph: nx.Graph, units: gpd.GeoDataFrame, settings: GraphSettings, findings: list[Finding]) -> None:
+def _apply_barriers(
+    graph: nx.Graph, units: gpd.GeoDataFrame, settings: GraphSettings, findings: list[Finding]
+) -> None:
     position = {code: (x, y) for code, x, y in zip(units[C.LSOA_CODE], units[C.X], units[C.Y], strict=True)}
     edges = sorted(tuple(sorted(edge)) for edge in graph.edges)
     if not edges:
@@ -126,7 +136,9 @@ def _apply_barriers(graph: nx.Graph, units: gpd.GeoDataFrame, settings: GraphSet
 
 
 def _apply_edge_edits(graph: nx.Graph, settings: GraphSettings, findings: list[Finding]) -> None:
-    unknown = sorted({code for pair in (*settings.add_edges, *settings.remove_edges) for code in pair} - set(graph.nodes))
+    unknown = sorted(
+        {code for pair in (*settings.add_edges, *settings.remove_edges) for code in pair} - set(graph.nodes)
+    )
     if unknown:
         findings.append(
             Finding(
@@ -150,11 +162,16 @@ def _connect_place(
 ) -> None:
     nodes = sorted(node for node, p in graph.nodes(data="place") if p == place)
     sub = graph.subgraph(nodes)
-    parts = sorted((sorted(part) for part in nx.connected_components(sub)), key=lambda part: (-len(part), part[0]))
+    parts = sorted(
+        (sorted(part) for part in nx.connected_components(sub)), key=lambda part: (-len(part), part[0])
+    )
     if len(parts) <= 1:
         return
     detached = [part for part in parts[1:]]
-    described = "; ".join(f"{len(part)} LSOA{'s' if len(part) > 1 else ''} ({', '.join(part[:3])}{'...' if len(part) > 3 else ''})" for part in detached)
+    described = "; ".join(
+        f"{len(part)} LSOA{'s' if len(part) > 1 else ''} ({', '.join(part[:3])}{'...' if len(part) > 3 else ''})"
+        for part in detached
+    )
     if settings.islands == "fail":
         findings.append(
             Finding(

@@ -35,7 +35,9 @@ def pcn_home_places(dataset: Dataset) -> pd.Series:
     place_of = dataset.units.set_index(C.LSOA_CODE)[C.PLACE_CODE]
     frame = registrations.assign(**{C.PLACE_CODE: registrations[C.LSOA_CODE].map(place_of)})
     totals = frame.groupby([C.PCN_CODE, C.PLACE_CODE], as_index=False)[C.PATIENTS].sum()
-    totals = totals.sort_values([C.PCN_CODE, C.PATIENTS, C.PLACE_CODE], ascending=[True, False, True], kind="stable")
+    totals = totals.sort_values(
+        [C.PCN_CODE, C.PATIENTS, C.PLACE_CODE], ascending=[True, False, True], kind="stable"
+    )
     return totals.drop_duplicates(C.PCN_CODE).set_index(C.PCN_CODE)[C.PLACE_CODE]
 
 
@@ -84,7 +86,9 @@ def build_place_problem(
     pcn_patients = np.zeros((len(pcn_codes), len(unit_codes)))
     if pcn_codes:
         registrations = dataset.registrations
-        mine = registrations[registrations[C.PCN_CODE].isin(pcn_codes) & registrations[C.LSOA_CODE].isin(index)]
+        mine = registrations[
+            registrations[C.PCN_CODE].isin(pcn_codes) & registrations[C.LSOA_CODE].isin(index)
+        ]
         table = mine.groupby([C.PCN_CODE, C.LSOA_CODE])[C.PATIENTS].sum()
         pcn_index = {code: p for p, code in enumerate(pcn_codes)}
         for (pcn, lsoa), patients in table.items():
@@ -151,4 +155,6 @@ def _labels(values: pd.Series) -> np.ndarray | None:
         return None
     distinct = sorted(set(series[present].astype(str)))
     lookup = {value: i for i, value in enumerate(distinct)}
-    return np.array([lookup[str(v)] if ok else -1 for v, ok in zip(series, present, strict=True)], dtype=np.int64)
+    return np.array(
+        [lookup[str(v)] if ok else -1 for v, ok in zip(series, present, strict=True)], dtype=np.int64
+    )

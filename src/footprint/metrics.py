@@ -51,8 +51,22 @@ def summarise_neighbourhoods(plan: Plan) -> pd.DataFrame:
     figures["within_bounds"] = (measure >= scenario.pop.min) & (measure <= scenario.pop.max)
     out = hoods.drop(columns=["hub_x", "hub_y"]).join(figures).reset_index()
     ordered = [
-        C.NEIGHBOURHOOD, "neighbourhood_name", C.PLACE_CODE, C.PLACE_NAME, C.HUB_ID, C.HUB_NAME, "centre_kind",
-        "hub_lsoa", "lsoas", "population", "registered", "measure", "within_bounds", "demand",
-        "mean_distance_km", "max_distance_km", "share_within_km",
+        C.NEIGHBOURHOOD,
+        "neighbourhood_name",
+        C.PLACE_CODE,
+        C.PLACE_NAME,
+        C.HUB_ID,
+        C.HUB_NAME,
+        "centre_kind",
+        "hub_lsoa",
+        "lsoas",
+        "population",
+        "registered",
+        "measure",
+        "within_bounds",
+        "demand",
+        "mean_distance_km",
+        "max_distance_km",
+        "share_within_km",
     ]
     return out[ordered].sort_values(C.NEIGHBOURHOOD).reset_index(drop=True)

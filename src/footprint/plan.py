@@ -90,7 +90,7 @@ class Plan:
             )
         if solution is not None and self.statuses[place] in GOOD_STATUSES:
             record.update(
-                neighbourhoods=int(len(np.unique(solution.assignment))),
+                neighbourhoods=len(np.unique(solution.assignment)),
                 method=solution.method,
                 solver=solution.solver,
                 objective=_finite(solution.objective),
@@ -119,17 +119,28 @@ def rules_for(dataset: Dataset, problems: dict[str, PlaceProblem]) -> PlanRules:
     if dataset.hubs is not None:
         hubs = dataset.hubs[dataset.hubs[C.PLACE_CODE].isin(problems)]
         hub_unit = {str(h): str(u) for h, u in zip(hubs[C.HUB_ID], hubs[C.LSOA_CODE], strict=True)}
-        hub_xy = {str(h): (float(x), float(y)) for h, x, y in zip(hubs[C.HUB_ID], hubs[C.X], hubs[C.Y], strict=True)}
+        hub_xy = {
+            str(h): (float(x), float(y)) for h, x, y in zip(hubs[C.HUB_ID], hubs[C.X], hubs[C.Y], strict=True)
+        }
         required = [str(h) for h in hubs.loc[hubs[C.REQUIRED].astype(bool), C.HUB_ID]]
     else:
         hub_unit = {str(code): str(code) for code in units[C.LSOA_CODE]}
-        hub_xy = {str(c): (float(x), float(y)) for c, x, y in zip(units[C.LSOA_CODE], units[C.X], units[C.Y], strict=True)}
+        hub_xy = {
+            str(c): (float(x), float(y))
+            for c, x, y in zip(units[C.LSOA_CODE], units[C.X], units[C.Y], strict=True)
+        }
     locks = {}
     if dataset.locks is not None:
-        locks = {str(u): str(h) for u, h in zip(dataset.locks[C.LSOA_CODE], dataset.locks[C.HUB_ID], strict=True) if u in set(units[C.LSOA_CODE])}
+        locks = {
+            str(u): str(h)
+            for u, h in zip(dataset.locks[C.LSOA_CODE], dataset.locks[C.HUB_ID], strict=True)
+            if u in set(units[C.LSOA_CODE])
+        }
     return PlanRules(
         unit_place={str(c): str(p) for c, p in zip(units[C.LSOA_CODE], units[C.PLACE_CODE], strict=True)},
-        population={str(c): float(v) for c, v in zip(units[C.LSOA_CODE], units[measure].fillna(0), strict=True)},
+        population={
+            str(c): float(v) for c, v in zip(units[C.LSOA_CODE], units[measure].fillna(0), strict=True)
+        },
         edges=[(str(a), str(b)) for a, b in dataset_edges(problems)],
         pop_min=scenario.pop.min,
         pop_max=scenario.pop.max,
@@ -138,7 +149,10 @@ def rules_for(dataset: Dataset, problems: dict[str, PlaceProblem]) -> PlanRules:
         hub_unit=hub_unit,
         required_hubs=required,
         locks=locks,
-        unit_xy={str(c): (float(x), float(y)) for c, x, y in zip(units[C.LSOA_CODE], units[C.X], units[C.Y], strict=True)},
+        unit_xy={
+            str(c): (float(x), float(y))
+            for c, x, y in zip(units[C.LSOA_CODE], units[C.X], units[C.Y], strict=True)
+        },
         hub_xy=hub_xy,
         max_distance_km=scenario.access.max_distance_km,
     )

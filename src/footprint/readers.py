@@ -84,10 +84,14 @@ def read_text_table(path: Path, *, what: str, header: bool = True) -> pd.DataFra
             raise InputDataError(
                 f"{path}: {what} file is not a well-formed CSV ({detail}); check it is complete and comma-separated."
             ) from None
-        if frame.empty and len(frame.columns) <= 1 and header:
-            raise InputDataError(f"{path}: {what} file has a header but no rows; re-export it from its source.")
+        if frame.empty and header:
+            raise InputDataError(
+                f"{path}: {what} file has a header but no rows; re-export it from its source."
+            )
         return frame
-    raise InputDataError(f"{path}: {what} file is neither UTF-8 nor Windows-1252 text; re-save it as UTF-8 CSV.")
+    raise InputDataError(
+        f"{path}: {what} file is neither UTF-8 nor Windows-1252 text; re-save it as UTF-8 CSV."
+    )
 
 
 def read_excel_table(path: Path, *, what: str, sheet: str | None) -> pd.DataFrame:
@@ -108,7 +112,7 @@ def read_excel_table(path: Path, *, what: str, sheet: str | None) -> pd.DataFram
                     f"{path}: {what} workbook has no sheet {sheet!r}; sheets are {', '.join(map(repr, names))}."
                 )
             sheet = matches[0]
-        frame = workbook.parse(sheet, dtype=str, keep_default_na=False, na_values=[""])
+        frame = pd.read_excel(workbook, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=[""])
     return frame
 
 
@@ -164,7 +168,9 @@ def find_columns(
     for field in fields:
         if field.name in overrides:
             wanted = overrides[field.name]
-            exact = [h for h in headers if h == wanted] or [h for h in headers if normalised[h] == C.normalise(wanted)]
+            exact = [h for h in headers if h == wanted] or [
+                h for h in headers if normalised[h] == C.normalise(wanted)
+            ]
             if not exact:
                 raise InputDataError(
                     f"{path}: column {wanted!r} (set as {config_key}.columns.{field.name}) is not in the file; "
@@ -210,7 +216,12 @@ def canonical(
 
 
 def to_number(
-    series: pd.Series, *, path: Path | str, column: str, findings: list[Finding], code_series: pd.Series | None = None
+    series: pd.Series,
+    *,
+    path: Path | str,
+    column: str,
+    findings: list[Finding],
+    code_series: pd.Series | None = None,
 ) -> pd.Series:
     """Parse numbers (thousands separators allowed); unparseable values become NaN and are reported."""
     text = series.astype("string").str.replace(",", "", regex=False).str.strip()
@@ -270,7 +281,11 @@ def read_units(spec: TableInput) -> tuple[gpd.GeoDataFrame, list[Finding]]:
     units = _set_crs(units, path, findings)
     if C.POPULATION in units:
         units[C.POPULATION] = to_number(
-            units[C.POPULATION], path=path, column="population", findings=findings, code_series=units[C.LSOA_CODE]
+            units[C.POPULATION],
+            path=path,
+            column="population",
+            findings=findings,
+            code_series=units[C.LSOA_CODE],
         )
     missing_code = units[C.LSOA_CODE].isna()
     if missing_code.any():
@@ -289,8 +304,12 @@ def read_units(spec: TableInput) -> tuple[gpd.GeoDataFrame, list[Finding]]:
 
 def _set_crs(frame: gpd.GeoDataFrame, path: Path, findings: list[Finding]) -> gpd.GeoDataFrame:
     bounds = frame.total_bounds if not frame.geometry.is_empty.all() else np.array([0, 0, 0, 0])
-    looks_bng = bool(np.all(np.isfinite(bounds)) and bounds[0] >= -1e5 and bounds[2] <= 8e5 and bounds[3] <= 1.4e6)
-    looks_degrees = bool(np.all(np.isfinite(bounds)) and -180 <= bounds[0] and bounds[2] <= 180 and bounds[3] <= 90)
+    looks_bng = bool(
+        np.all(np.isfinite(bounds)) and bounds[0] >= -1e5 and bounds[2] <= 8e5 and bounds[3] <= 1.4e6
+    )
+    looks_degrees = bool(
+        np.all(np.isfinite(bounds)) and bounds[0] >= -180 and bounds[2] <= 180 and bounds[3] <= 90
+    )
     if frame.crs is None:
         if looks_degrees:
             findings.append(
@@ -319,9 +338,9 @@ def _set_crs(frame: gpd.GeoDataFrame, path: Path, findings: list[Finding]) -> gp
                 f"{path}: the boundaries have no CRS and the coordinates are neither British National Grid nor "
                 "longitude/latitude; add a .prj file or re-export with a CRS."
             )
-    elif frame.crs.to_epsg() == 27700 and looks_degrees and not looks_bng:
+    elif frame.crs.is_projected and looks_degrees and bounds[2] - bounds[0] < 5 and bounds[3] - bounds[1] < 5:
         raise InputDataError(
-            f"{path}: the file says EPSG:27700 but its coordinates look like longitude/latitude "
+            f"{path}: the file says {frame.crs.to_string()} but its coordinates look like longitude/latitude "
             f"(x {bounds[0]:.3f}..{bounds[2]:.3f}); fix the .prj / CRS to EPSG:4326."
         )
     if frame.crs.to_epsg() != 27700:
@@ -334,12 +353,18 @@ def read_population(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     path = Path(spec.path)
     findings: list[Finding] = []
     frame = canonical(
-        read_any_table(spec, what="population"), "population", spec.columns, path=path, config_key="inputs.population"
+        read_any_table(spec, what="population"),
+        "population",
+        spec.columns,
+        path=path,
+        config_key="inputs.population",
     )
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     for name in (C.POPULATION, C.POP_0_15, C.POP_65_PLUS):
         if name in frame:
-            frame[name] = to_number(frame[name], path=path, column=name, findings=findings, code_series=frame[C.LSOA_CODE])
+            frame[name] = to_number(
+                frame[name], path=path, column=name, findings=findings, code_series=frame[C.LSOA_CODE]
+            )
     frame = frame.dropna(subset=[C.LSOA_CODE])
     return frame.reset_index(drop=True), findings
 
@@ -350,7 +375,11 @@ def read_place_lookup(spec: PlacesInput) -> pd.DataFrame | None:
         return None
     path = Path(spec.lookup)
     frame = canonical(
-        read_text_table(path, what="place lookup"), "places", spec.columns, path=path, config_key="inputs.places"
+        read_text_table(path, what="place lookup"),
+        "places",
+        spec.columns,
+        path=path,
+        config_key="inputs.places",
     )
     return frame.dropna(subset=[C.LAD_CODE, C.PLACE_CODE]).reset_index(drop=True)
 
@@ -413,7 +442,9 @@ def read_practice_locations(spec: TableInput) -> tuple[pd.DataFrame, list[Findin
     path = Path(spec.path)
     findings: list[Finding] = []
     raw = read_any_table(spec, what="practice locations")
-    frame = canonical(raw, "practice_locations", spec.columns, path=path, config_key="inputs.practices.locations")
+    frame = canonical(
+        raw, "practice_locations", spec.columns, path=path, config_key="inputs.practices.locations"
+    )
     frame = _points_to_xy(frame, path=path, findings=findings, what="practice", id_column=C.PRACTICE_CODE)
     return frame, findings
 
@@ -426,17 +457,27 @@ def _points_to_xy(
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
         points = frame.geometry
         if frame.crs is None:
-            raise InputDataError(f"{path}: {what} locations have no CRS; re-export with one (e.g. EPSG:4326).")
+            raise InputDataError(
+                f"{path}: {what} locations have no CRS; re-export with one (e.g. EPSG:4326)."
+            )
         points = points.to_crs(C.CRS_WORKING)
         centres = points.representative_point()
         out[C.X] = centres.x.to_numpy()
         out[C.Y] = centres.y.to_numpy()
     elif C.X in out and C.Y in out:
-        out[C.X] = to_number(out[C.X], path=path, column="easting", findings=findings, code_series=out[id_column])
-        out[C.Y] = to_number(out[C.Y], path=path, column="northing", findings=findings, code_series=out[id_column])
+        out[C.X] = to_number(
+            out[C.X], path=path, column="easting", findings=findings, code_series=out[id_column]
+        )
+        out[C.Y] = to_number(
+            out[C.Y], path=path, column="northing", findings=findings, code_series=out[id_column]
+        )
     elif C.LATITUDE in out and C.LONGITUDE in out:
-        lat = to_number(out[C.LATITUDE], path=path, column="latitude", findings=findings, code_series=out[id_column])
-        lon = to_number(out[C.LONGITUDE], path=path, column="longitude", findings=findings, code_series=out[id_column])
+        lat = to_number(
+            out[C.LATITUDE], path=path, column="latitude", findings=findings, code_series=out[id_column]
+        )
+        lon = to_number(
+            out[C.LONGITUDE], path=path, column="longitude", findings=findings, code_series=out[id_column]
+        )
         bad = (lat.abs() > 90) | (lon.abs() > 180)
         if bad.any():
             findings.append(
@@ -469,14 +510,23 @@ def read_list_sizes(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     path = Path(spec.path)
     findings: list[Finding] = []
     frame = canonical(
-        read_any_table(spec, what="list sizes"), "list_sizes", spec.columns, path=path,
+        read_any_table(spec, what="list sizes"),
+        "list_sizes",
+        spec.columns,
+        path=path,
         config_key="inputs.practices.list_sizes",
     )
     if C.SEX in frame:
         frame = frame[frame[C.SEX].str.upper().isin(["ALL", "PERSONS"])]
     if C.AGE in frame:
         frame = frame[frame[C.AGE].str.upper().isin(["ALL", "ALL AGES", "ALLAGES"])]
-    sizes = to_number(frame[C.PATIENTS], path=path, column="list size", findings=findings, code_series=frame[C.PRACTICE_CODE])
+    sizes = to_number(
+        frame[C.PATIENTS],
+        path=path,
+        column="list size",
+        findings=findings,
+        code_series=frame[C.PRACTICE_CODE],
+    )
     out = pd.DataFrame({C.PRACTICE_CODE: frame[C.PRACTICE_CODE], C.LIST_SIZE: sizes}).dropna()
     out = out.groupby(C.PRACTICE_CODE, as_index=False, sort=True)[C.LIST_SIZE].sum()
     return out, findings
@@ -536,16 +586,25 @@ def read_registrations(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     path = Path(spec.path)
     findings: list[Finding] = []
     frame = canonical(
-        read_any_table(spec, what="registrations"), "registrations", spec.columns, path=path,
+        read_any_table(spec, what="registrations"),
+        "registrations",
+        spec.columns,
+        path=path,
         config_key="inputs.registrations",
     )
     if C.SEX in frame:
         sexes = frame[C.SEX].str.upper()
         if sexes.isin(["ALL", "PERSONS"]).any():
             frame = frame[sexes.isin(["ALL", "PERSONS"])]
-    counts = to_number(frame[C.PATIENTS], path=path, column="patients", findings=findings, code_series=frame[C.PRACTICE_CODE])
+    counts = to_number(
+        frame[C.PATIENTS], path=path, column="patients", findings=findings, code_series=frame[C.PRACTICE_CODE]
+    )
     out = pd.DataFrame(
-        {C.PRACTICE_CODE: frame[C.PRACTICE_CODE], C.LSOA_CODE: frame[C.LSOA_CODE].fillna(""), C.PATIENTS: counts}
+        {
+            C.PRACTICE_CODE: frame[C.PRACTICE_CODE],
+            C.LSOA_CODE: frame[C.LSOA_CODE].fillna(""),
+            C.PATIENTS: counts,
+        }
     )
     pseudo = out[C.LSOA_CODE].str.upper().str.fullmatch(C.PSEUDO_LSOA_PATTERN).fillna(True).astype(bool)
     if pseudo.any():
@@ -586,12 +645,16 @@ def read_hubs(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """Hub sites -> DataFrame(hub_id, hub_name, x, y, capacity, required)."""
     path = Path(spec.path)
     findings: list[Finding] = []
-    frame = canonical(read_any_table(spec, what="hubs"), "hubs", spec.columns, path=path, config_key="inputs.hubs")
+    frame = canonical(
+        read_any_table(spec, what="hubs"), "hubs", spec.columns, path=path, config_key="inputs.hubs"
+    )
     frame = _points_to_xy(frame, path=path, findings=findings, what="hub", id_column=C.HUB_ID)
     if C.HUB_NAME not in frame:
         frame[C.HUB_NAME] = frame[C.HUB_ID]
     frame[C.CAPACITY] = (
-        to_number(frame[C.CAPACITY], path=path, column="capacity", findings=findings, code_series=frame[C.HUB_ID])
+        to_number(
+            frame[C.CAPACITY], path=path, column="capacity", findings=findings, code_series=frame[C.HUB_ID]
+        )
         if C.CAPACITY in frame
         else np.nan
     )
@@ -636,7 +699,9 @@ def read_indicator(spec: Indicator) -> tuple[pd.DataFrame, list[Finding]]:
             f"{path}: demand indicator column {spec.column!r} is not in the file; columns are "
             f"{_show_headers([str(c) for c in raw.columns])}."
         )
-    values = to_number(raw[matches[0]], path=path, column=spec.column, findings=findings, code_series=frame[C.LSOA_CODE])
+    values = to_number(
+        raw[matches[0]], path=path, column=spec.column, findings=findings, code_series=frame[C.LSOA_CODE]
+    )
     out = pd.DataFrame({C.LSOA_CODE: frame[C.LSOA_CODE], "value": values}).dropna(subset=[C.LSOA_CODE])
     return out.drop_duplicates(C.LSOA_CODE).reset_index(drop=True), findings
 
@@ -650,11 +715,21 @@ def read_imd(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
         sheet = "IMD2019"
     raw = read_any_table(spec.model_copy(update={"sheet": sheet}), what="IMD")
     frame = canonical(raw, "demand", spec.columns, path=path, config_key="inputs.imd")
-    decile_columns = [c for c in raw.columns if "decile" in C.normalise(c) and "multipledeprivation" in C.normalise(c)]
+    decile_columns = [
+        c for c in raw.columns if "decile" in C.normalise(c) and "multipledeprivation" in C.normalise(c)
+    ]
     decile_columns = decile_columns or [c for c in raw.columns if C.normalise(c) in {"imddecile", "decile"}]
     if not decile_columns:
-        raise InputDataError(f"{path}: no IMD decile column found (expected 'Index of Multiple Deprivation (IMD) Decile').")
-    deciles = to_number(raw[decile_columns[0]], path=path, column="IMD decile", findings=findings, code_series=frame[C.LSOA_CODE])
+        raise InputDataError(
+            f"{path}: no IMD decile column found (expected 'Index of Multiple Deprivation (IMD) Decile')."
+        )
+    deciles = to_number(
+        raw[decile_columns[0]],
+        path=path,
+        column="IMD decile",
+        findings=findings,
+        code_series=frame[C.LSOA_CODE],
+    )
     out = pd.DataFrame({C.LSOA_CODE: frame[C.LSOA_CODE], C.IMD_DECILE: deciles}).dropna()
     return out.drop_duplicates(C.LSOA_CODE).reset_index(drop=True), findings
 
@@ -662,7 +737,13 @@ def read_imd(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
 def read_baseline(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """Current map -> DataFrame(lsoa_code, neighbourhood_id)."""
     path = Path(spec.path)
-    frame = canonical(read_any_table(spec, what="baseline"), "baseline", spec.columns, path=path, config_key="inputs.baseline")
+    frame = canonical(
+        read_any_table(spec, what="baseline"),
+        "baseline",
+        spec.columns,
+        path=path,
+        config_key="inputs.baseline",
+    )
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
     return frame.drop_duplicates(C.LSOA_CODE).sort_values(C.LSOA_CODE).reset_index(drop=True), []
 
@@ -670,6 +751,8 @@ def read_baseline(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
 def read_locks(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """LSOA -> hub locks -> DataFrame(lsoa_code, hub_id)."""
     path = Path(spec.path)
-    frame = canonical(read_any_table(spec, what="locks"), "locks", spec.columns, path=path, config_key="inputs.locks")
+    frame = canonical(
+        read_any_table(spec, what="locks"), "locks", spec.columns, path=path, config_key="inputs.locks"
+    )
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
     return frame.sort_values(C.LSOA_CODE).reset_index(drop=True), []

@@ -103,7 +103,9 @@ def run_scenario(
         solutions[place] = PlaceSolution(
             place_code=place, status="infeasible", assignment=np.zeros(0, dtype=np.int64), message=reason
         )
-        _emit(on_event, place, "finished", {"status": "infeasible", "message": reason, "lsoas": problem.n_units})
+        _emit(
+            on_event, place, "finished", {"status": "infeasible", "message": reason, "lsoas": problem.n_units}
+        )
 
     todo = [place for place in sorted(report.problems) if place not in infeasible]
     for place in todo:
@@ -140,7 +142,7 @@ def run_scenario(
 def _summary(solution: PlaceSolution) -> dict[str, Any]:
     return {
         "status": solution.status,
-        "k": int(len(np.unique(solution.assignment))) if len(solution.assignment) else 0,
+        "k": len(np.unique(solution.assignment)) if len(solution.assignment) else 0,
         "gap": solution.gap,
         "seconds": float(sum(solution.seconds.values())),
         "message": solution.message,

@@ -97,7 +97,7 @@ def validate_scenario(scenario: Scenario, *, places: list[str] | None = None) ->
     dataset = load_dataset(scenario)
     graph = build_graph(dataset.units, scenario.graph)
     findings = list(dataset.findings) + list(graph.findings)
-    wanted = dataset.place_codes if not places else places
+    wanted = places if places else dataset.place_codes
     unknown = sorted(set(wanted) - set(dataset.place_codes))
     if unknown:
         findings.append(
@@ -140,5 +140,10 @@ def validate_scenario(scenario: Scenario, *, places: list[str] | None = None) ->
             )
         )
     return ValidationReport(
-        scenario=scenario, dataset=dataset, graph=graph, problems=problems, places=summaries, findings=findings
+        scenario=scenario,
+        dataset=dataset,
+        graph=graph,
+        problems=problems,
+        places=summaries,
+        findings=findings,
     )

@@ -90,7 +90,9 @@ def verify_plan(
     if missing:
         failures.append(f"complete: {len(missing)} LSOAs are not assigned ({_few(missing)})")
     if unknown:
-        failures.append(f"complete: {len(unknown)} assigned LSOAs are not in the planned places ({_few(unknown)})")
+        failures.append(
+            f"complete: {len(unknown)} assigned LSOAs are not in the planned places ({_few(unknown)})"
+        )
 
     members: dict[str, list[str]] = defaultdict(list)
     for unit, hood in assignment.items():
@@ -166,7 +168,9 @@ def verify_plan(
     for unit, hub in sorted(rules.locks.items()):
         hood = assignment.get(unit)
         if hood is None or neighbourhood_hub.get(hood) != hub:
-            failures.append(f"locks: {unit} is locked to hub {hub} but is served by {neighbourhood_hub.get(hood or '', 'none')}")
+            failures.append(
+                f"locks: {unit} is locked to hub {hub} but is served by {neighbourhood_hub.get(hood or '', 'none')}"
+            )
 
     # access radius
     if rules.max_distance_km is not None:
@@ -181,7 +185,9 @@ def verify_plan(
             if ((ux - hx) ** 2 + (uy - hy) ** 2) ** 0.5 / 1000.0 > rules.max_distance_km + 1e-9:
                 far.append(unit)
         if far:
-            failures.append(f"access: {len(far)} LSOAs are farther than {rules.max_distance_km} km from their hub ({_few(far)})")
+            failures.append(
+                f"access: {len(far)} LSOAs are farther than {rules.max_distance_km} km from their hub ({_few(far)})"
+            )
 
     return Verdict(ok=not failures, failures=tuple(failures), checks=CHECKS, neighbourhoods=len(members))
 
