@@ -1,7 +1,9 @@
 """Write a plan's output folder atomically and deterministically (all output writing lives here).
 
 Files: ``assignment.csv`` (lsoa_code, neighbourhood_id, place_code; one row per LSOA, sorted),
-``neighbourhoods.csv`` (key figures, :func:`footprint.metrics.summarise_neighbourhoods`), ``neighbourhoods.gpkg``
+``neighbourhoods.csv`` (key figures, :func:`footprint.metrics.summarise_neighbourhoods`), ``realignment_pcns.csv``,
+``realignment_practices.csv``, ``changes.csv`` (per LSOA, with its neighbourhood's change code) and
+``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`), ``neighbourhoods.gpkg``
 (layers ``neighbourhoods`` (dissolved polygons with the key figures) and ``lsoas``; EPSG:27700),
 ``neighbourhoods.geojson`` (EPSG:4326, RFC 7946) and ``run.json`` (the decision record).
 
@@ -31,7 +33,7 @@ import pyogrio
 
 from footprint import __version__
 from footprint import columns as C
-from footprint.metrics import summarise_neighbourhoods
+from footprint.metrics import summarise_changes, summarise_neighbourhoods, summarise_pcns, summarise_practices
 from footprint.plan import Plan
 
 logger = logging.getLogger(__name__)
@@ -176,6 +178,16 @@ def write_plan(
                 driver="GeoJSON",
                 layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "6", "WRITE_NAME": "NO"},
             )
+            pcns = summarise_pcns(plan)
+            if len(pcns):
+                write_csv(pcns, staging / "realignment_pcns.csv")
+            practices = summarise_practices(plan)
+            if len(practices):
+                write_csv(practices, staging / "realignment_practices.csv")
+            per_lsoa, per_hood = summarise_changes(plan)
+            changes = per_lsoa.merge(per_hood[[C.NEIGHBOURHOOD, "change"]], on=C.NEIGHBOURHOOD, how="left")
+            write_csv(changes, staging / "changes.csv")
+            write_csv(per_hood, staging / "changes_neighbourhoods.csv")
         for writer in extra_writers:
             writer(plan, staging)
         write_json(decision_record(plan), staging / "run.json")

@@ -21,34 +21,51 @@ def summarise_neighbourhoods(plan: Plan) -> pd.DataFrame:
     registrations file), measure (the bounded figure), within_bounds (pop.min <= measure <= pop.max), demand
     (sum of the demand score), mean_distance_km (population-weighted mean distance from each LSOA's
     representative point to the hub), max_distance_km, share_within_km (share of residents within
-    ``access.within_km`` of the hub).
+    ``access.within_km`` of the hub), deprived_share (share of residents in LSOAs of national IMD deciles 1-2),
+    children (0-15), working_age (16-64), older (65+), self_containment (share of its registered residents
+    registered with a practice sited inside it), groups_split (keep-together groups it shares with another
+    neighbourhood), pcn_shares (PCNs holding >= 5% of its registered residents, largest first).
     """
     if plan.neighbourhoods.empty:
         return pd.DataFrame()
     scenario = plan.dataset.scenario
     units = plan.dataset.units.set_index(C.LSOA_CODE)
-    frame = plan.assignment.join(units[[C.POPULATION, "registered", C.DEMAND, C.X, C.Y]], on=C.LSOA_CODE)
+    columns = [C.POPULATION, "registered", C.DEMAND, C.X, C.Y, C.IMD_DECILE, C.POP_0_15, C.POP_65_PLUS]
+    if C.GROUP_CODE in units:
+        columns.append(C.GROUP_CODE)
+    frame = plan.assignment.join(units[columns], on=C.LSOA_CODE)
     hoods = plan.neighbourhoods.set_index(C.NEIGHBOURHOOD)
     frame["hub_x"] = frame[C.NEIGHBOURHOOD].map(hoods["hub_x"])
     frame["hub_y"] = frame[C.NEIGHBOURHOOD].map(hoods["hub_y"])
     frame["distance_km"] = np.hypot(frame[C.X] - frame["hub_x"], frame[C.Y] - frame["hub_y"]) / 1000.0
     frame["near"] = (frame["distance_km"] <= scenario.access.within_km) * frame[C.POPULATION]
     frame["pop_distance"] = frame["distance_km"] * frame[C.POPULATION]
+    frame["deprived"] = frame[C.IMD_DECILE].le(2) * frame[C.POPULATION]
     grouped = frame.groupby(C.NEIGHBOURHOOD, sort=True)
+    residents = grouped[C.POPULATION].sum()
     figures = pd.DataFrame(
         {
             "lsoas": grouped.size(),
-            "population": grouped[C.POPULATION].sum().astype("int64"),
+            "population": residents.astype("int64"),
             "registered": grouped["registered"].sum().round().astype("int64"),
             "demand": grouped[C.DEMAND].sum(min_count=1),
-            "mean_distance_km": grouped["pop_distance"].sum() / grouped[C.POPULATION].sum().clip(lower=1),
+            "mean_distance_km": grouped["pop_distance"].sum() / residents.clip(lower=1),
             "max_distance_km": grouped["distance_km"].max(),
-            "share_within_km": grouped["near"].sum() / grouped[C.POPULATION].sum().clip(lower=1),
+            "share_within_km": grouped["near"].sum() / residents.clip(lower=1),
+            "deprived_share": (grouped["deprived"].sum() / residents.clip(lower=1)).where(
+                grouped[C.IMD_DECILE].count() > 0
+            ),
+            "children": grouped[C.POP_0_15].sum(min_count=1),
+            "older": grouped[C.POP_65_PLUS].sum(min_count=1),
         }
     )
+    figures["working_age"] = figures["population"] - figures["children"] - figures["older"]
     measure = figures["population"] if scenario.pop.measure == "residents" else figures["registered"]
     figures["measure"] = measure
     figures["within_bounds"] = (measure >= scenario.pop.min) & (measure <= scenario.pop.max)
+    figures["self_containment"] = _self_containment(plan)
+    figures["groups_split"] = _groups_split(frame) if C.GROUP_CODE in frame else np.nan
+    figures["pcn_shares"] = _pcn_shares(plan)
     out = hoods.drop(columns=["hub_x", "hub_y"]).join(figures).reset_index()
     ordered = [
         C.NEIGHBOURHOOD,
@@ -68,5 +85,279 @@ def summarise_neighbourhoods(plan: Plan) -> pd.DataFrame:
         "mean_distance_km",
         "max_distance_km",
         "share_within_km",
+        "deprived_share",
+        "children",
+        "working_age",
+        "older",
+        "self_containment",
+        "groups_split",
+        "pcn_shares",
     ]
     return out[ordered].sort_values(C.NEIGHBOURHOOD).reset_index(drop=True)
+
+
+def _self_containment(plan: Plan) -> pd.Series:
+    """Share of each neighbourhood's registered residents whose practice is sited in the same neighbourhood."""
+    frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD])
+    practices = plan.dataset.practices
+    if frame.empty or practices.empty:
+        return pd.Series(dtype="float64")
+    site = practices.set_index(C.PRACTICE_CODE)[C.LSOA_CODE].map(
+        plan.assignment.set_index(C.LSOA_CODE)[C.NEIGHBOURHOOD]
+    )
+    frame = frame.assign(site=frame[C.PRACTICE_CODE].map(site))
+    inside = frame[frame["site"] == frame[C.NEIGHBOURHOOD]].groupby(C.NEIGHBOURHOOD)[C.PATIENTS].sum()
+    total = frame.groupby(C.NEIGHBOURHOOD)[C.PATIENTS].sum()
+    return (inside.reindex(total.index).fillna(0) / total).rename("self_containment")
+
+
+def _groups_split(frame: pd.DataFrame) -> pd.Series:
+    """Keep-together groups present in each neighbourhood that also have LSOAs in another neighbourhood."""
+    pieces = frame.dropna(subset=[C.GROUP_CODE]).groupby(C.GROUP_CODE)[C.NEIGHBOURHOOD].nunique()
+    split = set(pieces[pieces > 1].index)
+    present = (
+        frame.dropna(subset=[C.GROUP_CODE])
+        .groupby(C.NEIGHBOURHOOD)[C.GROUP_CODE]
+        .agg(lambda g: len(set(g) & split))
+    )
+    return present.astype("int64")
+
+
+def _pcn_shares(plan: Plan) -> pd.Series:
+    """PCNs holding >= 5% of each neighbourhood's registered residents, as ``code share%``, largest first."""
+    frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD, C.PCN_CODE])
+    if frame.empty:
+        return pd.Series(dtype="object")
+    counts = frame.groupby([C.NEIGHBOURHOOD, C.PCN_CODE], as_index=False)[C.PATIENTS].sum()
+    counts["share"] = counts[C.PATIENTS] / counts.groupby(C.NEIGHBOURHOOD)[C.PATIENTS].transform("sum")
+    counts = counts[counts["share"] >= LISTED_SHARE].sort_values(
+        [C.NEIGHBOURHOOD, "share", C.PCN_CODE], ascending=[True, False, True], kind="stable"
+    )
+    return counts.groupby(C.NEIGHBOURHOOD).apply(
+        lambda g: "; ".join(f"{p} {s:.0%}" for p, s in zip(g[C.PCN_CODE], g["share"], strict=True)),
+        include_groups=False,
+    )
+
+
+#: A PCN is "aligned" when at least this share of its registered patients live in its home neighbourhood.
+ALIGNED_SHARE = 0.90
+#: Neighbourhoods holding at least this share of a PCN's patients are listed against it.
+LISTED_SHARE = 0.05
+
+
+def _registrations_with_neighbourhood(plan: Plan) -> pd.DataFrame:
+    """Registrations of the area with the neighbourhood and place of the LSOA each patient lives in."""
+    registrations = plan.dataset.registrations
+    where = plan.assignment.set_index(C.LSOA_CODE)
+    place_of = plan.dataset.units.set_index(C.LSOA_CODE)[C.PLACE_CODE]
+    return registrations.assign(
+        **{
+            C.NEIGHBOURHOOD: registrations[C.LSOA_CODE].map(where[C.NEIGHBOURHOOD]),
+            C.PLACE_CODE: registrations[C.LSOA_CODE].map(place_of),
+        }
+    )
+
+
+def _shares(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Patients per (key, neighbourhood), with each row's share of the key's total, largest first."""
+    counts = frame.groupby([key, C.NEIGHBOURHOOD], as_index=False, dropna=False)[C.PATIENTS].sum()
+    counts["share"] = counts[C.PATIENTS] / counts.groupby(key)[C.PATIENTS].transform("sum")
+    return counts.sort_values(
+        [key, C.PATIENTS, C.NEIGHBOURHOOD], ascending=[True, False, True], kind="stable"
+    )
+
+
+def summarise_pcns(plan: Plan) -> pd.DataFrame:
+    """Per PCN: how well it fits the proposed neighbourhoods.
+
+    Columns: pcn_code, pcn_name, practices (member codes, ``;``-separated), list_size (sum of members' list
+    sizes), registered (its registered patients resident in the area), home_neighbourhood (the neighbourhood
+    holding most of them), home_place, coterminosity (patients in the home neighbourhood / registered),
+    neighbourhoods (every neighbourhood holding >= 5% of its patients, as ``id share%``), outside_home_place
+    (share living in another place), status (``aligned`` when coterminosity >= 90%, else ``cross-borough`` when
+    more than 10% live outside the home neighbourhood's place, else ``split``), size_band (list size against
+    the scenario's population bounds: ``below``, ``within``, ``above``).
+    """
+    practices = plan.dataset.practices.dropna(subset=[C.PCN_CODE])
+    if practices.empty:
+        return pd.DataFrame()
+    scenario = plan.dataset.scenario
+    frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.PCN_CODE])
+    shares = _shares(frame.dropna(subset=[C.NEIGHBOURHOOD]), C.PCN_CODE)
+    totals = frame.groupby(C.PCN_CODE)[C.PATIENTS].sum()
+    hood_place = plan.assignment.drop_duplicates(C.NEIGHBOURHOOD).set_index(C.NEIGHBOURHOOD)[C.PLACE_CODE]
+    rows = []
+    for pcn, members in practices.groupby(C.PCN_CODE, sort=True):
+        mine = shares[shares[C.PCN_CODE] == pcn]
+        registered = float(totals.get(pcn, 0.0))
+        home = mine.iloc[0][C.NEIGHBOURHOOD] if len(mine) else None
+        in_home = float(mine.iloc[0][C.PATIENTS]) if len(mine) else 0.0
+        home_place = hood_place.get(home) if home else None
+        in_place = float(
+            frame.loc[(frame[C.PCN_CODE] == pcn) & (frame[C.PLACE_CODE] == home_place), C.PATIENTS].sum()
+        )
+        coterminosity = in_home / registered if registered else np.nan
+        outside_place = 1 - in_place / registered if registered else np.nan
+        listed = mine[mine[C.PATIENTS] >= LISTED_SHARE * registered] if registered else mine.iloc[0:0]
+        list_size = members[C.LIST_SIZE].sum(min_count=1)
+        if coterminosity >= ALIGNED_SHARE:
+            status = "aligned"
+        elif outside_place > 1 - ALIGNED_SHARE:
+            status = "cross-borough"
+        else:
+            status = "split"
+        band = (
+            None
+            if pd.isna(list_size)
+            else "below"
+            if list_size < scenario.pop.min
+            else "above"
+            if list_size > scenario.pop.max
+            else "within"
+        )
+        rows.append(
+            {
+                C.PCN_CODE: pcn,
+                C.PCN_NAME: members[C.PCN_NAME].iloc[0],
+                "practices": ";".join(sorted(members[C.PRACTICE_CODE])),
+                C.LIST_SIZE: list_size,
+                "registered": round(registered),
+                "home_neighbourhood": home,
+                "home_place": home_place,
+                "coterminosity": coterminosity,
+                "neighbourhoods": "; ".join(
+                    f"{n} {s:.0%}" for n, s in zip(listed[C.NEIGHBOURHOOD], listed["share"], strict=True)
+                ),
+                "outside_home_place": outside_place,
+                "status": status if registered else "no patients in area",
+                "size_band": band,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summarise_practices(plan: Plan) -> pd.DataFrame:
+    """Per practice: where it sits, where its patients live, and whether its PCN fits.
+
+    Columns: practice_code, practice_name, pcn_code, site_neighbourhood (neighbourhood of the LSOA the practice
+    stands in), patients_neighbourhood (where most of its registered patients live), share_in_patients_neighbourhood,
+    pcn_home (its PCN's home neighbourhood, see :func:`summarise_pcns`), registered, realign (True when its
+    patients mostly live outside its PCN's home), patients_involved (its patients living outside its PCN's home),
+    suggested_action (join the PCN whose home is where its patients live, with both PCNs' list sizes before ->
+    after).
+    """
+    practices = plan.dataset.practices
+    if practices.empty:
+        return pd.DataFrame()
+    pcns = summarise_pcns(plan)
+    home_of = pcns.set_index(C.PCN_CODE)["home_neighbourhood"] if len(pcns) else pd.Series(dtype="object")
+    list_of = pcns.set_index(C.PCN_CODE)[C.LIST_SIZE] if len(pcns) else pd.Series(dtype="float64")
+    where = plan.assignment.set_index(C.LSOA_CODE)[C.NEIGHBOURHOOD]
+    frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD])
+    shares = _shares(frame, C.PRACTICE_CODE).drop_duplicates(C.PRACTICE_CODE).set_index(C.PRACTICE_CODE)
+    patients = frame.groupby([C.PRACTICE_CODE, C.NEIGHBOURHOOD])[C.PATIENTS].sum()
+    # the PCN to suggest for each neighbourhood: the one with most patients living there among PCNs homed there
+    homed = pcns.dropna(subset=["home_neighbourhood"]).sort_values(
+        ["home_neighbourhood", "registered", C.PCN_CODE], ascending=[True, False, True]
+    )
+    pcn_for_hood = (
+        homed.drop_duplicates("home_neighbourhood").set_index("home_neighbourhood")[C.PCN_CODE]
+        if len(homed)
+        else pd.Series(dtype="object")
+    )
+    rows = []
+    for practice in practices.itertuples(index=False):
+        code = getattr(practice, C.PRACTICE_CODE)
+        pcn = getattr(practice, C.PCN_CODE)
+        site = where.get(getattr(practice, C.LSOA_CODE)) if pd.notna(getattr(practice, C.LSOA_CODE)) else None
+        main = shares.loc[code] if code in shares.index else None
+        patients_hood = main[C.NEIGHBOURHOOD] if main is not None else None
+        home = home_of.get(pcn) if pd.notna(pcn) else None
+        registered = float(frame.loc[frame[C.PRACTICE_CODE] == code, C.PATIENTS].sum())
+        in_home = float(patients.get((code, home), 0.0)) if home else 0.0
+        realign = bool(patients_hood is not None and home is not None and patients_hood != home)
+        action = ""
+        if realign:
+            target = pcn_for_hood.get(patients_hood)
+            size = (
+                float(getattr(practice, C.LIST_SIZE))
+                if pd.notna(getattr(practice, C.LIST_SIZE))
+                else registered
+            )
+            if target is not None and target != pcn:
+                before_from, before_to = list_of.get(pcn, np.nan), list_of.get(target, np.nan)
+                action = (
+                    f"join {target} (home {patients_hood}): {pcn} {before_from:,.0f} -> {before_from - size:,.0f}, "
+                    f"{target} {before_to:,.0f} -> {before_to + size:,.0f}"
+                )
+            else:
+                action = f"no PCN is homed in {patients_hood}: review {pcn}'s footprint with its neighbours"
+        elif pd.isna(pcn):
+            action = (
+                f"not in an active PCN: join the PCN homed in {patients_hood}"
+                if patients_hood
+                else "not in an active PCN"
+            )
+        rows.append(
+            {
+                C.PRACTICE_CODE: code,
+                C.PRACTICE_NAME: getattr(practice, C.PRACTICE_NAME),
+                C.PCN_CODE: pcn,
+                "site_neighbourhood": site,
+                "patients_neighbourhood": patients_hood,
+                "share_in_patients_neighbourhood": float(main["share"]) if main is not None else np.nan,
+                "pcn_home": home,
+                "registered": round(registered),
+                "realign": realign,
+                "patients_involved": round(registered - in_home) if home else round(registered),
+                "suggested_action": action,
+            }
+        )
+    return pd.DataFrame(rows).sort_values(C.PRACTICE_CODE).reset_index(drop=True)
+
+
+def summarise_changes(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Changes against the baseline map (default: each LSOA's dominant PCN).
+
+    Returns two tables. Per LSOA: lsoa_code, baseline, neighbourhood_id, population, moved (True when the LSOA
+    is not in the proposed neighbourhood that holds most residents of its baseline unit). Per proposed
+    neighbourhood: neighbourhood_id, change (ONS-style code against the baseline units, taken within the plan's
+    LSOAs: ``U`` unchanged (same LSOAs as one baseline unit), ``S`` split (part of one baseline unit), ``M``
+    merged (exactly two or more whole baseline units), ``X`` complex (anything else)), baseline_units, residents_moved.
+    """
+    units = plan.dataset.units.set_index(C.LSOA_CODE)
+    lsoas = plan.assignment[[C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE]].copy()
+    lsoas["baseline"] = lsoas[C.LSOA_CODE].map(units["baseline"])
+    lsoas[C.POPULATION] = lsoas[C.LSOA_CODE].map(units[C.POPULATION]).astype("int64")
+    known = lsoas.dropna(subset=["baseline"])
+    weight = known.groupby(["baseline", C.NEIGHBOURHOOD], as_index=False)[C.POPULATION].sum()
+    weight = weight.sort_values(
+        ["baseline", C.POPULATION, C.NEIGHBOURHOOD], ascending=[True, False, True], kind="stable"
+    )
+    keeper = weight.drop_duplicates("baseline").set_index("baseline")[C.NEIGHBOURHOOD]
+    lsoas["moved"] = lsoas["baseline"].isna() | (lsoas["baseline"].map(keeper) != lsoas[C.NEIGHBOURHOOD])
+    members = {label: set(group[C.LSOA_CODE]) for label, group in known.groupby("baseline")}
+    rows = []
+    for hood, group in lsoas.groupby(C.NEIGHBOURHOOD, sort=True):
+        mine = set(group[C.LSOA_CODE])
+        labels = sorted(set(group["baseline"].dropna()))
+        if len(labels) == 1 and members[labels[0]] == mine:
+            code = "U"
+        elif len(labels) == 1 and not group["baseline"].isna().any():  # a proper part of one baseline unit
+            code = "S"
+        elif len(labels) >= 2 and set().union(*(members[label] for label in labels)) == mine:
+            code = "M"
+        else:
+            code = "X"
+        rows.append(
+            {
+                C.NEIGHBOURHOOD: hood,
+                "change": code,
+                "baseline_units": ";".join(labels),
+                "residents_moved": int(group.loc[group["moved"], C.POPULATION].sum()),
+            }
+        )
+    per_lsoa = lsoas[[C.LSOA_CODE, "baseline", C.NEIGHBOURHOOD, C.POPULATION, "moved"]].sort_values(
+        C.LSOA_CODE
+    )
+    return per_lsoa.reset_index(drop=True), pd.DataFrame(rows)
