@@ -1,0 +1,440 @@
+"""A fast, deterministic heuristic: seeded region growing, repair, then contiguity-preserving local search.
+
+Used as the MIP's warm start (its plan is an incumbent from the first second) and as the fallback when the MIP
+has no incumbent at the time limit or the place is too large to solve exactly. It only ever returns plans that
+keep every hard rule: each region connected and rooted at its centre, population within bounds, k within range,
+access radius, locks, required hubs and capacities. It returns ``None`` when it cannot find such a plan.
+
+Steps, for each candidate k and each of a fixed number of restarts (seeded ``numpy.random.Generator``; no time-
+based stopping, so results are reproducible):
+
+1. seeds: required and locked centres first; the rest by weighted k-means++ on population and a few Lloyd
+   iterations, snapped to the nearest allowed candidate centre;
+2. growth: a shared priority queue grows every region from its root by nearest-first, never past ``pop_max``;
+   units left over join the smallest adjacent region;
+3. repair: boundary moves that reduce the total bound violation while keeping donors connected;
+4. improvement: first-improvement passes over boundary moves (donor stays connected, bounds and rules hold)
+   with exact incremental deltas of the weighted objective, and, for LSOA centres, re-centring each region on its
+   best member between passes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from footprint.objective import access_scale, evaluate_terms, pcn_total, weighted_objective
+from footprint.problem import PlaceProblem
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class HeuristicResult:
+    """The best plan found and its weighted objective."""
+
+    assignment: np.ndarray
+    objective: float
+    k: int
+
+
+def allowed_matrix(problem: PlaceProblem) -> np.ndarray:
+    """allowed[i, c]: unit i may be served by centre c (radius; roots and locks always allowed)."""
+    if problem.max_distance_km is None:
+        allowed = np.ones((problem.n_units, problem.n_centres), dtype=bool)
+    else:
+        allowed = problem.distance_km <= problem.max_distance_km + 1e-9
+    allowed[problem.centre_root, np.arange(problem.n_centres)] = True
+    for unit, centre in problem.locks:
+        allowed[unit, :] = False
+        allowed[unit, centre] = True
+    return allowed
+
+
+class _State:
+    """Regions r = 0..k-1 with centre ``centre[r]``; ``region[i]`` per unit; running sums for fast deltas."""
+
+    def __init__(self, problem: PlaceProblem, centres: list[int], region: np.ndarray) -> None:
+        self.p = problem
+        self.centre = list(centres)
+        self.region = region.copy()
+        k = len(centres)
+        pop = problem.population.astype(float)
+        self.pop = np.bincount(region, weights=pop, minlength=k)
+        self.load = np.bincount(region, weights=_load_vector(problem), minlength=k)
+        self.pcn = problem.pcn_patients @ np.eye(k)[region] if problem.pcn_patients.size else np.zeros((0, k))
+        self.demand = np.bincount(region, weights=problem.demand, minlength=k) if problem.demand is not None else None
+        if problem.groups is not None:
+            n_groups = int(problem.groups.max()) + 1 if (problem.groups >= 0).any() else 0
+            self.group_count = np.zeros((n_groups, k), dtype=np.int64)
+            known = problem.groups >= 0
+            np.add.at(self.group_count, (problem.groups[known], region[known]), 1)
+        else:
+            self.group_count = None
+        self.match = self._matching()
+
+    def _matching(self) -> np.ndarray | None:
+        """Baseline label -> region slot (or -1) maximising kept population; held fixed during a pass."""
+        baseline = self.p.baseline
+        if baseline is None or not (baseline >= 0).any():
+            return None
+        from scipy.optimize import linear_sum_assignment
+
+        k = len(self.centre)
+        n_labels = int(baseline.max()) + 1
+        overlap = np.zeros((n_labels, k))
+        known = baseline >= 0
+        np.add.at(overlap, (baseline[known], self.region[known]), self.p.population[known].astype(float))
+        rows, cols = linear_sum_assignment(overlap, maximize=True)
+        match = np.full(n_labels, -1, dtype=np.int64)
+        match[rows] = cols
+        return match
+
+
+def _load_vector(problem: PlaceProblem) -> np.ndarray:
+    """What hub capacity limits: demand when given, else population."""
+    if problem.demand is not None and problem.demand.sum() > 0:
+        return problem.demand.astype(float)
+    return problem.population.astype(float)
+
+
+def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) -> HeuristicResult | None:
+    """Best valid plan over candidate k and seeded restarts, or None."""
+    if problem.k_min > problem.k_max or problem.n_units == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    allowed = allowed_matrix(problem)
+    neighbours = problem.neighbours()
+    best: HeuristicResult | None = None
+    for k in _candidate_ks(problem):
+        for _ in range(restarts):
+            centres = _choose_seeds(problem, k, allowed, rng)
+            if centres is None:
+                continue
+            region = _grow(problem, centres, allowed, neighbours)
+            if region is None:
+                continue
+            state = _State(problem, centres, region)
+            if not _repair(state, allowed, neighbours):
+                continue
+            _improve(state, allowed, neighbours)
+            assignment = np.array([state.centre[r] for r in state.region], dtype=np.int64)
+            objective = weighted_objective(problem, evaluate_terms(problem, assignment))
+            if best is None or objective < best.objective - 1e-12:
+                best = HeuristicResult(assignment=assignment, objective=objective, k=k)
+    return best
+
+
+def _candidate_ks(problem: PlaceProblem) -> list[int]:
+    """Every feasible k when few, else four spread across the range (always including both ends)."""
+    forced = int(problem.centre_required.sum()) + len({c for _, c in problem.locks if not problem.centre_required[c]})
+    low = max(problem.k_min, forced, 1)
+    ks = list(range(low, problem.k_max + 1))
+    if len(ks) > 4:
+        picks = np.linspace(0, len(ks) - 1, 4).round().astype(int)
+        ks = sorted({ks[i] for i in picks})
+    return ks
+
+
+def _choose_seeds(problem: PlaceProblem, k: int, allowed: np.ndarray, rng: np.random.Generator) -> list[int] | None:
+    fixed = sorted({int(c) for c in np.flatnonzero(problem.centre_required)} | {c for _, c in problem.locks})
+    if len(fixed) > k or problem.n_centres < k:
+        return None
+    weights = problem.population.astype(float) + 1.0
+    xy = problem.xy / 1000.0
+    points = [problem.centre_xy[c] / 1000.0 for c in fixed]
+    # weighted k-means++ on units, then Lloyd iterations with the fixed centres pinned
+    while len(points) < k:
+        if points:
+            d2 = np.min(((xy[:, None, :] - np.array(points)[None, :, :]) ** 2).sum(axis=2), axis=1)
+        else:
+            d2 = np.ones(len(xy))
+        probability = weights * d2
+        probability = probability / probability.sum() if probability.sum() > 0 else weights / weights.sum()
+        points.append(xy[rng.choice(len(xy), p=probability)])
+    points_arr = np.array(points)
+    for _ in range(8):
+        nearest = np.argmin(((xy[:, None, :] - points_arr[None, :, :]) ** 2).sum(axis=2), axis=1)
+        for slot in range(len(fixed), k):
+            mask = nearest == slot
+            if mask.any():
+                points_arr[slot] = np.average(xy[mask], axis=0, weights=weights[mask])
+    centres = list(fixed)
+    taken = set(fixed)
+    roots_taken = {int(problem.centre_root[c]) for c in fixed}
+    centre_xy = problem.centre_xy / 1000.0
+    for slot in range(len(fixed), k):
+        order = np.argsort(((centre_xy - points_arr[slot]) ** 2).sum(axis=1), kind="stable")
+        choice = next(
+            (int(c) for c in order if int(c) not in taken and int(problem.centre_root[c]) not in roots_taken), None
+        )
+        if choice is None:
+            return None
+        centres.append(choice)
+        taken.add(choice)
+        roots_taken.add(int(problem.centre_root[choice]))
+    if any(not allowed[problem.centre_root[c], c] for c in centres):
+        return None
+    return centres
+
+
+def _grow(
+    problem: PlaceProblem, centres: list[int], allowed: np.ndarray, neighbours: list[list[int]]
+) -> np.ndarray | None:
+    """Nearest-first growth from each root, capped at pop_max, then leftovers to the smallest adjacent region."""
+    n = problem.n_units
+    region = np.full(n, -1, dtype=np.int64)
+    pop = problem.population.astype(float)
+    load = _load_vector(problem)
+    sizes = np.zeros(len(centres))
+    loads = np.zeros(len(centres))
+    capacity = np.nan_to_num(problem.centre_capacity[centres], nan=np.inf)
+    locked = {unit: centre for unit, centre in problem.locks}
+    slot_of = {c: r for r, c in enumerate(centres)}
+    heap: list[tuple[float, int, int]] = []
+    for r, c in enumerate(centres):
+        root = int(problem.centre_root[c])
+        if region[root] != -1 or (root in locked and locked[root] != c):
+            return None
+        region[root] = r
+        sizes[r] += pop[root]
+        loads[r] += load[root]
+        for v in neighbours[root]:
+            heapq.heappush(heap, (float(problem.distance_km[v, c]), v, r))
+    while heap:
+        _, unit, r = heapq.heappop(heap)
+        c = centres[r]
+        if region[unit] != -1 or not allowed[unit, c]:
+            continue
+        if unit in locked and slot_of.get(locked[unit]) != r:
+            continue
+        if sizes[r] + pop[unit] > problem.pop_max or loads[r] + load[unit] > capacity[r]:
+            continue
+        region[unit] = r
+        sizes[r] += pop[unit]
+        loads[r] += load[unit]
+        for v in neighbours[unit]:
+            if region[v] == -1:
+                heapq.heappush(heap, (float(problem.distance_km[v, c]), v, r))
+    # leftovers: attach to an adjacent allowed region, smallest first, until none remain
+    for _ in range(n):
+        left = np.flatnonzero(region == -1)
+        if len(left) == 0:
+            break
+        progressed = False
+        for unit in left:
+            options = sorted(
+                {int(region[v]) for v in neighbours[unit] if region[v] != -1 and allowed[unit, centres[region[v]]]},
+                key=lambda r: (sizes[r], r),
+            )
+            if unit in locked:
+                options = [r for r in options if centres[r] == locked[unit]]
+            if options:
+                r = options[0]
+                region[unit] = r
+                sizes[r] += pop[unit]
+                loads[r] += load[unit]
+                progressed = True
+        if not progressed:
+            return None
+    return region if (region >= 0).all() else None
+
+
+def _connected_without(state: _State, unit: int, neighbours: list[list[int]]) -> bool:
+    """Is the unit's region still connected (to its root) when ``unit`` leaves it?"""
+    r = state.region[unit]
+    root = int(state.p.centre_root[state.centre[r]])
+    if unit == root:
+        return False
+    members = np.flatnonzero(state.region == r)
+    if len(members) <= 2:
+        return True
+    seen = {root}
+    queue = deque([root])
+    while queue:
+        here = queue.popleft()
+        for there in neighbours[here]:
+            if there != unit and there not in seen and state.region[there] == r:
+                seen.add(there)
+                queue.append(there)
+    return len(seen) == len(members) - 1
+
+
+def _violation(state: _State) -> float:
+    p = state.p
+    capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
+    return float(
+        np.clip(p.pop_min - state.pop, 0, None).sum()
+        + np.clip(state.pop - p.pop_max, 0, None).sum()
+        + np.clip(state.load - capacity, 0, None).sum()
+    )
+
+
+def _move(state: _State, unit: int, target: int) -> None:
+    p = state.p
+    source = state.region[unit]
+    pop = float(p.population[unit])
+    load = float(_load_vector(p)[unit])
+    state.pop[source] -= pop
+    state.pop[target] += pop
+    state.load[source] -= load
+    state.load[target] += load
+    if state.pcn.size:
+        state.pcn[:, source] -= p.pcn_patients[:, unit]
+        state.pcn[:, target] += p.pcn_patients[:, unit]
+    if state.demand is not None:
+        state.demand[source] -= p.demand[unit]
+        state.demand[target] += p.demand[unit]
+    if state.group_count is not None and p.groups[unit] >= 0:
+        state.group_count[p.groups[unit], source] -= 1
+        state.group_count[p.groups[unit], target] += 1
+    state.region[unit] = target
+
+
+def _candidate_moves(state: _State, allowed: np.ndarray, neighbours: list[list[int]]):
+    """(unit, target region) for boundary units whose target centre is allowed and unit not locked."""
+    locked = {unit for unit, _ in state.p.locks}
+    for unit in range(state.p.n_units):
+        if unit in locked:
+            continue
+        here = state.region[unit]
+        targets = sorted({int(state.region[v]) for v in neighbours[unit]} - {int(here)})
+        for target in targets:
+            if allowed[unit, state.centre[target]]:
+                yield unit, target
+
+
+def _repair(state: _State, allowed: np.ndarray, neighbours: list[list[int]]) -> bool:
+    """Reduce bound and capacity violations by boundary moves until none remain (or no move helps)."""
+    p = state.p
+    capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
+    load_vector = _load_vector(p)
+    for _ in range(4 * p.n_units):
+        current = _violation(state)
+        if current <= 1e-9:
+            return True
+        best: tuple[float, int, int] | None = None
+        for unit, target in _candidate_moves(state, allowed, neighbours):
+            source = state.region[unit]
+            pop, load = float(p.population[unit]), float(load_vector[unit])
+            before = _bound_violation(state.pop[source], p) + _bound_violation(state.pop[target], p)
+            after = _bound_violation(state.pop[source] - pop, p) + _bound_violation(state.pop[target] + pop, p)
+            before += max(state.load[source] - capacity[source], 0) + max(state.load[target] - capacity[target], 0)
+            after += max(state.load[source] - load - capacity[source], 0) + max(
+                state.load[target] + load - capacity[target], 0
+            )
+            gain = before - after
+            if gain > 1e-9 and (best is None or gain > best[0]) and _connected_without(state, unit, neighbours):
+                best = (gain, unit, target)
+        if best is None:
+            return False
+        _move(state, best[1], best[2])
+    return _violation(state) <= 1e-9
+
+
+def _bound_violation(value: float, p: PlaceProblem) -> float:
+    return max(p.pop_min - value, 0.0) + max(value - p.pop_max, 0.0)
+
+
+def _delta(state: _State, unit: int, target: int, scale: float, patients: float) -> float:
+    """Exact change of the weighted objective if ``unit`` moves to ``target`` (stability: matching held fixed)."""
+    p = state.p
+    w = p.weights
+    source = state.region[unit]
+    total = max(float(p.population.sum()), 1e-9)
+    pop = float(p.population[unit])
+    delta = 0.0
+    if w.access:
+        d_old = p.distance_km[unit, state.centre[source]]
+        d_new = p.distance_km[unit, state.centre[target]]
+        delta += w.access * pop * (d_new**2 - d_old**2) / scale
+    if w.pcn and patients > 0:
+        column = p.pcn_patients[:, unit]
+        involved = column > 0
+        if involved.any():
+            block = state.pcn[involved]
+            before = block.max(axis=1).sum()
+            block = block.copy()
+            block[:, source] -= column[involved]
+            block[:, target] += column[involved]
+            delta += w.pcn * (before - block.max(axis=1).sum()) / patients
+    if w.demand and state.demand is not None:
+        demand_total = float(p.demand.sum())
+        if demand_total > 0:
+            rate = demand_total / total
+            d = float(p.demand[unit])
+
+            def gap(dem: float, pp: float) -> float:
+                return abs(dem - rate * pp)
+
+            before = gap(state.demand[source], state.pop[source]) + gap(state.demand[target], state.pop[target])
+            after = gap(state.demand[source] - d, state.pop[source] - pop) + gap(
+                state.demand[target] + d, state.pop[target] + pop
+            )
+            delta += w.demand * (after - before) / demand_total
+    if w.stability and state.match is not None and p.baseline[unit] >= 0:
+        matched = state.match[p.baseline[unit]]
+        delta += w.stability * pop * (float(matched == source) - float(matched == target)) / total
+    if w.community and state.group_count is not None and p.groups[unit] >= 0:
+        counts = state.group_count[p.groups[unit]]
+        group_pop = float(p.population[p.groups == p.groups[unit]].sum())
+        split_before = (counts > 0).sum() > 1
+        after_counts = counts.copy()
+        after_counts[source] -= 1
+        after_counts[target] += 1
+        split_after = (after_counts > 0).sum() > 1
+        delta += w.community * group_pop * (float(split_after) - float(split_before)) / total
+    return delta
+
+
+def _improve(state: _State, allowed: np.ndarray, neighbours: list[list[int]], max_passes: int = 30) -> None:
+    p = state.p
+    scale = access_scale(p)
+    patients = pcn_total(p)
+    capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
+    load_vector = _load_vector(p)
+    for _ in range(max_passes):
+        state.match = state._matching()
+        improved = False
+        for unit, target in list(_candidate_moves(state, allowed, neighbours)):
+            source = state.region[unit]
+            if state.region[unit] == target or not any(state.region[v] == target for v in neighbours[unit]):
+                continue
+            pop = float(p.population[unit])
+            if state.pop[source] - pop < p.pop_min or state.pop[target] + pop > p.pop_max:
+                continue
+            if state.load[target] + load_vector[unit] > capacity[target]:
+                continue
+            if _delta(state, unit, target, scale, patients) < -1e-12 and _connected_without(
+                state, unit, neighbours
+            ):
+                _move(state, unit, target)
+                improved = True
+        if p.centre_kind == "unit" and _recentre(state, allowed):
+            improved = True
+        if not improved:
+            break
+
+
+def _recentre(state: _State, allowed: np.ndarray) -> bool:
+    """Move each region's centre to the member minimising sum pop d^2 (LSOA centres only)."""
+    p = state.p
+    changed = False
+    pop = p.population.astype(float)
+    for r in range(len(state.centre)):
+        members = np.flatnonzero(state.region == r)
+        if p.centre_required[state.centre[r]]:
+            continue
+        costs = (pop[members, None] * p.distance_km[np.ix_(members, members)] ** 2).sum(axis=0)
+        feasible = allowed[np.ix_(members, members)].all(axis=0)
+        costs = np.where(feasible, costs, np.inf)
+        best = int(members[int(np.argmin(costs))])
+        current = (pop[members] * p.distance_km[members, state.centre[r]] ** 2).sum()
+        if best != state.centre[r] and costs.min() < current - 1e-9:
+            state.centre[r] = best
+            changed = True
+    return changed
