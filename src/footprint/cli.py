@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -31,8 +33,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 T = TypeVar("T")
 
 ConfigArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
@@ -60,8 +62,15 @@ def main(
     """footprint: neighbourhood footprint designer for the NHS in London."""
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM: unwind like Ctrl-C so partial outputs are removed, then exit 143."""
+    raise SystemExit(128 + signum)
+
+
 def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
     """Run ``action``; turn library errors into one line and an exit code."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return action()
     except FootprintError as error:

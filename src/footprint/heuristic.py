@@ -115,17 +115,18 @@ def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) 
             centres = _choose_seeds(problem, k, allowed, rng)
             if centres is None:
                 continue
-            region = _grow(problem, centres, allowed, neighbours)
-            if region is None:
-                continue
-            state = _State(problem, centres, region)
-            if not _repair(state, allowed, neighbours):
-                continue
-            _improve(state, allowed, neighbours)
-            assignment = np.array([state.centre[r] for r in state.region], dtype=np.int64)
-            objective = weighted_objective(problem, evaluate_terms(problem, assignment))
-            if best is None or objective < best.objective - 1e-12:
-                best = HeuristicResult(assignment=assignment, objective=objective, k=k)
+            for balanced in (False, True):
+                region = _grow(problem, centres, allowed, neighbours, balanced=balanced)
+                if region is None:
+                    continue
+                state = _State(problem, centres, region)
+                if not _repair(state, allowed, neighbours):
+                    continue
+                _improve(state, allowed, neighbours)
+                assignment = np.array([state.centre[r] for r in state.region], dtype=np.int64)
+                objective = weighted_objective(problem, evaluate_terms(problem, assignment))
+                if best is None or objective < best.objective - 1e-12:
+                    best = HeuristicResult(assignment=assignment, objective=objective, k=k)
     return best
 
 
@@ -183,9 +184,15 @@ def _choose_seeds(problem: PlaceProblem, k: int, allowed: np.ndarray, rng: np.ra
 
 
 def _grow(
-    problem: PlaceProblem, centres: list[int], allowed: np.ndarray, neighbours: list[list[int]]
+    problem: PlaceProblem, centres: list[int], allowed: np.ndarray, neighbours: list[list[int]], *, balanced: bool
 ) -> np.ndarray | None:
-    """Nearest-first growth from each root, capped at pop_max, then leftovers to the smallest adjacent region."""
+    """Grow every region from its root, capped at pop_max; leftovers join the smallest adjacent region.
+
+    ``balanced=False`` grows nearest-first across all regions (compact); ``balanced=True`` always grows the
+    region with the fewest people by its nearest free neighbour (even sizes, for tight bounds).
+    """
+    if balanced:
+        return _grow_balanced(problem, centres, allowed, neighbours)
     n = problem.n_units
     region = np.full(n, -1, dtype=np.int64)
     pop = problem.population.astype(float)
@@ -220,8 +227,68 @@ def _grow(
         for v in neighbours[unit]:
             if region[v] == -1:
                 heapq.heappush(heap, (float(problem.distance_km[v, c]), v, r))
-    # leftovers: attach to an adjacent allowed region, smallest first, until none remain
-    for _ in range(n):
+    return _attach_leftovers(problem, centres, allowed, neighbours, region, sizes, loads)
+
+
+def _grow_balanced(
+    problem: PlaceProblem, centres: list[int], allowed: np.ndarray, neighbours: list[list[int]]
+) -> np.ndarray | None:
+    n = problem.n_units
+    region = np.full(n, -1, dtype=np.int64)
+    pop = problem.population.astype(float)
+    load = _load_vector(problem)
+    capacity = np.nan_to_num(problem.centre_capacity[centres], nan=np.inf)
+    locked = {unit: centre for unit, centre in problem.locks}
+    sizes = np.zeros(len(centres))
+    loads = np.zeros(len(centres))
+    frontier: list[list[tuple[float, int]]] = [[] for _ in centres]
+    for r, c in enumerate(centres):
+        root = int(problem.centre_root[c])
+        if region[root] != -1:
+            return None
+        region[root] = r
+        sizes[r] += pop[root]
+        loads[r] += load[root]
+        for v in neighbours[root]:
+            heapq.heappush(frontier[r], (float(problem.distance_km[v, c]), v))
+    active = set(range(len(centres)))
+    while active:
+        r = min(active, key=lambda slot: (sizes[slot], slot))
+        c = centres[r]
+        grown = False
+        while frontier[r]:
+            _, unit = heapq.heappop(frontier[r])
+            if region[unit] != -1 or not allowed[unit, c] or (unit in locked and locked[unit] != c):
+                continue
+            if sizes[r] + pop[unit] > problem.pop_max or loads[r] + load[unit] > capacity[r]:
+                continue
+            region[unit] = r
+            sizes[r] += pop[unit]
+            loads[r] += load[unit]
+            for v in neighbours[unit]:
+                if region[v] == -1:
+                    heapq.heappush(frontier[r], (float(problem.distance_km[v, c]), v))
+            grown = True
+            break
+        if not grown:
+            active.discard(r)
+    return _attach_leftovers(problem, centres, allowed, neighbours, region, sizes, loads)
+
+
+def _attach_leftovers(
+    problem: PlaceProblem,
+    centres: list[int],
+    allowed: np.ndarray,
+    neighbours: list[list[int]],
+    region: np.ndarray,
+    sizes: np.ndarray,
+    loads: np.ndarray,
+) -> np.ndarray | None:
+    """Units no region could take within its cap join an adjacent allowed region, smallest first."""
+    pop = problem.population.astype(float)
+    load = _load_vector(problem)
+    locked = {unit: centre for unit, centre in problem.locks}
+    for _ in range(problem.n_units):
         left = np.flatnonzero(region == -1)
         if len(left) == 0:
             break

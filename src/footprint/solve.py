@@ -362,7 +362,7 @@ def _finish(
 ) -> PlaceSolution:
     if assignment is None:
         return PlaceSolution(
-            place_code=problem.place_code, status="infeasible", assignment=np.zeros(0, dtype=np.int64),
+            place_code=problem.place_code, status="error", assignment=np.zeros(0, dtype=np.int64),
             message=(
                 f"Place {problem.place_code} ({problem.place_name}): no plan with connected neighbourhoods of "
                 f"{problem.pop_min:,}-{problem.pop_max:,} was found within {options.time_limit:g} s"
@@ -374,7 +374,7 @@ def _finish(
     objective = weighted_objective(problem, terms)
     gap = math.nan
     if math.isfinite(bound):
-        bound = min(bound, objective)
+        bound = min(max(bound, 0.0), objective)  # every term is >= 0, so 0 is always a valid bound
         gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
     if method.startswith("mip") and math.isfinite(gap) and gap <= options.gap + 1e-9:
         status = "optimal"
