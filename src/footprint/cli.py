@@ -33,8 +33,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-console = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+#: Wide enough for the tables when output goes to a file or CI log rather than a terminal.
+PIPE_WIDTH = 160
+console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else PIPE_WIDTH)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else PIPE_WIDTH)
 T = TypeVar("T")
 
 ConfigArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import types
 import typing
 from pathlib import Path
@@ -338,7 +339,7 @@ def _resolve_paths(
             origin = typing.get_origin(kind)
             if kind is Path and isinstance(value, str):
                 candidate = Path(value).expanduser()
-                data[key] = str(candidate if candidate.is_absolute() else (base_dir / candidate))
+                data[key] = os.path.normpath(candidate if candidate.is_absolute() else (base_dir / candidate))
                 break
             if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(value, dict):
                 _resolve_paths(value, kind, base_dir, label=label, where=(*where, key))

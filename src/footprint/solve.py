@@ -228,14 +228,19 @@ def _run_solver(
     return status, bound
 
 
-def _choose_solver(options: SolveOptions) -> str:
+#: "auto" uses CBC up to this many x variables (measured faster on small models) and HiGHS above it (CBC
+#: overran a 60 s limit by minutes on a 17,689-variable London place; HiGHS keeps to its limit).
+AUTO_CBC_MAX_VARIABLES = 3_000
+
+
+def _choose_solver(options: SolveOptions, size: int) -> str:
     if options.solver in ("highs", "cbc"):
         return options.solver
     try:
         import highspy  # noqa: F401
     except ImportError:
         return "cbc"
-    return "highs"
+    return "cbc" if size <= AUTO_CBC_MAX_VARIABLES else "highs"
 
 
 def _connected(problem: PlaceProblem, assignment: np.ndarray) -> bool:
@@ -276,10 +281,10 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         return _finish(problem, best_assignment, math.nan, "heuristic", method, "", seconds, 0, started, options,
                        note="" if options.method == "heuristic" else f"model too large for exact solving ({size:,} variables)")
 
-    name = _choose_solver(options)
+    name = _choose_solver(options, size)
     contiguity = options.contiguity
     if contiguity == "auto":
-        contiguity = "flow" if problem.centre_kind == "hub" else "cuts"
+        contiguity = "cuts"  # measured: faster than flow on both LSOA and hub centres (BENCHMARKS.md)
     build_started = time.perf_counter()
     try:
         model = build_model(problem, contiguity=contiguity)

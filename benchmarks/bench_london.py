@@ -1,0 +1,68 @@
+"""Solve every London place from the real files and tabulate per-place size, status, gap and time.
+
+Usage: ``python benchmarks/bench_london.py [--time-limit 60] [--workers 2] [--out runs/bench-london]``.
+Runs ``footprint run configs/london.yaml`` in a fresh process (wall time and peak memory as a user sees them),
+then reads the decision record (run.json) and prints a Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", default=str(REPO / "runs" / "bench-london"))
+    parser.add_argument("--extra", nargs="*", default=[], help="extra arguments for footprint run")
+    args = parser.parse_args()
+    command = [
+        sys.executable, "-m", "footprint", "run", str(REPO / "configs" / "london.yaml"), "--out", args.out,
+        "--time-limit", str(args.time_limit), "--workers", str(args.workers), "--quiet", *args.extra,
+    ]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    record = json.loads((Path(args.out) / "run.json").read_text(encoding="utf-8"))
+    rows = []
+    for place in record["places"]:
+        seconds = record["timing"]["places"].get(place["place_code"], {})
+        rows.append((place, seconds))
+    print(f"machine: {platform.machine()}, {platform.python_version()}, exit code {done.returncode}")
+    print(f"command: footprint run configs/london.yaml --time-limit {args.time_limit:g} --workers {args.workers}")
+    print(f"wall {wall:.0f} s, peak RSS of the largest process {peak:.0f} MiB; stages: {record['timing']['seconds']}")
+    print()
+    print("| place | name | LSOAs | k | x vars | status | method | gap | objective | bound | time (s) |")
+    print("|---|---|---:|---:|---:|---|---|---:|---:|---:|---:|")
+    times = []
+    for place, seconds in rows:
+        total = seconds.get("total", float("nan"))
+        times.append(total)
+        gap = place.get("gap")
+        print(
+            f"| {place['place_code']} | {place['place_name']} | {place.get('lsoas', '')} | {place.get('neighbourhoods', '')} | "
+            f"{place.get('variables', '')} | {place['status']} | {place.get('method', '')} | "
+            f"{'' if gap is None else f'{gap:.2%}'} | {place.get('objective') or ''} | {place.get('bound') or ''} | {total:.1f} |"
+        )
+    finite = [t for t in times if t == t]
+    if finite:
+        print(f"\nmedian place {statistics.median(finite):.1f} s, slowest {max(finite):.1f} s")
+    if done.returncode not in (0, 1):
+        print(done.stderr[-3000:])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
