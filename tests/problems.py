@@ -116,7 +116,9 @@ def brute_force(problem: PlaceProblem) -> tuple[float, np.ndarray] | None:
         pop_max=problem.pop_max,
         k_min={"P1": problem.k_min},
         k_max={"P1": problem.k_max},
-        hub_unit={problem.centre_ids[c]: codes[int(problem.centre_root[c])] for c in range(problem.n_centres)},
+        hub_unit={
+            problem.centre_ids[c]: codes[int(problem.centre_root[c])] for c in range(problem.n_centres)
+        },
         required_hubs=[problem.centre_ids[c] for c in np.flatnonzero(problem.centre_required)],
         locks={codes[u]: problem.centre_ids[c] for u, c in problem.locks},
         unit_xy={code: tuple(problem.xy[i]) for i, code in enumerate(codes)},
@@ -127,7 +129,10 @@ def brute_force(problem: PlaceProblem) -> tuple[float, np.ndarray] | None:
     for partition in set_partitions(list(range(problem.n_units))):
         if not problem.k_min <= len(partition) <= problem.k_max:
             continue
-        options = [[c for c in range(problem.n_centres) if int(problem.centre_root[c]) in block] for block in partition]
+        options = [
+            [c for c in range(problem.n_centres) if int(problem.centre_root[c]) in block]
+            for block in partition
+        ]
         for centres in itertools.product(*options):
             if len(set(centres)) < len(centres):
                 continue

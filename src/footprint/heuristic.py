@@ -67,7 +67,9 @@ class _State:
         self.pop = np.bincount(region, weights=pop, minlength=k)
         self.load = np.bincount(region, weights=_load_vector(problem), minlength=k)
         self.pcn = problem.pcn_patients @ np.eye(k)[region] if problem.pcn_patients.size else np.zeros((0, k))
-        self.demand = np.bincount(region, weights=problem.demand, minlength=k) if problem.demand is not None else None
+        self.demand = (
+            np.bincount(region, weights=problem.demand, minlength=k) if problem.demand is not None else None
+        )
         if problem.groups is not None:
             n_groups = int(problem.groups.max()) + 1 if (problem.groups >= 0).any() else 0
             self.group_count = np.zeros((n_groups, k), dtype=np.int64)
@@ -132,7 +134,9 @@ def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) 
 
 def _candidate_ks(problem: PlaceProblem) -> list[int]:
     """Every feasible k when few, else four spread across the range (always including both ends)."""
-    forced = int(problem.centre_required.sum()) + len({c for _, c in problem.locks if not problem.centre_required[c]})
+    forced = int(problem.centre_required.sum()) + len(
+        {c for _, c in problem.locks if not problem.centre_required[c]}
+    )
     low = max(problem.k_min, forced, 1)
     ks = list(range(low, problem.k_max + 1))
     if len(ks) > 4:
@@ -141,7 +145,9 @@ def _candidate_ks(problem: PlaceProblem) -> list[int]:
     return ks
 
 
-def _choose_seeds(problem: PlaceProblem, k: int, allowed: np.ndarray, rng: np.random.Generator) -> list[int] | None:
+def _choose_seeds(
+    problem: PlaceProblem, k: int, allowed: np.ndarray, rng: np.random.Generator
+) -> list[int] | None:
     fixed = sorted({int(c) for c in np.flatnonzero(problem.centre_required)} | {c for _, c in problem.locks})
     if len(fixed) > k or problem.n_centres < k:
         return None
@@ -171,7 +177,8 @@ def _choose_seeds(problem: PlaceProblem, k: int, allowed: np.ndarray, rng: np.ra
     for slot in range(len(fixed), k):
         order = np.argsort(((centre_xy - points_arr[slot]) ** 2).sum(axis=1), kind="stable")
         choice = next(
-            (int(c) for c in order if int(c) not in taken and int(problem.centre_root[c]) not in roots_taken), None
+            (int(c) for c in order if int(c) not in taken and int(problem.centre_root[c]) not in roots_taken),
+            None,
         )
         if choice is None:
             return None
@@ -184,7 +191,12 @@ def _choose_seeds(problem: PlaceProblem, k: int, allowed: np.ndarray, rng: np.ra
 
 
 def _grow(
-    problem: PlaceProblem, centres: list[int], allowed: np.ndarray, neighbours: list[list[int]], *, balanced: bool
+    problem: PlaceProblem,
+    centres: list[int],
+    allowed: np.ndarray,
+    neighbours: list[list[int]],
+    *,
+    balanced: bool,
 ) -> np.ndarray | None:
     """Grow every region from its root, capped at pop_max; leftovers join the smallest adjacent region.
 
@@ -295,7 +307,11 @@ def _attach_leftovers(
         progressed = False
         for unit in left:
             options = sorted(
-                {int(region[v]) for v in neighbours[unit] if region[v] != -1 and allowed[unit, centres[region[v]]]},
+                {
+                    int(region[v])
+                    for v in neighbours[unit]
+                    if region[v] != -1 and allowed[unit, centres[region[v]]]
+                },
                 key=lambda r: (sizes[r], r),
             )
             if unit in locked:
@@ -389,13 +405,21 @@ def _repair(state: _State, allowed: np.ndarray, neighbours: list[list[int]]) -> 
             source = state.region[unit]
             pop, load = float(p.population[unit]), float(load_vector[unit])
             before = _bound_violation(state.pop[source], p) + _bound_violation(state.pop[target], p)
-            after = _bound_violation(state.pop[source] - pop, p) + _bound_violation(state.pop[target] + pop, p)
-            before += max(state.load[source] - capacity[source], 0) + max(state.load[target] - capacity[target], 0)
+            after = _bound_violation(state.pop[source] - pop, p) + _bound_violation(
+                state.pop[target] + pop, p
+            )
+            before += max(state.load[source] - capacity[source], 0) + max(
+                state.load[target] - capacity[target], 0
+            )
             after += max(state.load[source] - load - capacity[source], 0) + max(
                 state.load[target] + load - capacity[target], 0
             )
             gain = before - after
-            if gain > 1e-9 and (best is None or gain > best[0]) and _connected_without(state, unit, neighbours):
+            if (
+                gain > 1e-9
+                and (best is None or gain > best[0])
+                and _connected_without(state, unit, neighbours)
+            ):
                 best = (gain, unit, target)
         if best is None:
             return False
@@ -438,7 +462,9 @@ def _delta(state: _State, unit: int, target: int, scale: float, patients: float)
             def gap(dem: float, pp: float) -> float:
                 return abs(dem - rate * pp)
 
-            before = gap(state.demand[source], state.pop[source]) + gap(state.demand[target], state.pop[target])
+            before = gap(state.demand[source], state.pop[source]) + gap(
+                state.demand[target], state.pop[target]
+            )
             after = gap(state.demand[source] - d, state.pop[source] - pop) + gap(
                 state.demand[target] + d, state.pop[target] + pop
             )

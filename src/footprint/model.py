@@ -114,7 +114,10 @@ class PlaceModel:
             rate = float(problem.demand.sum()) / max(problem.total_population, 1)
             for c in open_centres:
                 mask = assignment == c
-                v.excess[c].setInitialValue(abs(float(problem.demand[mask].sum() - rate * problem.population[mask].sum())), check=False)
+                v.excess[c].setInitialValue(
+                    abs(float(problem.demand[mask].sum() - rate * problem.population[mask].sum())),
+                    check=False,
+                )
         if v.split and problem.groups is not None:
             for g, var in v.split.items():
                 members = problem.groups == g
@@ -130,7 +133,9 @@ class PlaceModel:
             overlap = np.zeros((len(labels), len(open_centres)))
             for a, label in enumerate(labels):
                 for b, c in enumerate(open_centres):
-                    overlap[a, b] = float(problem.population[(problem.baseline == label) & (assignment == c)].sum())
+                    overlap[a, b] = float(
+                        problem.population[(problem.baseline == label) & (assignment == c)].sum()
+                    )
             rows, cols = linear_sum_assignment(overlap, maximize=True)
             for a, b in zip(rows, cols, strict=True):
                 key = (labels[a], open_centres[b])
@@ -181,11 +186,17 @@ def define_assignment(model: PlaceModel) -> None:
     p, v = model.problem, model.variables
     for unit in range(p.n_units):
         centres = v.centres_of.get(unit, [])
-        model.add(pulp.lpSum(v.x[(unit, c)] for c in centres) == 1, f"assign_{unit}", f"assign {p.unit_codes[unit]}")
+        model.add(
+            pulp.lpSum(v.x[(unit, c)] for c in centres) == 1, f"assign_{unit}", f"assign {p.unit_codes[unit]}"
+        )
     for (unit, centre), var in v.x.items():
         root = int(p.centre_root[centre])
         if unit != root:
-            model.add(var <= v.opened(p, centre), f"open_{unit}_{centre}", f"{p.unit_codes[unit]} needs {p.centre_ids[centre]} open")
+            model.add(
+                var <= v.opened(p, centre),
+                f"open_{unit}_{centre}",
+                f"{p.unit_codes[unit]} needs {p.centre_ids[centre]} open",
+            )
 
 
 def define_k(model: PlaceModel) -> None:
@@ -201,8 +212,12 @@ def define_population_bounds(model: PlaceModel) -> None:
     p, v = model.problem, model.variables
     for c in range(p.n_centres):
         size = pulp.lpSum(float(p.population[i]) * v.x[(i, c)] for i in v.units_of[c])
-        model.add(size >= p.pop_min * v.opened(p, c), f"pop_min_{c}", f"{p.centre_ids[c]} at least {p.pop_min}")
-        model.add(size <= p.pop_max * v.opened(p, c), f"pop_max_{c}", f"{p.centre_ids[c]} at most {p.pop_max}")
+        model.add(
+            size >= p.pop_min * v.opened(p, c), f"pop_min_{c}", f"{p.centre_ids[c]} at least {p.pop_min}"
+        )
+        model.add(
+            size <= p.pop_max * v.opened(p, c), f"pop_max_{c}", f"{p.centre_ids[c]} at most {p.pop_max}"
+        )
 
 
 def define_capacity(model: PlaceModel) -> None:
@@ -213,7 +228,8 @@ def define_capacity(model: PlaceModel) -> None:
         cap = p.centre_capacity[c]
         if np.isfinite(cap):
             model.add(
-                pulp.lpSum(float(load[i]) * v.x[(i, c)] for i in v.units_of[c]) <= float(cap) * v.opened(p, c),
+                pulp.lpSum(float(load[i]) * v.x[(i, c)] for i in v.units_of[c])
+                <= float(cap) * v.opened(p, c),
                 f"capacity_{c}",
                 f"{p.centre_ids[c]} capacity {cap:g}",
             )
@@ -223,7 +239,11 @@ def define_locks_and_required(model: PlaceModel) -> None:
     """x[i,c] = 1 for locks; x[r(c),c] = 1 for required hubs."""
     p, v = model.problem, model.variables
     for unit, centre in p.locks:
-        model.add(v.x[(unit, centre)] == 1, f"lock_{unit}_{centre}", f"{p.unit_codes[unit]} locked to {p.centre_ids[centre]}")
+        model.add(
+            v.x[(unit, centre)] == 1,
+            f"lock_{unit}_{centre}",
+            f"{p.unit_codes[unit]} locked to {p.centre_ids[centre]}",
+        )
     for centre in np.flatnonzero(p.centre_required):
         model.add(v.opened(p, int(centre)) == 1, f"required_{centre}", f"{p.centre_ids[centre]} required")
 
@@ -236,7 +256,11 @@ def define_singleton_cuts(model: PlaceModel) -> None:
         if unit == int(p.centre_root[centre]):
             continue
         around = [v.x[(u, centre)] for u in neighbours[unit] if (u, centre) in v.x]
-        model.add(var <= pulp.lpSum(around), f"touch_{unit}_{centre}", f"{p.unit_codes[unit]} touches {p.centre_ids[centre]}")
+        model.add(
+            var <= pulp.lpSum(around),
+            f"touch_{unit}_{centre}",
+            f"{p.unit_codes[unit]} touches {p.centre_ids[centre]}",
+        )
 
 
 def define_flow_contiguity(model: PlaceModel) -> None:
@@ -260,7 +284,11 @@ def define_flow_contiguity(model: PlaceModel) -> None:
                 continue
             inflow = pulp.lpSum(v.flow[(a, b, c)] for a, b in arcs if b == unit and (a, b, c) in v.flow)
             outflow = pulp.lpSum(v.flow[(a, b, c)] for a, b in arcs if a == unit and (a, b, c) in v.flow)
-            model.add(inflow - outflow == v.x[(unit, c)], f"flow_{unit}_{c}", f"{p.unit_codes[unit]} reached from {p.centre_ids[c]}")
+            model.add(
+                inflow - outflow == v.x[(unit, c)],
+                f"flow_{unit}_{c}",
+                f"{p.unit_codes[unit]} reached from {p.centre_ids[c]}",
+            )
 
 
 def define_objective(model: PlaceModel) -> None:
@@ -273,7 +301,8 @@ def define_objective(model: PlaceModel) -> None:
     if "access" in terms:
         scale = access_scale(p)
         expression += pulp.lpSum(
-            (w.access * float(p.population[i]) * float(p.distance_km[i, c]) ** 2 / scale) * var for (i, c), var in v.x.items()
+            (w.access * float(p.population[i]) * float(p.distance_km[i, c]) ** 2 / scale) * var
+            for (i, c), var in v.x.items()
         )
     if "pcn" in terms:
         patients = pcn_total(p)
@@ -290,8 +319,14 @@ def define_objective(model: PlaceModel) -> None:
                 a = pulp.LpVariable(f"a_{q}_{c}", lowBound=0)
                 v.home[(q, c)], v.aligned[(q, c)] = h, a
                 homes.append(h)
-                model.add(a <= pulp.lpSum(float(p.pcn_patients[q, i]) * v.x[(i, c)] for i in reach), f"aligned_{q}_{c}", f"{p.pcn_codes[q]} patients in {p.centre_ids[c]}")
-                model.add(a <= total_q * h, f"aligned_home_{q}_{c}", f"{p.pcn_codes[q]} home {p.centre_ids[c]}")
+                model.add(
+                    a <= pulp.lpSum(float(p.pcn_patients[q, i]) * v.x[(i, c)] for i in reach),
+                    f"aligned_{q}_{c}",
+                    f"{p.pcn_codes[q]} patients in {p.centre_ids[c]}",
+                )
+                model.add(
+                    a <= total_q * h, f"aligned_home_{q}_{c}", f"{p.pcn_codes[q]} home {p.centre_ids[c]}"
+                )
                 model.add(h <= v.opened(p, c), f"home_open_{q}_{c}", f"{p.pcn_codes[q]} home must be open")
             model.add(pulp.lpSum(homes) <= 1, f"one_home_{q}", f"{p.pcn_codes[q]} has one home")
         expression += w.pcn * (1 - pulp.lpSum(v.aligned.values()) / patients)
@@ -301,7 +336,9 @@ def define_objective(model: PlaceModel) -> None:
         for c in range(p.n_centres):
             e = pulp.LpVariable(f"e_{c}", lowBound=0)
             v.excess[c] = e
-            signed = pulp.lpSum((float(p.demand[i]) - rate * float(p.population[i])) * v.x[(i, c)] for i in v.units_of[c])
+            signed = pulp.lpSum(
+                (float(p.demand[i]) - rate * float(p.population[i])) * v.x[(i, c)] for i in v.units_of[c]
+            )
             model.add(e >= signed, f"demand_over_{c}", f"{p.centre_ids[c]} demand above share")
             model.add(e >= -signed, f"demand_under_{c}", f"{p.centre_ids[c]} demand below share")
         expression += (w.demand / demand_total) * pulp.lpSum(v.excess.values())
@@ -317,13 +354,25 @@ def define_objective(model: PlaceModel) -> None:
                 m = pulp.LpVariable(f"m_{label}_{c}", cat=pulp.LpBinary)
                 q = pulp.LpVariable(f"q_{label}_{c}", lowBound=0)
                 v.match[(label, c)], v.kept[(label, c)] = m, q
-                model.add(q <= pulp.lpSum(float(p.population[i]) * v.x[(int(i), c)] for i in inside), f"kept_{label}_{c}", "kept population")
+                model.add(
+                    q <= pulp.lpSum(float(p.population[i]) * v.x[(int(i), c)] for i in inside),
+                    f"kept_{label}_{c}",
+                    "kept population",
+                )
                 model.add(q <= label_pop * m, f"kept_match_{label}_{c}", "kept only when matched")
-            model.add(pulp.lpSum(var for (lab, _), var in v.match.items() if lab == label) <= 1, f"match_label_{label}", "baseline unit matched once")
+            model.add(
+                pulp.lpSum(var for (lab, _), var in v.match.items() if lab == label) <= 1,
+                f"match_label_{label}",
+                "baseline unit matched once",
+            )
         for c in range(p.n_centres):
             matched = [var for (_, cc), var in v.match.items() if cc == c]
             if matched:
-                model.add(pulp.lpSum(matched) <= v.opened(p, c), f"match_centre_{c}", f"{p.centre_ids[c]} matched once")
+                model.add(
+                    pulp.lpSum(matched) <= v.opened(p, c),
+                    f"match_centre_{c}",
+                    f"{p.centre_ids[c]} matched once",
+                )
         expression += w.stability * (1 - pulp.lpSum(v.kept.values()) / total)
     if "community" in terms:
         groups = sorted(set(int(g) for g in p.groups if g >= 0))
@@ -341,7 +390,9 @@ def define_objective(model: PlaceModel) -> None:
                     if (i, c) in v.x:
                         model.add(t >= v.x[(i, c)], f"touch_group_{g}_{i}_{c}", "group present")
             model.add(
-                pulp.lpSum(v.touches[(g, c)] for c in centres) <= 1 + (len(members) - 1) * s, f"split_{g}", f"group {g} split"
+                pulp.lpSum(v.touches[(g, c)] for c in centres) <= 1 + (len(members) - 1) * s,
+                f"split_{g}",
+                f"group {g} split",
             )
             expression += (w.community * float(p.population[members].sum()) / total) * s
     model.lp.setObjective(expression)

@@ -70,7 +70,9 @@ def evaluate_terms(problem: PlaceProblem, assignment: np.ndarray) -> dict[str, f
     else:
         terms["demand"] = 0.0
 
-    terms["stability"] = (total - kept_population(problem, labels, k)) / total if problem.baseline is not None else 0.0
+    terms["stability"] = (
+        (total - kept_population(problem, labels, k)) / total if problem.baseline is not None else 0.0
+    )
 
     if problem.groups is not None:
         split_pop = 0.0

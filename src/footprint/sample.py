@@ -40,7 +40,11 @@ LADS = {
     "E09900002": "Eastgate",
     "E09900003": "Old Quay",
 }
-PLACES = {"E09900001": ("P0001", "Northbank and Old Quay"), "E09900003": ("P0001", "Northbank and Old Quay"), "E09900002": ("P0002", "Eastgate")}
+PLACES = {
+    "E09900001": ("P0001", "Northbank and Old Quay"),
+    "E09900003": ("P0001", "Northbank and Old Quay"),
+    "E09900002": ("P0002", "Eastgate"),
+}
 BANDS = ("0-15", "16-29", "30-44", "45-64", "65+")
 BAND_SHARES = np.array([0.20, 0.19, 0.24, 0.24, 0.13])
 
@@ -107,7 +111,15 @@ def _make_units(rng: np.random.Generator) -> gpd.GeoDataFrame:
         n_msoa = max(1, round(len(group) / 5))
         centres = group[["px", "py"]].to_numpy()
         labels = _kmeans(centres, n_msoa, rng)
-        order = {label: rank for rank, label in enumerate(sorted(set(labels), key=lambda lab: (-centres[labels == lab, 1].mean(), centres[labels == lab, 0].mean())))}
+        order = {
+            label: rank
+            for rank, label in enumerate(
+                sorted(
+                    set(labels),
+                    key=lambda lab: (-centres[labels == lab, 1].mean(), centres[labels == lab, 0].mean()),
+                )
+            )
+        }
         letters: dict[int, int] = {}
         for index, label in zip(group.index, labels, strict=True):
             rank = order[label]
@@ -122,7 +134,11 @@ def _make_units(rng: np.random.Generator) -> gpd.GeoDataFrame:
     frame["MSOA21NM"] = pd.Series(dict(msoa_names))
     frame["LAD22NM"] = frame["LAD22CD"].map(LADS)
     columns = ["LSOA21CD", "LSOA21NM", "MSOA21CD", "MSOA21NM", "LAD22CD", "LAD22NM", "geometry"]
-    return gpd.GeoDataFrame(frame[columns], geometry="geometry", crs="EPSG:27700").sort_values("LSOA21CD").reset_index(drop=True)
+    return (
+        gpd.GeoDataFrame(frame[columns], geometry="geometry", crs="EPSG:27700")
+        .sort_values("LSOA21CD")
+        .reset_index(drop=True)
+    )
 
 
 def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator, iterations: int = 20) -> np.ndarray:
@@ -137,7 +153,9 @@ def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator, iterations: in
 
 
 def _dissolve(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    boroughs = units[["LAD22CD", "LAD22NM", "geometry"]].dissolve(by=["LAD22CD", "LAD22NM"], sort=True).reset_index()
+    boroughs = (
+        units[["LAD22CD", "LAD22NM", "geometry"]].dissolve(by=["LAD22CD", "LAD22NM"], sort=True).reset_index()
+    )
     boroughs["geometry"] = shapely.set_precision(boroughs.geometry.values, 1.0)
     return boroughs[["LAD22CD", "LAD22NM", "geometry"]]
 
@@ -159,7 +177,9 @@ def _make_population(units: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.Da
         persons = _split(int(total), shares)
         males = [int(rng.binomial(p, 0.49)) for p in persons]
         females = [p - m for p, m in zip(persons, males, strict=True)]
-        row = {key: unit[key] for key in ("LSOA21CD", "LSOA21NM", "MSOA21CD", "MSOA21NM", "LAD22CD", "LAD22NM")}
+        row = {
+            key: unit[key] for key in ("LSOA21CD", "LSOA21NM", "MSOA21CD", "MSOA21NM", "LAD22CD", "LAD22NM")
+        }
         for label, values in (("Persons", persons), ("Males", males), ("Females", females)):
             row[f"{label}_All-Ages"] = sum(values)
             for band, value in zip(BANDS, values, strict=True):
@@ -176,7 +196,9 @@ def _split(total: int, shares: np.ndarray) -> list[int]:
     return values.tolist()
 
 
-def _make_practices(units: gpd.GeoDataFrame, population: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _make_practices(
+    units: gpd.GeoDataFrame, population: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
     """About 45 GP practices at LSOA points, list sizes summing to about the resident population."""
     points = _points(units)
     weights = population["Persons_All-Ages"].to_numpy(dtype=float)
@@ -187,7 +209,10 @@ def _make_practices(units: gpd.GeoDataFrame, population: pd.DataFrame, rng: np.r
     frame = pd.DataFrame(
         {
             "code": [f"Y9{i + 1:04d}" for i in range(count)],
-            "name": [f"{_street(rng)} {kind}" for kind in rng.choice(["SURGERY", "MEDICAL CENTRE", "HEALTH CENTRE", "PRACTICE"], size=count)],
+            "name": [
+                f"{_street(rng)} {kind}"
+                for kind in rng.choice(["SURGERY", "MEDICAL CENTRE", "HEALTH CENTRE", "PRACTICE"], size=count)
+            ],
             "lsoa": units["LSOA21CD"].to_numpy()[chosen],
             "lad": units["LAD22CD"].to_numpy()[chosen],
             "x": np.round(points[chosen, 0] + rng.uniform(-60, 60, size=count)),
@@ -202,7 +227,20 @@ def _make_practices(units: gpd.GeoDataFrame, population: pd.DataFrame, rng: np.r
 
 
 def _street(rng: np.random.Generator) -> str:
-    first = ["ALBION", "BRIDGE", "CEDAR", "DOCK", "ELM", "FERRY", "GROVE", "HARBOUR", "IVY", "KING'S", "LOCK", "MARSH"]
+    first = [
+        "ALBION",
+        "BRIDGE",
+        "CEDAR",
+        "DOCK",
+        "ELM",
+        "FERRY",
+        "GROVE",
+        "HARBOUR",
+        "IVY",
+        "KING'S",
+        "LOCK",
+        "MARSH",
+    ]
     second = ["ROAD", "STREET", "PARK", "LANE", "HILL"]
     return f"{rng.choice(first)} {rng.choice(second)}"
 
@@ -215,12 +253,21 @@ def _make_pcns(practices: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
         members = practices[practices["lad"].isin(lad_group)]
         k = max(1, round(len(members) / 5))
         labels = _kmeans(members[["x", "y"]].to_numpy(dtype=float), k, rng)
-        order = sorted(set(labels), key=lambda lab: (-members["y"].to_numpy()[labels == lab].mean()))
+        order = sorted(set(labels), key=lambda lab: -members["y"].to_numpy()[labels == lab].mean())
         for rank, label in enumerate(order):
             code = f"U9{serial + rank + 1:04d}"
             name = f"{LADS[lad_group[0]].upper()} {rank + 1} PCN"
             for practice in members.loc[labels == label].itertuples():
-                rows.append({"practice": practice.code, "name": practice.name, "pcn": code, "pcn_name": name, "start": 20190701, "end": None})
+                rows.append(
+                    {
+                        "practice": practice.code,
+                        "name": practice.name,
+                        "pcn": code,
+                        "pcn_name": name,
+                        "start": 20190701,
+                        "end": None,
+                    }
+                )
         serial += len(order)
     frame = pd.DataFrame(rows).sort_values("practice").reset_index(drop=True)
     # a practice that moved PCN: its old membership ended, a new one started
@@ -260,7 +307,14 @@ def _make_registrations(
             rows.append((practice.code, practice.name, codes[i], int(counts[i, j])))
         # residents outside the area and a closed pseudo-LSOA, as in the real NHS file
         if j % 9 == 0:
-            rows.append((practice.code, practice.name, f"E0100{int(rng.integers(1000, 4000)):04d}", int(rng.integers(3, 40))))
+            rows.append(
+                (
+                    practice.code,
+                    practice.name,
+                    f"E0100{int(rng.integers(1000, 4000)):04d}",
+                    int(rng.integers(3, 40)),
+                )
+            )
         if j == 5:
             rows.append((practice.code, practice.name, "CLOSED", 4))
     frame = pd.DataFrame(rows, columns=["PRACTICE_CODE", "PRACTICE_NAME", "LSOA_CODE", "NUMBER_OF_PATIENTS"])
@@ -284,7 +338,13 @@ def _make_hubs(units: gpd.GeoDataFrame, population: pd.DataFrame, rng: np.random
         count = 2 * need + 1
         chosen = [int(mask[np.argmax(residents[mask])])]
         while len(chosen) < count:
-            d = np.min(np.hypot(points[mask, None, 0] - points[None, chosen, 0], points[mask, None, 1] - points[None, chosen, 1]), axis=1)
+            d = np.min(
+                np.hypot(
+                    points[mask, None, 0] - points[None, chosen, 0],
+                    points[mask, None, 1] - points[None, chosen, 1],
+                ),
+                axis=1,
+            )
             chosen.append(int(mask[np.argmax(d)]))
         for rank, unit in enumerate(chosen):
             serial += 1
@@ -370,7 +430,10 @@ def _list_sizes(practices: pd.DataFrame) -> pd.DataFrame:
 
 def _place_lookup() -> pd.DataFrame:
     return pd.DataFrame(
-        [{"LAD22CD": lad, "LAD22NM": LADS[lad], "PLACE_CODE": PLACES[lad][0], "PLACE_NAME": PLACES[lad][1]} for lad in sorted(LADS)]
+        [
+            {"LAD22CD": lad, "LAD22NM": LADS[lad], "PLACE_CODE": PLACES[lad][0], "PLACE_NAME": PLACES[lad][1]}
+            for lad in sorted(LADS)
+        ]
     )
 
 
@@ -397,13 +460,31 @@ def _write_epraccur(practices: pd.DataFrame, path: Path) -> Path:
         fields = [""] * 27
         fields[0], fields[1], fields[2], fields[3] = p.code, p.name, "Y56", "QMJ"
         fields[4], fields[5], fields[7] = p.name, f"1 {_street_for(p.code)}", "LONDON"
-        fields[9], fields[10], fields[12], fields[13], fields[14] = p.postcode, "19740401", p.status, "B", "99Z"
-        fields[15], fields[17], fields[21], fields[23], fields[25] = "20200401", "020 7946 0000", "0", "99Z", "4"
+        fields[9], fields[10], fields[12], fields[13], fields[14] = (
+            p.postcode,
+            "19740401",
+            p.status,
+            "B",
+            "99Z",
+        )
+        fields[15], fields[17], fields[21], fields[23], fields[25] = (
+            "20200401",
+            "020 7946 0000",
+            "0",
+            "99Z",
+            "4",
+        )
         if p.status == "C":
             fields[11], fields[16] = "20250331", "20250331"
         lines.append(fields)
     other = [""] * 27
-    other[0], other[1], other[9], other[12], other[25] = "Y99001", "SYNTHETIC WALK-IN CENTRE", "ZZ9 9ZZ", "A", "2"
+    other[0], other[1], other[9], other[12], other[25] = (
+        "Y99001",
+        "SYNTHETIC WALK-IN CENTRE",
+        "ZZ9 9ZZ",
+        "A",
+        "2",
+    )
     lines.append(other)
     lines.sort(key=lambda fields: fields[0])
     text = "".join(",".join(f'"{value}"' for value in fields) + "\n" for fields in lines)
@@ -420,21 +501,55 @@ def _write_epcn(pcns: pd.DataFrame, path: Path) -> Path:
     workbook = openpyxl.Workbook()
     details = workbook.active
     details.title = "PCNDetails"
-    details.append(["PCN Code", "PCN Name", "Current Sub ICB Loc Code", "Sub ICB Location", "Open Date", "Close Date", "Address Line 1", "Postcode"])
+    details.append(
+        [
+            "PCN Code",
+            "PCN Name",
+            "Current Sub ICB Loc Code",
+            "Sub ICB Location",
+            "Open Date",
+            "Close Date",
+            "Address Line 1",
+            "Postcode",
+        ]
+    )
     for code, name in sorted(set(zip(pcns["pcn"], pcns["pcn_name"], strict=True))):
-        details.append([code, name, "99Z", "NHS SYNTHETIC ICB - 99Z", 20190701, None, "1 HIGH STREET", "ZZ1 1AA"])
+        details.append(
+            [code, name, "99Z", "NHS SYNTHETIC ICB - 99Z", 20190701, None, "1 HIGH STREET", "ZZ1 1AA"]
+        )
     partners = workbook.create_sheet("PCN Core Partner Details")
     partners.append(
         [
-            "Partner\nOrganisation\nCode", "Partner\nName", "Practice\nParent\nSub ICB Loc Code",
-            "Practice\nParent\nSub ICB Loc Name", "PCN Code", "PCN Name", "PCN Parent\nSub ICB Loc Code",
-            "PCN Parent\nSub ICB Loc Name", "Practice to PCN\nRelationship\nStart Date",
-            "Practice to PCN\nRelationship\nEnd Date", "Practice Sub ICB Loc and PCN Sub ICB Loc Match ",
+            "Partner\nOrganisation\nCode",
+            "Partner\nName",
+            "Practice\nParent\nSub ICB Loc Code",
+            "Practice\nParent\nSub ICB Loc Name",
+            "PCN Code",
+            "PCN Name",
+            "PCN Parent\nSub ICB Loc Code",
+            "PCN Parent\nSub ICB Loc Name",
+            "Practice to PCN\nRelationship\nStart Date",
+            "Practice to PCN\nRelationship\nEnd Date",
+            "Practice Sub ICB Loc and PCN Sub ICB Loc Match ",
         ]
     )
     for row in pcns.itertuples():
         end = None if pd.isna(row.end) else int(row.end)
-        partners.append([row.practice, row.name, "99Z", "NHS SYNTHETIC ICB - 99Z", row.pcn, row.pcn_name, "99Z", "NHS SYNTHETIC ICB - 99Z", int(row.start), end, True])
+        partners.append(
+            [
+                row.practice,
+                row.name,
+                "99Z",
+                "NHS SYNTHETIC ICB - 99Z",
+                row.pcn,
+                row.pcn_name,
+                "99Z",
+                "NHS SYNTHETIC ICB - 99Z",
+                int(row.start),
+                end,
+                True,
+            ]
+        )
     workbook.properties.created = PINNED
     workbook.properties.modified = PINNED
     buffer = io.BytesIO()
@@ -461,5 +576,7 @@ def _pin_core(content: bytes) -> bytes:
     import re
 
     text = content.decode("utf-8")
-    text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", r"\g<1>2020-01-01T00:00:00Z\3", text)
+    text = re.sub(
+        r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)", r"\g<1>2020-01-01T00:00:00Z\3", text
+    )
     return text.encode("utf-8")

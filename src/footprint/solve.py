@@ -88,7 +88,11 @@ def check_feasibility(problem: PlaceProblem) -> list[str]:
             f"{label} cannot be split into neighbourhoods of {bounds} with the {problem.n_centres} hubs given: at "
             f"least {need} are needed. Add hubs, or set pop.max >= {math.ceil(total / max(problem.n_centres, 1)):,}."
         )
-    if problem.k_min > problem.k_max and need <= most and not (problem.centre_kind == "hub" and problem.n_centres < need):
+    if (
+        problem.k_min > problem.k_max
+        and need <= most
+        and not (problem.centre_kind == "hub" and problem.n_centres < need)
+    ):
         reasons.append(
             f"{label}: the neighbourhood count range is empty ({problem.k_min} > {problem.k_max}) after applying "
             f"k.min/k.max; the bounds allow {need}-{most}."
@@ -99,7 +103,9 @@ def check_feasibility(problem: PlaceProblem) -> list[str]:
         reasons.append(f"{label}: LSOAs larger than pop.max {problem.pop_max:,}: {codes}; raise pop.max.")
     required = int(problem.centre_required.sum())
     if required > problem.k_max:
-        reasons.append(f"{label}: {required} hubs are required but at most {problem.k_max} neighbourhoods fit; drop some `required` flags.")
+        reasons.append(
+            f"{label}: {required} hubs are required but at most {problem.k_max} neighbourhoods fit; drop some `required` flags."
+        )
     if problem.max_distance_km is not None:
         for unit, centre in problem.locks:
             distance = problem.distance_km[unit, centre]
@@ -131,7 +137,7 @@ class _Highs(pulp.HiGHS):
         self.bound = math.nan
         self.incumbent = math.nan
 
-    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:
         import highspy
 
         h = lp.solverModel
@@ -181,7 +187,7 @@ class _Highs(pulp.HiGHS):
             solution.value_valid = True
             h.setSolution(solution)
 
-    def actualSolve(self, lp: pulp.LpProblem) -> int:  # noqa: N802 - PuLP's name
+    def actualSolve(self, lp: pulp.LpProblem) -> int:
         status = super().actualSolve(lp)
         info = lp.solverModel.getInfo()
         self.bound = float(info.mip_dual_bound)
@@ -204,16 +210,25 @@ def _run_solver(
     """Solve the current model; return (PuLP status, dual bound or nan)."""
     if name == "highs":
         solver = _Highs(
-            msg=False, timeLimit=max(time_left, 1.0), gapRel=options.gap, threads=options.threads,
-            random_seed=options.seed, mip_feasibility_tolerance=1e-7,
+            msg=False,
+            timeLimit=max(time_left, 1.0),
+            gapRel=options.gap,
+            threads=options.threads,
+            random_seed=options.seed,
+            mip_feasibility_tolerance=1e-7,
         )
         status = model.lp.solve(solver)
         return status, solver.bound
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
-            msg=False, timeLimit=max(time_left, 1.0), gapRel=options.gap, threads=options.threads,
-            warmStart=warm, logPath=str(log), options=[f"randomSeed {options.seed + 1}", f"randomCbcSeed {options.seed + 1}"],
+            msg=False,
+            timeLimit=max(time_left, 1.0),
+            gapRel=options.gap,
+            threads=options.threads,
+            warmStart=warm,
+            logPath=str(log),
+            options=[f"randomSeed {options.seed + 1}", f"randomCbcSeed {options.seed + 1}"],
         )
         status = model.lp.solve(solver)
         text = log.read_text(errors="replace") if log.exists() else ""
@@ -265,8 +280,11 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     reasons = check_feasibility(problem)
     if reasons:
         return PlaceSolution(
-            place_code=problem.place_code, status="infeasible", assignment=np.zeros(0, dtype=np.int64),
-            message=" ".join(reasons), method="screen",
+            place_code=problem.place_code,
+            status="infeasible",
+            assignment=np.zeros(0, dtype=np.int64),
+            message=" ".join(reasons),
+            method="screen",
         )
 
     heuristic = solve_heuristic(problem, seed=options.seed)
@@ -278,8 +296,12 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     size = int(reachable_pairs(problem, allowed_matrix(problem)).sum())
     exact = options.method == "exact" or (options.method == "auto" and size <= AUTO_EXACT_MAX_VARIABLES)
     if not exact:
-        return _finish(problem, best_assignment, math.nan, "heuristic", method, "", seconds, 0, started, options,
-                       note="" if options.method == "heuristic" else f"model too large for exact solving ({size:,} variables)")
+        note = (
+            "" if options.method == "heuristic" else f"model too large for exact solving ({size:,} variables)"
+        )
+        return _finish(
+            problem, best_assignment, math.nan, "heuristic", method, note, seconds, 0, started, options
+        )
 
     name = _choose_solver(options, size)
     contiguity = options.contiguity
@@ -289,7 +311,9 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     try:
         model = build_model(problem, contiguity=contiguity)
     except MemoryError as error:  # pragma: no cover - depends on the machine
-        raise SolverError(f"Place {problem.place_code}: the model does not fit in memory ({error}); use --method heuristic") from None
+        raise SolverError(
+            f"Place {problem.place_code}: the model does not fit in memory ({error}); use --method heuristic"
+        ) from None
     if options.write_lp:
         model.write_lp(Path(options.write_lp) / f"{problem.place_code}.lp")
     seconds["model"] = time.perf_counter() - build_started
@@ -312,22 +336,29 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         except pulp.PulpSolverError as error:
             other = "cbc" if name == "highs" else "highs"
             return PlaceSolution(
-                place_code=problem.place_code, status="error", assignment=np.zeros(0, dtype=np.int64),
-                message=f"the {name} solver failed ({error}); try --solver {other}", solver=solver_label,
+                place_code=problem.place_code,
+                status="error",
+                assignment=np.zeros(0, dtype=np.int64),
+                message=f"the {name} solver failed ({error}); try --solver {other}",
+                solver=solver_label,
                 seconds=seconds,
             )
         rounds += 1
         if status == pulp.LpStatusInfeasible:
             if best_assignment is None:
                 return PlaceSolution(
-                    place_code=problem.place_code, status="infeasible", assignment=np.zeros(0, dtype=np.int64),
+                    place_code=problem.place_code,
+                    status="infeasible",
+                    assignment=np.zeros(0, dtype=np.int64),
                     message=(
                         f"Place {problem.place_code} ({problem.place_name}): the solver proved no plan meets the "
                         f"bounds {problem.pop_min:,}-{problem.pop_max:,} with connected neighbourhoods"
                         f"{' within the access radius' if problem.max_distance_km else ''}; widen the bounds"
                         f"{' or raise access.max_distance_km' if problem.max_distance_km else ''}."
                     ),
-                    method=f"mip-{contiguity}", solver=solver_label, seconds=seconds,
+                    method=f"mip-{contiguity}",
+                    solver=solver_label,
+                    seconds=seconds,
                 )
             break
         if math.isfinite(round_bound):
@@ -350,7 +381,9 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         added = add_contiguity_cuts(model, assignment, rounds)
         logger.debug("place %s: round %d added %d contiguity cuts", problem.place_code, rounds, added)
     seconds["solve"] = time.perf_counter() - solve_started
-    return _finish(problem, best_assignment, bound, solver_label, method, status_note, seconds, rounds, started, options)
+    return _finish(
+        problem, best_assignment, bound, solver_label, method, status_note, seconds, rounds, started, options
+    )
 
 
 def _finish(
@@ -367,13 +400,18 @@ def _finish(
 ) -> PlaceSolution:
     if assignment is None:
         return PlaceSolution(
-            place_code=problem.place_code, status="error", assignment=np.zeros(0, dtype=np.int64),
+            place_code=problem.place_code,
+            status="error",
+            assignment=np.zeros(0, dtype=np.int64),
             message=(
                 f"Place {problem.place_code} ({problem.place_name}): no plan with connected neighbourhoods of "
                 f"{problem.pop_min:,}-{problem.pop_max:,} was found within {options.time_limit:g} s"
                 f"{' (' + note + ')' if note else ''}; allow more time (--time-limit) or widen the bounds."
             ),
-            method=method, solver=solver_label, seconds=seconds, iterations=rounds,
+            method=method,
+            solver=solver_label,
+            seconds=seconds,
+            iterations=rounds,
         )
     terms = evaluate_terms(problem, assignment)
     objective = weighted_objective(problem, terms)
@@ -389,6 +427,16 @@ def _finish(
         status = "heuristic"
     seconds["total"] = time.perf_counter() - started
     return PlaceSolution(
-        place_code=problem.place_code, status=status, assignment=assignment, objective=objective, bound=bound,
-        gap=gap, terms=terms, method=method, solver=solver_label, seconds=seconds, iterations=rounds, message=note,
+        place_code=problem.place_code,
+        status=status,
+        assignment=assignment,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        terms=terms,
+        method=method,
+        solver=solver_label,
+        seconds=seconds,
+        iterations=rounds,
+        message=note,
     )
