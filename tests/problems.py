@@ -98,7 +98,7 @@ def set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
     first, rest = items[0], items[1:]
     for partition in set_partitions(rest):
         for index in range(len(partition)):
-            yield partition[:index] + [[first, *partition[index]]] + partition[index + 1 :]
+            yield [*partition[:index], [first, *partition[index]], *partition[index + 1 :]]
         yield [[first], *partition]
 
 

@@ -352,8 +352,8 @@ def _make_hubs(units: gpd.GeoDataFrame, population: pd.DataFrame, rng: np.random
                 {
                     "hub_id": f"H{serial:03d}",
                     "hub_name": f"{_street(rng).title()} Hub",
-                    "easting": int(round(points[unit, 0])),
-                    "northing": int(round(points[unit, 1])),
+                    "easting": round(points[unit, 0]),
+                    "northing": round(points[unit, 1]),
                     "capacity": "",
                     "required": "true" if rank == 0 else "false",
                 }
