@@ -28,6 +28,8 @@ def grid_problem(
     groups: np.ndarray | None = None,
     weights: Weights | None = None,
     max_distance_km: float | None = None,
+    capacity: list[float] | None = None,
+    area_km2: float | None = None,
 ) -> PlaceProblem:
     """A rows x cols rook grid of 1 km squares, unit u = r * cols + c at (c km, r km).
 
@@ -76,7 +78,9 @@ def grid_problem(
         centre_root=centre_root,
         centre_xy=centre_xy,
         centre_required=required_mask,
-        centre_capacity=np.full(len(centre_root), np.nan),
+        centre_capacity=(
+            np.array(capacity, dtype=float) if capacity is not None else np.full(len(centre_root), np.nan)
+        ),
         distance_km=distance,
         max_distance_km=max_distance_km,
         pcn_codes=tuple(f"U{p}" for p in range(pcn_patients.shape[0])) if pcn_patients is not None else (),
@@ -86,7 +90,7 @@ def grid_problem(
         groups=groups,
         locks=locks,
         weights=weights or Weights(),
-        area_km2=float(n),
+        area_km2=float(n) if area_km2 is None else area_km2,
     )
 
 
@@ -141,9 +145,19 @@ def brute_force(problem: PlaceProblem) -> tuple[float, np.ndarray] | None:
                 assignment[block] = centre
             labels = {codes[u]: problem.centre_ids[int(assignment[u])] for u in range(problem.n_units)}
             hubs = {hub: hub for hub in set(labels.values())}
-            if not verify_plan(labels, hubs, rules).ok:
+            if not verify_plan(labels, hubs, rules).ok or not _within_capacity(problem, assignment):
                 continue
             value = weighted_objective(problem, evaluate_terms(problem, assignment))
             if best is None or value < best[0] - 1e-12:
                 best = (value, assignment)
     return best
+
+
+def _within_capacity(problem: PlaceProblem, assignment: np.ndarray) -> bool:
+    """Hub capacities (the verifier does not check them): load = demand when given, else population."""
+    load = problem.demand if problem.demand is not None and problem.demand.sum() > 0 else problem.population
+    for centre in set(assignment.tolist()):
+        capacity = problem.centre_capacity[centre]
+        if np.isfinite(capacity) and float(load[assignment == centre].sum()) > capacity + 1e-9:
+            return False
+    return True

@@ -1,16 +1,22 @@
-"""The MIP against brute-force enumeration on tiny grids, infeasibility messages, solvers, determinism."""
+"""The MIP against brute-force enumeration on tiny grids, infeasibility messages, solvers, status honesty."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import footprint.solve as solve_module
+from footprint.heuristic import check_plan
 from footprint.problem import Weights
 from footprint.solve import SolveOptions, check_feasibility, solve_place
 from problems import brute_force, grid_problem
 
 CASES = {
-    # 2 x 3 grid, 10 people per unit, every unit a candidate centre
+    # 2 x 3 grid (units 0-2 bottom row, 3-5 top), 10 people per unit, every unit a candidate centre
     "access": dict(rows=2, cols=3, pop_min=20, pop_max=30, k_min=2, k_max=3),
     "uneven": dict(
         rows=2, cols=3, population=[5, 30, 10, 10, 5, 20], pop_min=20, pop_max=45, k_min=2, k_max=3
@@ -27,6 +33,9 @@ CASES = {
         required=[2],
         locks=((7, 0),),
     ),
+    "hub_capacity": dict(
+        rows=2, cols=4, pop_min=20, pop_max=60, k_min=2, k_max=3, hubs=[0, 3, 5, 6], capacity=[25, 80, 80, 80]
+    ),
     "pcn": dict(
         rows=2,
         cols=3,
@@ -36,6 +45,16 @@ CASES = {
         k_max=3,
         pcn_patients=np.array([[9.0, 8, 1, 0, 0, 0], [0.0, 1, 7, 0, 9, 9]]),
         weights=Weights(access=1, pcn=2),
+    ),
+    "pcn_only_symmetry": dict(
+        rows=2,
+        cols=4,
+        pop_min=20,
+        pop_max=40,
+        k_min=2,
+        k_max=4,
+        pcn_patients=np.array([[9.0, 8, 1, 0, 3, 0, 0, 0], [0.0, 1, 7, 6, 0, 0, 9, 9]]),
+        weights=Weights(access=0, pcn=1),
     ),
     "demand_stability_community": dict(
         rows=2,
@@ -54,39 +73,109 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@pytest.mark.parametrize("solver", ["highs", "cbc"])
-def test_mip_matches_brute_force(name: str, solver: str) -> None:
+@pytest.mark.parametrize(("solver", "contiguity"), [("highs", "cuts"), ("cbc", "cuts"), ("highs", "flow")])
+def test_mip_matches_brute_force(name: str, solver: str, contiguity: str) -> None:
     problem = grid_problem(**CASES[name])
     expected = brute_force(problem)
     assert expected is not None
-    solution = solve_place(problem, SolveOptions(solver=solver, gap=0.0, time_limit=30))
-    assert solution.status == "optimal"
+    options = SolveOptions(method="exact", solver=solver, contiguity=contiguity, gap=0.0, time_limit=30)
+    solution = solve_place(problem, options)
+    assert solution.status == "optimal", solution.message
     assert solution.objective == pytest.approx(expected[0], rel=1e-6, abs=1e-9)
+    assert check_plan(problem, solution.assignment) == []
     assert solution.bound <= solution.objective + 1e-9
     assert solution.gap == pytest.approx(0.0, abs=1e-6)
-    assert solution.method.startswith("mip-cuts")
+    assert solution.method.startswith(f"mip-{contiguity}")
+    assert solution.solver.startswith("HiGHS" if solver == "highs" else "CBC")
 
 
-def test_flow_formulation_matches_brute_force() -> None:
-    problem = grid_problem(**CASES["hubs"])
-    solution = solve_place(problem, SolveOptions(contiguity="flow", gap=0.0))
+def test_cbc_flow_matches_brute_force_with_hubs() -> None:
+    problem = grid_problem(**CASES["hubs_required_lock"])
+    solution = solve_place(problem, SolveOptions(solver="cbc", contiguity="flow", gap=0.0))
     assert solution.objective == pytest.approx(brute_force(problem)[0], rel=1e-6)
 
 
-def test_cut_loop_repairs_a_disconnected_optimum() -> None:
-    """A ring-free 1 x 5 row where the compact optimum without contiguity would split a neighbourhood.
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cols=st.integers(2, 4),
+    seed=st.integers(0, 10_000),
+    pcn_weight=st.sampled_from([0.0, 1.0, 3.0]),
+    stability_weight=st.sampled_from([0.0, 1.0]),
+)
+def test_mip_matches_brute_force_on_random_grids(
+    cols: int, seed: int, pcn_weight: float, stability_weight: float
+) -> None:
+    """Random populations and PCN registrations on a 2 x cols grid, bounds around a third of the total."""
+    rng = np.random.default_rng(seed)
+    n = 2 * cols
+    population = rng.integers(5, 20, size=n)
+    total = int(population.sum())
+    problem = grid_problem(
+        2,
+        cols,
+        population=population.tolist(),
+        pop_min=max(total // 4, 1),
+        pop_max=max(total // 2, int(population.max())),
+        k_min=2,
+        k_max=4,
+        pcn_patients=rng.integers(0, 10, size=(2, n)).astype(float),
+        baseline=rng.integers(0, 2, size=n),
+        weights=Weights(access=1.0, pcn=pcn_weight, stability=stability_weight),
+    )
+    expected = brute_force(problem)
+    solution = solve_place(problem, SolveOptions(method="exact", solver="highs", gap=0.0, time_limit=20))
+    if expected is None:
+        assert solution.status == "infeasible"
+    else:
+        assert solution.status == "optimal"
+        assert solution.objective == pytest.approx(expected[0], rel=1e-6, abs=1e-9)
 
-    Populations 10, 1, 10, 1, 10 with bounds 11-21 and 2 centres: the heuristic is off, so the MIP must reach a
-    connected plan through cuts (method exact)."""
-    problem = grid_problem(1, 5, population=[10, 1, 10, 1, 10], pop_min=11, pop_max=21, k_min=2, k_max=2)
-    solution = solve_place(problem, SolveOptions(method="exact", gap=0.0))
-    assert solution.objective == pytest.approx(brute_force(problem)[0])
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_cut_loop_reaches_a_connected_optimum_without_a_warm_start(solver: str) -> None:
+    """1 x 6 row, populations 10 10 1 1 10 10, bounds 2-42, k = 2, PCN alignment only::
+
+        0 - 1 - 2 - 3 - 4 - 5      PCN A: 10 patients in each of 0, 1, 4, 5; PCN B: 5 in each of 2, 3
+
+    Without contiguity {0, 1, 4, 5} | {2, 3} aligns everyone (objective 0) and passes the singleton cuts (each
+    unit touches a region-mate), so the loop must add separator cuts until the connected optimum (0.2: one of A's
+    four units is left out) is reached; no warm start, so the MIP itself must get there.
+    """
+    problem = grid_problem(
+        1,
+        6,
+        population=[10, 10, 1, 1, 10, 10],
+        pop_min=2,
+        pop_max=42,
+        k_min=2,
+        k_max=2,
+        pcn_patients=np.array([[10.0, 10, 0, 0, 10, 10], [0, 0, 5, 5, 0, 0]]),
+        weights=Weights(access=0, pcn=1),
+    )
+    options = SolveOptions(method="exact", contiguity="cuts", gap=0.0, warm_start=False, solver=solver)
+    solution = solve_place(problem, options)
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(brute_force(problem)[0]) == pytest.approx(0.2)
+    assert solution.iterations >= 2 and solution.method.startswith("mip-cuts")
 
 
 def test_heuristic_only_method() -> None:
     problem = grid_problem(2, 3, pop_min=20, pop_max=30, k_min=2, k_max=3)
     solution = solve_place(problem, SolveOptions(method="heuristic"))
-    assert solution.status == "heuristic" and np.isnan(solution.gap) and solution.method == "heuristic"
+    assert solution.status == "heuristic" and math.isnan(solution.gap) and solution.method == "heuristic"
+    assert math.isnan(solution.bound) and solution.iterations == 0
+    assert set(solution.seconds) == {"screen", "heuristic"}
+    assert check_plan(problem, solution.assignment) == []
+
+
+def test_terms_are_recomputed_from_the_plan() -> None:
+    from footprint.objective import evaluate_terms, weighted_objective
+
+    problem = grid_problem(**CASES["demand_stability_community"])
+    solution = solve_place(problem, SolveOptions(gap=0.0))
+    assert solution.terms == evaluate_terms(problem, solution.assignment)
+    assert solution.objective == weighted_objective(problem, solution.terms)
+    assert set(solution.seconds) == {"screen", "heuristic", "model", "solve"}
 
 
 @pytest.mark.parametrize(
@@ -111,6 +200,26 @@ def test_heuristic_only_method() -> None:
             dict(rows=1, cols=3, population=[5, 60, 5], pop_min=10, pop_max=50),
             "Place P1 (Testplace, 70 residents): LSOAs larger than pop.max 50: L01 (60); raise pop.max.",
         ),
+        (
+            dict(rows=1, cols=4, pop_min=10, pop_max=40, k_min=3, k_max=2),
+            "Place P1 (Testplace, 40 residents): the range of neighbourhood counts is empty (3 > 2) after applying "
+            "k.min/k.max; the bounds allow 1-4. Set k within that range.",
+        ),
+        (
+            dict(rows=1, cols=4, pop_min=10, pop_max=40, k_max=1, hubs=[0, 3], required=[0, 1]),
+            "Place P1 (Testplace, 40 residents): 2 hubs are required but at most 1 neighbourhoods fit; drop some "
+            "`required` flags or raise k.max.",
+        ),
+        (
+            dict(rows=1, cols=4, pop_min=10, pop_max=40, hubs=[0, 3], required=[1], locks=((3, 0),)),
+            "Place P1 (Testplace, 40 residents): hub H1 is required, but no connected neighbourhood of 10-40 can "
+            "be formed around its LSOA L03; move the hub, drop the requirement or lock, or widen the bounds.",
+        ),
+        (
+            dict(rows=1, cols=4, pop_min=10, pop_max=20, hubs=[0, 3], locks=((2, 0),)),
+            "Place P1 (Testplace, 40 residents): L02 is locked to hub H0, but no connected neighbourhood of at most "
+            "20 can hold both; fix the lock or raise pop.max.",
+        ),
     ],
 )
 def test_infeasible_places_explained(kwargs: dict, message: str) -> None:
@@ -118,6 +227,7 @@ def test_infeasible_places_explained(kwargs: dict, message: str) -> None:
     assert message in check_feasibility(problem)
     solution = solve_place(problem)
     assert solution.status == "infeasible" and message in solution.message
+    assert solution.assignment.size == 0
 
 
 def test_locked_lsoa_beyond_radius_is_explained() -> None:
@@ -130,17 +240,48 @@ def test_locked_lsoa_beyond_radius_is_explained() -> None:
 
 
 def test_solver_proves_infeasibility_from_contiguity() -> None:
-    """Bounds allow k=2 on totals, but the 1 x 3 row 10 | 40 | 10 cannot split into connected 25-35 parts."""
-    problem = grid_problem(1, 3, population=[10, 40, 10], pop_min=25, pop_max=45, k_min=2, k_max=2)
-    solution = solve_place(problem)
-    assert solution.status == "infeasible"
-    assert (
-        "the solver proved no plan meets the bounds 25-45 with connected neighbourhoods" in solution.message
-    )
+    """The totals allow k = 2 and every unit can join some neighbourhood, but the row 10 | 5 | 10 | 5 | 10 has
+    no prefix of exactly 20, so it cannot split into two connected parts of 20-20."""
+    problem = grid_problem(1, 5, population=[10, 5, 10, 5, 10], pop_min=20, pop_max=20, k_min=2, k_max=2)
+    assert check_feasibility(problem) == []
+    for solver in ("highs", "cbc"):
+        solution = solve_place(problem, SolveOptions(solver=solver))
+        assert solution.status == "infeasible"
+        assert solution.message == (
+            "Place P1 (Testplace, 40 residents): the solver proved no plan meets the bounds 20-20 with 2 connected "
+            "neighbourhoods (the LSOAs' sizes and adjacency do not allow it); widen the population bounds "
+            "(pop.min / pop.max)."
+        )
 
 
-def test_deterministic() -> None:
-    problem = grid_problem(**CASES["pcn"])
-    first = solve_place(problem, SolveOptions(seed=3))
-    second = solve_place(problem, SolveOptions(seed=3))
+def test_missing_solver_is_an_error_naming_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solve_module, "solver_available", lambda name: name != "highs")
+    problem = grid_problem(2, 3, pop_min=20, pop_max=30, k_min=2, k_max=3)
+    solution = solve_place(problem, SolveOptions(solver="highs"))
+    assert solution.status == "error"
+    assert solution.message == "the highs solver is not available here; install it or use --solver cbc"
+    auto = solve_place(problem, SolveOptions(solver="auto", gap=0.0))
+    assert auto.status == "optimal" and auto.solver.startswith("CBC")
+
+
+def test_proven_heuristic_plan_is_optimal_and_says_so() -> None:
+    """When the heuristic already has the optimum, the MIP proves it; the plan is labelled as the heuristic's."""
+    problem = grid_problem(**CASES["access"])
+    solution = solve_place(problem, SolveOptions(gap=0.0, solver="highs", contiguity="cuts"))
+    assert solution.status == "optimal"
+    assert solution.method in ("mip-cuts", "mip-cuts (heuristic plan)")
+
+
+def test_write_lp_option(tmp_path) -> None:
+    problem = grid_problem(2, 3, pop_min=20, pop_max=30, k_min=2, k_max=3)
+    solve_place(problem, SolveOptions(write_lp=str(tmp_path)))
+    assert (tmp_path / "P1.lp").read_text().startswith("\\*")
+    assert (tmp_path / "P1.names.tsv").exists()
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_deterministic(solver: str) -> None:
+    problem = grid_problem(**CASES["pcn_only_symmetry"])
+    first = solve_place(problem, SolveOptions(seed=3, solver=solver))
+    second = solve_place(problem, SolveOptions(seed=3, solver=solver))
     assert np.array_equal(first.assignment, second.assignment) and first.objective == second.objective

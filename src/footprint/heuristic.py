@@ -126,6 +126,10 @@ def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) 
                     continue
                 _improve(state, allowed, neighbours)
                 assignment = np.array([state.centre[r] for r in state.region], dtype=np.int64)
+                broken = check_plan(problem, assignment)
+                if broken:  # a bug guard: never hand back an invalid plan
+                    logger.warning("place %s: heuristic plan rejected: %s", problem.place_code, broken)
+                    continue
                 objective = weighted_objective(problem, evaluate_terms(problem, assignment))
                 if best is None or objective < best.objective - 1e-12:
                     best = HeuristicResult(assignment=assignment, objective=objective, k=k)
@@ -256,7 +260,7 @@ def _grow_balanced(
     frontier: list[list[tuple[float, int]]] = [[] for _ in centres]
     for r, c in enumerate(centres):
         root = int(problem.centre_root[c])
-        if region[root] != -1:
+        if region[root] != -1 or (root in locked and locked[root] != c):
             return None
         region[root] = r
         sizes[r] += pop[root]
@@ -514,20 +518,91 @@ def _improve(state: _State, allowed: np.ndarray, neighbours: list[list[int]], ma
 
 
 def _recentre(state: _State, allowed: np.ndarray) -> bool:
-    """Move each region's centre to the member minimising sum pop d^2 (LSOA centres only)."""
+    """Move each region's centre to the candidate centre inside it minimising sum pop d^2 (LSOA centres only).
+
+    A region keeps its centre when that centre is required, has a capacity, or is the target of a lock; a new
+    centre must lie in the region (its root is a member), be free, and be allowed for every member.
+    """
     p = state.p
     changed = False
     pop = p.population.astype(float)
+    pinned = {c for _, c in p.locks}
+    centres_at: dict[int, list[int]] = {}
+    for c, root in enumerate(p.centre_root.tolist()):
+        centres_at.setdefault(root, []).append(c)
     for r in range(len(state.centre)):
-        members = np.flatnonzero(state.region == r)
-        if p.centre_required[state.centre[r]]:
+        current_centre = state.centre[r]
+        if (
+            p.centre_required[current_centre]
+            or current_centre in pinned
+            or np.isfinite(p.centre_capacity[current_centre])
+        ):
             continue
-        costs = (pop[members, None] * p.distance_km[np.ix_(members, members)] ** 2).sum(axis=0)
-        feasible = allowed[np.ix_(members, members)].all(axis=0)
-        costs = np.where(feasible, costs, np.inf)
-        best = int(members[int(np.argmin(costs))])
-        current = (pop[members] * p.distance_km[members, state.centre[r]] ** 2).sum()
-        if best != state.centre[r] and costs.min() < current - 1e-9:
+        members = np.flatnonzero(state.region == r)
+        options = [
+            c
+            for unit in members.tolist()
+            for c in centres_at.get(unit, [])
+            if c not in pinned and not np.isfinite(p.centre_capacity[c])
+        ]
+        options = [c for c in options if c == current_centre or c not in state.centre]
+        options = [c for c in options if allowed[members, c].all()]
+        if not options:
+            continue
+        costs = (pop[members, None] * p.distance_km[np.ix_(members, options)] ** 2).sum(axis=0)
+        best = options[int(np.argmin(costs))]
+        current = (pop[members] * p.distance_km[members, current_centre] ** 2).sum()
+        if best != current_centre and costs.min() < current - 1e-9:
             state.centre[r] = best
             changed = True
     return changed
+
+
+def check_plan(problem: PlaceProblem, assignment: np.ndarray) -> list[str]:
+    """Every hard rule ``assignment`` breaks, in words (empty = a valid plan).
+
+    Rules: one valid centre per unit; each open centre serves its own root; the number of neighbourhoods in
+    [k_min, k_max]; population within [pop_min, pop_max]; each neighbourhood connected; access radius (roots and
+    locks exempt); locks; required centres open; capacities.
+    """
+    problems: list[str] = []
+    assignment = np.asarray(assignment)
+    if assignment.shape != (problem.n_units,):
+        return [f"assignment has shape {assignment.shape}, expected ({problem.n_units},)"]
+    if problem.n_units and (assignment.min() < 0 or assignment.max() >= problem.n_centres):
+        return ["assignment refers to a centre that does not exist"]
+    open_centres = sorted(set(assignment.tolist()))
+    if not problem.k_min <= len(open_centres) <= problem.k_max:
+        problems.append(f"{len(open_centres)} neighbourhoods, outside {problem.k_min}-{problem.k_max}")
+    allowed = allowed_matrix(problem)
+    bad = np.flatnonzero(~allowed[np.arange(problem.n_units), assignment])
+    if len(bad):
+        problems.append(f"{len(bad)} units served by a centre they may not use (radius or lock)")
+    neighbours = problem.neighbours()
+    load = _load_vector(problem)
+    for c in open_centres:
+        root = int(problem.centre_root[c])
+        name = problem.centre_ids[c]
+        if assignment[root] != c:
+            problems.append(f"{name} does not serve its own root {problem.unit_codes[root]}")
+            continue
+        members = set(np.flatnonzero(assignment == c).tolist())
+        size = int(problem.population[list(members)].sum())
+        if not problem.pop_min <= size <= problem.pop_max:
+            problems.append(f"{name} serves {size:,}, outside {problem.pop_min:,}-{problem.pop_max:,}")
+        seen, queue = {root}, deque([root])
+        while queue:
+            here = queue.popleft()
+            for there in neighbours[here]:
+                if there in members and there not in seen:
+                    seen.add(there)
+                    queue.append(there)
+        if len(seen) != len(members):
+            problems.append(f"{name} is not connected")
+        capacity = float(problem.centre_capacity[c])
+        if np.isfinite(capacity) and float(load[list(members)].sum()) > capacity + 1e-6:
+            problems.append(f"{name} exceeds its capacity {capacity:,.0f}")
+    for c in np.flatnonzero(problem.centre_required).tolist():
+        if c not in open_centres:
+            problems.append(f"required {problem.centre_ids[c]} is not open")
+    return problems

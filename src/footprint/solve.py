@@ -1,19 +1,21 @@
-"""Solve one place: screen feasibility, warm-start with the heuristic, run the MIP, return a PlaceSolution.
+"""Solve one place: screen feasibility, warm-start with the heuristic, run the MIP, report honestly.
 
 :func:`check_feasibility` explains, before any solving, why a place cannot be split (with numbers and a fix).
-:func:`solve_place` then runs the heuristic (a valid plan in well under a second) and, unless the method is
+:func:`solve_place` then runs the heuristic (a valid plan in about a second) and, unless the method is
 ``heuristic``, the MIP of :mod:`footprint.model` warm-started from it:
 
-- contiguity ``cuts`` (default for LSOA centres): solve, cut off disconnected neighbourhoods, re-solve, until the
-  solver's plan is connected; each round's dual bound is a valid lower bound for the full problem because the
-  cuts only remove plans that are not connected;
-- contiguity ``flow`` (default for hub centres): one solve.
+- contiguity ``cuts``: solve, cut off the disconnected neighbourhoods (:func:`footprint.model.add_contiguity_cuts`),
+  re-solve, until the solver's plan is connected. Each round's model is a relaxation of the full problem (the cuts
+  only remove disconnected plans), so each round's dual bound is a valid lower bound for the full problem;
+- contiguity ``flow``: one solve of the flow model, whose bound is the full problem's bound.
 
-Solvers: HiGHS (through highspy, with warm start, exact dual bound and a batched model build) or CBC (bundled with
-PuLP; bound read from its log). The reported plan is the best of the MIP's and the heuristic's, with every term
-recomputed by :mod:`footprint.objective`; the gap is (objective - bound) / objective. Status: ``optimal`` when
-the gap is within tolerance, ``feasible`` when the time limit stopped the MIP with a plan, ``heuristic`` when only
-the heuristic produced a plan, ``infeasible`` with the reason, ``error`` with what failed.
+``auto`` picks cuts for LSOA centres and flow for hub centres, and the solver as measured (see
+:data:`AUTO_CBC_MAX_VARIABLES`). The reported plan is the better of the MIP's and the heuristic's; every term is
+recomputed by :mod:`footprint.objective` (never read from the solver) and the plan is checked against every hard
+rule before it is accepted. The gap is ``(objective - bound) / objective`` with the best bound any round proved.
+Status: ``optimal`` when that gap is within ``gap``, ``feasible`` when the MIP found the plan but stopped at the
+time limit, ``heuristic`` when the plan is the heuristic's and the MIP did not prove it, ``infeasible`` with the
+reason in the place's words, ``error`` with what failed and the alternative solver.
 """
 
 from __future__ import annotations
@@ -23,31 +25,56 @@ import math
 import re
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import networkx as nx
 import numpy as np
 import pulp
 
 from footprint.errors import SolverError
-from footprint.heuristic import allowed_matrix, solve_heuristic
-from footprint.model import PlaceModel, add_contiguity_cuts, build_model, reachable_pairs
+from footprint.heuristic import allowed_matrix, check_plan, solve_heuristic
+from footprint.model import PlaceModel, add_contiguity_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import PlaceProblem, PlaceSolution
 
 logger = logging.getLogger(__name__)
 
-#: Above this many x variables the exact model is not attempted with method "auto" (the heuristic is used).
+#: With method "auto", places above this many x variables are planned by the heuristic alone.
 AUTO_EXACT_MAX_VARIABLES = 250_000
-#: Cut rounds before giving up on the exact loop.
+#: Cut rounds before the loop gives up (the plan so far is kept, status feasible or heuristic).
 MAX_CUT_ROUNDS = 60
+#: "auto" uses CBC up to this many x variables and HiGHS above (see benchmarks/bench_solver.py).
+AUTO_CBC_MAX_VARIABLES = 3_000
+#: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
+BOUND_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """How to solve a place (from the scenario's ``solver`` section)."""
+    """How to solve a place (from the scenario's ``solver`` section).
+
+    Attributes
+    ----------
+    method
+        ``exact`` (MIP), ``heuristic`` (heuristic only) or ``auto`` (MIP unless the model is too large).
+    solver
+        ``highs``, ``cbc`` or ``auto``.
+    time_limit
+        Seconds per place, all stages included.
+    gap
+        Relative optimality gap at which the MIP stops and a plan counts as optimal.
+    threads
+        Solver threads (1 is deterministic; the default).
+    seed
+        Seed of the heuristic and of the solver's random choices.
+    contiguity
+        ``cuts``, ``flow`` or ``auto``.
+    write_lp
+        Write the model as an LP file: a path ending in ``.lp``, or a folder (``<place>.lp`` inside).
+    warm_start
+        Give the MIP the heuristic's plan as a start (for benchmarks; the plan is kept as an incumbent anyway).
+    """
 
     method: Literal["auto", "exact", "heuristic"] = "auto"
     solver: Literal["auto", "highs", "cbc"] = "auto"
@@ -57,22 +84,38 @@ class SolveOptions:
     seed: int = 0
     contiguity: Literal["auto", "cuts", "flow"] = "auto"
     write_lp: str | None = None
+    warm_start: bool = True
 
 
-# ---- feasibility ------------------------------------------------------------------------------------------------
+# ---- feasibility ---------------------------------------------------------------------------------------------
+
+
+def _label(problem: PlaceProblem) -> str:
+    return f"Place {problem.place_code} ({problem.place_name}, {problem.total_population:,} residents)"
 
 
 def check_feasibility(problem: PlaceProblem) -> list[str]:
-    """Reasons the place cannot be split within the rules, in plain words with numbers and a fix (empty = none)."""
+    """Reasons the place cannot be split within the rules, in plain words with numbers and a fix.
+
+    Checks the counts the bounds allow, the hubs given, the k range, LSOAs above ``pop_max``, required hubs
+    against ``k_max``, locks and LSOAs beyond the access radius, and centres that locks or requirements need but
+    that cannot open (no connected neighbourhood of ``pop_min``-``pop_max`` around them).
+
+    Returns
+    -------
+    list of str
+        One sentence per problem (empty when none is found; the solver may still prove infeasibility).
+    """
     reasons: list[str] = []
     total = problem.total_population
-    label = f"Place {problem.place_code} ({problem.place_name}, {total:,} residents)"
+    label = _label(problem)
     bounds = f"{problem.pop_min:,}-{problem.pop_max:,}"
     if problem.n_units == 0:
         return [f"{label} has no LSOAs."]
-    need = math.ceil(total / problem.pop_max) if problem.pop_max else problem.n_units
-    most = total // problem.pop_min if problem.pop_min else problem.n_units
-    if need > most:
+    need = math.ceil(total / problem.pop_max) if problem.pop_max > 0 else problem.n_units
+    most = total // problem.pop_min if problem.pop_min > 0 else problem.n_units
+    bounds_ok = need <= most
+    if not bounds_ok:
         if total < problem.pop_min:
             reasons.append(
                 f"{label} is smaller than one neighbourhood of {bounds}: plan it with a neighbouring borough "
@@ -83,59 +126,119 @@ def check_feasibility(problem: PlaceProblem) -> list[str]:
                 f"{label} cannot be split into whole neighbourhoods of {bounds}: {need} would be needed for the "
                 f"maximum but at most {most} fit the minimum. Widen the bounds (e.g. pop.min <= {total // need:,})."
             )
-    if problem.centre_kind == "hub" and problem.n_centres < need:
+    hubs_short = problem.centre_kind == "hub" and problem.n_centres < need
+    if hubs_short:
         reasons.append(
             f"{label} cannot be split into neighbourhoods of {bounds} with the {problem.n_centres} hubs given: at "
             f"least {need} are needed. Add hubs, or set pop.max >= {math.ceil(total / max(problem.n_centres, 1)):,}."
         )
-    if (
-        problem.k_min > problem.k_max
-        and need <= most
-        and not (problem.centre_kind == "hub" and problem.n_centres < need)
-    ):
+    if problem.k_min > problem.k_max and bounds_ok and not hubs_short:
         reasons.append(
-            f"{label}: the neighbourhood count range is empty ({problem.k_min} > {problem.k_max}) after applying "
-            f"k.min/k.max; the bounds allow {need}-{most}."
+            f"{label}: the range of neighbourhood counts is empty ({problem.k_min} > {problem.k_max}) after "
+            f"applying k.min/k.max; the bounds allow {need}-{min(most, problem.n_units)}. Set k within that range."
         )
     big = np.flatnonzero(problem.population > problem.pop_max)
     if len(big):
         codes = ", ".join(f"{problem.unit_codes[i]} ({problem.population[i]:,})" for i in big[:5])
-        reasons.append(f"{label}: LSOAs larger than pop.max {problem.pop_max:,}: {codes}; raise pop.max.")
+        more = f" and {len(big) - 5} more" if len(big) > 5 else ""
+        reasons.append(
+            f"{label}: LSOAs larger than pop.max {problem.pop_max:,}: {codes}{more}; raise pop.max."
+        )
     required = int(problem.centre_required.sum())
     if required > problem.k_max:
         reasons.append(
-            f"{label}: {required} hubs are required but at most {problem.k_max} neighbourhoods fit; drop some `required` flags."
+            f"{label}: {required} hubs are required but at most {problem.k_max} neighbourhoods fit; "
+            "drop some `required` flags or raise k.max."
         )
-    if problem.max_distance_km is not None:
+    radius = problem.max_distance_km
+    if radius is not None:
         for unit, centre in problem.locks:
-            distance = problem.distance_km[unit, centre]
-            if distance > problem.max_distance_km:
+            distance = float(problem.distance_km[unit, centre])
+            if distance > radius:
                 reasons.append(
                     f"{label}: {problem.unit_codes[unit]} is locked to hub {problem.centre_ids[centre]} "
-                    f"{distance:.1f} km away, beyond access.max_distance_km {problem.max_distance_km}; fix the lock or "
-                    "raise the radius."
+                    f"{distance:.1f} km away, beyond access.max_distance_km {radius:g}; fix the lock or raise "
+                    "the radius."
                 )
-        allowed = allowed_matrix(problem)
-        stranded = np.flatnonzero(~allowed.any(axis=1))
+        stranded = np.flatnonzero(~allowed_matrix(problem).any(axis=1))
         if len(stranded):
             codes = ", ".join(problem.unit_codes[i] for i in stranded[:5])
             reasons.append(
-                f"{label}: {len(stranded)} LSOAs have no centre within access.max_distance_km "
-                f"{problem.max_distance_km} ({codes}); raise the radius or add hubs."
+                f"{label}: {len(stranded)} LSOAs have no centre within access.max_distance_km {radius:g} "
+                f"({codes}); raise the radius or add hubs."
             )
+    if not reasons:
+        reasons += _unopenable(problem, label, bounds)
     return reasons
 
 
-# ---- solvers ------------------------------------------------------------------------------------------------------
+def _unopenable(problem: PlaceProblem, label: str, bounds: str) -> list[str]:
+    """Locks and required hubs whose centre cannot open, and LSOAs no centre can reach (model-level screen)."""
+    reasons: list[str] = []
+    allowed = define_access(problem)
+    openable = allowed.any(axis=0)
+    needed = {int(c): "is required" for c in np.flatnonzero(problem.centre_required)}
+    for unit, centre in problem.locks:
+        needed.setdefault(centre, f"has {problem.unit_codes[unit]} locked to it")
+    for centre, why in sorted(needed.items()):
+        if not openable[centre]:
+            root = problem.unit_codes[int(problem.centre_root[centre])]
+            reasons.append(
+                f"{label}: hub {problem.centre_ids[centre]} {why}, but no connected neighbourhood of {bounds} "
+                f"can be formed around its LSOA {root}{' within the access radius' if problem.max_distance_km else ''}"
+                "; move the hub, drop the requirement or lock, or widen the bounds."
+            )
+    for unit, centre in problem.locks:
+        if openable[centre] and not allowed[unit, centre]:
+            reasons.append(
+                f"{label}: {problem.unit_codes[unit]} is locked to hub {problem.centre_ids[centre]}, but no "
+                f"connected neighbourhood of at most {problem.pop_max:,} can hold both; fix the lock or raise "
+                "pop.max."
+            )
+    unreached = np.flatnonzero(~allowed.any(axis=1))
+    if len(unreached) and not reasons:
+        codes = ", ".join(problem.unit_codes[i] for i in unreached[:5])
+        reasons.append(
+            f"{label}: {len(unreached)} LSOAs cannot join any neighbourhood of {bounds} around a candidate "
+            f"centre ({codes}); add hubs near them or widen the bounds."
+        )
+    return reasons
+
+
+# ---- solvers ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RoundResult:
+    """What one solver call produced.
+
+    Attributes
+    ----------
+    state
+        ``optimal`` (stopped within the gap), ``stopped`` (time limit), ``infeasible``, or ``failed``.
+    bound
+        Valid lower bound on this round's model (``nan`` when unknown).
+    has_plan
+        Whether the variables hold an integer-feasible plan of this round's model.
+    """
+
+    state: Literal["optimal", "stopped", "infeasible", "failed"]
+    bound: float = math.nan
+    has_plan: bool = False
+    detail: str = ""
 
 
 class _Highs(pulp.HiGHS):
-    """PuLP's highspy interface with a batched model build, warm start and the MIP dual bound."""
+    """PuLP's highspy interface with a batched model build, a warm start, and the MIP's status and dual bound.
 
-    def __init__(self, **kwargs) -> None:
+    PuLP 3.3's ``HiGHS`` adds columns and rows one at a time, ignores start values and the objective's constant,
+    and reports a time-limited MIP as optimal; this subclass fixes all four.
+    """
+
+    def __init__(self, *, start: bool = True, **kwargs: object) -> None:
         super().__init__(**kwargs)
-        self.bound = math.nan
-        self.incumbent = math.nan
+        self.start = start
+        self.result = RoundResult(state="failed")
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
         import highspy
@@ -181,44 +284,79 @@ class _Highs(pulp.HiGHS):
                 np.array(values, dtype=float),
             )
         start = [v.varValue for v in variables]
-        if all(value is not None for value in start):
+        if self.start and all(value is not None for value in start):
             solution = highspy.HighsSolution()
             solution.col_value = [float(value) for value in start]
             solution.value_valid = True
             h.setSolution(solution)
 
     def actualSolve(self, lp: pulp.LpProblem) -> int:
+        import highspy
+
         status = super().actualSolve(lp)
-        info = lp.solverModel.getInfo()
-        self.bound = float(info.mip_dual_bound)
-        self.incumbent = float(info.objective_function_value)
+        h = lp.solverModel
+        info = h.getInfo()
+        model_status = h.getModelStatus()
+        has_plan = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+        bound = float(info.mip_dual_bound)
+        statuses = highspy.HighsModelStatus
+        if model_status == statuses.kOptimal:
+            state = "optimal"
+        elif model_status in (statuses.kInfeasible, statuses.kUnboundedOrInfeasible):
+            state = "infeasible"
+        elif model_status in (statuses.kTimeLimit, statuses.kIterationLimit, statuses.kInterrupt):
+            state = "stopped"
+        else:
+            state = "failed"
+        self.result = RoundResult(
+            state=state,
+            bound=bound if math.isfinite(bound) else math.nan,
+            has_plan=has_plan,
+            detail=h.modelStatusToString(model_status),
+        )
         return status
 
 
-def _solver_version(name: str) -> str:
+def solver_version(name: str) -> str:
+    """Human name and version of a solver (``HiGHS 1.15.0``, ``CBC 2.10.x (PuLP 3.3.2)``)."""
     if name == "highs":
         import highspy
 
         h = highspy.Highs()
         return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-    return f"CBC (PuLP {pulp.__version__})"
+    return f"CBC (bundled with PuLP {pulp.__version__})"
 
 
-def _run_solver(
-    model: PlaceModel, name: str, options: SolveOptions, time_left: float, warm: bool
-) -> tuple[int, float]:
-    """Solve the current model; return (PuLP status, dual bound or nan)."""
+def solver_available(name: str) -> bool:
+    """Whether ``highs`` (highspy importable) or ``cbc`` (PuLP's bundled binary) can run here."""
     if name == "highs":
-        solver = _Highs(
-            msg=False,
-            timeLimit=max(time_left, 1.0),
-            gapRel=options.gap,
-            threads=options.threads,
-            random_seed=options.seed,
-            mip_feasibility_tolerance=1e-7,
-        )
-        status = model.lp.solve(solver)
-        return status, solver.bound
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            return False
+        return True
+    return bool(pulp.PULP_CBC_CMD(msg=False).available())
+
+
+def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
+    solver = _Highs(
+        start=warm,
+        msg=False,
+        timeLimit=max(time_left, 1.0),
+        gapRel=options.gap,
+        threads=options.threads,
+        random_seed=options.seed,
+        mip_feasibility_tolerance=1e-7,
+    )
+    model.lp.solve(solver)
+    return solver.result
+
+
+_CBC_BEST_POSSIBLE = re.compile(r"best possible ([-+0-9.eE]+)")
+
+
+def _run_cbc(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
+    """Solve with CBC; its dual bound is read from the log's last ``best possible`` (8 significant digits)."""
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
@@ -232,210 +370,315 @@ def _run_solver(
         )
         status = model.lp.solve(solver)
         text = log.read_text(errors="replace") if log.exists() else ""
+    constant = float(model.lp.objective.constant)
+    has_plan = model.lp.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    if status == pulp.LpStatusInfeasible or "Problem proven infeasible" in text:
+        return RoundResult(state="infeasible")
     bound = math.nan
-    match = re.search(r"Lower bound:\s*([-+0-9.eE]+)", text)
-    if match:
-        bound = float(match.group(1)) + float(model.lp.objective.constant)
-    elif "Optimal solution found" in text and model.lp.objective is not None:
+    found = _CBC_BEST_POSSIBLE.findall(text)
+    if found:
+        bound = float(found[-1]) + constant
+    if "Result - Optimal solution found" in text:
         value = pulp.value(model.lp.objective)
-        if value is not None:  # stopped at gapRel: the bound is at least value (1 - gap)
-            bound = float(value) - options.gap * abs(float(value))
-    return status, bound
-
-
-#: "auto" uses CBC up to this many x variables (measured faster on small models) and HiGHS above it (CBC
-#: overran a 60 s limit by minutes on a 17,689-variable London place; HiGHS keeps to its limit).
-AUTO_CBC_MAX_VARIABLES = 3_000
+        if value is not None and has_plan:
+            # CBC stops when (best - bound) <= gapRel |best|; with gapRel 0 the plan itself is the bound
+            proven = float(value) - options.gap * abs(float(value))
+            bound = proven if math.isnan(bound) else max(bound, proven)
+        return RoundResult(state="optimal", bound=bound, has_plan=has_plan)
+    if "Stopped on time" in text or "Stopped on iterations" in text:
+        return RoundResult(state="stopped", bound=bound, has_plan=has_plan)
+    return RoundResult(state="failed", bound=bound, has_plan=has_plan, detail=f"PuLP status {status}")
 
 
 def _choose_solver(options: SolveOptions, size: int) -> str:
+    """The solver to use: the one asked for, else CBC for small models and HiGHS for large (measured)."""
     if options.solver in ("highs", "cbc"):
         return options.solver
-    try:
-        import highspy  # noqa: F401
-    except ImportError:
+    if not solver_available("highs"):
         return "cbc"
     return "cbc" if size <= AUTO_CBC_MAX_VARIABLES else "highs"
 
 
-def _connected(problem: PlaceProblem, assignment: np.ndarray) -> bool:
-    graph = nx.Graph()
-    graph.add_nodes_from(range(problem.n_units))
-    graph.add_edges_from(problem.edges)
-    for centre in set(int(c) for c in assignment):
-        members = np.flatnonzero(assignment == centre).tolist()
-        if not nx.is_connected(graph.subgraph(members)):
+def _choose_contiguity(problem: PlaceProblem, options: SolveOptions) -> Literal["cuts", "flow"]:
+    """Cuts for LSOA centres (many centres: a flow network per centre is too large), flow for hubs."""
+    if options.contiguity in ("cuts", "flow"):
+        return options.contiguity
+    return "flow" if problem.centre_kind == "hub" else "cuts"
+
+
+def _lp_path(problem: PlaceProblem, target: str) -> Path:
+    path = Path(target)
+    return path if path.suffix == ".lp" else path / f"{problem.place_code}.lp"
+
+
+# ---- the driver ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Best:
+    """The incumbent: the best valid plan so far, who found it, and the best bound proved."""
+
+    assignment: np.ndarray | None = None
+    objective: float = math.inf
+    source: str = "none"
+    bound: float = math.nan
+    notes: list[str] = field(default_factory=list)
+
+    def offer(self, problem: PlaceProblem, assignment: np.ndarray, source: str) -> bool:
+        """Keep ``assignment`` if it is valid and better; return whether it was kept."""
+        broken = check_plan(problem, assignment)
+        if broken:
+            logger.warning("place %s: %s plan rejected: %s", problem.place_code, source, "; ".join(broken))
             return False
-    return True
+        objective = weighted_objective(problem, evaluate_terms(problem, assignment))
+        if objective < self.objective - 1e-12:
+            self.assignment, self.objective, self.source = assignment.copy(), objective, source
+            return True
+        return False
 
+    def raise_bound(self, bound: float) -> None:
+        if math.isfinite(bound):
+            self.bound = bound if math.isnan(self.bound) else max(self.bound, bound)
 
-# ---- the driver -----------------------------------------------------------------------------------------------
+    def gap(self) -> float:
+        if self.assignment is None or math.isnan(self.bound):
+            return math.nan
+        return max(0.0, (self.objective - self.bound) / max(abs(self.objective), 1e-9))
 
 
 def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> PlaceSolution:
-    """The best plan we can prove for one place (see module docstring)."""
+    """The best plan we can find, and prove, for one place (see the module docstring).
+
+    Parameters
+    ----------
+    problem
+        The place.
+    options
+        How to solve it (defaults: :class:`SolveOptions`).
+
+    Returns
+    -------
+    PlaceSolution
+        Status, plan, objective recomputed from the plan, bound, gap, terms, method, solver, seconds per stage
+        (``screen``, ``heuristic``, ``model``, ``solve``), cut rounds, and a message.
+
+    Raises
+    ------
+    SolverError
+        When the model does not fit in memory.
+    """
     options = options or SolveOptions()
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     reasons = check_feasibility(problem)
+    seconds["screen"] = time.perf_counter() - started
     if reasons:
-        return PlaceSolution(
-            place_code=problem.place_code,
-            status="infeasible",
-            assignment=np.zeros(0, dtype=np.int64),
-            message=" ".join(reasons),
-            method="screen",
-        )
+        return _empty(problem, "infeasible", " ".join(reasons), "screen", "", seconds)
 
+    clock = time.perf_counter()
+    best = _Best()
     heuristic = solve_heuristic(problem, seed=options.seed)
-    seconds["heuristic"] = time.perf_counter() - started
-    best_assignment = heuristic.assignment if heuristic else None
-    best_objective = heuristic.objective if heuristic else math.inf
-    method = "heuristic"
+    if heuristic is not None:
+        best.offer(problem, heuristic.assignment, "heuristic")
+    seconds["heuristic"] = time.perf_counter() - clock
+    if options.method == "heuristic":
+        return _finish(problem, best, "heuristic", "", seconds, 0, options)
 
-    size = int(reachable_pairs(problem, allowed_matrix(problem)).sum())
-    exact = options.method == "exact" or (options.method == "auto" and size <= AUTO_EXACT_MAX_VARIABLES)
-    if not exact:
-        note = (
-            "" if options.method == "heuristic" else f"model too large for exact solving ({size:,} variables)"
-        )
-        return _finish(
-            problem, best_assignment, math.nan, "heuristic", method, note, seconds, 0, started, options
-        )
-
+    clock = time.perf_counter()
+    allowed = define_access(problem)
+    size = int(allowed.sum())
+    if options.method == "auto" and size > AUTO_EXACT_MAX_VARIABLES:
+        best.notes.append(f"model too large for exact solving ({size:,} variables); heuristic plan")
+        seconds["model"] = time.perf_counter() - clock
+        return _finish(problem, best, "heuristic", "", seconds, 0, options)
     name = _choose_solver(options, size)
-    contiguity = options.contiguity
-    if contiguity == "auto":
-        contiguity = "cuts"  # measured: faster than flow on both LSOA and hub centres (BENCHMARKS.md)
-    build_started = time.perf_counter()
+    if not solver_available(name):
+        other = "cbc" if name == "highs" else "highs"
+        message = f"the {name} solver is not available here; install it or use --solver {other}"
+        return _empty(problem, "error", message, "", name, seconds)
+    contiguity = _choose_contiguity(problem, options)
     try:
-        model = build_model(problem, contiguity=contiguity)
+        model = build_model(problem, contiguity=contiguity, allowed=allowed)
     except MemoryError as error:  # pragma: no cover - depends on the machine
         raise SolverError(
             f"Place {problem.place_code}: the model does not fit in memory ({error}); use --method heuristic"
         ) from None
     if options.write_lp:
-        model.write_lp(Path(options.write_lp) / f"{problem.place_code}.lp")
-    seconds["model"] = time.perf_counter() - build_started
+        written = model.write_lp(_lp_path(problem, options.write_lp))
+        logger.info("place %s: model written to %s", problem.place_code, written)
+    seconds["model"] = time.perf_counter() - clock
 
-    bound = math.nan
+    method = f"mip-{contiguity}"
+    label = solver_version(name)
+    clock = time.perf_counter()
+    rounds, proven_infeasible = _solve_loop(problem, model, name, options, best, started)
+    seconds["solve"] = time.perf_counter() - clock
+    if proven_infeasible:
+        return _empty(problem, "infeasible", _explain_infeasible(problem), method, label, seconds, rounds)
+    if best.source == "failed":
+        return _empty(problem, "error", " ".join(best.notes), method, label, seconds, rounds)
+    return _finish(problem, best, method, label, seconds, rounds, options)
+
+
+def _solve_loop(
+    problem: PlaceProblem,
+    model: PlaceModel,
+    name: str,
+    options: SolveOptions,
+    best: _Best,
+    started: float,
+) -> tuple[int, bool]:
+    """Solve (and, for cuts, cut and re-solve) until proven, out of time or out of rounds.
+
+    Returns
+    -------
+    tuple of (int, bool)
+        Solver calls made, and whether the solver proved the place infeasible.
+    """
     rounds = 0
-    solver_label = _solver_version(name)
-    status_note = ""
-    solve_started = time.perf_counter()
     while True:
         time_left = options.time_limit - (time.perf_counter() - started)
         if time_left <= 0.5:
-            status_note = "time limit reached during the cut loop"
-            break
-        warm = best_assignment is not None
-        if warm:
-            model.set_start(best_assignment)
+            best.notes.append(f"time limit reached after {rounds} cut rounds")
+            return rounds, False
+        warm = options.warm_start and best.assignment is not None and model.set_start(best.assignment)
         try:
-            status, round_bound = _run_solver(model, name, options, time_left, warm)
+            result = (_run_highs if name == "highs" else _run_cbc)(model, options, time_left, warm)
         except pulp.PulpSolverError as error:
             other = "cbc" if name == "highs" else "highs"
-            return PlaceSolution(
-                place_code=problem.place_code,
-                status="error",
-                assignment=np.zeros(0, dtype=np.int64),
-                message=f"the {name} solver failed ({error}); try --solver {other}",
-                solver=solver_label,
-                seconds=seconds,
-            )
+            best.notes.append(f"the {name} solver failed ({error}); try --solver {other}")
+            if best.assignment is None:
+                best.source = "failed"
+            return rounds, False
         rounds += 1
-        if status == pulp.LpStatusInfeasible:
-            if best_assignment is None:
-                return PlaceSolution(
-                    place_code=problem.place_code,
-                    status="infeasible",
-                    assignment=np.zeros(0, dtype=np.int64),
-                    message=(
-                        f"Place {problem.place_code} ({problem.place_name}): the solver proved no plan meets the "
-                        f"bounds {problem.pop_min:,}-{problem.pop_max:,} with connected neighbourhoods"
-                        f"{' within the access radius' if problem.max_distance_km else ''}; widen the bounds"
-                        f"{' or raise access.max_distance_km' if problem.max_distance_km else ''}."
-                    ),
-                    method=f"mip-{contiguity}",
-                    solver=solver_label,
-                    seconds=seconds,
-                )
-            break
-        if math.isfinite(round_bound):
-            bound = round_bound if math.isnan(bound) else max(bound, round_bound)
-        assignment = model.assignment()
-        if assignment is None:
-            status_note = "the solver returned no plan in time"
-            break
-        if _connected(problem, assignment):
-            objective = weighted_objective(problem, evaluate_terms(problem, assignment))
-            if objective < best_objective - 1e-12:
-                best_assignment, best_objective = assignment, objective
-                method = f"mip-{contiguity}"
-            elif method == "heuristic":
-                method = f"mip-{contiguity} (heuristic incumbent)"
-            break
+        logger.debug("place %s: round %d %s bound %s", problem.place_code, rounds, result.state, result.bound)
+        if result.state == "infeasible":
+            if best.assignment is None:
+                return rounds, True
+            best.notes.append("the solver reported the model infeasible although a valid plan exists")
+            logger.warning("place %s: solver claims infeasible with a valid plan at hand", problem.place_code)
+            return rounds, False
+        if result.state == "failed":
+            best.notes.append(f"the {name} solver stopped without a result ({result.detail})")
+            return rounds, False
+        best.raise_bound(result.bound)
+        assignment = model.assignment() if result.has_plan else None
+        connected = False
+        if assignment is not None:
+            connected = not check_plan(problem, assignment)
+            if connected:
+                best.offer(problem, assignment, "mip")
+        if result.state == "optimal" and connected:
+            return rounds, False
+        if math.isfinite(best.gap()) and best.gap() <= options.gap:
+            return rounds, False  # the incumbent is proven within the gap by this round's bound
+        if result.state == "stopped":
+            best.notes.append(f"time limit reached in cut round {rounds}")
+            return rounds, False
+        if assignment is None or connected:
+            best.notes.append("the solver returned no usable plan")
+            return rounds, False
         if rounds >= MAX_CUT_ROUNDS:
-            status_note = f"stopped after {rounds} cut rounds"
-            break
+            best.notes.append(f"stopped after {rounds} cut rounds")
+            return rounds, False
         added = add_contiguity_cuts(model, assignment, rounds)
         logger.debug("place %s: round %d added %d contiguity cuts", problem.place_code, rounds, added)
-    seconds["solve"] = time.perf_counter() - solve_started
-    return _finish(
-        problem, best_assignment, bound, solver_label, method, status_note, seconds, rounds, started, options
+        if added == 0:  # the plan breaks a rule other than contiguity: cannot happen for a correct model
+            best.notes.append("the solver's plan broke a rule the cuts cannot fix")
+            return rounds, False
+
+
+def _explain_infeasible(problem: PlaceProblem) -> str:
+    """Why the solver found no plan, in the place's words, with the levers that could help."""
+    levers = ["widen the population bounds (pop.min / pop.max)"]
+    if problem.max_distance_km is not None:
+        levers.append(f"raise access.max_distance_km (now {problem.max_distance_km:g})")
+    if problem.centre_kind == "hub":
+        levers.append("add hubs")
+    if problem.locks:
+        levers.append(f"review the {len(problem.locks)} locks")
+    if problem.centre_required.any():
+        levers.append(f"drop some of the {int(problem.centre_required.sum())} `required` flags")
+    count = f"{problem.k_min}" if problem.k_min == problem.k_max else f"{problem.k_min}-{problem.k_max}"
+    return (
+        f"{_label(problem)}: the solver proved no plan meets the bounds {problem.pop_min:,}-{problem.pop_max:,} "
+        f"with {count} connected neighbourhoods"
+        f"{' within the access radius' if problem.max_distance_km is not None else ''} "
+        f"(the LSOAs' sizes and adjacency do not allow it); " + ", or ".join(levers) + "."
+    )
+
+
+def _empty(
+    problem: PlaceProblem,
+    status: Literal["infeasible", "error"],
+    message: str,
+    method: str,
+    solver: str,
+    seconds: dict[str, float],
+    rounds: int = 0,
+) -> PlaceSolution:
+    return PlaceSolution(
+        place_code=problem.place_code,
+        status=status,
+        assignment=np.zeros(0, dtype=np.int64),
+        message=message,
+        method=method,
+        solver=solver,
+        seconds=seconds,
+        iterations=rounds,
     )
 
 
 def _finish(
     problem: PlaceProblem,
-    assignment: np.ndarray | None,
-    bound: float,
-    solver_label: str,
+    best: _Best,
     method: str,
-    note: str,
+    solver: str,
     seconds: dict[str, float],
     rounds: int,
-    started: float,
     options: SolveOptions,
 ) -> PlaceSolution:
-    if assignment is None:
-        return PlaceSolution(
-            place_code=problem.place_code,
-            status="error",
-            assignment=np.zeros(0, dtype=np.int64),
-            message=(
-                f"Place {problem.place_code} ({problem.place_name}): no plan with connected neighbourhoods of "
-                f"{problem.pop_min:,}-{problem.pop_max:,} was found within {options.time_limit:g} s"
-                f"{' (' + note + ')' if note else ''}; allow more time (--time-limit) or widen the bounds."
-            ),
-            method=method,
-            solver=solver_label,
-            seconds=seconds,
-            iterations=rounds,
+    """The solution record: terms recomputed on the plan, honest bound and gap, status from the gap."""
+    note = "; ".join(best.notes)
+    if best.assignment is None:
+        message = (
+            f"Place {problem.place_code} ({problem.place_name}): no plan with connected neighbourhoods of "
+            f"{problem.pop_min:,}-{problem.pop_max:,} was found within {options.time_limit:g} s"
+            f"{' (' + note + ')' if note else ''}; allow more time (--time-limit) or widen the bounds."
         )
-    terms = evaluate_terms(problem, assignment)
+        return _empty(problem, "error", message, method, solver, seconds, rounds)
+    terms = evaluate_terms(problem, best.assignment)
     objective = weighted_objective(problem, terms)
-    gap = math.nan
+    bound = best.bound
+    if math.isfinite(bound) and bound > objective + BOUND_TOLERANCE * max(abs(objective), 1.0):
+        logger.warning(
+            "place %s: solver bound %.9g exceeds the plan's objective %.9g; bound discarded",
+            problem.place_code,
+            bound,
+            objective,
+        )
+        bound = math.nan
     if math.isfinite(bound):
-        bound = min(max(bound, 0.0), objective)  # every term is >= 0, so 0 is always a valid bound
-        gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
-    if method.startswith("mip") and math.isfinite(gap) and gap <= options.gap + 1e-9:
+        bound = min(max(bound, 0.0), objective)  # every term is >= 0; rounding within tolerance only
+    gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9)) if math.isfinite(bound) else math.nan
+    if math.isfinite(gap) and gap <= options.gap + 1e-9:
         status = "optimal"
-    elif method.startswith("mip") or math.isfinite(gap):
+    elif best.source == "mip":
         status = "feasible"
     else:
         status = "heuristic"
-    seconds["total"] = time.perf_counter() - started
+    if method.startswith("mip") and best.source == "heuristic":
+        method += " (heuristic plan)"
     return PlaceSolution(
         place_code=problem.place_code,
         status=status,
-        assignment=assignment,
+        assignment=best.assignment,
         objective=objective,
         bound=bound,
         gap=gap,
         terms=terms,
         method=method,
-        solver=solver_label,
+        solver=solver,
         seconds=seconds,
         iterations=rounds,
         message=note,

@@ -1,0 +1,186 @@
+"""The MIP's structure: variable fixing, names, LP output, cuts, warm starts and agreement with the objective."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pulp
+import pytest
+
+from footprint.heuristic import check_plan
+from footprint.model import add_contiguity_cuts, build_model, define_access
+from footprint.objective import evaluate_terms, weighted_objective
+from footprint.problem import Weights
+from problems import grid_problem, set_partitions
+
+FULL = dict(
+    rows=2,
+    cols=3,
+    pop_min=20,
+    pop_max=40,
+    k_min=2,
+    k_max=3,
+    pcn_patients=np.array([[9.0, 8, 1, 0, 0, 0], [0.0, 1, 7, 0, 9, 9]]),
+    demand=np.array([10.0, 5, 5, 30, 5, 5]),
+    baseline=np.array([0, 0, 1, 0, 1, 1]),
+    groups=np.array([0, 0, 0, 1, 1, -1]),
+    weights=Weights(access=1, pcn=2, demand=1, stability=1, community=1),
+)
+
+
+def connected_plans(problem):
+    """Every valid plan of a tiny problem (each block centred on each candidate in it)."""
+    for partition in set_partitions(list(range(problem.n_units))):
+        for block_centres in _centre_choices(problem, partition):
+            assignment = np.zeros(problem.n_units, dtype=np.int64)
+            for block, centre in zip(partition, block_centres, strict=True):
+                assignment[block] = centre
+            if not check_plan(problem, assignment):
+                yield assignment
+
+
+def _centre_choices(problem, partition):
+    import itertools
+
+    options = [
+        [c for c in range(problem.n_centres) if problem.centre_root[c] in block] for block in partition
+    ]
+    for combo in itertools.product(*options):
+        if len(set(combo)) == len(combo):
+            yield combo
+
+
+def satisfied(model) -> list[str]:
+    """Names of the constraints the variables' current values break."""
+    return [name for name, constraint in model.lp.constraints.items() if not constraint.valid(1e-7)]
+
+
+def test_every_constraint_is_named_with_underscores_and_mapped_to_codes() -> None:
+    problem = grid_problem(**FULL)
+    model = build_model(problem, contiguity="flow")
+    names = list(model.lp.constraints)
+    assert names and all(re.fullmatch(r"[A-Za-z0-9_]+", name) for name in names)
+    assert set(names) == set(model.names)
+    assert model.names["assign_4"].key == ("L04",)
+    assert model.names["open_1_0"].key == ("L01", "U0")
+    assert model.names["one_home_1"].key == ("U1",)  # the test PCN codes are U0, U1
+    assert model.names["pop_max_2"].meaning == "U2 serves at most 40"
+    assert all(re.fullmatch(r"[A-Za-z0-9_]+", var.name) for var in model.lp.variables())
+
+
+def test_write_lp_writes_the_model_and_its_name_map(tmp_path) -> None:
+    problem = grid_problem(2, 3, pop_min=20, pop_max=30, k_min=2, k_max=3)
+    model = build_model(problem)
+    path = model.write_lp(tmp_path / "review" / "P1.lp")
+    text = path.read_text()
+    assert "assign_0:" in text and "k_min:" in text and "Binaries" in text
+    rows = (tmp_path / "review" / "P1.names.tsv").read_text().splitlines()
+    assert rows[0] == "name\tfamily\tkey\tmeaning"
+    assert len(rows) == 1 + len(model.lp.constraints)
+    assert "assign_0\tassign\tL00\tL00 is served by exactly one centre" in rows
+
+
+def test_radius_removes_far_pairs() -> None:
+    """1 x 5 row, radius 1 km: unit i may only use centres i-1, i, i+1."""
+    problem = grid_problem(1, 5, pop_min=10, pop_max=50, max_distance_km=1.0)
+    allowed = define_access(problem)
+    expected = np.abs(np.arange(5)[:, None] - np.arange(5)[None, :]) <= 1
+    assert np.array_equal(allowed, expected)
+    model = build_model(problem)
+    assert len(model.variables.x) == int(expected.sum()) == 13
+
+
+def test_population_reachability_removes_pairs() -> None:
+    """1 x 5 row, 10 people each, pop_max 20: a neighbourhood spans at most 2 units, so |i - c| <= 1."""
+    problem = grid_problem(1, 5, pop_min=10, pop_max=20)
+    allowed = define_access(problem)
+    assert np.array_equal(allowed, np.abs(np.arange(5)[:, None] - np.arange(5)[None, :]) <= 1)
+
+
+def test_centre_that_cannot_reach_pop_min_is_dropped() -> None:
+    """1 x 3 row 10 | 40 | 10 with hubs at both ends, bounds 45-60: hub 0's reach 0-1 holds 50, fine;
+    with pop_max 45 neither end reaches 45 without passing the middle (10 + 40 = 50 > 45)."""
+    problem = grid_problem(1, 3, population=[10, 40, 10], pop_min=45, pop_max=45, hubs=[0, 2])
+    assert not define_access(problem).any()
+
+
+def test_symmetry_breaking_only_when_the_centre_does_not_matter() -> None:
+    """Without the access term every region is served by its lowest unit: x[i,c] only for c <= i (and unit 5,
+    the last, would serve only itself: 10 people, below pop_min 20, so its centre is dropped)."""
+    no_access = grid_problem(2, 3, pop_min=20, pop_max=60, weights=Weights(access=0, pcn=0, demand=0))
+    expected = np.tril(np.ones((6, 6), dtype=bool))
+    expected[:, 5] = False
+    assert np.array_equal(define_access(no_access), expected)
+    with_access = grid_problem(2, 3, pop_min=20, pop_max=60)
+    assert define_access(with_access).all()
+    radius = grid_problem(2, 3, pop_min=20, pop_max=60, weights=Weights(access=0), max_distance_km=5.0)
+    assert define_access(radius).all()
+
+
+def test_a_centre_whose_root_is_locked_elsewhere_cannot_open() -> None:
+    """Hubs H0 at unit 0 and H1 at unit 3 of a 1 x 4 row; unit 3 is locked to H0, so H1 never opens."""
+    problem = grid_problem(1, 4, pop_min=10, pop_max=40, hubs=[0, 3], locks=((3, 0),))
+    model = build_model(problem)
+    assert model.centres == [0]
+    assert all(centre == 0 for _, centre in model.variables.x)
+
+
+def test_model_objective_equals_the_evaluated_objective_on_every_plan() -> None:
+    """For each valid plan, the warm-start values satisfy every constraint and price the plan exactly."""
+    problem = grid_problem(**FULL)
+    for contiguity in ("cuts", "flow"):
+        model = build_model(problem, contiguity=contiguity)
+        plans = list(connected_plans(problem))
+        assert len(plans) > 20
+        for assignment in plans:
+            assert model.set_start(assignment)
+            assert satisfied(model) == []
+            expected = weighted_objective(problem, evaluate_terms(problem, assignment))
+            assert pulp.value(model.lp.objective) == pytest.approx(expected, abs=1e-9)
+
+
+def test_contiguity_cut_removes_the_disconnected_plan_and_keeps_every_connected_one() -> None:
+    """A 2 x 3 grid, 10 people each; centre U0 serves {0, 2} and U4 serves {1, 3, 4, 5}::
+
+    3 - 4 - 5        b - b - b
+    |   |   |        |   |   |
+    0 - 1 - 2        a - b - a     unit 2 is cut off from its root 0 by unit 1 (and 5)
+    """
+    problem = grid_problem(2, 3, pop_min=20, pop_max=40, k_min=2, k_max=2)
+    model = build_model(problem)
+    disconnected = np.array([0, 4, 0, 4, 4, 4])
+    assert check_plan(problem, disconnected) == ["U0 is not connected"]
+    added = add_contiguity_cuts(model, disconnected, round_number=1)
+    assert added == 1 and model.cuts == 1
+    (name,) = [n for n in model.lp.constraints if n.startswith("cut_")]
+    assert name == "cut_1_2_0"
+    assert model.names[name].key == ("round 1", "L02", "U0")
+    cut = model.lp.constraints[name]
+    assert {var.name for var in cut} == {"x_2_0", "x_1_0", "x_5_0"}
+    for var in model.lp.variables():
+        var.varValue = 0
+    for unit, centre in enumerate(disconnected):
+        model.variables.x[(unit, int(centre))].varValue = 1
+    assert not cut.valid(1e-9)
+    for assignment in connected_plans(problem):
+        model.set_start(assignment)
+        assert cut.valid(1e-9), assignment
+
+
+def test_flow_start_values_follow_a_spanning_tree() -> None:
+    """1 x 4 row served from unit 0: flows 3, 2, 1 along the row."""
+    problem = grid_problem(1, 4, pop_min=10, pop_max=40, k_min=1, k_max=1)
+    model = build_model(problem, contiguity="flow")
+    assert model.set_start(np.zeros(4, dtype=np.int64))
+    flows = {key: var.varValue for key, var in model.variables.flow.items() if key[2] == 0 and var.varValue}
+    assert flows == {(0, 1, 0): 3, (1, 2, 0): 2, (2, 3, 0): 1}
+    assert satisfied(model) == []
+
+
+def test_start_is_re_centred_under_symmetry_breaking() -> None:
+    problem = grid_problem(1, 4, pop_min=20, pop_max=20, weights=Weights(access=0, pcn=0))
+    model = build_model(problem)
+    assert model.set_start(np.array([1, 1, 3, 3]))
+    chosen = sorted(key for key, var in model.variables.x.items() if var.varValue == 1)
+    assert chosen == [(0, 0), (1, 0), (2, 2), (3, 2)]
