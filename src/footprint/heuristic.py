@@ -511,10 +511,63 @@ def _improve(state: _State, allowed: np.ndarray, neighbours: list[list[int]], ma
             ):
                 _move(state, unit, target)
                 improved = True
+        if not improved and _swap_pass(state, allowed, neighbours, scale, patients):
+            improved = True
         if p.centre_kind == "unit" and _recentre(state, allowed):
             improved = True
         if not improved:
             break
+
+
+def _swap_pass(
+    state: _State, allowed: np.ndarray, neighbours: list[list[int]], scale: float, patients: float
+) -> bool:
+    """Paired moves for tight bounds: u goes A -> B (which alone would break a bound), then the best v goes
+    B -> A; kept when both regions end within bounds and capacity, stay connected, and the sum of the two exact
+    deltas is negative (otherwise u goes back). Returns whether any pair was kept."""
+    p = state.p
+    capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
+    load_vector = _load_vector(p)
+    locked = {unit for unit, _ in p.locks}
+    improved = False
+    for unit, target in list(_candidate_moves(state, allowed, neighbours)):
+        source = int(state.region[unit])
+        if source == target or not any(state.region[v] == target for v in neighbours[unit]):
+            continue
+        pop_u = float(p.population[unit])
+        if state.pop[source] - pop_u >= p.pop_min and state.pop[target] + pop_u <= p.pop_max:
+            continue  # a plain move; the move pass has judged it
+        if not _connected_without(state, unit, neighbours):
+            continue
+        first = _delta(state, unit, target, scale, patients)
+        _move(state, unit, target)
+        best: tuple[float, int] | None = None
+        for v in np.flatnonzero(state.region == target).tolist():
+            if v == unit or v in locked or not allowed[v, state.centre[source]]:
+                continue
+            pop_v = float(p.population[v])
+            if not (
+                p.pop_min <= state.pop[source] + pop_v <= p.pop_max
+                and p.pop_min <= state.pop[target] - pop_v <= p.pop_max
+                and state.load[source] + load_vector[v] <= capacity[source]
+                and state.load[target] - load_vector[v] <= capacity[target]
+            ):
+                continue
+            if not any(state.region[w] == source for w in neighbours[v]):
+                continue
+            second = _delta(state, v, source, scale, patients)
+            if (
+                first + second < -1e-12
+                and (best is None or second < best[0])
+                and _connected_without(state, v, neighbours)
+            ):
+                best = (second, v)
+        if best is None:
+            _move(state, unit, source)
+        else:
+            _move(state, best[1], source)
+            improved = True
+    return improved
 
 
 def _recentre(state: _State, allowed: np.ndarray) -> bool:
