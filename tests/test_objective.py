@@ -48,3 +48,34 @@ def test_demand_stability_and_community() -> None:
     assert moved["stability"] == pytest.approx(10 / 40)
     assert moved["community"] == 0.0
     assert weighted_objective(problem, moved) == pytest.approx(moved["demand"] + 0.25)
+
+
+def test_access_scale_falls_back_to_the_bounding_box() -> None:
+    """No area: the 2 x 3 grid's points span 2 km x 1 km, so A = 2 km^2 and S = 60 (2 / (pi 2)) / 2."""
+    problem = grid_problem(2, 3, k_min=2, area_km2=0.0)
+    assert access_scale(problem) == pytest.approx(60 * (2 / (math.pi * 2)) / 2)
+
+
+def test_stability_matches_labels_one_to_one() -> None:
+    """1 x 4 row, baseline labels 0 0 1 2 and two regions {0,1,2} | {3}: label 0 -> region A keeps 20, label 2 ->
+    region B keeps 10, label 1 has no region left: 10 of 40 moved."""
+    problem = grid_problem(1, 4, baseline=np.array([0, 0, 1, 2]), weights=Weights(access=0, stability=1))
+    terms = evaluate_terms(problem, np.array([0, 0, 0, 3]))
+    assert terms["stability"] == pytest.approx(10 / 40)
+    assert weighted_objective(problem, terms) == pytest.approx(0.25)
+
+
+def test_pcn_home_is_the_region_with_most_patients_per_pcn() -> None:
+    """Two PCNs on a 1 x 4 row split {0,1} | {2,3}: A (5, 1, 0, 0) lives wholly in {0,1}; B (0, 3, 2, 2) has
+    its home in {2,3} (4 patients) and 3 outside: 3 of 13 patients misaligned."""
+    patients = np.array([[5.0, 1, 0, 0], [0.0, 3, 2, 2]])
+    problem = grid_problem(1, 4, pcn_patients=patients)
+    assert evaluate_terms(problem, np.array([0, 0, 2, 2]))["pcn"] == pytest.approx(3 / 13)
+
+
+def test_terms_without_data_are_zero() -> None:
+    problem = grid_problem(1, 3)
+    terms = evaluate_terms(problem, np.array([0, 0, 0]))
+    assert {name: terms[name] for name in ("pcn", "demand", "stability", "community")} == dict.fromkeys(
+        ("pcn", "demand", "stability", "community"), 0.0
+    )

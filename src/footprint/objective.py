@@ -29,7 +29,17 @@ TERMS = ("access", "pcn", "demand", "stability", "community")
 
 
 def access_scale(problem: PlaceProblem) -> float:
-    """S = P R^2 / 2 with R^2 = area / (pi k_min) (km^2); bounding box area when the area is unknown."""
+    """The access normaliser S = P R^2 / 2 with R^2 = A / (pi k_min).
+
+    A disc of radius R holding P / k_min people spread evenly has sum pop d^2 = (P / k_min) R^2 / 2, so k_min
+    such discs give P R^2 / 2. A is ``area_km2``, or the bounding box of the units' points when the area is
+    unknown (<= 0), at least 1 km^2.
+
+    Returns
+    -------
+    float
+        S in people km^2 (positive).
+    """
     area = problem.area_km2
     if area <= 0:
         span = (problem.xy.max(axis=0) - problem.xy.min(axis=0)) / 1000.0 if problem.n_units else np.ones(2)
@@ -39,11 +49,25 @@ def access_scale(problem: PlaceProblem) -> float:
 
 
 def pcn_total(problem: PlaceProblem) -> float:
+    """T: all registered patients of the place's PCNs resident in the place (the pcn term's normaliser)."""
     return float(problem.pcn_patients.sum()) if problem.pcn_patients.size else 0.0
 
 
 def evaluate_terms(problem: PlaceProblem, assignment: np.ndarray) -> dict[str, float]:
-    """Normalised value of every term for ``assignment`` (centre index per unit)."""
+    """Normalised value of every term for ``assignment`` (formulas in the module docstring).
+
+    Parameters
+    ----------
+    problem
+        The place.
+    assignment
+        Centre index serving each unit, shape (n,). Any assignment is priced, valid or not.
+
+    Returns
+    -------
+    dict of str to float
+        ``access``, ``pcn``, ``demand``, ``stability``, ``community``; a term without its data is 0.
+    """
     assignment = np.asarray(assignment, dtype=np.int64)
     pop = problem.population.astype(float)
     total = max(float(pop.sum()), 1e-9)
@@ -87,7 +111,12 @@ def evaluate_terms(problem: PlaceProblem, assignment: np.ndarray) -> dict[str, f
 
 
 def kept_population(problem: PlaceProblem, labels: np.ndarray, k: int) -> float:
-    """Population kept in the neighbourhood matched one-to-one to its baseline unit (maximum matching)."""
+    """Population kept in the neighbourhood matched one-to-one to its baseline unit.
+
+    ``overlap[l, r]`` is the population of baseline label l in region r; the matching of labels to regions that
+    maximises the matched overlap (``scipy.optimize.linear_sum_assignment``) gives the kept population. Labels
+    or regions left unmatched (when their numbers differ) keep nobody.
+    """
     baseline = problem.baseline
     if baseline is None:
         return 0.0
@@ -102,13 +131,13 @@ def kept_population(problem: PlaceProblem, labels: np.ndarray, k: int) -> float:
 
 
 def weighted_objective(problem: PlaceProblem, terms: dict[str, float]) -> float:
-    """sum_t weight_t x term_t."""
+    """sum_t weight_t term_t over :data:`TERMS` (terms missing from ``terms`` count 0)."""
     weights = problem.weights
     return float(sum(getattr(weights, name) * terms.get(name, 0.0) for name in TERMS))
 
 
 def active_terms(problem: PlaceProblem) -> tuple[str, ...]:
-    """Terms with a positive weight and the data they need."""
+    """Terms with a positive weight and the data they need (the others are left out of the MIP)."""
     weights = problem.weights
     active = []
     if weights.access > 0:

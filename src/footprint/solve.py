@@ -381,8 +381,9 @@ def _run_cbc(model: PlaceModel, options: SolveOptions, time_left: float, warm: b
     if "Result - Optimal solution found" in text:
         value = pulp.value(model.lp.objective)
         if value is not None and has_plan:
-            # CBC stops when (best - bound) <= gapRel |best|; with gapRel 0 the plan itself is the bound
-            proven = float(value) - options.gap * abs(float(value))
+            # CBC never sees the objective's constant (PuLP leaves it out of the MPS file), so its stopping rule is
+            # (best' - bound') <= gapRel |best'| with best' = value - constant; with gapRel 0 the plan is the bound
+            proven = float(value) - options.gap * abs(float(value) - constant)
             bound = proven if math.isnan(bound) else max(bound, proven)
         return RoundResult(state="optimal", bound=bound, has_plan=has_plan)
     if "Stopped on time" in text or "Stopped on iterations" in text:
