@@ -285,3 +285,15 @@ def test_deterministic(solver: str) -> None:
     first = solve_place(problem, SolveOptions(seed=3, solver=solver))
     second = solve_place(problem, SolveOptions(seed=3, solver=solver))
     assert np.array_equal(first.assignment, second.assignment) and first.objective == second.objective
+
+
+def test_highs_thread_count_can_change_within_a_process() -> None:
+    """HiGHS sizes one thread pool per process; a second run with another thread count must still solve."""
+    problem = grid_problem(**CASES["hubs"])
+    expected = brute_force(problem)[0]
+    for threads in (2, 1):
+        solution = solve_place(
+            problem, SolveOptions(solver="highs", threads=threads, gap=0.0, warm_start=False)
+        )
+        assert solution.status == "optimal" and solution.message == ""
+        assert solution.objective == pytest.approx(expected)
