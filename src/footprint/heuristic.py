@@ -14,8 +14,13 @@ based stopping, so results are reproducible):
    units left over join the smallest adjacent region;
 3. repair: boundary moves that reduce the total bound violation while keeping donors connected;
 4. improvement: first-improvement passes over boundary moves (donor stays connected, bounds and rules hold)
-   with exact incremental deltas of the weighted objective, and, for LSOA centres, re-centring each region on its
-   best member between passes.
+   with exact incremental deltas of the weighted objective; when no move helps, paired moves (u: A -> B, then
+   v: B -> A) that single moves cannot make under tight bounds; and, for LSOA centres, re-centring each region on
+   its best candidate centre between passes.
+
+Every plan is checked against all hard rules (:func:`check_plan`) before it is returned. Measured on synthetic
+LSOA-like places (``benchmarks/bench_solver.py``, one shared core): N=150 in 0.5 s, N=250 in 1.2 s, N=500 in
+4.8 s; on N=150 with every LSOA a centre it is 2% above the MIP's best plan, on N=150/250 with hubs 1.5%.
 """
 
 from __future__ import annotations
@@ -105,7 +110,22 @@ def _load_vector(problem: PlaceProblem) -> np.ndarray:
 
 
 def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) -> HeuristicResult | None:
-    """Best valid plan over candidate k and seeded restarts, or None."""
+    """The best valid plan over candidate k, seeded restarts and both growth modes.
+
+    Parameters
+    ----------
+    problem
+        The place.
+    seed
+        Seed of the ``numpy.random.Generator`` that places the seeds (same seed, same plan).
+    restarts
+        Seed placements tried per k.
+
+    Returns
+    -------
+    HeuristicResult or None
+        The plan with its weighted objective and k, or None when no valid plan was found.
+    """
     if problem.k_min > problem.k_max or problem.n_units == 0:
         return None
     rng = np.random.default_rng(seed)
