@@ -2,82 +2,354 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import re
+import sqlite3
+import zipfile
+from collections import deque
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
+import shapely
 
-from footprint.config import GraphSettings
-from footprint.graph import build_graph
-from footprint.sample import write_sample
+from footprint.sample import DEFAULT_SEED, write_sample
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
+FILES = {
+    "README.md",
+    "boroughs.gpkg",
+    "ckd_prevalence.csv",
+    "ePCN.xlsx",
+    "epraccur.csv",
+    "gp-reg-pat-prac-all.csv",
+    "gp-reg-pat-prac-lsoa.csv",
+    "hubs.csv",
+    "imd.csv",
+    "lad_to_place.csv",
+    "lsoas.gpkg",
+    "population.csv",
+    "practice_locations.csv",
+}
+PARTNERS = "PCN Core Partner Details"
+END = "Practice to PCN\nRelationship\nEnd Date"
+START = "Practice to PCN\nRelationship\nStart Date"
 
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("sample")
-    write_sample(folder)
+    folder = tmp_path_factory.mktemp("sample") / "new" / "folder"  # parents are created
+    written = write_sample(folder)
+    assert [p.name for p in written] == sorted(FILES)
     return folder
+
+
+@pytest.fixture(scope="module")
+def units(fresh: Path) -> gpd.GeoDataFrame:
+    frame = gpd.read_file(fresh / "lsoas.gpkg", layer="lsoas")
+    lookup = pd.read_csv(fresh / "lad_to_place.csv", dtype=str).set_index("LAD22CD")["PLACE_CODE"]
+    frame["place"] = frame["LAD22CD"].map(lookup)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def population(fresh: Path) -> pd.DataFrame:
+    return pd.read_csv(fresh / "population.csv")
+
+
+@pytest.fixture(scope="module")
+def epraccur(fresh: Path) -> pd.DataFrame:
+    return pd.read_csv(fresh / "epraccur.csv", header=None, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def partners(fresh: Path) -> pd.DataFrame:
+    return pd.read_excel(fresh / "ePCN.xlsx", sheet_name=PARTNERS, dtype=str)
+
+
+def _queen(geometries: gpd.GeoSeries) -> list[set[int]]:
+    left, right = shapely.STRtree(geometries.to_numpy()).query(geometries.to_numpy(), predicate="intersects")
+    neighbours: list[set[int]] = [set() for _ in range(len(geometries))]
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if i != j:
+            neighbours[i].add(j)
+    return neighbours
+
+
+def _connected(members: set[int], neighbours: list[set[int]]) -> bool:
+    remaining = set(members)
+    queue = deque([remaining.pop()])
+    while queue:
+        for j in neighbours[queue.popleft()] & remaining:
+            remaining.discard(j)
+            queue.append(j)
+    return not remaining
+
+
+# ---- reproducibility and size -------------------------------------------------------------------------------------
+
+
+def test_generating_twice_gives_identical_bytes(fresh: Path, tmp_path: Path) -> None:
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    write_sample(tmp_path, seed=DEFAULT_SEED)
+    assert pyogrio.get_gdal_config_option("OGR_CURRENT_DATE") == before  # pinned while writing, then restored
+    for name in sorted(FILES):
+        assert (tmp_path / name).read_bytes() == (fresh / name).read_bytes(), name
 
 
 def test_committed_sample_equals_generator_output(fresh: Path) -> None:
     """Nobody edits sample_data/ by hand: it is exactly what `footprint sample sample_data` writes."""
-    generated = sorted(p.name for p in fresh.iterdir())
-    committed = sorted(p.name for p in SAMPLE.iterdir() if p.name != "README.md")
-    assert generated == committed
-    for name in generated:
-        assert (fresh / name).read_bytes() == (SAMPLE / name).read_bytes(), name
+    assert {p.name for p in SAMPLE.iterdir()} == FILES
+    for name in sorted(FILES):
+        assert (SAMPLE / name).read_bytes() == (fresh / name).read_bytes(), (
+            f"{name}: run `footprint sample sample_data`"
+        )
 
 
-def test_small(fresh: Path) -> None:
-    assert sum(p.stat().st_size for p in SAMPLE.iterdir()) < 1_000_000
+def test_folder_is_small(fresh: Path) -> None:
+    assert sum(p.stat().st_size for p in fresh.iterdir()) < 1_000_000
 
 
-def test_geography_is_consistent(fresh: Path) -> None:
-    units = gpd.read_file(fresh / "lsoas.gpkg", layer="lsoas")
-    assert units.crs.to_epsg() == 27700 and units.geometry.is_valid.all()
-    assert 100 <= len(units) <= 200 and units["LSOA21CD"].is_unique
-    overlap = units.geometry.area.sum() - units.geometry.union_all().area
-    assert overlap < 1.0  # cells tile without overlap
-    units = units.rename(columns={"LSOA21CD": "lsoa_code"})
-    lookup = pd.read_csv(fresh / "lad_to_place.csv").set_index("LAD22CD")["PLACE_CODE"]
-    units["place_code"] = units["LAD22CD"].map(lookup)
-    points = units.geometry.representative_point()
-    units["x"], units["y"] = points.x, points.y
-    graph = build_graph(units, GraphSettings(islands="fail"))
-    assert graph.findings == []
+def test_timestamps_are_pinned(fresh: Path) -> None:
+    for name in ("lsoas.gpkg", "boroughs.gpkg"):
+        assert pyogrio.read_info(fresh / name)["crs"] == "EPSG:27700"
+        with contextlib.closing(sqlite3.connect(fresh / name)) as connection:
+            stamps = connection.execute("SELECT last_change FROM gpkg_contents").fetchall()
+        assert stamps == [("2020-01-01T00:00:00.000Z",)], name
+    with zipfile.ZipFile(fresh / "ePCN.xlsx") as workbook:
+        assert {info.date_time for info in workbook.infolist()} == {(2020, 1, 1, 0, 0, 0)}
+        assert "2020-01-01T00:00:00Z" in workbook.read("docProps/core.xml").decode()
 
 
-def test_people_and_practices_are_consistent(fresh: Path) -> None:
-    population = pd.read_csv(fresh / "population.csv")
-    bands = [c for c in population.columns if c.startswith("Persons_") and c != "Persons_All-Ages"]
-    assert (population[bands].sum(axis=1) == population["Persons_All-Ages"]).all()
-    assert (population["Males_All-Ages"] + population["Females_All-Ages"] == population["Persons_All-Ages"]).all()
-    lookup = pd.read_csv(fresh / "lad_to_place.csv").set_index("LAD22CD")["PLACE_CODE"]
-    per_place = population.groupby(population["LAD22CD"].map(lookup))["Persons_All-Ages"].sum()
+def test_another_seed_gives_another_valid_area(tmp_path: Path, fresh: Path) -> None:
+    write_sample(tmp_path, seed=7)
+    other = gpd.read_file(tmp_path / "lsoas.gpkg")
+    assert (tmp_path / "hubs.csv").read_bytes() != (fresh / "hubs.csv").read_bytes()
+    assert 150 <= len(other) <= 200 and shapely.coverage_is_valid(other.geometry.to_numpy())
+
+
+# ---- geography ----------------------------------------------------------------------------------------------------
+
+
+def test_lsoas_tile_the_area_in_the_ons_layout(units: gpd.GeoDataFrame) -> None:
+    assert list(units.columns[:7]) == [
+        "LSOA21CD", "LSOA21NM", "MSOA21CD", "MSOA21NM", "LAD22CD", "LAD22NM", "geometry",
+    ]  # fmt: skip
+    assert units.crs.to_epsg() == 27700
+    assert (
+        150 <= len(units) <= 200 and units["LSOA21CD"].is_unique and units["LSOA21CD"].is_monotonic_increasing
+    )
+    assert units["LSOA21CD"].str.fullmatch(r"E019\d{5}").all()
+    assert units["MSOA21CD"].str.fullmatch(r"E029\d{5}").all()
+    assert (units["LSOA21NM"].str[:-1] == units["MSOA21NM"]).all()
+    assert units["LSOA21NM"].str.fullmatch(r"[A-Za-z ]+ \d{3}[A-Z]").all()
+    geometries = units.geometry.to_numpy()
+    assert shapely.is_valid(geometries).all() and (shapely.get_type_id(geometries) == 3).all()
+    assert (shapely.get_coordinates(geometries) == np.round(shapely.get_coordinates(geometries))).all()
+    assert shapely.coverage_is_valid(geometries)  # no overlaps
+    outline = shapely.coverage_union_all(geometries)
+    assert outline.geom_type == "Polygon" and not outline.interiors  # no gaps
+    assert abs(units.geometry.area.sum() - outline.area) < 1.0
+
+
+def test_boroughs_places_and_msoas_are_contiguous(units: gpd.GeoDataFrame, fresh: Path) -> None:
+    neighbours = _queen(units.geometry)
+    for column in ("LAD22CD", "place", "MSOA21CD"):
+        for code, rows in units.groupby(column).indices.items():
+            assert _connected(set(rows.tolist()), neighbours), f"{column} {code} is not connected"
+    assert units.groupby("MSOA21CD")["LAD22CD"].nunique().max() == 1  # MSOAs nest in districts
+    assert units.groupby("MSOA21CD").size().between(4, 9).all()
+    assert units.groupby("LAD22CD").size().to_dict() == {
+        "E09900001": 95,
+        "E09900002": len(units) - 100,
+        "E09900003": 5,
+    }
+    lookup = pd.read_csv(fresh / "lad_to_place.csv", dtype=str)
+    assert list(lookup.columns) == ["LAD22CD", "LAD22NM", "PLACE_CODE", "PLACE_NAME"]
+    assert lookup["PLACE_CODE"].tolist() == ["P0001", "P0002", "P0001"]
+    boroughs = gpd.read_file(fresh / "boroughs.gpkg", layer="boroughs")
+    assert list(boroughs.columns) == ["LAD22CD", "LAD22NM", "geometry"] and len(boroughs) == 3
+    assert abs(boroughs.geometry.area.sum() - units.geometry.area.sum()) < 10.0
+
+
+# ---- people -------------------------------------------------------------------------------------------------------
+
+
+def test_population_is_consistent(population: pd.DataFrame, units: gpd.GeoDataFrame) -> None:
+    assert population["LSOA21CD"].tolist() == units["LSOA21CD"].tolist()
+    for sex in ("Persons", "Males", "Females"):
+        bands = [f"{sex}_{band}" for band in ("0-15", "16-29", "30-44", "45-64", "65+")]
+        assert (population[bands].sum(axis=1) == population[f"{sex}_All-Ages"]).all()
+    for band in ("All-Ages", "0-15", "65+"):
+        assert (
+            population[f"Males_{band}"] + population[f"Females_{band}"] == population[f"Persons_{band}"]
+        ).all()
+    assert population["Persons_All-Ages"].between(1_300, 2_300).all()
+    per_place = population.groupby(units["place"].to_numpy())["Persons_All-Ages"].sum()
     assert per_place.between(100_000, 250_000).all()
-    epraccur = pd.read_csv(fresh / "epraccur.csv", header=None, dtype=str)
-    assert epraccur.shape[1] == 27
-    registrations = pd.read_csv(fresh / "gp-reg-pat-prac-lsoa.csv", dtype=str)
+    district = population.loc[population["LAD22CD"] == "E09900003", "Persons_All-Ages"]
+    assert len(district) == 5 and 7_000 <= district.sum() <= 9_000
+
+
+# ---- practices, PCNs, registrations -------------------------------------------------------------------------------
+
+
+def test_epraccur_is_the_ods_layout(fresh: Path, epraccur: pd.DataFrame) -> None:
+    lines = (fresh / "epraccur.csv").read_text(encoding="utf-8").splitlines()
+    field = r'"[^"]*"'
+    assert all(re.fullmatch(rf"{field}(,{field}){{26}}", line) for line in lines)  # no header, all quoted
+    assert epraccur.shape[1] == 27 and 40 <= len(epraccur) <= 55 and epraccur[0].is_unique
+    gp = epraccur[epraccur[25] == "4"]
+    assert len(epraccur) - len(gp) == 1  # one non-GP organisation
+    closed = gp[gp[12] == "C"]
+    assert len(closed) == 2 and closed[11].str.fullmatch(r"\d{8}").all()
+    assert (gp.loc[gp[12] == "A", 11] == "").all()
+    assert epraccur[10].str.fullmatch(r"\d{8}").all() and (epraccur[21] == "0").all()
+
+
+def test_practice_files_refer_to_known_practices(fresh: Path, epraccur: pd.DataFrame) -> None:
+    active = set(epraccur.loc[(epraccur[12] == "A") & (epraccur[25] == "4"), 0])
+    locations = pd.read_csv(fresh / "practice_locations.csv", dtype=str)
+    assert list(locations.columns) == ["PRACTICE_CODE", "PRACTICE_NAME", "POSTCODE", "LATITUDE", "LONGITUDE"]
+    assert set(locations["PRACTICE_CODE"]) == active
+    assert locations["LATITUDE"].str.fullmatch(r"51\.\d{7}").all()
+    totals = pd.read_csv(fresh / "gp-reg-pat-prac-all.csv", dtype=str)
+    assert list(totals.columns) == [
+        "PUBLICATION", "EXTRACT_DATE", "TYPE", "CCG_CODE", "ONS_CCG_CODE", "CODE", "POSTCODE", "SEX", "AGE",
+        "NUMBER_OF_PATIENTS",
+    ]  # fmt: skip
+    assert (totals["SEX"] == "ALL").all() and (totals["AGE"] == "ALL").all()
+    assert set(totals["CODE"]) < active and len(active - set(totals["CODE"])) == 1  # one list size missing
+    registrations = pd.read_csv(fresh / "gp-reg-pat-prac-lsoa.csv", dtype={"NUMBER_OF_PATIENTS": int})
     assert list(registrations.columns) == [
         "PUBLICATION", "EXTRACT_DATE", "PRACTICE_CODE", "PRACTICE_NAME", "LSOA_CODE", "SEX", "NUMBER_OF_PATIENTS",
+    ]  # fmt: skip
+    assert set(registrations["PRACTICE_CODE"]) == active and (registrations["SEX"] == "ALL").all()
+    assert (registrations["NUMBER_OF_PATIENTS"] >= 3).all()
+    registered = registrations.groupby("PRACTICE_CODE")["NUMBER_OF_PATIENTS"].sum()
+    lists = totals.set_index("CODE")["NUMBER_OF_PATIENTS"].astype(int)
+    ratio = registered.loc[lists.index] / lists
+    assert ratio.between(0.97, 1.03).all()  # the gravity model spreads each list (small counts dropped)
+
+
+def test_registrations_keep_the_real_files_quirks(fresh: Path, units: gpd.GeoDataFrame) -> None:
+    codes = pd.read_csv(fresh / "gp-reg-pat-prac-lsoa.csv", dtype=str)["LSOA_CODE"]
+    strays = set(codes) - set(units["LSOA21CD"])
+    assert {"CLOSED", "NO2011"} <= strays
+    outside = strays - {"CLOSED", "NO2011"}
+    assert 3 <= len(outside) <= 8 and all(re.fullmatch(r"E010\d{5}", code) for code in outside)  # 2011 codes
+
+
+def test_epcn_has_the_real_headers_and_history(fresh: Path, partners: pd.DataFrame) -> None:
+    with pd.ExcelFile(fresh / "ePCN.xlsx") as workbook:
+        assert workbook.sheet_names == ["PCNDetails", PARTNERS]
+    assert "Partner\nOrganisation\nCode" in partners.columns and END in partners.columns
+    assert sum("\n" in column for column in partners.columns) == 8
+    details = pd.read_excel(fresh / "ePCN.xlsx", sheet_name="PCNDetails", dtype=str)
+    assert details.columns[-1] == "Postcode" and "Address Line 5" in details.columns
+    assert 8 <= len(details) <= 10 and details["PCN Code"].str.fullmatch(r"U9\d{4}").all()
+    assert partners[START].str.fullmatch(r"\d{8}").all()
+    ended = partners[partners[END].notna()]
+    assert ended[END].str.fullmatch(r"\d{8}").all() and len(ended) == 4
+    active = partners[partners[END].isna()]
+    assert active["Partner\nOrganisation\nCode"].is_unique
+    moved = set(ended["Partner\nOrganisation\nCode"]) & set(active["Partner\nOrganisation\nCode"])
+    assert len(moved) == 1  # old row ended, new row active
+
+
+def test_pcns_are_plausible(fresh: Path, partners: pd.DataFrame, epraccur: pd.DataFrame) -> None:
+    active_practices = set(epraccur.loc[(epraccur[12] == "A") & (epraccur[25] == "4"), 0])
+    active = partners[partners[END].isna()]
+    members = set(active["Partner\nOrganisation\nCode"])
+    assert members <= active_practices and len(active_practices - members) == 1  # one practice without a PCN
+    registered = (
+        pd.read_csv(fresh / "gp-reg-pat-prac-lsoa.csv").groupby("PRACTICE_CODE")["NUMBER_OF_PATIENTS"].sum()
+    )
+    sizes = active.assign(patients=active["Partner\nOrganisation\nCode"].map(registered)).groupby("PCN Code")
+    assert sizes.size().between(3, 7).all()
+    assert sizes["patients"].sum().between(30_000, 60_000).all()
+
+
+# ---- hubs and demand ----------------------------------------------------------------------------------------------
+
+
+def test_hubs_lie_in_their_places_and_suffice(
+    fresh: Path, units: gpd.GeoDataFrame, population: pd.DataFrame
+) -> None:
+    hubs = pd.read_csv(fresh / "hubs.csv", dtype=str, keep_default_na=False)
+    assert list(hubs.columns) == ["hub_id", "hub_name", "easting", "northing", "capacity", "required"]
+    assert hubs["hub_id"].is_unique and hubs["hub_name"].is_unique
+    points = gpd.GeoDataFrame(
+        hubs,
+        geometry=gpd.points_from_xy(hubs["easting"].astype(int), hubs["northing"].astype(int)),
+        crs=27700,
+    )
+    joined = gpd.sjoin(points, units[["place", "geometry"]], predicate="within")
+    assert len(joined) == len(hubs)  # every hub strictly inside one LSOA
+    residents = population.groupby(units["place"].to_numpy())["Persons_All-Ages"].sum()
+    per_place = joined.groupby("place").size()
+    required = joined[joined["required"] == "true"].groupby("place").size()
+    for place, people in residents.items():
+        assert per_place[place] == 2 * int(np.ceil(people / 50_000))
+        assert required[place] == 1
+    assert set(hubs["required"]) == {"true", "false"} and (hubs["capacity"] == "").all()
+
+
+def test_demand_files_are_clustered(fresh: Path, units: gpd.GeoDataFrame) -> None:
+    imd = pd.read_csv(fresh / "imd.csv")
+    assert list(imd.columns) == [
+        "LSOA code (2021)",
+        "LSOA name (2021)",
+        "Local Authority District code (2019)",
+        "Local Authority District name (2019)",
+        "Index of Multiple Deprivation (IMD) Rank",
+        "Index of Multiple Deprivation (IMD) Decile",
     ]
-    assert set(registrations["PRACTICE_CODE"]) <= set(epraccur[0])
-    assert "CLOSED" in set(registrations["LSOA_CODE"])
+    assert imd["LSOA code (2021)"].tolist() == units["LSOA21CD"].tolist()
+    rank, decile = imd.iloc[:, 4], imd.iloc[:, 5]
+    assert rank.between(1, 32_844).all() and ((rank - 1) * 10 // 32_844 + 1 == decile).all()
+    for place in ("P0001", "P0002"):
+        assert decile[(units["place"] == place).to_numpy()].nunique() >= 5
+    neighbours = _queen(units.geometry)
+    values = rank.to_numpy(dtype=float)
+    near = np.mean([abs(values[i] - values[j]) for i, js in enumerate(neighbours) for j in js])
+    far = np.mean(np.abs(values[:, None] - values[None, :]))
+    assert near < 0.5 * far  # deprivation comes in clusters
+    lines = (fresh / "ckd_prevalence.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == '"LSOA_CODE","CKD: QOF prevalence (18+ yrs)"'
+    rows = list(csv.reader(lines[1:]))
+    assert [row[0] for row in rows] == units["LSOA21CD"].tolist()
+    assert all(re.fullmatch(r'"E019\d{5}",0\.\d{6}', line) for line in lines[1:])
+    assert all(0.0 < float(row[1]) < 0.1 for row in rows)
 
 
-def test_epcn_keeps_the_real_quirks(fresh: Path) -> None:
-    partners = pd.read_excel(fresh / "ePCN.xlsx", sheet_name="PCN Core Partner Details")
-    assert "Partner\nOrganisation\nCode" in partners.columns
-    assert partners["Practice to PCN\nRelationship\nEnd Date"].notna().sum() == 2
+# ---- same layouts as the real files (when ../shared/data/london is present) -------------------------------------
 
 
-def test_hubs_lie_in_their_places(fresh: Path) -> None:
-    hubs = pd.read_csv(fresh / "hubs.csv")
-    units = gpd.read_file(fresh / "lsoas.gpkg", layer="lsoas")
-    points = gpd.GeoDataFrame(hubs, geometry=gpd.points_from_xy(hubs["easting"], hubs["northing"]), crs=27700)
-    joined = gpd.sjoin(points, units, predicate="within")
-    assert len(joined) == len(hubs)
+@pytest.mark.london
+def test_headers_match_the_real_files(fresh: Path, london_dir: Path) -> None:
+    def first_line(path: Path) -> str:
+        with path.open(encoding="utf-8-sig") as handle:
+            return handle.readline().rstrip("\r\n")
+
+    real_population = first_line(london_dir / "population_mid2020_lsoa11.csv")
+    expected = real_population.replace("11CD", "21CD").replace("11NM", "21NM").replace("LAD21", "LAD22")
+    assert first_line(fresh / "population.csv") == expected
+    for ours, theirs in (
+        ("gp-reg-pat-prac-all.csv", "gp-reg-pat-prac-all-2022-05.csv"),
+        ("practice_locations.csv", "practice_locations_london_2022.csv"),
+        ("gp-reg-pat-prac-lsoa.csv", "gp-reg-pat-prac-lsoa-london-DERIVED.csv"),
+        ("ckd_prevalence.csv", "ckd_prevalence_lsoa11.csv"),
+    ):
+        assert first_line(fresh / ours) == first_line(london_dir / theirs), ours
+    real_row = next(csv.reader([first_line(london_dir / "epraccur.csv")]))
+    assert len(next(csv.reader([first_line(fresh / "epraccur.csv")]))) == len(real_row) == 27
+    for sheet in ("PCNDetails", PARTNERS):
+        ours_header = pd.read_excel(fresh / "ePCN.xlsx", sheet_name=sheet, nrows=0).columns.tolist()
+        real_header = pd.read_excel(london_dir / "ePCN.xlsx", sheet_name=sheet, nrows=0).columns.tolist()
+        assert ours_header == real_header, sheet
