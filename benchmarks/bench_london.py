@@ -20,6 +20,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--time-limit", type=float, default=60.0)
@@ -28,8 +32,19 @@ def main() -> int:
     parser.add_argument("--extra", nargs="*", default=[], help="extra arguments for footprint run")
     args = parser.parse_args()
     command = [
-        sys.executable, "-m", "footprint", "run", str(REPO / "configs" / "london.yaml"), "--out", args.out,
-        "--time-limit", str(args.time_limit), "--workers", str(args.workers), "--quiet", *args.extra,
+        sys.executable,
+        "-m",
+        "footprint",
+        "run",
+        str(REPO / "configs" / "london.yaml"),
+        "--out",
+        args.out,
+        "--time-limit",
+        str(args.time_limit),
+        "--workers",
+        str(args.workers),
+        "--quiet",
+        *args.extra,
     ]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -41,11 +56,15 @@ def main() -> int:
         seconds = record["timing"]["places"].get(place["place_code"], {})
         rows.append((place, seconds))
     print(f"machine: {platform.machine()}, {platform.python_version()}, exit code {done.returncode}")
-    print(f"command: footprint run configs/london.yaml --time-limit {args.time_limit:g} --workers {args.workers}")
-    print(f"wall {wall:.0f} s, peak RSS of the largest process {peak:.0f} MiB; stages: {record['timing']['seconds']}")
+    print(
+        f"command: footprint run configs/london.yaml --time-limit {args.time_limit:g} --workers {args.workers}"
+    )
+    print(
+        f"wall {wall:.0f} s, peak RSS of the largest process {peak:.0f} MiB; stages: {record['timing']['seconds']}"
+    )
     print()
-    print("| place | name | LSOAs | k | x vars | status | method | gap | objective | bound | time (s) |")
-    print("|---|---|---:|---:|---:|---|---|---:|---:|---:|---:|")
+    print("| place | name | LSOAs | k | status | method | gap | objective | bound | time (s) |")
+    print("|---|---|---:|---:|---|---|---:|---:|---:|---:|")
     times = []
     for place, seconds in rows:
         total = seconds.get("total", float("nan"))
@@ -53,8 +72,8 @@ def main() -> int:
         gap = place.get("gap")
         print(
             f"| {place['place_code']} | {place['place_name']} | {place.get('lsoas', '')} | {place.get('neighbourhoods', '')} | "
-            f"{place.get('variables', '')} | {place['status']} | {place.get('method', '')} | "
-            f"{'' if gap is None else f'{gap:.2%}'} | {place.get('objective') or ''} | {place.get('bound') or ''} | {total:.1f} |"
+            f"{place['status']} | {place.get('method', '')} | "
+            f"{'' if gap is None else f'{gap:.2%}'} | {_num(place.get('objective'))} | {_num(place.get('bound'))} | {total:.1f} |"
         )
     finite = [t for t in times if t == t]
     if finite:

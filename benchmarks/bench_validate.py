@@ -27,7 +27,10 @@ def main() -> int:
     for _ in range(args.repeat):
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "footprint", "validate", args.config, "--quiet"], capture_output=True, text=True, check=False
+            [sys.executable, "-m", "footprint", "validate", args.config, "--quiet"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         times.append(time.perf_counter() - start)
         if done.returncode != 0:

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -230,12 +231,20 @@ def run(
     def action() -> int:
         from footprint.export import write_plan
         from footprint.runner import run_scenario
+        from footprint.validate import validate_scenario
 
         scenario = _load(config, overrides)
         target = out_dir or scenario.output.dir
-        progress = _RunProgress(enabled=_interactive(quiet) and not json_)
+        interactive = _interactive(quiet) and not json_
+        with (
+            console.status("Reading inputs and building the contiguity graph...")
+            if interactive
+            else nullcontext()
+        ):
+            report = validate_scenario(scenario, places=place)
+        progress = _RunProgress(enabled=interactive)
         with progress:
-            plan = run_scenario(scenario, places=place, on_event=progress.event)
+            plan = run_scenario(scenario, places=place, on_event=progress.event, report=report)
         files = write_plan(plan, Path(target))
         if json_:
             from footprint.export import decision_record
