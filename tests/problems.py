@@ -106,13 +106,12 @@ def set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
         yield [[first], *partition]
 
 
-def brute_force(problem: PlaceProblem) -> tuple[float, np.ndarray] | None:
-    """The optimum by enumerating every partition and every choice of centres (tiny problems only)."""
-    from footprint.objective import evaluate_terms, weighted_objective
-    from footprint.verify import PlanRules, verify_plan
+def plan_rules(problem: PlaceProblem):
+    """The verifier's rules for a tiny problem (one place "P1"), built from the problem's own data."""
+    from footprint.verify import PlanRules
 
     codes = problem.unit_codes
-    rules = PlanRules(
+    return PlanRules(
         unit_place=dict.fromkeys(codes, "P1"),
         population={code: float(problem.population[i]) for i, code in enumerate(codes)},
         edges=[(codes[a], codes[b]) for a, b in problem.edges],
@@ -129,6 +128,15 @@ def brute_force(problem: PlaceProblem) -> tuple[float, np.ndarray] | None:
         hub_xy={problem.centre_ids[c]: tuple(problem.centre_xy[c]) for c in range(problem.n_centres)},
         max_distance_km=problem.max_distance_km,
     )
+
+
+def brute_force(problem: PlaceProblem) -> tuple[float, np.ndarray] | None:
+    """The optimum by enumerating every partition and every choice of centres (tiny problems only)."""
+    from footprint.objective import evaluate_terms, weighted_objective
+    from footprint.verify import verify_plan
+
+    codes = problem.unit_codes
+    rules = plan_rules(problem)
     best: tuple[float, np.ndarray] | None = None
     for partition in set_partitions(list(range(problem.n_units))):
         if not problem.k_min <= len(partition) <= problem.k_max:

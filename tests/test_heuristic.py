@@ -10,24 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from footprint.heuristic import check_plan, solve_heuristic
-from footprint.verify import PlanRules, verify_plan
-from problems import grid_problem
+from footprint.verify import verify_plan
+from problems import grid_problem, plan_rules
 
 
 def valid(problem, assignment) -> list[str]:
     codes = problem.unit_codes
-    rules = PlanRules(
-        unit_place=dict.fromkeys(codes, "P1"),
-        population={c: float(problem.population[i]) for i, c in enumerate(codes)},
-        edges=[(codes[a], codes[b]) for a, b in problem.edges],
-        pop_min=problem.pop_min,
-        pop_max=problem.pop_max,
-        k_min={"P1": problem.k_min},
-        k_max={"P1": problem.k_max},
-        hub_unit={
-            problem.centre_ids[c]: codes[int(problem.centre_root[c])] for c in range(problem.n_centres)
-        },
-    )
+    rules = plan_rules(problem)
     labels = {codes[i]: problem.centre_ids[int(c)] for i, c in enumerate(assignment)}
     return list(verify_plan(labels, {h: h for h in set(labels.values())}, rules).failures)
 
