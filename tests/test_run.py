@@ -60,7 +60,7 @@ def test_decision_record(sample_run: Path) -> None:
     assert record["tool"]["name"] == "footprint" and record["status"] == "ok"
     assert record["verifier"]["ok"] and record["verifier"]["places_verified"] == ["P0001", "P0002"]
     assert all(len(entry["sha256"]) == 64 for entry in record["inputs"].values())
-    assert any(path.endswith("ePCN.xlsx") for path in record["inputs"])
+    assert any(path.endswith("sample-ePCN.xlsx") for path in record["inputs"])
     for place in record["places"]:
         assert place["status"] in ("optimal", "feasible")
         assert set(place["terms"]) == {"access", "pcn", "demand", "stability", "community"}

@@ -17,7 +17,7 @@ import pyogrio
 import pytest
 import shapely
 
-from footprint.sample import DEFAULT_SEED, write_sample
+from footprint.sample import DEFAULT_SEED, EPCN_FILE, EPRACCUR_FILE, write_sample
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -25,8 +25,8 @@ FILES = {
     "README.md",
     "boroughs.gpkg",
     "ckd_prevalence.csv",
-    "ePCN.xlsx",
-    "epraccur.csv",
+    EPCN_FILE,
+    EPRACCUR_FILE,
     "gp-reg-pat-prac-all.csv",
     "gp-reg-pat-prac-lsoa.csv",
     "hubs.csv",
@@ -64,12 +64,12 @@ def population(fresh: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def epraccur(fresh: Path) -> pd.DataFrame:
-    return pd.read_csv(fresh / "epraccur.csv", header=None, dtype=str, keep_default_na=False)
+    return pd.read_csv(fresh / EPRACCUR_FILE, header=None, dtype=str, keep_default_na=False)
 
 
 @pytest.fixture(scope="module")
 def partners(fresh: Path) -> pd.DataFrame:
-    return pd.read_excel(fresh / "ePCN.xlsx", sheet_name=PARTNERS, dtype=str)
+    return pd.read_excel(fresh / EPCN_FILE, sheet_name=PARTNERS, dtype=str)
 
 
 def _queen(geometries: gpd.GeoSeries) -> list[set[int]]:
@@ -121,7 +121,7 @@ def test_timestamps_are_pinned(fresh: Path) -> None:
         with contextlib.closing(sqlite3.connect(fresh / name)) as connection:
             stamps = connection.execute("SELECT last_change FROM gpkg_contents").fetchall()
         assert stamps == [("2020-01-01T00:00:00.000Z",)], name
-    with zipfile.ZipFile(fresh / "ePCN.xlsx") as workbook:
+    with zipfile.ZipFile(fresh / EPCN_FILE) as workbook:
         assert {info.date_time for info in workbook.infolist()} == {(2020, 1, 1, 0, 0, 0)}
         assert "2020-01-01T00:00:00Z" in workbook.read("docProps/core.xml").decode()
 
@@ -200,7 +200,7 @@ def test_population_is_consistent(population: pd.DataFrame, units: gpd.GeoDataFr
 
 
 def test_epraccur_is_the_ods_layout(fresh: Path, epraccur: pd.DataFrame) -> None:
-    lines = (fresh / "epraccur.csv").read_text(encoding="utf-8").splitlines()
+    lines = (fresh / EPRACCUR_FILE).read_text(encoding="utf-8").splitlines()
     field = r'"[^"]*"'
     assert all(re.fullmatch(rf"{field}(,{field}){{26}}", line) for line in lines)  # no header, all quoted
     assert epraccur.shape[1] == 27 and 40 <= len(epraccur) <= 55 and epraccur[0].is_unique
@@ -246,11 +246,11 @@ def test_registrations_keep_the_real_files_quirks(fresh: Path, units: gpd.GeoDat
 
 
 def test_epcn_has_the_real_headers_and_history(fresh: Path, partners: pd.DataFrame) -> None:
-    with pd.ExcelFile(fresh / "ePCN.xlsx") as workbook:
+    with pd.ExcelFile(fresh / EPCN_FILE) as workbook:
         assert workbook.sheet_names == ["PCNDetails", PARTNERS]
     assert "Partner\nOrganisation\nCode" in partners.columns and END in partners.columns
     assert sum("\n" in column for column in partners.columns) == 8
-    details = pd.read_excel(fresh / "ePCN.xlsx", sheet_name="PCNDetails", dtype=str)
+    details = pd.read_excel(fresh / EPCN_FILE, sheet_name="PCNDetails", dtype=str)
     assert details.columns[-1] == "Postcode" and "Address Line 5" in details.columns
     assert 8 <= len(details) <= 10 and details["PCN Code"].str.fullmatch(r"U9\d{4}").all()
     assert partners[START].str.fullmatch(r"\d{8}").all()
@@ -348,8 +348,8 @@ def test_headers_match_the_real_files(fresh: Path, london_dir: Path) -> None:
     ):
         assert first_line(fresh / ours) == first_line(london_dir / theirs), ours
     real_row = next(csv.reader([first_line(london_dir / "epraccur.csv")]))
-    assert len(next(csv.reader([first_line(fresh / "epraccur.csv")]))) == len(real_row) == 27
+    assert len(next(csv.reader([first_line(fresh / EPRACCUR_FILE)]))) == len(real_row) == 27
     for sheet in ("PCNDetails", PARTNERS):
-        ours_header = pd.read_excel(fresh / "ePCN.xlsx", sheet_name=sheet, nrows=0).columns.tolist()
+        ours_header = pd.read_excel(fresh / EPCN_FILE, sheet_name=sheet, nrows=0).columns.tolist()
         real_header = pd.read_excel(london_dir / "ePCN.xlsx", sheet_name=sheet, nrows=0).columns.tolist()
         assert ours_header == real_header, sheet

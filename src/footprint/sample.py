@@ -47,6 +47,10 @@ from shapely.geometry import Polygon
 
 logger = logging.getLogger(__name__)
 
+#: Synthetic stand-ins are named apart from the real NHS files so they can never be mistaken for them.
+EPRACCUR_FILE = "sample-epraccur.csv"
+EPCN_FILE = "sample-ePCN.xlsx"
+
 #: Seed of the committed ``sample_data/`` folder.
 DEFAULT_SEED = 20261123
 
@@ -205,10 +209,10 @@ def write_sample(directory: Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
         _write_geopackage(_dissolve(units), directory / "boroughs.gpkg", "boroughs"),
         _write_frame(population, directory / "population.csv"),
         _write_frame(_place_lookup(), directory / "lad_to_place.csv"),
-        _write_epraccur(practices, directory / "epraccur.csv"),
+        _write_epraccur(practices, directory / EPRACCUR_FILE),
         _write_frame(_locations(practices), directory / "practice_locations.csv"),
         _write_frame(_list_sizes(practices), directory / "gp-reg-pat-prac-all.csv"),
-        _write_epcn(memberships, pcns, practices, directory / "ePCN.xlsx"),
+        _write_epcn(memberships, pcns, practices, directory / EPCN_FILE),
         _write_frame(registrations, directory / "gp-reg-pat-prac-lsoa.csv"),
         _write_frame(hubs, directory / "hubs.csv"),
         _write_frame(_imd(units, deprivation), directory / "imd.csv"),
@@ -1124,10 +1128,10 @@ in {msoas} MSOA-like groups of about 4-6 contiguous LSOAs.
 | `boroughs.gpkg` (layer `boroughs`) | ONS LAD boundaries | LAD22CD, LAD22NM: the union of each district's LSOAs, for maps |
 | `population.csv` | ONS mid-year estimates by LSOA (`population_mid2020_lsoa11.csv`), keyed by LSOA21CD | Persons, Males, Females: all ages and five bands; bands sum to all ages, males + females = persons |
 | `lad_to_place.csv` | a planner's LAD -> place lookup | Old Quay and Northbank -> P0001 "Northbank and Old Quay"; Eastgate -> P0002 |
-| `epraccur.csv` | NHS ODS `epraccur.csv`: no header, 27 fields, all double-quoted | GP practices (prescribing setting 4) with status, dates, address, commissioner |
+| `sample-epraccur.csv` | NHS ODS `epraccur.csv`: no header, 27 fields, all double-quoted | GP practices (prescribing setting 4) with status, dates, address, commissioner |
 | `practice_locations.csv` | practice sites (`practice_locations_london_2022.csv`) | PRACTICE_CODE, PRACTICE_NAME, POSTCODE, LATITUDE, LONGITUDE (WGS84, 7 decimals) for active practices |
 | `gp-reg-pat-prac-all.csv` | NHS patients registered at a GP practice, practice totals | SEX=ALL, AGE=ALL rows; lists sum to about 1.06 x each place's residents |
-| `ePCN.xlsx` | NHS ODS `ePCN.xlsx` | sheets `PCNDetails` and `PCN Core Partner Details`, real headers with line breaks, dates as YYYYMMDD text cells as in the NHS file; PCNs of 3-7 neighbouring practices with about 30,000-60,000 patients |
+| `sample-ePCN.xlsx` | NHS ODS `ePCN.xlsx` | sheets `PCNDetails` and `PCN Core Partner Details`, real headers with line breaks, dates as YYYYMMDD text cells as in the NHS file; PCNs of 3-7 neighbouring practices with about 30,000-60,000 patients |
 | `gp-reg-pat-prac-lsoa.csv` | NHS patients registered at a GP practice by LSOA | {rows:,} rows, SEX=ALL; doubly constrained gravity model (population x exp(-d / 0.8 km), cut at 4 km, counts below 3 dropped) |
 | `hubs.csv` | a planner's candidate sites | hub_id, hub_name, easting, northing, capacity (blank), required: twice the neighbourhoods each place needs, inside the place, spread out; the most central one per place is required |
 | `imd.csv` | IMD 2019 File 1 (sheet `IMD2019`) columns, LSOA code and name (2021) | rank (1 = most deprived of 32,844) and decile from a smooth random field: deprivation comes in clusters |
@@ -1136,10 +1140,10 @@ in {msoas} MSOA-like groups of about 4-6 contiguous LSOAs.
 
 ## Deliberate quirks (real files have them; `footprint validate configs/sample.yaml` reports each)
 
-- `epraccur.csv`: practices {closed} closed on {close_date} (status `C`, close date set): they have no list size,
+- `sample-epraccur.csv`: practices {closed} closed on {close_date} (status `C`, close date set): they have no list size,
   no site and no registrations, and their ePCN rows ended on the same day. One non-GP organisation, `Y99001`
   OLD QUAY WALK-IN CENTRE (prescribing setting `1`), is in the file and must be skipped.
-- `ePCN.xlsx`: practice {moved} moved PCN (its old row ended {move_end}, a new row starts {move_start}: only
+- `sample-ePCN.xlsx`: practice {moved} moved PCN (its old row ended {move_end}, a new row starts {move_start}: only
   the row without an end date counts); active practice {left} left its PCN on {left_end} and has no active row,
   so it is a practice without a PCN (as about 3% of London practices).
 - `gp-reg-pat-prac-all.csv`: active practice {unlisted} has no list size (as about 1% of London practices); its
