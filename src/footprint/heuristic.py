@@ -227,128 +227,110 @@ def _grow(
     ``balanced=False`` grows nearest-first across all regions (compact); ``balanced=True`` always grows the
     region with the fewest people by its nearest free neighbour (even sizes, for tight bounds).
     """
+    growth = _Growth(problem, centres, allowed)
+    if not growth.seed_roots():
+        return None
     if balanced:
-        return _grow_balanced(problem, centres, allowed, neighbours)
-    n = problem.n_units
-    region = np.full(n, -1, dtype=np.int64)
-    pop = problem.population.astype(float)
-    load = _load_vector(problem)
-    sizes = np.zeros(len(centres))
-    loads = np.zeros(len(centres))
-    capacity = np.nan_to_num(problem.centre_capacity[centres], nan=np.inf)
-    locked = {unit: centre for unit, centre in problem.locks}
-    slot_of = {c: r for r, c in enumerate(centres)}
-    heap: list[tuple[float, int, int]] = []
-    for r, c in enumerate(centres):
-        root = int(problem.centre_root[c])
-        if region[root] != -1 or (root in locked and locked[root] != c):
-            return None
-        region[root] = r
-        sizes[r] += pop[root]
-        loads[r] += load[root]
-        for v in neighbours[root]:
-            heapq.heappush(heap, (float(problem.distance_km[v, c]), v, r))
-    while heap:
-        _, unit, r = heapq.heappop(heap)
-        c = centres[r]
-        if region[unit] != -1 or not allowed[unit, c]:
-            continue
-        if unit in locked and slot_of.get(locked[unit]) != r:
-            continue
-        if sizes[r] + pop[unit] > problem.pop_max or loads[r] + load[unit] > capacity[r]:
-            continue
-        region[unit] = r
-        sizes[r] += pop[unit]
-        loads[r] += load[unit]
-        for v in neighbours[unit]:
-            if region[v] == -1:
-                heapq.heappush(heap, (float(problem.distance_km[v, c]), v, r))
-    return _attach_leftovers(problem, centres, allowed, neighbours, region, sizes, loads)
+        frontier: list[list[tuple[float, int]]] = [[] for _ in centres]
+        for r, root in enumerate(growth.roots):
+            for v in neighbours[root]:
+                heapq.heappush(frontier[r], (growth.distance(v, r), v))
+        active = set(range(len(centres)))
+        while active:
+            r = min(active, key=lambda slot: (growth.sizes[slot], slot))
+            while frontier[r]:
+                _, unit = heapq.heappop(frontier[r])
+                if growth.admits(unit, r):
+                    growth.take(unit, r)
+                    for v in neighbours[unit]:
+                        if growth.region[v] == -1:
+                            heapq.heappush(frontier[r], (growth.distance(v, r), v))
+                    break
+            else:
+                active.discard(r)
+    else:
+        heap: list[tuple[float, int, int]] = []
+        for r, root in enumerate(growth.roots):
+            for v in neighbours[root]:
+                heapq.heappush(heap, (growth.distance(v, r), v, r))
+        while heap:
+            _, unit, r = heapq.heappop(heap)
+            if growth.admits(unit, r):
+                growth.take(unit, r)
+                for v in neighbours[unit]:
+                    if growth.region[v] == -1:
+                        heapq.heappush(heap, (growth.distance(v, r), v, r))
+    return growth.attach_leftovers(neighbours)
 
 
-def _grow_balanced(
-    problem: PlaceProblem, centres: list[int], allowed: np.ndarray, neighbours: list[list[int]]
-) -> np.ndarray | None:
-    n = problem.n_units
-    region = np.full(n, -1, dtype=np.int64)
-    pop = problem.population.astype(float)
-    load = _load_vector(problem)
-    capacity = np.nan_to_num(problem.centre_capacity[centres], nan=np.inf)
-    locked = {unit: centre for unit, centre in problem.locks}
-    sizes = np.zeros(len(centres))
-    loads = np.zeros(len(centres))
-    frontier: list[list[tuple[float, int]]] = [[] for _ in centres]
-    for r, c in enumerate(centres):
-        root = int(problem.centre_root[c])
-        if region[root] != -1 or (root in locked and locked[root] != c):
-            return None
-        region[root] = r
-        sizes[r] += pop[root]
-        loads[r] += load[root]
-        for v in neighbours[root]:
-            heapq.heappush(frontier[r], (float(problem.distance_km[v, c]), v))
-    active = set(range(len(centres)))
-    while active:
-        r = min(active, key=lambda slot: (sizes[slot], slot))
-        c = centres[r]
-        grown = False
-        while frontier[r]:
-            _, unit = heapq.heappop(frontier[r])
-            if region[unit] != -1 or not allowed[unit, c] or (unit in locked and locked[unit] != c):
-                continue
-            if sizes[r] + pop[unit] > problem.pop_max or loads[r] + load[unit] > capacity[r]:
-                continue
-            region[unit] = r
-            sizes[r] += pop[unit]
-            loads[r] += load[unit]
-            for v in neighbours[unit]:
-                if region[v] == -1:
-                    heapq.heappush(frontier[r], (float(problem.distance_km[v, c]), v))
-            grown = True
-            break
-        if not grown:
-            active.discard(r)
-    return _attach_leftovers(problem, centres, allowed, neighbours, region, sizes, loads)
+class _Growth:
+    """Regions being grown from their roots: who is where, sizes and loads, and the admission rule."""
 
+    def __init__(self, problem: PlaceProblem, centres: list[int], allowed: np.ndarray) -> None:
+        self.problem = problem
+        self.centres = centres
+        self.allowed = allowed
+        self.region = np.full(problem.n_units, -1, dtype=np.int64)
+        self.pop = problem.population.astype(float)
+        self.load = _load_vector(problem)
+        self.sizes = np.zeros(len(centres))
+        self.loads = np.zeros(len(centres))
+        self.capacity = np.nan_to_num(problem.centre_capacity[centres], nan=np.inf)
+        self.locked = {unit: centre for unit, centre in problem.locks}
+        self.roots = [int(problem.centre_root[c]) for c in centres]
 
-def _attach_leftovers(
-    problem: PlaceProblem,
-    centres: list[int],
-    allowed: np.ndarray,
-    neighbours: list[list[int]],
-    region: np.ndarray,
-    sizes: np.ndarray,
-    loads: np.ndarray,
-) -> np.ndarray | None:
-    """Units no region could take within its cap join an adjacent allowed region, smallest first."""
-    pop = problem.population.astype(float)
-    load = _load_vector(problem)
-    locked = {unit: centre for unit, centre in problem.locks}
-    for _ in range(problem.n_units):
-        left = np.flatnonzero(region == -1)
-        if len(left) == 0:
-            break
-        progressed = False
-        for unit in left:
-            options = sorted(
-                {
-                    int(region[v])
-                    for v in neighbours[unit]
-                    if region[v] != -1 and allowed[unit, centres[region[v]]]
-                },
-                key=lambda r: (sizes[r], r),
-            )
-            if unit in locked:
-                options = [r for r in options if centres[r] == locked[unit]]
-            if options:
-                r = options[0]
-                region[unit] = r
-                sizes[r] += pop[unit]
-                loads[r] += load[unit]
-                progressed = True
-        if not progressed:
-            return None
-    return region if (region >= 0).all() else None
+    def distance(self, unit: int, r: int) -> float:
+        return float(self.problem.distance_km[unit, self.centres[r]])
+
+    def seed_roots(self) -> bool:
+        """Put each root in its region; False when two centres share a root or a root is locked elsewhere."""
+        for r, (root, c) in enumerate(zip(self.roots, self.centres, strict=True)):
+            if self.region[root] != -1 or self.locked.get(root, c) != c:
+                return False
+            self.take(root, r)
+        return True
+
+    def admits(self, unit: int, r: int) -> bool:
+        """Free, allowed, lock-compatible, and within pop_max and capacity."""
+        c = self.centres[r]
+        return bool(
+            self.region[unit] == -1
+            and self.allowed[unit, c]
+            and self.locked.get(unit, c) == c
+            and self.sizes[r] + self.pop[unit] <= self.problem.pop_max
+            and self.loads[r] + self.load[unit] <= self.capacity[r]
+        )
+
+    def take(self, unit: int, r: int) -> None:
+        self.region[unit] = r
+        self.sizes[r] += self.pop[unit]
+        self.loads[r] += self.load[unit]
+
+    def attach_leftovers(self, neighbours: list[list[int]]) -> np.ndarray | None:
+        """Units no region could take within its cap join an adjacent allowed region, smallest first."""
+        region = self.region
+        for _ in range(self.problem.n_units):
+            left = np.flatnonzero(region == -1)
+            if len(left) == 0:
+                break
+            progressed = False
+            for unit in left:
+                options = sorted(
+                    {
+                        int(region[v])
+                        for v in neighbours[unit]
+                        if region[v] != -1 and self.allowed[unit, self.centres[region[v]]]
+                    },
+                    key=lambda r: (self.sizes[r], r),
+                )
+                if unit in self.locked:
+                    options = [r for r in options if self.centres[r] == self.locked[unit]]
+                if options:
+                    self.take(unit, options[0])
+                    progressed = True
+            if not progressed:
+                return None
+        return region if (region >= 0).all() else None
 
 
 def _connected_without(state: _State, unit: int, neighbours: list[list[int]]) -> bool:
