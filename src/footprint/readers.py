@@ -201,6 +201,13 @@ def _show_headers(headers: Sequence[str]) -> str:
     return ", ".join(shown) + (f" and {len(headers) - 15} more" if len(headers) > 15 else "")
 
 
+def read_canonical(spec: TableInput, table: str, *, what: str, config_key: str) -> pd.DataFrame:
+    """Read ``spec`` by its extension and rename its columns to ``table``'s canonical names."""
+    return canonical(
+        read_any_table(spec, what=what), table, spec.columns, path=Path(spec.path), config_key=config_key
+    )
+
+
 def canonical(
     frame: pd.DataFrame, table: str, overrides: dict[str, str], *, path: Path | str, config_key: str
 ) -> pd.DataFrame:
@@ -352,13 +359,7 @@ def read_population(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """ONS mid-year estimates -> DataFrame(lsoa_code, population[, pop_0_15, pop_65_plus])."""
     path = Path(spec.path)
     findings: list[Finding] = []
-    frame = canonical(
-        read_any_table(spec, what="population"),
-        "population",
-        spec.columns,
-        path=path,
-        config_key="inputs.population",
-    )
+    frame = read_canonical(spec, "population", what="population", config_key="inputs.population")
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     for name in (C.POPULATION, C.POP_0_15, C.POP_65_PLUS):
         if name in frame:
@@ -509,13 +510,7 @@ def read_list_sizes(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """NHS practice totals -> DataFrame(practice_code, list_size); keeps SEX=ALL / AGE=ALL rows when present."""
     path = Path(spec.path)
     findings: list[Finding] = []
-    frame = canonical(
-        read_any_table(spec, what="list sizes"),
-        "list_sizes",
-        spec.columns,
-        path=path,
-        config_key="inputs.practices.list_sizes",
-    )
+    frame = read_canonical(spec, "list_sizes", what="list sizes", config_key="inputs.practices.list_sizes")
     if C.SEX in frame:
         frame = frame[frame[C.SEX].str.upper().isin(["ALL", "PERSONS"])]
     if C.AGE in frame:
@@ -585,13 +580,7 @@ def read_registrations(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """
     path = Path(spec.path)
     findings: list[Finding] = []
-    frame = canonical(
-        read_any_table(spec, what="registrations"),
-        "registrations",
-        spec.columns,
-        path=path,
-        config_key="inputs.registrations",
-    )
+    frame = read_canonical(spec, "registrations", what="registrations", config_key="inputs.registrations")
     if C.SEX in frame:
         sexes = frame[C.SEX].str.upper()
         if sexes.isin(["ALL", "PERSONS"]).any():
@@ -645,9 +634,7 @@ def read_hubs(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """Hub sites -> DataFrame(hub_id, hub_name, x, y, capacity, required)."""
     path = Path(spec.path)
     findings: list[Finding] = []
-    frame = canonical(
-        read_any_table(spec, what="hubs"), "hubs", spec.columns, path=path, config_key="inputs.hubs"
-    )
+    frame = read_canonical(spec, "hubs", what="hubs", config_key="inputs.hubs")
     frame = _points_to_xy(frame, path=path, findings=findings, what="hub", id_column=C.HUB_ID)
     if C.HUB_NAME not in frame:
         frame[C.HUB_NAME] = frame[C.HUB_ID]
@@ -736,23 +723,13 @@ def read_imd(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
 
 def read_baseline(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """Current map -> DataFrame(lsoa_code, neighbourhood_id)."""
-    path = Path(spec.path)
-    frame = canonical(
-        read_any_table(spec, what="baseline"),
-        "baseline",
-        spec.columns,
-        path=path,
-        config_key="inputs.baseline",
-    )
+    frame = read_canonical(spec, "baseline", what="baseline", config_key="inputs.baseline")
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
     return frame.drop_duplicates(C.LSOA_CODE).sort_values(C.LSOA_CODE).reset_index(drop=True), []
 
 
 def read_locks(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """LSOA -> hub locks -> DataFrame(lsoa_code, hub_id)."""
-    path = Path(spec.path)
-    frame = canonical(
-        read_any_table(spec, what="locks"), "locks", spec.columns, path=path, config_key="inputs.locks"
-    )
+    frame = read_canonical(spec, "locks", what="locks", config_key="inputs.locks")
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
     return frame.sort_values(C.LSOA_CODE).reset_index(drop=True), []
