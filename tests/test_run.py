@@ -137,3 +137,29 @@ def test_python_api(tmp_path: Path) -> None:
     }
     files = footprint.write_plan(plan, tmp_path / "api")
     assert {f.name for f in files} >= {"assignment.csv", "run.json"}
+
+
+def test_dask_cluster_run_is_byte_identical_to_the_local_run(sample_run: Path, tmp_path: Path) -> None:
+    """The sample solved on a 2-worker Dask cluster (places pickled to worker processes) == the local run."""
+    distributed = pytest.importorskip("distributed")
+    out = tmp_path / "dask"
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        result = runner.invoke(
+            app, ["run", str(SAMPLE), "--out", str(out), "--quiet", "--scheduler", address]
+        )
+    assert result.exit_code == 0, result.output
+    for name in sorted(FILES - {"run.json"}):
+        assert (out / name).read_bytes() == (sample_run / name).read_bytes(), name
+    local, remote = (json.loads((d / "run.json").read_text()) for d in (sample_run, out))
+    assert (
+        remote["config"]["solver"]["executor"] == "dask"
+        and remote["config"]["solver"]["scheduler"] == address
+    )
+    for record in (local, remote):
+        record.pop("timing")
+        for settings in (record["config"]["solver"], record["solver"]["settings"]):
+            settings.pop("executor"), settings.pop("scheduler")
+    assert local == remote

@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from footprint import __version__
@@ -79,7 +80,7 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
     except FootprintError as error:
         lines = str(error).splitlines() or [type(error).__name__]
         for line in lines:
-            console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+            console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         console.print("interrupted; nothing was written", highlight=False)
@@ -208,6 +209,15 @@ def run(
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed of the heuristic.")] = None,
     method: Annotated[str | None, typer.Option("--method", help="exact, heuristic or auto.")] = None,
     solver: Annotated[str | None, typer.Option("--solver", help="highs, cbc or auto.")] = None,
+    executor: Annotated[
+        str | None, typer.Option("--executor", help="local (process pool) or dask (a Dask cluster).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Solve places on the Dask cluster at this address (tcp://HOST:PORT)."
+        ),
+    ] = None,
     set_: SetOpt = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -224,16 +234,20 @@ def run(
         ("solver.method", method),
         ("solver.name", solver),
         ("solver.workers", workers),
+        ("solver.executor", "dask" if scheduler is not None and executor is None else executor),
+        ("solver.scheduler", scheduler),
     ):
         if value is not None:
             overrides.append(f"{key}={value}")
 
     def action() -> int:
         from footprint.export import write_plan
-        from footprint.runner import run_scenario
+        from footprint.runner import check_dask, run_scenario
         from footprint.validate import validate_scenario
 
         scenario = _load(config, overrides)
+        if scenario.solver.executor == "dask":
+            check_dask()  # before minutes of reading inputs
         target = out_dir or scenario.output.dir
         interactive = _interactive(quiet) and not json_
         with (

@@ -191,6 +191,24 @@ class Solver(_Strict):
     seed: int = Field(0, ge=0)
     contiguity: Literal["auto", "cuts", "flow"] = "auto"
     workers: int | None = Field(None, ge=1, description="Places solved in parallel (null = cores).")
+    executor: Literal["local", "dask"] = Field(
+        "local",
+        description="Where places are solved: local (a process pool on this machine) or dask (a Dask cluster).",
+    )
+    scheduler: str | None = Field(
+        None,
+        description="Dask scheduler address (tcp://host:port) for executor dask; null = start a local Dask "
+        "cluster of solver.workers processes.",
+    )
+
+    @model_validator(mode="after")
+    def _scheduler_needs_dask(self) -> Solver:
+        if self.scheduler is not None and self.executor != "dask":
+            raise ValueError(
+                f"scheduler is set ({self.scheduler}) but executor is {self.executor}; set solver.executor: dask "
+                "(or use --scheduler on the command line, which sets both)"
+            )
+        return self
 
 
 class Output(_Strict):

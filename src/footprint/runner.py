@@ -1,7 +1,11 @@
 """Run a scenario: validate, solve every place (in parallel), verify, and hand back a :class:`~footprint.plan.Plan`.
 
 This is the library entry point behind ``footprint run`` (:func:`run_scenario`). Places are independent problems,
-solved in a process pool (``solver.workers``, default = cores). Progress is reported through an optional callback
+solved in parallel by a :class:`PlaceExecutor`: in this process (one worker), a local process pool
+(``solver.workers``, default = cores) or a Dask distributed cluster (``solver.executor: dask``, optionally at
+``solver.scheduler``). All three are ``concurrent.futures`` executors driven by one loop, so they give the same
+plans; a :class:`~footprint.problem.PlaceProblem` is pickled to the worker, which needs footprint installed but
+no data files. Progress is reported through an optional callback
 (``on_event(place_code, event, payload)``) so the CLI can draw a live table while the library prints nothing.
 Input errors raise :class:`~footprint.errors.InputDataError` with every problem; a place that cannot be split
 within the bounds is reported infeasible with the reason while the others still solve.
@@ -12,16 +16,17 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from footprint.config import Scenario, load_scenario
-from footprint.errors import InputDataError
+from footprint.errors import ConfigError, InputDataError
 from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
 from footprint.solve import SolveOptions, solve_place
@@ -88,6 +93,8 @@ def run_scenario(
     started = time.perf_counter()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides=list(overrides))
+    if scenario.solver.executor == "dask":
+        check_dask()
     if report is None:
         report = validate_scenario(scenario, places=list(places) if places else None)
     blocking = [f for f in report.errors if f.code != "place.infeasible"]
@@ -112,31 +119,43 @@ def run_scenario(
         _emit(on_event, place, "queued", {"lsoas": report.problems[place].n_units})
     workers = workers or scenario.solver.workers or default_workers()
     solve_started = time.perf_counter()
-    if workers <= 1 or len(todo) <= 1:
-        for place in todo:
-            _emit(on_event, place, "started", {})
-            solutions[place] = _solve_one(report.problems[place], options)
-            _emit(on_event, place, "finished", _summary(solutions[place]))
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            pending = {}
-            queue = list(todo)
-            while queue or pending:
-                while queue and len(pending) < workers:
-                    place = queue.pop(0)
-                    pending[pool.submit(_solve_one, report.problems[place], options)] = place
-                    _emit(on_event, place, "started", {})
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: pending[f]):
-                    place = pending.pop(future)
-                    solutions[place] = future.result()
-                    _emit(on_event, place, "finished", _summary(solutions[place]))
+    if todo:
+        with place_executor(
+            scenario.solver.executor, scenario.solver.scheduler, workers=workers, places=len(todo)
+        ) as executor:
+            solutions.update(solve_places(executor, [report.problems[p] for p in todo], options, on_event))
     timings["solve"] = time.perf_counter() - solve_started
     verify_started = time.perf_counter()
     plan = build_plan(report.dataset, report.graph, report.problems, solutions)
     timings["verify"] = time.perf_counter() - verify_started
     timings["total"] = time.perf_counter() - started
     return replace(plan, timings=timings)
+
+
+def solve_places(
+    executor: PlaceExecutor,
+    problems: Sequence[PlaceProblem],
+    options: SolveOptions,
+    on_event: EventCallback | None = None,
+) -> dict[str, PlaceSolution]:
+    """Solve ``problems`` on ``executor``, keeping ``executor.slots()`` in flight; solutions by place code.
+
+    The same loop drives every executor, so where a place is solved never changes its plan.
+    """
+    solutions: dict[str, PlaceSolution] = {}
+    pending: dict[Future[PlaceSolution], str] = {}
+    queue = list(problems)
+    while queue or pending:
+        while queue and len(pending) < executor.slots():
+            problem = queue.pop(0)
+            _emit(on_event, problem.place_code, "started", {})
+            pending[executor.submit(_solve_one, problem, options)] = problem.place_code
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=lambda f: pending[f]):
+            place = pending.pop(future)
+            solutions[place] = future.result()
+            _emit(on_event, place, "finished", _summary(solutions[place]))
+    return solutions
 
 
 def _summary(solution: PlaceSolution) -> dict[str, Any]:
@@ -152,3 +171,139 @@ def _summary(solution: PlaceSolution) -> dict[str, Any]:
 def _emit(on_event: EventCallback | None, place: str, event: str, payload: dict[str, Any]) -> None:
     if on_event is not None:
         on_event(place, event, payload)
+
+
+# ---- executors ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaceExecutor:
+    """Where places are solved: a ``concurrent.futures`` executor and how many places it takes at once.
+
+    Attributes
+    ----------
+    executor
+        ``submit(fn, *args)`` returns a :class:`concurrent.futures.Future`.
+    slots
+        Places to keep in flight; called before each submission (a Dask cluster may gain or lose workers).
+    where
+        A readable description (for logs).
+    """
+
+    executor: Executor
+    slots: Callable[[], int]
+    where: str
+
+    def submit(self, fn: Callable[..., PlaceSolution], *args: Any) -> Future[PlaceSolution]:
+        return self.executor.submit(fn, *args)
+
+
+class InlineExecutor(Executor):
+    """Runs each call at once in this process (one worker: no pool, easiest to debug and profile)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+
+DASK_MISSING = (
+    "solver.executor is dask but dask.distributed is not installed; install it with "
+    "pip install 'footprint[dask]' (on this machine and on every worker)"
+)
+#: Seconds to wait for a scheduler to answer, and for a cluster to have at least one worker.
+DASK_CONNECT_SECONDS = 30.0
+
+
+@contextmanager
+def place_executor(
+    kind: str, scheduler: str | None = None, *, workers: int = 1, places: int | None = None
+) -> Iterator[PlaceExecutor]:
+    """The executor places are solved on, closed (and any cluster it started shut down) on exit.
+
+    Parameters
+    ----------
+    kind
+        ``local``: in this process when ``workers`` (or ``places``) is 1, else a process pool of ``workers``;
+        ``dask``: the Dask cluster at ``scheduler``, or a local Dask cluster of ``workers`` single-threaded
+        processes when ``scheduler`` is None.
+    scheduler
+        Address of a running Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
+    workers
+        Local processes (ignored when connecting to a scheduler: the cluster's threads decide).
+    places
+        Places to solve; a local pool never starts more processes than this.
+
+    Raises
+    ------
+    ConfigError
+        When dask is asked for but not installed, or the scheduler cannot be reached or has no workers.
+    """
+    if kind == "dask":
+        local = max(1, min(workers, places if places is not None else workers))
+        with _dask_executor(scheduler, workers=local) as executor:
+            yield executor
+        return
+    size = max(1, min(workers, places if places is not None else workers))
+    if size == 1:
+        yield PlaceExecutor(InlineExecutor(), lambda: 1, "this process")
+        return
+    with ProcessPoolExecutor(max_workers=size) as pool:
+        yield PlaceExecutor(pool, lambda: size, f"{size} local processes")
+
+
+def check_dask() -> None:
+    """Raise :class:`ConfigError` naming the install command when dask.distributed is missing."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ConfigError(DASK_MISSING) from None
+
+
+@contextmanager
+def _dask_executor(scheduler: str | None, *, workers: int) -> Iterator[PlaceExecutor]:
+    check_dask()
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        address = cluster.scheduler_address
+    else:
+        address = scheduler
+    try:
+        try:
+            client = Client(address, timeout=DASK_CONNECT_SECONDS, set_as_default=False)
+        except (OSError, TimeoutError) as error:
+            raise ConfigError(
+                f"solver.scheduler: cannot reach the Dask scheduler at {address} ({error}); start it with "
+                "`dask scheduler` and check the address (tcp://HOST:PORT)"
+            ) from None
+        try:
+            try:
+                client.wait_for_workers(1, timeout=DASK_CONNECT_SECONDS)
+            except TimeoutError:
+                raise ConfigError(
+                    f"solver.scheduler: the Dask scheduler at {address} has no workers after "
+                    f"{DASK_CONNECT_SECONDS:g} s; start some with `dask worker {address}` (footprint installed)"
+                ) from None
+
+            def slots() -> int:
+                return max(1, sum(client.nthreads().values()))
+
+            logger.info("solving places on the Dask cluster at %s (%d threads)", address, slots())
+            executor = client.get_executor(pure=False)
+            try:
+                yield PlaceExecutor(executor, slots, f"Dask cluster at {address}")
+            finally:
+                executor.shutdown(wait=False)
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,116 @@
+"""Where places are solved: in this process, a local process pool, or a Dask cluster, through one loop.
+
+The Dask run of the bundled sample (byte-identical to the local run) lives in ``test_run.py`` so that it can reuse
+that module's local sample run; here are the quick contracts: every executor gives the same plans on tiny grids,
+and the errors a user meets (dask not installed, no scheduler at the address, a cluster without workers, a
+scheduler set without ``executor: dask``) are one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from footprint import runner as runner_module
+from footprint.cli import app
+from footprint.config import load_scenario
+from footprint.errors import ConfigError
+from footprint.runner import place_executor, solve_places
+from footprint.solve import SolveOptions
+from problems import grid_problem
+from tiny import write_tiny_scenario
+
+cli = CliRunner()
+
+
+def _problems() -> list:
+    """Three 2 x 3 grids of 10-person units, split into two parts of 20-30 people."""
+    base = grid_problem(2, 3, pop_min=20, pop_max=30, k_min=2, k_max=2)
+    return [replace(base, place_code=code) for code in ("P3", "P1", "P2")]
+
+
+def _plans(kind: str, workers: int) -> dict[str, list[int]]:
+    options = SolveOptions(method="heuristic", time_limit=10)
+    with place_executor(kind, workers=workers, places=3) as executor:
+        solutions = solve_places(executor, _problems(), options)
+    assert sorted(solutions) == ["P1", "P2", "P3"]
+    return {place: solution.assignment.tolist() for place, solution in sorted(solutions.items())}
+
+
+def test_inline_and_process_pool_give_the_same_plans() -> None:
+    inline = _plans("local", workers=1)
+    assert _plans("local", workers=2) == inline
+    for assignment in inline.values():
+        assert len(np.unique(assignment)) == 2
+
+
+def test_local_dask_cluster_gives_the_same_plans() -> None:
+    pytest.importorskip("distributed")
+    assert _plans("dask", workers=2) == _plans("local", workers=1)
+
+
+def test_events_are_emitted_for_every_place() -> None:
+    events: list[tuple[str, str]] = []
+    with place_executor("local", workers=1) as executor:
+        solve_places(
+            executor,
+            _problems(),
+            SolveOptions(method="heuristic"),
+            lambda place, event, payload: events.append((place, event)),
+        )
+    assert events == [
+        ("P3", "started"),
+        ("P3", "finished"),
+        ("P1", "started"),
+        ("P1", "finished"),
+        ("P2", "started"),
+        ("P2", "finished"),
+    ]
+
+
+def test_missing_dask_exits_2_naming_the_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    config = write_tiny_scenario(tmp_path / "tiny")
+    result = cli.invoke(app, ["run", str(config), "--out", str(tmp_path / "out"), "--executor", "dask"])
+    assert result.exit_code == 2, result.output
+    assert "pip install 'footprint[dask]'" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreachable_scheduler_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(runner_module, "DASK_CONNECT_SECONDS", 1.0)
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    config = write_tiny_scenario(tmp_path / "tiny")
+    result = cli.invoke(app, ["run", str(config), "--out", str(tmp_path / "out"), "--scheduler", address])
+    assert result.exit_code == 2, result.output
+    assert f"cannot reach the Dask scheduler at {address}" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cluster_without_workers_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(runner_module, "DASK_CONNECT_SECONDS", 1.0)
+    with (
+        distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster,
+        pytest.raises(ConfigError, match="has no workers after 1 s; start some with `dask worker "),
+        place_executor("dask", cluster.scheduler_address),
+    ):
+        pass
+
+
+def test_scheduler_without_dask_executor_is_a_config_error(tmp_path: Path) -> None:
+    config = write_tiny_scenario(tmp_path / "tiny")
+    with pytest.raises(ConfigError, match=r"solver: scheduler is set \(tcp://h:1\) but executor is local"):
+        load_scenario(config, overrides=["solver.scheduler=tcp://h:1"])
+    scenario = load_scenario(config, overrides=["solver.scheduler=tcp://h:1", "solver.executor=dask"])
+    assert scenario.solver.scheduler == "tcp://h:1"
