@@ -28,9 +28,11 @@ Methods and their configuration (each given what it can use of the rules):
   upper bound and chooses its own number of regions), 10 construction and 2 annealing rounds (spopt's defaults,
   99 and 10, take 20 times footprint's time limit on a 98-LSOA place for the same plan);
 - ``azp``, ``skater``, ``kmeans``: spopt ``AZP``, ``Skater`` and ``RegionKMeansHeuristic`` with n_clusters = k
-  (k = the k in footprint's range whose mean region population is closest to the middle of the bounds) on the
-  coordinates; they have no population bounds, except Skater's floor on the number of LSOAs per region, set to
-  pop.min / (mean LSOA population);
+  on the coordinates, where k is the number of neighbourhoods in footprint's plan of the same place (``--k
+  footprint``, the default: the objective prefers more, smaller neighbourhoods, so a peer given fewer would be
+  handicapped by k rather than judged on its shapes) or the k in footprint's range whose mean population is
+  nearest the middle of the bounds (``--k middle``); they have no population bounds, except Skater's floor on the
+  number of LSOAs per region, set to pop.min / (mean LSOA population);
 - ``recom``: GerryChain ReCom with the same k, population tolerance chosen so every part stays within the bounds,
   seeded by ``recursive_tree_part``, optimised by short bursts (length 10) minimising the footprint objective
   (with optimal centres) until ``--time-limit``.
@@ -50,7 +52,7 @@ import statistics
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import replace
 from functools import partial
 from importlib import metadata
@@ -187,7 +189,7 @@ def _frame(problem: PlaceProblem) -> pd.DataFrame:
     )
 
 
-def run_footprint(problem: PlaceProblem, time_limit: float, seed: int) -> np.ndarray | None:
+def run_footprint(problem: PlaceProblem, k: int, time_limit: float, seed: int) -> np.ndarray | None:
     solution = solve_place(problem, SolveOptions(time_limit=time_limit, seed=seed))
     return solution.assignment if len(solution.assignment) else None
 
@@ -197,7 +199,7 @@ def run_footprint(problem: PlaceProblem, time_limit: float, seed: int) -> np.nda
 MAXP_CONSTRUCTION, MAXP_ANNEALING = 10, 2
 
 
-def run_maxp(problem: PlaceProblem, time_limit: float, seed: int) -> np.ndarray:
+def run_maxp(problem: PlaceProblem, k: int, time_limit: float, seed: int) -> np.ndarray:
     from spopt.region import MaxPHeuristic
 
     np.random.seed(seed)  # MaxPHeuristic draws from numpy's global generator
@@ -215,30 +217,28 @@ def run_maxp(problem: PlaceProblem, time_limit: float, seed: int) -> np.ndarray:
     return np.asarray(model.labels_)
 
 
-def run_azp(problem: PlaceProblem, time_limit: float, seed: int) -> np.ndarray:
+def run_azp(problem: PlaceProblem, k: int, time_limit: float, seed: int) -> np.ndarray:
     from spopt.region import AZP
 
-    model = AZP(
-        _frame(problem), _weights(problem), ["x", "y"], n_clusters=choose_k(problem), random_state=seed
-    )
+    model = AZP(_frame(problem), _weights(problem), ["x", "y"], n_clusters=k, random_state=seed)
     model.solve()
     return np.asarray(model.labels_)
 
 
-def run_skater(problem: PlaceProblem, time_limit: float, seed: int) -> np.ndarray:
+def run_skater(problem: PlaceProblem, k: int, time_limit: float, seed: int) -> np.ndarray:
     from spopt.region import Skater
 
     floor = math.floor(problem.pop_min / problem.population.mean())
-    model = Skater(_frame(problem), _weights(problem), ["x", "y"], n_clusters=choose_k(problem), floor=floor)
+    model = Skater(_frame(problem), _weights(problem), ["x", "y"], n_clusters=k, floor=floor)
     model.solve()
     return np.asarray(model.labels_)
 
 
-def run_kmeans(problem: PlaceProblem, time_limit: float, seed: int) -> np.ndarray:
+def run_kmeans(problem: PlaceProblem, k: int, time_limit: float, seed: int) -> np.ndarray:
     from spopt.region import RegionKMeansHeuristic
 
     data = _frame(problem)[["x", "y"]].to_numpy()
-    model = RegionKMeansHeuristic(data, choose_k(problem), _weights(problem), seed=seed)
+    model = RegionKMeansHeuristic(data, k, _weights(problem), seed=seed)
     model.solve()
     return np.asarray(model.labels_)
 
@@ -249,7 +249,7 @@ def recom_tolerance(problem: PlaceProblem, k: int) -> tuple[float, float]:
     return target, max(0.0, min(1 - problem.pop_min / target, problem.pop_max / target - 1))
 
 
-def run_recom(problem: PlaceProblem, time_limit: float, seed: int) -> np.ndarray | None:
+def run_recom(problem: PlaceProblem, k: int, time_limit: float, seed: int) -> np.ndarray | None:
     import networkx as nx
     from gerrychain import Graph, Partition, constraints, updaters
     from gerrychain.optimization import SingleMetricOptimizer
@@ -257,7 +257,6 @@ def run_recom(problem: PlaceProblem, time_limit: float, seed: int) -> np.ndarray
     from gerrychain.proposals import recom
 
     started = time.perf_counter()
-    k = choose_k(problem)
     target, epsilon = recom_tolerance(problem, k)
     network = nx.Graph()
     for i in range(problem.n_units):
@@ -323,18 +322,19 @@ RUNNERS = {
 }
 
 
-def run_method(method: str, problem: PlaceProblem, time_limit: float, seed: int) -> dict[str, Any]:
-    """Run one method on one place; labels (or None) with wall seconds and any error."""
+def run_method(method: str, problem: PlaceProblem, k: int, time_limit: float, seed: int) -> dict[str, Any]:
+    """Run one method on one place (``k`` regions where the method takes a number); labels, seconds, error."""
     warnings.simplefilter("ignore")  # peers warn freely (islands, convergence); their plans are judged below
     started = time.perf_counter()
     try:
-        labels = RUNNERS[method](problem, time_limit, seed)
+        labels = RUNNERS[method](problem, k, time_limit, seed)
         error = ""
     except Exception as exc:  # a peer failing on a place is a result, not a crash of the benchmark
         labels, error = None, f"{type(exc).__name__}: {exc}"
     return {
         "method": method,
         "place": problem.place_code,
+        "k_asked": k,
         "labels": None if labels is None else np.asarray(labels).tolist(),
         "seconds": time.perf_counter() - started,
         "error": error,
@@ -378,7 +378,8 @@ def markdown(
     lines = [
         f"machine: {meta['machine']}; {meta['versions']}",
         f"command: `{meta['command']}`; {len(problems)} places, time limit {meta['time_limit']:g} s "
-        f"(footprint and ReCom), {meta['workers']} worker processes; wall {meta['wall']:.0f} s",
+        f"(footprint and ReCom), k for AZP/SKATER/RegionKMeans/ReCom: {meta['k']}, {meta['workers']} worker "
+        f"processes; wall {meta['wall']:.0f} s",
         "",
         "Overall (objective = footprint's weighted objective with optimal centres, lower is better; ratio = "
         "method / footprint on the same place, median over places where both plans are valid):",
@@ -444,6 +445,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="(place, method) runs in parallel")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--k",
+        choices=["footprint", "middle"],
+        default="footprint",
+        help="regions for the methods that take a number: footprint's (same k as its plan) or the k whose mean "
+        "population is nearest the middle of the bounds",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench-peers" / "results.json")
     args = parser.parse_args(argv)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -461,18 +469,37 @@ def main(argv: list[str] | None = None) -> int:
         f"instances built in {time.perf_counter() - started:.1f} s: {len(problems)} places", file=sys.stderr
     )
 
-    jobs = [(method, place) for place in places for method in methods]
     raw: list[dict[str, Any]] = []
     solve_started = time.perf_counter()
+    follow = [m for m in methods if m != "footprint"]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        futures = [pool.submit(run_method, m, problems[p], args.time_limit, args.seed) for m, p in jobs]
-        for future in as_completed(futures):
-            result = future.result()
-            raw.append(result)
-            print(
-                f"{result['place']} {result['method']}: {result['seconds']:.1f} s {result['error']}",
-                file=sys.stderr,
-            )
+        pending = {}
+
+        def submit(method: str, place: str, k: int) -> None:
+            future = pool.submit(run_method, method, problems[place], k, args.time_limit, args.seed)
+            pending[future] = (method, place)
+
+        for place in places:
+            if args.k == "footprint" and "footprint" in methods:
+                submit("footprint", place, choose_k(problems[place]))
+            else:
+                for method in methods:
+                    submit(method, place, choose_k(problems[place]))
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f]):
+                pending.pop(future)
+                result = future.result()
+                raw.append(result)
+                print(
+                    f"{result['place']} {result['method']}: {result['seconds']:.1f} s {result['error']}",
+                    file=sys.stderr,
+                )
+                if args.k == "footprint" and result["method"] == "footprint":
+                    found = len(set(result["labels"])) if result["labels"] is not None else 0
+                    k = found or choose_k(problems[result["place"]])
+                    for method in follow:
+                        submit(method, result["place"], k)
     wall = time.perf_counter() - solve_started
 
     results = []
@@ -487,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python benchmarks/bench_peers.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "time_limit": args.time_limit,
         "workers": args.workers,
+        "k": args.k,
         "wall": wall,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
