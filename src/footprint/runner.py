@@ -242,17 +242,17 @@ def place_executor(
     ConfigError
         When dask is asked for but not installed, or the scheduler cannot be reached or has no workers.
     """
-    if kind == "dask":
-        local = max(1, min(workers, places if places is not None else workers))
-        with _dask_executor(scheduler, workers=local) as executor:
-            yield executor
-        return
     size = max(1, min(workers, places if places is not None else workers))
-    if size == 1:
+    if kind == "dask":
+        with _dask_executor(scheduler, workers=size) as executor:
+            logger.info("solving places on the %s", executor.where)
+            yield executor
+    elif size == 1:
         yield PlaceExecutor(InlineExecutor(), lambda: 1, "this process")
-        return
-    with ProcessPoolExecutor(max_workers=size) as pool:
-        yield PlaceExecutor(pool, lambda: size, f"{size} local processes")
+    else:
+        with ProcessPoolExecutor(max_workers=size) as pool:
+            logger.info("solving places on %d local processes", size)
+            yield PlaceExecutor(pool, lambda: size, f"{size} local processes")
 
 
 def check_dask() -> None:
@@ -296,10 +296,9 @@ def _dask_executor(scheduler: str | None, *, workers: int) -> Iterator[PlaceExec
             def slots() -> int:
                 return max(1, sum(client.nthreads().values()))
 
-            logger.info("solving places on the Dask cluster at %s (%d threads)", address, slots())
             executor = client.get_executor(pure=False)
             try:
-                yield PlaceExecutor(executor, slots, f"Dask cluster at {address}")
+                yield PlaceExecutor(executor, slots, f"Dask cluster at {address} ({slots()} threads)")
             finally:
                 executor.shutdown(wait=False)
         finally:
