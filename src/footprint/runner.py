@@ -270,8 +270,14 @@ def _dask_executor(scheduler: str | None, *, workers: int) -> Iterator[PlaceExec
 
     cluster = None
     if scheduler is None:
+        # silence_logs: workers of a cluster that is shutting down log heartbeat tracebacks; task errors still
+        # reach us through the futures.
         cluster = LocalCluster(
-            n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
         )
         address = cluster.scheduler_address
     else:
