@@ -52,7 +52,7 @@ import pulp
 
 from footprint.errors import SolverError
 from footprint.heuristic import allowed_matrix, check_plan, solve_heuristic
-from footprint.model import PlaceModel, add_contiguity_cuts, build_model, define_access
+from footprint.model import PlaceModel, add_contiguity_cuts, add_pcn_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import PlaceProblem, PlaceSolution
 
@@ -62,6 +62,11 @@ logger = logging.getLogger(__name__)
 AUTO_EXACT_MAX_VARIABLES = 250_000
 #: Cut rounds before the loop gives up (the plan so far is kept, status feasible or heuristic).
 MAX_CUT_ROUNDS = 60
+#: Rounds of the root cut loop (:func:`strengthen_root`) at most, and its share of the place's time limit.
+ROOT_MAX_ROUNDS = 40
+ROOT_TIME_SHARE = 0.5
+#: The root loop stops when three rounds together raised the LP bound by less than this (relative).
+ROOT_MIN_PROGRESS = 1e-4
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
 BOUND_TOLERANCE = 1e-6
 
@@ -244,6 +249,64 @@ class RoundResult:
     detail: str = ""
 
 
+def load_highs(h: object, lp: pulp.LpProblem, *, integer: bool) -> list[pulp.LpVariable]:
+    """Load ``lp`` into the highspy model ``h`` in two batched calls; set each variable's and row's ``index``.
+
+    With ``integer`` False the integrality of binaries is dropped (the LP relaxation; binaries keep their
+    [0, 1] bounds). Returns the variables in column order.
+    """
+    import highspy
+
+    inf = highspy.kHighsInf
+    variables = lp.variables()
+    n = len(variables)
+    for index, var in enumerate(variables):
+        var.index = index
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    h.addVars(n, lower, upper)
+    costs = np.zeros(n)
+    for var, coefficient in lp.objective.items():
+        costs[var.index] = coefficient
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
+    h.changeObjectiveOffset(float(lp.objective.constant))
+    discrete = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
+    if integer and len(discrete):
+        h.changeColsIntegrality(
+            len(discrete), discrete, np.full(len(discrete), highspy.HighsVarType.kInteger, dtype=np.uint8)
+        )
+    add_highs_rows(h, list(lp.constraints.values()), first_row=0)
+    return variables
+
+
+def add_highs_rows(h: object, constraints: list[pulp.LpConstraint], *, first_row: int) -> None:
+    """Append ``constraints`` (over variables already loaded by :func:`load_highs`) to ``h`` in one call."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    starts, indices, values, row_lower, row_upper = [], [], [], [], []
+    for row, constraint in enumerate(constraints, start=first_row):
+        constraint.index = row
+        starts.append(len(indices))
+        for var, coefficient in constraint.items():
+            if coefficient != 0:
+                indices.append(var.index)
+                values.append(coefficient)
+        lb, ub = constraint.getLb(), constraint.getUb()
+        row_lower.append(-inf if lb is None else lb)
+        row_upper.append(inf if ub is None else ub)
+    if starts:
+        h.addRows(
+            len(starts),
+            np.array(row_lower, dtype=float),
+            np.array(row_upper, dtype=float),
+            len(indices),
+            np.array(starts, dtype=np.int32),
+            np.array(indices, dtype=np.int32),
+            np.array(values, dtype=float),
+        )
+
+
 class _Highs(pulp.HiGHS):
     """PuLP's highspy interface with a batched model build, a warm start, and the MIP's status and dual bound.
 
@@ -265,52 +328,13 @@ class _Highs(pulp.HiGHS):
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
         import highspy
 
-        h = lp.solverModel
-        inf = highspy.kHighsInf
-        variables = lp.variables()
-        n = len(variables)
-        for index, var in enumerate(variables):
-            var.index = index
-        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-        h.addVars(n, lower, upper)
-        costs = np.zeros(n)
-        for var, coefficient in lp.objective.items():
-            costs[var.index] = coefficient
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
-        h.changeObjectiveOffset(float(lp.objective.constant))
-        integer = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
-        if len(integer):
-            h.changeColsIntegrality(
-                len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger, dtype=np.uint8)
-            )
-        starts, indices, values, row_lower, row_upper = [], [], [], [], []
-        for row, constraint in enumerate(lp.constraints.values()):
-            constraint.index = row
-            starts.append(len(indices))
-            for var, coefficient in constraint.items():
-                if coefficient != 0:
-                    indices.append(var.index)
-                    values.append(coefficient)
-            lb, ub = constraint.getLb(), constraint.getUb()
-            row_lower.append(-inf if lb is None else lb)
-            row_upper.append(inf if ub is None else ub)
-        if starts:
-            h.addRows(
-                len(starts),
-                np.array(row_lower, dtype=float),
-                np.array(row_upper, dtype=float),
-                len(indices),
-                np.array(starts, dtype=np.int32),
-                np.array(indices, dtype=np.int32),
-                np.array(values, dtype=float),
-            )
+        variables = load_highs(lp.solverModel, lp, integer=True)
         start = [v.varValue for v in variables]
         if self.start and all(value is not None for value in start):
             solution = highspy.HighsSolution()
             solution.col_value = [float(value) for value in start]
             solution.value_valid = True
-            h.setSolution(solution)
+            lp.solverModel.setSolution(solution)
 
     def actualSolve(self, lp: pulp.LpProblem) -> int:
         import highspy
@@ -531,6 +555,15 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
 
     method = f"mip-{contiguity}"
     label = solver_version(name)
+    if model.variables.aligned and solver_available("highs"):
+        clock = time.perf_counter()
+        deadline = clock + ROOT_TIME_SHARE * max(options.time_limit - (clock - started), 0.0)
+        lp_rounds, cuts, lp_bound = strengthen_root(model, options, deadline)
+        best.raise_bound(lp_bound)
+        seconds["root"] = time.perf_counter() - clock
+        logger.debug(
+            "place %s: root loop %d LPs, %d PCN cuts, bound %s", problem.place_code, lp_rounds, cuts, lp_bound
+        )
     clock = time.perf_counter()
     rounds, proven_infeasible = _solve_loop(problem, model, name, options, best, started)
     seconds["solve"] = time.perf_counter() - clock
@@ -607,6 +640,66 @@ def _solve_loop(
         if added == 0:  # the plan breaks a rule other than contiguity: cannot happen for a correct model
             best.notes.append("the solver's plan broke a rule the cuts cannot fix")
             return rounds, False
+
+
+def strengthen_root(model: PlaceModel, options: SolveOptions, deadline: float) -> tuple[int, int, float]:
+    """Tighten the model at the root: solve its LP relaxation, add the violated PCN home cuts, repeat.
+
+    The PCN-alignment term's LP relaxation is weak (a home spread fractionally over centres aligns patients no
+    single neighbourhood could hold); :func:`footprint.model.add_pcn_cuts` separates valid inequalities that
+    forbid it. The LP is kept in one highspy model and re-solved from its previous basis after each batch of
+    rows, so a round costs a fraction of a cold solve. The cuts are added to ``model`` (named ``pcn_cut_*``), so
+    the MIP that follows starts from the tightened formulation. Stops when no cut is violated, when three rounds
+    raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), after ``ROOT_MAX_ROUNDS``, or at
+    ``deadline`` (``time.perf_counter()`` seconds).
+
+    Returns
+    -------
+    tuple of (int, int, float)
+        LP rounds solved, cuts added, and the last LP bound (a valid lower bound for the place; ``nan`` if no LP
+        was solved to optimality).
+    """
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.seed))
+    load_highs(h, model.lp, integer=False)
+    rows = h.getNumRow()
+    bounds: list[float] = []
+    cuts = 0
+    for round_number in range(ROOT_MAX_ROUNDS):
+        time_left = deadline - time.perf_counter()
+        if time_left <= 0.5:
+            break
+        h.setOptionValue("time_limit", float(time_left))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            logger.debug(
+                "place %s: root LP stopped (%s)",
+                model.problem.place_code,
+                h.modelStatusToString(h.getModelStatus()),
+            )
+            break
+        bounds.append(float(h.getInfo().objective_function_value))
+        if len(bounds) > 3 and bounds[-1] - bounds[-4] <= ROOT_MIN_PROGRESS * max(abs(bounds[-1]), 1e-9):
+            break
+        values = h.getSolution().col_value
+        names = add_pcn_cuts(model, lambda var, col=values: col[var.index], round_number)
+        logger.debug(
+            "place %s: root round %d LP bound %.6f, %d cuts",
+            model.problem.place_code,
+            round_number,
+            bounds[-1],
+            len(names),
+        )
+        if not names:
+            break
+        add_highs_rows(h, [model.lp.constraints[name] for name in names], first_row=rows)
+        rows += len(names)
+        cuts += len(names)
+    return len(bounds), cuts, bounds[-1] if bounds else math.nan
 
 
 def _explain_infeasible(problem: PlaceProblem) -> str:
