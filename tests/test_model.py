@@ -229,10 +229,14 @@ def test_pcn_cuts_tighten_the_root_and_keep_every_plan() -> None:
         weights=Weights(access=0.2, pcn=1),
     )
     model = build_model(problem)
-    rounds, cuts, bound = strengthen_root(model, SolveOptions(), deadline=time.perf_counter() + 30)
+    root = strengthen_root(model, SolveOptions(), deadline=time.perf_counter() + 30)
+    rounds, cuts, bound = root.rounds, root.cuts, root.bound
     assert rounds >= 2 and cuts > 0
+    assert root.fixed == 0 and root.cutoff == math.inf  # no incumbent given: nothing fixed
     assert bound > _lp_value(build_model(problem)) + 1e-6
-    assert math.isnan(strengthen_root(build_model(problem), SolveOptions(), deadline=time.perf_counter())[2])
+    assert math.isnan(
+        strengthen_root(build_model(problem), SolveOptions(), deadline=time.perf_counter()).bound
+    )
     cut_rows = [row for name, row in model.lp.constraints.items() if name.startswith("pcn_cut_")]
     assert len(cut_rows) == cuts
     plans = list(connected_plans(problem))
@@ -255,3 +259,37 @@ def _lp_value(model) -> float:
     load_highs(h, model.lp, integer=False)
     h.run()
     return float(h.getInfo().objective_function_value)
+
+
+def test_reduced_cost_fixing_keeps_every_plan_better_than_the_cutoff() -> None:
+    """Given the optimum as incumbent, fixing keeps only pairs that plans within the gap can use.
+
+    Same 2 x 4 grid as above. Every plan whose objective is below the cutoff Z (1 - gap) must still be
+    possible (none of its x fixed to 0); with the optimum as Z there is none, and the fixing is heavy.
+    """
+    problem = grid_problem(
+        2,
+        4,
+        pop_min=20,
+        pop_max=40,
+        k_min=2,
+        k_max=3,
+        pcn_patients=np.array(
+            [[9.0, 5, 1, 0, 9, 5, 1, 0], [0.0, 1, 5, 9, 0, 1, 5, 9], [3.0, 3, 3, 3, 3, 3, 3, 3]]
+        ),
+        weights=Weights(access=0.2, pcn=1),
+    )
+    plans = list(connected_plans(problem))
+    values = sorted(
+        (weighted_objective(problem, evaluate_terms(problem, plan)), i) for i, plan in enumerate(plans)
+    )
+    for incumbent in (values[0][0], values[len(values) // 2][0], values[-1][0]):
+        model = build_model(problem)
+        root = strengthen_root(model, SolveOptions(gap=0.01), time.perf_counter() + 30, incumbent=incumbent)
+        if incumbent == values[0][0]:
+            assert root.fixed > 0 and root.cutoff == pytest.approx(incumbent * 0.99)
+        fixed = {key for key, var in model.variables.x.items() if var.upBound == 0}
+        for value, index in values:
+            if value < root.cutoff:
+                uses = {(unit, int(centre)) for unit, centre in enumerate(plans[index].tolist())}
+                assert not uses & fixed, (value, plans[index])

@@ -555,17 +555,21 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
 
     method = f"mip-{contiguity}"
     label = solver_version(name)
-    if model.variables.aligned and solver_available("highs"):
+    cutoff = math.inf
+    if solver_available("highs"):
         clock = time.perf_counter()
         deadline = clock + ROOT_TIME_SHARE * max(options.time_limit - (clock - started), 0.0)
-        lp_rounds, cuts, lp_bound = strengthen_root(model, options, deadline)
-        best.raise_bound(lp_bound)
+        root = strengthen_root(model, options, deadline, incumbent=best.objective)
+        best.raise_bound(root.bound)
+        cutoff = root.cutoff
         seconds["root"] = time.perf_counter() - clock
-        logger.debug(
-            "place %s: root loop %d LPs, %d PCN cuts, bound %s", problem.place_code, lp_rounds, cuts, lp_bound
-        )
+        logger.debug("place %s: root %s", problem.place_code, root)
+        if math.isfinite(best.gap()) and best.gap() <= options.gap:
+            best.notes.append("proven by the root LP")
+            seconds["solve"] = 0.0
+            return _finish(problem, best, method, label, seconds, 0, options)
     clock = time.perf_counter()
-    rounds, proven_infeasible = _solve_loop(problem, model, name, options, best, started)
+    rounds, proven_infeasible = _solve_loop(problem, model, name, options, best, started, cutoff)
     seconds["solve"] = time.perf_counter() - clock
     if proven_infeasible:
         return _empty(problem, "infeasible", _explain_infeasible(problem), method, label, seconds, rounds)
@@ -581,8 +585,12 @@ def _solve_loop(
     options: SolveOptions,
     best: _Best,
     started: float,
+    cutoff: float = math.inf,
 ) -> tuple[int, bool]:
     """Solve (and, for cuts, cut and re-solve) until proven, out of time or out of rounds.
+
+    ``cutoff``: the objective above which :func:`strengthen_root` fixed variables; every bound the solver
+    proves on the fixed model is capped there, and "infeasible" then means no plan is better than the cutoff.
 
     Returns
     -------
@@ -606,6 +614,9 @@ def _solve_loop(
             return rounds, False
         rounds += 1
         logger.debug("place %s: round %d %s bound %s", problem.place_code, rounds, result.state, result.bound)
+        if result.state == "infeasible" and math.isfinite(cutoff):
+            best.raise_bound(cutoff)  # no plan below the cutoff: the incumbent is within the gap
+            return rounds, False
         if result.state == "infeasible":
             if best.assignment is None:
                 return rounds, True
@@ -615,7 +626,7 @@ def _solve_loop(
         if result.state == "failed":
             best.notes.append(f"the {name} solver stopped without a result ({result.detail})")
             return rounds, False
-        best.raise_bound(result.bound)
+        best.raise_bound(min(result.bound, cutoff))
         assignment = model.assignment() if result.has_plan else None
         connected = False
         if assignment is not None:
@@ -642,22 +653,48 @@ def _solve_loop(
             return rounds, False
 
 
-def strengthen_root(model: PlaceModel, options: SolveOptions, deadline: float) -> tuple[int, int, float]:
-    """Tighten the model at the root: solve its LP relaxation, add the violated PCN home cuts, repeat.
+@dataclass(frozen=True)
+class RootResult:
+    """What :func:`strengthen_root` did.
+
+    Attributes
+    ----------
+    rounds
+        LPs solved to optimality.
+    cuts
+        PCN home cuts added to the model.
+    bound
+        The last LP bound (a valid lower bound for the place; ``nan`` when no LP was solved).
+    fixed
+        x variables fixed to 0 by reduced costs.
+    cutoff
+        The objective above which plans were given up by that fixing (``inf`` when nothing was fixed).
+    """
+
+    rounds: int = 0
+    cuts: int = 0
+    bound: float = math.nan
+    fixed: int = 0
+    cutoff: float = math.inf
+
+
+def strengthen_root(
+    model: PlaceModel, options: SolveOptions, deadline: float, incumbent: float = math.inf
+) -> RootResult:
+    """Tighten the model at the root: LP relaxation, PCN home cuts, repeat; then fix x by reduced costs.
 
     The PCN-alignment term's LP relaxation is weak (a home spread fractionally over centres aligns patients no
     single neighbourhood could hold); :func:`footprint.model.add_pcn_cuts` separates valid inequalities that
     forbid it. The LP is kept in one highspy model and re-solved from its previous basis after each batch of
     rows, so a round costs a fraction of a cold solve. The cuts are added to ``model`` (named ``pcn_cut_*``), so
-    the MIP that follows starts from the tightened formulation. Stops when no cut is violated, when three rounds
-    raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), after ``ROOT_MAX_ROUNDS``, or at
-    ``deadline`` (``time.perf_counter()`` seconds).
+    the MIP that follows starts from the tightened formulation. The loop stops when no cut is violated, when
+    three rounds raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), after ``ROOT_MAX_ROUNDS``, or
+    at ``deadline`` (``time.perf_counter()`` seconds).
 
-    Returns
-    -------
-    tuple of (int, int, float)
-        LP rounds solved, cuts added, and the last LP bound (a valid lower bound for the place; ``nan`` if no LP
-        was solved to optimality).
+    Reduced-cost fixing: with LP bound B and an ``incumbent`` plan of objective Z, any plan using a pair (i, c)
+    whose x is at 0 with reduced cost r costs at least B + r; where B + r > cutoff = Z (1 - gap), x[i,c] gets an
+    upper bound of 0. Only plans within the gap of Z are lost, so the MIP's bound on the fixed model, capped at
+    the cutoff, is still a bound for the place (:func:`_solve_loop` applies the cap).
     """
     import highspy
 
@@ -669,6 +706,7 @@ def strengthen_root(model: PlaceModel, options: SolveOptions, deadline: float) -
     rows = h.getNumRow()
     bounds: list[float] = []
     cuts = 0
+    last: tuple[list[float], list[float]] | None = None  # values and reduced costs of the last LP solved
     for round_number in range(ROOT_MAX_ROUNDS):
         time_left = deadline - time.perf_counter()
         if time_left <= 0.5:
@@ -676,17 +714,17 @@ def strengthen_root(model: PlaceModel, options: SolveOptions, deadline: float) -
         h.setOptionValue("time_limit", float(time_left))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            logger.debug(
-                "place %s: root LP stopped (%s)",
-                model.problem.place_code,
-                h.modelStatusToString(h.getModelStatus()),
-            )
+            status = h.modelStatusToString(h.getModelStatus())
+            logger.debug("place %s: root LP stopped (%s)", model.problem.place_code, status)
             break
         bounds.append(float(h.getInfo().objective_function_value))
+        solution = h.getSolution()
+        last = (list(solution.col_value), list(solution.col_dual))
+        if not model.variables.aligned:
+            break
         if len(bounds) > 3 and bounds[-1] - bounds[-4] <= ROOT_MIN_PROGRESS * max(abs(bounds[-1]), 1e-9):
             break
-        values = h.getSolution().col_value
-        names = add_pcn_cuts(model, lambda var, col=values: col[var.index], round_number)
+        names = add_pcn_cuts(model, lambda var, col=last[0]: col[var.index], round_number)
         logger.debug(
             "place %s: root round %d LP bound %.6f, %d cuts",
             model.problem.place_code,
@@ -699,7 +737,22 @@ def strengthen_root(model: PlaceModel, options: SolveOptions, deadline: float) -
         add_highs_rows(h, [model.lp.constraints[name] for name in names], first_row=rows)
         rows += len(names)
         cuts += len(names)
-    return len(bounds), cuts, bounds[-1] if bounds else math.nan
+    if not bounds:
+        return RootResult()
+    fixed, cutoff = 0, math.inf
+    if last is not None and math.isfinite(incumbent):
+        # the last LP solved is a relaxation (later cuts only tighten it), so its reduced costs are valid
+        cutoff = incumbent - options.gap * abs(incumbent)
+        values, reduced = last
+        margin = cutoff + 1e-9 * max(1.0, abs(cutoff))
+        last_bound = bounds[-1]
+        for var in model.variables.x.values():
+            if values[var.index] <= 1e-9 and last_bound + reduced[var.index] > margin:
+                var.upBound = 0
+                fixed += 1
+        if not fixed:
+            cutoff = math.inf
+    return RootResult(rounds=len(bounds), cuts=cuts, bound=bounds[-1], fixed=fixed, cutoff=cutoff)
 
 
 def _explain_infeasible(problem: PlaceProblem) -> str:
