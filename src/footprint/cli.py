@@ -366,6 +366,41 @@ def check(
     raise typer.Exit(_guard(action, debug=debug))
 
 
+# ---- report ---------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Folder written by footprint run.", show_default=False)],
+    allow_changed_inputs: Annotated[
+        bool,
+        typer.Option(
+            "--allow-changed-inputs",
+            help="Report against the current inputs even if they changed since the run.",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Regenerate the reports, maps and tables of a written run (no solving); exit 2 if its inputs changed."""
+    _setup_logging(debug)
+
+    def action() -> int:
+        from footprint.export import regenerate_products
+
+        interactive = _interactive(quiet)
+        with console.status("Reading the run and its inputs...") if interactive else nullcontext():
+            files = regenerate_products(run_dir, allow_changed_inputs=allow_changed_inputs)
+        if not quiet:
+            out.print(
+                f"rewrote {len(files)} files in {run_dir}: {', '.join(f.name for f in files)}",
+                highlight=False,
+            )
+        return 0
+
+    raise typer.Exit(_guard(action, debug=debug))
+
+
 # ---- schema, init, sample ---------------------------------------------------------------------------------
 
 
