@@ -17,47 +17,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 import footprint
 from footprint import metrics
 from footprint.dataset import load_dataset
 from footprint.export import write_plan
-from footprint.graph import build_graph
-from footprint.instance import build_place_problem, pcn_home_places
-from footprint.plan import Plan, build_plan
-from footprint.problem import PlaceSolution
-from tiny import lsoa_code, write_tiny_primary_care, write_tiny_scenario
+from footprint.plan import Plan
+from tiny import build_hand_plan, lsoa_code
 
 REPO = Path(__file__).resolve().parents[1]
-#: Centre square -> member squares of each hand-made neighbourhood.
-HAND_PLAN = {1: (1, 5, 9), 2: (2, 6, 10), 3: (3, 7, 11), 4: (4, 8, 12)}
 A1, A2, B1, B2 = "E09900001-01", "E09900001-02", "E09900002-01", "E09900002-02"
-
-
-def build_hand_plan(folder: Path) -> Plan:
-    config = write_tiny_scenario(folder)
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["inputs"].update(write_tiny_primary_care(folder))
-    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    scenario = footprint.load_scenario(config)
-    dataset = load_dataset(scenario)
-    graph = build_graph(dataset.units, scenario.graph)
-    homes = pcn_home_places(dataset)
-    problems = {p: build_place_problem(dataset, graph, p, pcn_homes=homes) for p in dataset.place_codes}
-    centre_of = {lsoa_code(m): lsoa_code(centre) for centre, members in HAND_PLAN.items() for m in members}
-    solutions = {}
-    for place, problem in problems.items():
-        assert problem.centre_kind == "unit"  # centre index == unit index
-        index = {code: i for i, code in enumerate(problem.unit_codes)}
-        assignment = np.array([index[centre_of[code]] for code in problem.unit_codes], dtype=np.int64)
-        solutions[place] = PlaceSolution(place_code=place, status="heuristic", assignment=assignment)
-    plan = build_plan(dataset, graph, problems, solutions)
-    assert plan.ok, plan.messages
-    return plan
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Read a written run back from its folder: re-verify it (``footprint check``) or rebuild its plan (``footprint report``).
 
-:func:`read_run` reads ``run.json`` (the resolved scenario it was made from), ``assignment.csv`` and
-``neighbourhoods.csv`` and compares the sha256 of every input with the record. :func:`audit_run` then re-reads the
+:func:`read_run` reads ``run.json`` (the resolved scenario it was made from, each neighbourhood's hub) and
+``assignment.csv`` and compares the sha256 of every input with the record. :func:`audit_run` then re-reads the
 inputs, rebuilds the contiguity graph and runs the independent verifier on every place the run reported as solved
 (inputs whose sha256 differs are reported, since the verdict is then against different data).
 :func:`rebuild_plan` turns the written assignment back into a :class:`~footprint.plan.Plan` (relabelled and
@@ -66,12 +66,14 @@ class WrittenRun:
     record: dict[str, Any]
     scenario: Scenario
     assignment: pd.DataFrame
+    #: neighbourhood_id, hub_id of every neighbourhood (from run.json, or neighbourhoods.csv for older runs)
     neighbourhoods: pd.DataFrame
     changed_inputs: list[str] = field(default_factory=list)
 
 
 def read_run(run_dir: str | Path) -> WrittenRun:
-    """Read ``run.json``, ``assignment.csv`` and ``neighbourhoods.csv`` of a run folder; hash the inputs again.
+    """Read ``run.json`` and ``assignment.csv`` of a run folder (and ``neighbourhoods.csv`` for runs whose run.json
+    does not name each neighbourhood's hub); hash the inputs again.
 
     Raises
     ------
@@ -95,12 +97,12 @@ def read_run(run_dir: str | Path) -> WrittenRun:
         record["config"], source=Path(record["scenario"]["file"]) if record["scenario"].get("file") else None
     )
     assignment = _read_run_file(run_dir / "assignment.csv", "assignment.csv")
-    solved = any(p["status"] in GOOD_STATUSES for p in record["places"])
-    hoods = (
-        _read_run_file(run_dir / "neighbourhoods.csv", "neighbourhoods.csv")
-        if solved
-        else pd.DataFrame({C.NEIGHBOURHOOD: [], C.HUB_ID: []}, dtype=str)
-    )
+    solved = [p for p in record["places"] if p["status"] in GOOD_STATUSES]
+    if all("hubs" in p for p in solved):
+        hubs = [(hood, hub) for p in solved for hood, hub in sorted(p["hubs"].items())]
+        hoods = pd.DataFrame(hubs, columns=[C.NEIGHBOURHOOD, C.HUB_ID], dtype=str)
+    else:  # written before run.json named each neighbourhood's hub
+        hoods = _read_run_file(run_dir / "neighbourhoods.csv", "neighbourhoods.csv")
     recorded = {path: entry["sha256"] for path, entry in record.get("inputs", {}).items()}
     current = hash_inputs(scenario)
     changed = sorted(p for p in recorded if current.get(p) != recorded[p])

@@ -106,6 +106,8 @@ def _setup_logging(debug: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    for noisy in ("markdown_it", "matplotlib", "PIL"):  # their debug logs drown footprint's
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _load(config: Path, overrides: list[str] | None):

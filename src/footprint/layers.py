@@ -51,8 +51,6 @@ def build_layers(plan: Plan, figures: pd.DataFrame | None = None) -> Layers:
     hubs = gpd.GeoDataFrame(hubs, geometry=gpd.points_from_xy(hubs[C.X], hubs[C.Y]), crs=C.CRS_WORKING)
 
     practices = summarise_practices(plan)
-    if practices.empty:
-        practices = pd.DataFrame({C.PRACTICE_CODE: pd.Series(dtype="object")})
     sites = plan.dataset.practices.set_index(C.PRACTICE_CODE)
     practices = practices.assign(
         **{

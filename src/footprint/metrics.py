@@ -311,7 +311,9 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
     listed = set(pcns[C.PCN_CODE]) if len(pcns) else set()
     practices = practices[practices[C.PLACE_CODE].isin(planned) | practices[C.PCN_CODE].isin(listed)]
     if practices.empty:
-        return pd.DataFrame()
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in PRACTICE_COLUMNS}).astype(
+            {"realign": "bool"}
+        )
     home_of = pcns.set_index(C.PCN_CODE)["home_neighbourhood"] if len(pcns) else pd.Series(dtype="object")
     list_of = pcns.set_index(C.PCN_CODE)[C.LIST_SIZE] if len(pcns) else pd.Series(dtype="float64")
     where = plan.assignment.set_index(C.LSOA_CODE)[C.NEIGHBOURHOOD]
@@ -375,7 +377,25 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
                 "suggested_action": action,
             }
         )
-    return pd.DataFrame(rows).sort_values(C.PRACTICE_CODE).reset_index(drop=True)
+    return (
+        pd.DataFrame(rows, columns=list(PRACTICE_COLUMNS)).sort_values(C.PRACTICE_CODE).reset_index(drop=True)
+    )
+
+
+#: Columns of :func:`summarise_practices`.
+PRACTICE_COLUMNS = (
+    C.PRACTICE_CODE,
+    C.PRACTICE_NAME,
+    C.PCN_CODE,
+    "site_neighbourhood",
+    "patients_neighbourhood",
+    "share_in_patients_neighbourhood",
+    "pcn_home",
+    "registered",
+    "realign",
+    "patients_involved",
+    "suggested_action",
+)
 
 
 def summarise_changes(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
