@@ -1,6 +1,7 @@
-"""Every metric of a plan, defined once: the key figures of each neighbourhood and of each place.
+"""Every metric of a plan, defined once: the key figures of each place, neighbourhood, PCN, practice, LSOA and hub,
+and the changes against the baseline (formulas in ``docs/metrics.md``).
 
-Single-run outputs, comparisons and reports all read their figures from here. Each function takes a
+Single-run outputs, maps, comparisons and reports all read their figures from here. Each function takes a
 :class:`~footprint.plan.Plan` and returns a DataFrame sorted by its key. Formulas are in the docstrings.
 """
 
@@ -302,8 +303,8 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
     stands in), patients_neighbourhood (where most of its registered patients live), share_in_patients_neighbourhood,
     pcn_home (its PCN's home neighbourhood, see :func:`summarise_pcns`), registered, realign (True when its
     patients mostly live outside its PCN's home), patients_involved (its patients living outside its PCN's home),
-    suggested_action (join the PCN whose home is where its patients live, with both PCNs' list sizes before ->
-    after).
+    suggested_action (join the PCN whose home is where its patients live, with both PCNs' list sizes, or their
+    registered patients when no list sizes are given, before -> after).
     """
     pcns = summarise_pcns(plan)
     practices = plan.dataset.practices
@@ -315,7 +316,12 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
             {"realign": "bool"}
         )
     home_of = pcns.set_index(C.PCN_CODE)["home_neighbourhood"] if len(pcns) else pd.Series(dtype="object")
-    list_of = pcns.set_index(C.PCN_CODE)[C.LIST_SIZE] if len(pcns) else pd.Series(dtype="float64")
+    # a PCN's size: its members' list sizes, or its registered patients in the area when no list sizes are given
+    list_of = (
+        pcns.set_index(C.PCN_CODE)[C.LIST_SIZE].fillna(pcns.set_index(C.PCN_CODE)["registered"])
+        if len(pcns)
+        else pd.Series(dtype="float64")
+    )
     where = plan.assignment.set_index(C.LSOA_CODE)[C.NEIGHBOURHOOD]
     frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD])
     shares = _shares(frame, C.PRACTICE_CODE).drop_duplicates(C.PRACTICE_CODE).set_index(C.PRACTICE_CODE)
