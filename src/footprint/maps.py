@@ -233,42 +233,65 @@ def _scale_bar(axes: Any, minx: float, miny: float, maxx: float, maxy: float) ->
 def _side_panel(figure: Figure, layers: Layers, *, many: bool) -> None:
     panel = figure.add_axes((0.76, 0.03, 0.23, 0.87))
     panel.set_axis_off()
-    handles = [
-        Patch(facecolor=PALETTE[0], edgecolor="white", label="neighbourhood (number as in the tables)"),
-        Line2D([], [], color=PLACE_EDGE, linewidth=1.6, label="place (borough) boundary"),
-        Line2D(
-            [],
-            [],
-            marker="*",
-            linestyle="",
-            markersize=11,
-            color=HUB_COLOUR,
-            markeredgecolor="white",
-            label="hub serving a neighbourhood",
+    hub_label = (
+        "hub serving a neighbourhood" if (layers.hubs["kind"] == "hub").any() else "centre of a neighbourhood"
+    )
+    used = layers.hubs["used"].astype(bool)
+    realign = layers.practices["realign"].astype(bool) & layers.practices.geometry.notna()
+    entries = [
+        (
+            True,
+            Patch(facecolor=PALETTE[0], edgecolor="white", label="neighbourhood (number as in the tables)"),
         ),
-        Line2D(
-            [],
-            [],
-            marker="*",
-            linestyle="",
-            markersize=10,
-            markerfacecolor="white",
-            markeredgecolor=HUB_COLOUR,
-            color=HUB_COLOUR,
-            label="candidate hub, not used",
+        (True, Line2D([], [], color=PLACE_EDGE, linewidth=1.6, label="place (borough) boundary")),
+        (
+            used.any(),
+            Line2D(
+                [],
+                [],
+                marker="*",
+                linestyle="",
+                markersize=11,
+                color=HUB_COLOUR,
+                markeredgecolor="white",
+                label=hub_label,
+            ),
         ),
-        Line2D([], [], marker="o", linestyle="", markersize=3.5, color=PRACTICE_COLOUR, label="GP practice"),
-        Line2D(
-            [],
-            [],
-            marker="^",
-            linestyle="",
-            markersize=6,
-            color=REALIGN_COLOUR,
-            markeredgecolor="white",
-            label="practice to realign (patients mostly\noutside its PCN's home neighbourhood)",
+        (
+            (~used).any(),
+            Line2D(
+                [],
+                [],
+                marker="*",
+                linestyle="",
+                markersize=10,
+                markerfacecolor="white",
+                markeredgecolor=HUB_COLOUR,
+                color=HUB_COLOUR,
+                label="candidate hub, not used",
+            ),
+        ),
+        (
+            (layers.practices.geometry.notna() & ~realign).any(),
+            Line2D(
+                [], [], marker="o", linestyle="", markersize=3.5, color=PRACTICE_COLOUR, label="GP practice"
+            ),
+        ),
+        (
+            realign.any(),
+            Line2D(
+                [],
+                [],
+                marker="^",
+                linestyle="",
+                markersize=6,
+                color=REALIGN_COLOUR,
+                markeredgecolor="white",
+                label="practice to realign (patients mostly\noutside its PCN's home neighbourhood)",
+            ),
         ),
     ]
+    handles = [handle for shown, handle in entries if shown]
     if (~layers.places["planned"]).any():
         handles.append(
             Patch(facecolor=CONTEXT_FILL, edgecolor="white", label="place not planned in this run")
@@ -380,13 +403,14 @@ def map_data(layers: Layers) -> dict[str, Any]:
         colour=layers.lsoas[C.NEIGHBOURHOOD].map(colours),
         neighbourhood_name=layers.lsoas[C.NEIGHBOURHOOD].map(names),
     )
-    # neighbourhood and place outlines are dissolved from the simplified LSOAs, so all edges coincide
+    # neighbourhood and place outlines are dissolved from the simplified LSOAs (an edge-matched coverage, so the
+    # fast coverage union applies), so all edges coincide
     simple = lsoas[[C.NEIGHBOURHOOD, C.PLACE_CODE, "geometry"]].copy()
     geoms = np.asarray(simple.geometry.values)
     simple["geometry"] = shapely.coverage_simplify(geoms, WEB_TOLERANCE_M) if len(geoms) else geoms
-    hoods = simple.dissolve(by=C.NEIGHBOURHOOD, sort=True).reset_index()
+    hoods = simple.dissolve(by=C.NEIGHBOURHOOD, sort=True, method="coverage").reset_index()
     hoods["geometry"] = hoods.geometry.buffer(0)
-    places = simple.dissolve(by=C.PLACE_CODE, sort=True).reset_index()
+    places = simple.dissolve(by=C.PLACE_CODE, sort=True, method="coverage").reset_index()
     places["geometry"] = places.geometry.buffer(0)
     places = places.merge(layers.places[[C.PLACE_CODE, C.PLACE_NAME]], on=C.PLACE_CODE, how="left")
     context = layers.places[~layers.places["planned"]]
@@ -566,17 +590,34 @@ L.control.scale({imperial: false}).addTo(map);
 const legend = L.control({position: "bottomright"});
 legend.onAdd = function () {
   const div = L.DomUtil.create("div", "legend");
-  div.innerHTML = "<b>Key</b><br>" +
-    "<i style='background:" + palette[0] + "'></i>neighbourhood (hover for details)<br>" +
-    "<i style='border:3px solid {{PLACE_EDGE}};width:9px;height:9px'></i>place boundary<br>" +
-    "<i style='background:{{HUB}};border-radius:50%'></i>hub serving a neighbourhood<br>" +
-    "<i style='border:2px solid {{HUB}};border-radius:50%;width:10px;height:10px'></i>candidate hub, not used<br>" +
-    "<i style='background:{{PRACTICE}};border-radius:50%;width:8px;height:8px;margin:0 9px 0 3px'></i>GP practice<br>" +
-    "<i style='background:{{REALIGN}};border-radius:50%;width:11px;height:11px;margin:0 7px 0 1px'></i>practice to realign";
+  const hubs = DATA.hubs.features.map(f => f.properties);
+  const sites = DATA.practices.features.map(f => f.properties);
+  const rows = [
+    [true, "<i style='background:" + palette[0] + "'></i>neighbourhood (hover for details)"],
+    [true, "<i style='border:3px solid {{PLACE_EDGE}};width:9px;height:9px'></i>place boundary"],
+    [hubs.some(p => p.used), "<i style='background:{{HUB}};border-radius:50%'></i>hub serving a neighbourhood"],
+    [hubs.some(p => !p.used),
+     "<i style='border:2px solid {{HUB}};border-radius:50%;width:10px;height:10px'></i>candidate hub, not used"],
+    [sites.some(p => !p.realign),
+     "<i style='background:{{PRACTICE}};border-radius:50%;width:8px;height:8px;margin:0 9px 0 3px'></i>GP practice"],
+    [sites.some(p => p.realign),
+     "<i style='background:{{REALIGN}};border-radius:50%;width:11px;height:11px;margin:0 7px 0 1px'></i>practice to realign"],
+  ];
+  div.innerHTML = "<b>Key</b><br>" + rows.filter(r => r[0]).map(r => r[1]).join("<br>");
   return div;
 };
 legend.addTo(map);
+// markers shrink when zoomed out (all of London) and reach full size at street level
+function resize() {
+  const k = Math.min(1, Math.pow(2, (map.getZoom() - 13) / 2));
+  [practices, hubs].forEach(group => group.eachLayer(layer => {
+    if (layer.options.base === undefined) { layer.options.base = layer.options.radius; }
+    layer.setRadius(Math.max(1.5, layer.options.base * k));
+  }));
+}
+map.on("zoomend", resize);
 map.fitBounds(places.getBounds().isValid() ? places.getBounds() : lsoas.getBounds());
+resize();
 </script>
 </body>
 </html>

@@ -7,6 +7,10 @@ Single-run outputs, maps, comparisons and reports all read their figures from he
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import numpy as np
 import pandas as pd
 
@@ -15,7 +19,24 @@ from footprint.dataset import dominant_pcns
 from footprint.instance import pcn_home_places
 from footprint.plan import Plan
 
+F = TypeVar("F", bound=Callable[..., Any])
 
+
+def _cached(function: F) -> F:
+    """Compute a plan's metric once (stored in ``plan.metrics_cache``) and hand out copies."""
+
+    @functools.wraps(function)
+    def wrapper(plan: Plan) -> Any:
+        cache = plan.metrics_cache
+        if function.__name__ not in cache:
+            cache[function.__name__] = function(plan)
+        value = cache[function.__name__]
+        return tuple(v.copy() for v in value) if isinstance(value, tuple) else value.copy()
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_cached
 def summarise_neighbourhoods(plan: Plan) -> pd.DataFrame:
     """Key figures per neighbourhood.
 
@@ -148,6 +169,7 @@ def _pcn_shares(plan: Plan) -> pd.Series:
     )
 
 
+@_cached
 def neighbourhood_pcn_mix(plan: Plan) -> pd.DataFrame:
     """Which PCNs each neighbourhood's registered residents belong to.
 
@@ -167,6 +189,7 @@ def neighbourhood_pcn_mix(plan: Plan) -> pd.DataFrame:
     return counts[[C.NEIGHBOURHOOD, C.PCN_CODE, C.PATIENTS, "share"]].reset_index(drop=True)
 
 
+@_cached
 def pcn_distribution(plan: Plan) -> pd.DataFrame:
     """Where each PCN's registered patients live.
 
@@ -215,6 +238,7 @@ def _shares(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     )
 
 
+@_cached
 def summarise_pcns(plan: Plan) -> pd.DataFrame:
     """Per PCN of the planned places: how well it fits the proposed neighbourhoods.
 
@@ -245,16 +269,16 @@ def summarise_pcns(plan: Plan) -> pd.DataFrame:
     shares = pcn_distribution(plan).dropna(subset=[C.NEIGHBOURHOOD])
     totals = frame.groupby(C.PCN_CODE)[C.PATIENTS].sum()
     hood_place = plan.assignment.drop_duplicates(C.NEIGHBOURHOOD).set_index(C.NEIGHBOURHOOD)[C.PLACE_CODE]
+    per_place = frame.groupby([C.PCN_CODE, C.PLACE_CODE])[C.PATIENTS].sum()
+    by_pcn = {pcn: group for pcn, group in shares.groupby(C.PCN_CODE, sort=False)}
     rows = []
     for pcn, members in practices.groupby(C.PCN_CODE, sort=True):
-        mine = shares[shares[C.PCN_CODE] == pcn]
+        mine = by_pcn.get(pcn, shares.iloc[0:0])
         registered = float(totals.get(pcn, 0.0))
         home = mine.iloc[0][C.NEIGHBOURHOOD] if len(mine) else None
         in_home = float(mine.iloc[0][C.PATIENTS]) if len(mine) else 0.0
         home_place = hood_place.get(home) if home else None
-        in_place = float(
-            frame.loc[(frame[C.PCN_CODE] == pcn) & (frame[C.PLACE_CODE] == home_place), C.PATIENTS].sum()
-        )
+        in_place = float(per_place.get((pcn, home_place), 0.0))
         coterminosity = in_home / registered if registered else np.nan
         outside_place = 1 - in_place / registered if registered else np.nan
         listed = mine[mine["share"] >= LISTED_SHARE]
@@ -295,6 +319,7 @@ def summarise_pcns(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@_cached
 def summarise_practices(plan: Plan) -> pd.DataFrame:
     """Per practice sited in a planned place or in a PCN of :func:`summarise_pcns`: where it sits, where its
     patients live, and whether its PCN fits.
@@ -326,6 +351,7 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
     frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD])
     shares = _shares(frame, C.PRACTICE_CODE).drop_duplicates(C.PRACTICE_CODE).set_index(C.PRACTICE_CODE)
     patients = frame.groupby([C.PRACTICE_CODE, C.NEIGHBOURHOOD])[C.PATIENTS].sum()
+    registered_of = frame.groupby(C.PRACTICE_CODE)[C.PATIENTS].sum()
     # the PCN to suggest for each neighbourhood: the one with most patients living there among PCNs homed there
     homed = pcns.dropna(subset=["home_neighbourhood"]).sort_values(
         ["home_neighbourhood", "registered", C.PCN_CODE], ascending=[True, False, True]
@@ -343,7 +369,7 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
         main = shares.loc[code] if code in shares.index else None
         patients_hood = main[C.NEIGHBOURHOOD] if main is not None else None
         home = home_of.get(pcn) if pd.notna(pcn) else None
-        registered = float(frame.loc[frame[C.PRACTICE_CODE] == code, C.PATIENTS].sum())
+        registered = float(registered_of.get(code, 0.0))
         in_home = float(patients.get((code, home), 0.0)) if home else 0.0
         realign = bool(patients_hood is not None and home is not None and patients_hood != home)
         action = ""
@@ -404,6 +430,7 @@ PRACTICE_COLUMNS = (
 )
 
 
+@_cached
 def summarise_changes(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Changes against the baseline map (default: each LSOA's dominant PCN).
 
@@ -451,6 +478,7 @@ def summarise_changes(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
     return per_lsoa.reset_index(drop=True), pd.DataFrame(rows)
 
 
+@_cached
 def summarise_lsoas(plan: Plan) -> pd.DataFrame:
     """Per LSOA of the plan: where it goes and the figures maps and the ``lsoas`` layer show.
 
@@ -491,6 +519,7 @@ def summarise_lsoas(plan: Plan) -> pd.DataFrame:
     return frame[columns].sort_values(C.LSOA_CODE).reset_index(drop=True)
 
 
+@_cached
 def summarise_hubs(plan: Plan) -> pd.DataFrame:
     """Per hub of the planned places: where it is and what it serves.
 
@@ -537,6 +566,7 @@ def summarise_hubs(plan: Plan) -> pd.DataFrame:
     return frame[columns].sort_values(C.HUB_ID).reset_index(drop=True)
 
 
+@_cached
 def summarise_places(plan: Plan) -> pd.DataFrame:
     """Headline figures per place with a plan, aggregated from the per-neighbourhood, PCN and practice figures.
 

@@ -58,6 +58,8 @@ class Plan:
     statuses: dict[str, str]
     messages: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: Metrics computed so far (:mod:`footprint.metrics` fills it; a plan never changes, so neither do they).
+    metrics_cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
