@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -195,14 +197,23 @@ def render_map_png(layers: Layers, *, title: str, subtitle: str) -> bytes:
             zorder=7,
         )
     halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
+    hub_xy = {
+        str(n): (x, y)
+        for n, x, y in zip(hubs[C.NEIGHBOURHOOD], hubs.geometry.x, hubs.geometry.y, strict=True)
+        if isinstance(n, str)
+    }
+    clearance = 0.02 * (maxy - miny)
     for row in hoods.itertuples(index=False):
         geometry = row.geometry
         if geometry is None or geometry.is_empty:
             continue
-        point = geometry.representative_point()
+        x, y = _label_point(geometry)
+        hub = hub_xy.get(str(getattr(row, C.NEIGHBOURHOOD)))
+        if hub is not None and math.hypot(x - hub[0], y - hub[1]) < clearance:
+            y = hub[1] + clearance  # keep the number clear of its hub's star
         axes.text(
-            point.x,
-            point.y,
+            x,
+            y,
             _ordinal(str(getattr(row, C.NEIGHBOURHOOD))),
             fontsize=4.5 if many else 8,
             fontweight="bold",
@@ -216,6 +227,14 @@ def render_map_png(layers: Layers, *, title: str, subtitle: str) -> bytes:
     _side_panel(figure, layers, many=many)
     buffer = _png_bytes(figure)
     return buffer
+
+
+def _label_point(geometry: Any) -> tuple[float, float]:
+    """Where a neighbourhood's number goes: the pole of inaccessibility of its largest part."""
+    parts = getattr(geometry, "geoms", [geometry])
+    largest = max(parts, key=lambda part: part.area)
+    point = shapely.ops.polylabel(largest, tolerance=max(1.0, math.sqrt(largest.area) / 100))
+    return float(point.x), float(point.y)
 
 
 def _scale_bar(axes: Any, minx: float, miny: float, maxx: float, maxy: float) -> None:

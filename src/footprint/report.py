@@ -135,15 +135,25 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
     k = int(places["neighbourhoods"].sum()) if solved else 0
     verified = "yes" if record["verifier"]["ok"] else "no: see How the plan was found"
     measure = "residents" if scenario.pop.measure == "residents" else "registered patients"
+    centre = (
+        "served by one hub (a site from the hubs file)"
+        if _hub_centres(plan)
+        else "organised around a centre LSOA (no hubs file was given)"
+    )
     return f"""# Proposed neighbourhoods: {_text(scenario.name)}
 
 **{k:,} neighbourhoods** in **{solved} of {planned} places**, covering **{residents:,} residents**. Every plan
 was checked by footprint's independent verifier: {verified}.
 
 Each neighbourhood is a contiguous group of LSOAs inside one place (borough), with between
-{scenario.pop.min:,} and {scenario.pop.max:,} {measure}, served by one hub. Alignment with today's Primary Care
+{scenario.pop.min:,} and {scenario.pop.max:,} {measure}, {centre}. Alignment with today's Primary Care
 Networks (PCNs) is measured on registered patients: a PCN's *home* is the neighbourhood where most of its patients
 live, and its *coterminosity* is the share of its patients living there."""
+
+
+def _hub_centres(plan: Plan) -> bool:
+    """Whether neighbourhoods are served by hubs from the hubs file (else by centre LSOAs)."""
+    return bool(len(plan.neighbourhoods)) and bool((plan.neighbourhoods["centre_kind"] == "hub").all())
 
 
 def _notes(notes: Sequence[str]) -> str:
@@ -264,7 +274,7 @@ def _neighbourhoods_section(plan: Plan, hoods: pd.DataFrame, changes: pd.DataFra
         table = _table(
             [
                 "Neighbourhood",
-                "Hub",
+                "Hub" if _hub_centres(plan) else "Centre LSOA",
                 "LSOAs",
                 "Residents",
                 "Registered",
