@@ -193,7 +193,14 @@ def write_products(plan: Plan, record: dict[str, Any], folder: Path, *, notes: t
     write_csv(figures, folder / "neighbourhoods.csv")
     layers = build_layers(plan, figures)
     gpkg = folder / "neighbourhoods.gpkg"
-    _write_geo(_for_file(layers.neighbourhoods), gpkg, layer="neighbourhoods", driver="GPKG")
+    # GeoPackage 1.2: opens without warnings in older GDAL/QGIS too (the bundled GDAL would write 1.4)
+    _write_geo(
+        _for_file(layers.neighbourhoods),
+        gpkg,
+        layer="neighbourhoods",
+        driver="GPKG",
+        dataset_options={"VERSION": "1.2"},
+    )
     for name in ("lsoas", "hubs", "practices"):
         _write_geo(_for_file(getattr(layers, name)), gpkg, layer=name, driver="GPKG", append=True)
     _write_geo(
