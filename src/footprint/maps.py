@@ -313,7 +313,7 @@ def _side_panel(figure: Figure, layers: Layers, *, many: bool) -> None:
     handles = [handle for shown, handle in entries if shown]
     if (~layers.places["planned"]).any():
         handles.append(
-            Patch(facecolor=CONTEXT_FILL, edgecolor="white", label="place not planned in this run")
+            Patch(facecolor=CONTEXT_FILL, edgecolor="white", label="place without a plan in this run")
         )
     legend = panel.legend(
         handles=handles,

@@ -133,7 +133,11 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
     solved = len(places)
     residents = int(places["population"].sum()) if solved else 0
     k = int(places["neighbourhoods"].sum()) if solved else 0
-    verified = "yes" if record["verifier"]["ok"] else "no: see How the plan was found"
+    passed = len(record["verifier"]["places_verified"])
+    failed = record.get("failed_places") or []
+    verified = f"{passed} of {planned} places have a plan that passed footprint's independent verifier" + (
+        f"; no plan for {', '.join(failed)} (see How the plan was found)." if failed else "."
+    )
     measure = "residents" if scenario.pop.measure == "residents" else "registered patients"
     centre = (
         "served by one hub (a site from the hubs file)"
@@ -142,13 +146,17 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
     )
     return f"""# Proposed neighbourhoods: {_text(scenario.name)}
 
-**{k:,} neighbourhoods** in **{solved} of {planned} places**, covering **{residents:,} residents**. Every plan
-was checked by footprint's independent verifier: {verified}.
+**{k:,} neighbourhoods** in **{solved} of {planned} places**, covering **{residents:,} residents**. {verified}
 
 Each neighbourhood is a contiguous group of LSOAs inside one place (borough), with between
 {scenario.pop.min:,} and {scenario.pop.max:,} {measure}, {centre}. Alignment with today's Primary Care
 Networks (PCNs) is measured on registered patients: a PCN's *home* is the neighbourhood where most of its patients
 live, and its *coterminosity* is the share of its patients living there."""
+
+
+def _has_baseline(plan: Plan) -> bool:
+    """Whether there is a baseline map to compare with (a baseline file, or registrations with PCNs)."""
+    return bool(plan.dataset.units["baseline"].notna().any())
 
 
 def _hub_centres(plan: Plan) -> bool:
@@ -179,11 +187,11 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
                     _km(row["mean_distance_km"]),
                     _pct(row["share_within_km"]),
                     _pct(row["self_containment"]),
-                    f"{_int(row['pcns_aligned'])} of {_int(row['pcns'])}",
+                    f"{_int(row['pcns_aligned'])} of {_int(row['pcns'])}" if row["pcns"] else "-",
                     _pct(row["median_coterminosity"]),
                     _int(row["practices_to_realign"]),
                     _int(row["patients_involved"]),
-                    _int(row["residents_moved"]),
+                    _int(row["residents_moved"]) if _has_baseline(plan) else "-",
                 ]
             )
         else:
@@ -200,11 +208,13 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
                 "",
                 "",
                 "",
-                f"{_int(places['pcns_aligned'].sum())} of {_int(places['pcns'].sum())}",
+                f"{_int(places['pcns_aligned'].sum())} of {_int(places['pcns'].sum())}"
+                if places["pcns"].sum()
+                else "-",
                 "",
                 _int(places["practices_to_realign"].sum()),
                 _int(places["patients_involved"].sum()),
-                _int(places["residents_moved"].sum()),
+                _int(places["residents_moved"].sum()) if _has_baseline(plan) else "-",
             ]
         )
     table = _table(
@@ -411,6 +421,11 @@ def _practices_section(practices: pd.DataFrame) -> str:
 def _changes_section(plan: Plan, changes: pd.DataFrame, places: pd.DataFrame) -> str:
     if changes.empty:
         return ""
+    if not _has_baseline(plan):
+        return (
+            "## Changes against the baseline\n\nNo baseline: give `inputs.baseline` (the current map) or the "
+            "registrations and PCN membership (today's PCN map is then the baseline)."
+        )
     scenario = plan.dataset.scenario
     if scenario.inputs.baseline is not None:
         baseline = f"the current map in `{scenario.inputs.baseline.path.name}`"
