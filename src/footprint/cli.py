@@ -106,6 +106,8 @@ def _setup_logging(debug: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    for noisy in ("markdown_it", "matplotlib", "PIL"):  # their debug logs drown footprint's
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _load(config: Path, overrides: list[str] | None):
@@ -362,6 +364,41 @@ def check(
                     out.print(f"  {failure}", highlight=False, soft_wrap=True)
             out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
         return 0 if audit.ok else 1
+
+    raise typer.Exit(_guard(action, debug=debug))
+
+
+# ---- report ---------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Folder written by footprint run.", show_default=False)],
+    allow_changed_inputs: Annotated[
+        bool,
+        typer.Option(
+            "--allow-changed-inputs",
+            help="Report against the current inputs even if they changed since the run.",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Regenerate the reports, maps and tables of a written run (no solving); exit 2 if its inputs changed."""
+    _setup_logging(debug)
+
+    def action() -> int:
+        from footprint.export import regenerate_products
+
+        interactive = _interactive(quiet)
+        with console.status("Reading the run and its inputs...") if interactive else nullcontext():
+            files = regenerate_products(run_dir, allow_changed_inputs=allow_changed_inputs)
+        if not quiet:
+            out.print(
+                f"rewrote {len(files)} files in {run_dir}: {', '.join(f.name for f in files)}",
+                highlight=False,
+            )
+        return 0
 
     raise typer.Exit(_guard(action, debug=debug))
 

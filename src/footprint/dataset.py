@@ -696,15 +696,30 @@ def _load_baseline(
                 )
             )
         return labels.astype("object").to_numpy()
+    dominant = dominant_pcns(registrations)
+    if dominant.empty:
+        return np.full(len(units), None, dtype=object)
+    return dominant[C.PCN_CODE].reindex(units[C.LSOA_CODE]).astype("object").to_numpy()
+
+
+def dominant_pcns(registrations: pd.DataFrame) -> pd.DataFrame:
+    """Each LSOA's dominant PCN: the PCN with most registered residents there (ties: lowest code).
+
+    Returns a frame indexed by lsoa_code with pcn_code, patients (its residents registered in that PCN) and share
+    (of the LSOA's residents registered in any PCN). The default baseline map and the reports both use this rule.
+    """
     with_pcn = registrations.dropna(subset=[C.PCN_CODE])
     if with_pcn.empty:
-        return np.full(len(units), None, dtype=object)
+        return pd.DataFrame(
+            {C.PCN_CODE: pd.Series(dtype="object"), C.PATIENTS: pd.Series(dtype="float64"), "share": []},
+            index=pd.Index([], name=C.LSOA_CODE, dtype="object"),
+        )
     by_pcn = with_pcn.groupby([C.LSOA_CODE, C.PCN_CODE], as_index=False)[C.PATIENTS].sum()
+    by_pcn["share"] = by_pcn[C.PATIENTS] / by_pcn.groupby(C.LSOA_CODE)[C.PATIENTS].transform("sum")
     by_pcn = by_pcn.sort_values(
         [C.LSOA_CODE, C.PATIENTS, C.PCN_CODE], ascending=[True, False, True], kind="stable"
     )
-    dominant = by_pcn.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE)[C.PCN_CODE]
-    return dominant.reindex(units[C.LSOA_CODE]).astype("object").to_numpy()
+    return by_pcn.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE)[[C.PCN_CODE, C.PATIENTS, "share"]]
 
 
 def _load_hubs(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> pd.DataFrame | None:
