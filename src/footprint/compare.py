@@ -327,7 +327,9 @@ def compare_runs(paths: Sequence[str | Path], *, labels: Sequence[str] | None = 
         matches.append(match_neighbourhoods(reference.assignment, run.assignment).assign(run=run.label))
         extra = sorted(set(run.assignment[C.PLACE_CODE]) ^ set(reference.assignment[C.PLACE_CODE]))
         if extra:
-            notes.append(f"{run.label}: places planned in only one of it and {reference.label}: {', '.join(extra)}")
+            notes.append(
+                f"{run.label}: places planned in only one of it and {reference.label}: {', '.join(extra)}"
+            )
         per_lsoa = per_lsoa.merge(
             run.assignment[[C.LSOA_CODE, C.PLACE_CODE, C.POPULATION]].rename(
                 columns={C.PLACE_CODE: "_place_other", C.POPULATION: "_population_other"}
@@ -371,12 +373,14 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+    if value is None or value is pd.NA or (isinstance(value, float | np.floating) and not np.isfinite(value)):
         return ""
-    if isinstance(value, float | np.floating):
-        return f"{float(value):.4g}"
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
         return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):,.0f}" if abs(value) >= 1000 else f"{float(value):.4g}"
     return str(value).replace("|", "\\|")
 
 
@@ -420,7 +424,12 @@ def _comparison_markdown(comparison: Comparison, side: pd.DataFrame, *, has_map:
         per_place = changed.groupby(C.PLACE_CODE).agg(
             lsoas=(C.LSOA_CODE, "size"), residents=(C.POPULATION, "sum")
         )
-        lines += [markdown_table(per_place.reset_index()), "", "Every LSOA is listed in `lsoas_changed.csv`.", ""]
+        lines += [
+            markdown_table(per_place.reset_index()),
+            "",
+            "Every LSOA is listed in `lsoas_changed.csv`.",
+            "",
+        ]
     else:
         lines += ["None: every run gives the same neighbourhoods as the reference.", ""]
     if has_map:
@@ -476,3 +485,147 @@ def write_difference_map(comparison: Comparison, path: Path) -> bool:
     figure.savefig(path, metadata={"Software": None})
     plt.close(figure)
     return True
+
+
+# ---- run --check: would a new run write the same files? ---------------------------------------------------------
+
+
+@dataclass
+class OutputDiff:
+    """How the files a plan would write differ from those in a run folder (``footprint run --check``).
+
+    Attributes
+    ----------
+    run_dir
+        The folder checked.
+    changed
+        Files present in both whose content differs (run.json ignoring its ``timing`` key).
+    missing
+        Files the plan would write that the folder lacks.
+    unexpected
+        Files in the folder the plan would not write.
+    record_keys
+        Top-level keys of run.json that differ (``timing`` ignored).
+    places
+        Place code -> LSOAs whose neighbourhood id differs in assignment.csv (or that are planned in only one).
+    lsoas
+        lsoa_code, place_code, on_disk, now: one row per LSOA whose neighbourhood id differs.
+    """
+
+    run_dir: Path
+    changed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    record_keys: list[str] = field(default_factory=list)
+    places: dict[str, int] = field(default_factory=dict)
+    lsoas: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def identical(self) -> bool:
+        return not (self.changed or self.missing or self.unexpected)
+
+    def lines(self, *, limit: int = 10) -> list[str]:
+        """A short human summary of the differences (empty when identical)."""
+        out = []
+        if self.changed:
+            shown = [
+                f"run.json ({', '.join(self.record_keys)})"
+                if name == "run.json" and self.record_keys
+                else name
+                for name in self.changed
+            ]
+            out.append(f"changed: {', '.join(shown)}")
+        if self.missing:
+            out.append(f"missing in {self.run_dir}: {', '.join(self.missing)}")
+        if self.unexpected:
+            out.append(f"not written by this run: {', '.join(self.unexpected)}")
+        if self.places:
+            out.append(
+                "places with LSOAs in another neighbourhood: "
+                + ", ".join(f"{place} ({count} LSOAs)" for place, count in sorted(self.places.items()))
+            )
+        if len(self.lsoas):
+            rows = self.lsoas.head(limit)
+            listed = ", ".join(
+                f"{row.lsoa_code} {row.on_disk or '-'} -> {row.now or '-'}" for row in rows.itertuples()
+            )
+            more = f" and {len(self.lsoas) - limit} more" if len(self.lsoas) > limit else ""
+            out.append(f"LSOAs: {listed}{more}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_dir": str(self.run_dir),
+            "identical": self.identical,
+            "changed": self.changed,
+            "missing": self.missing,
+            "unexpected": self.unexpected,
+            "run_json_keys": self.record_keys,
+            "places": self.places,
+            "lsoas": [_plain(row) for row in self.lsoas.to_dict(orient="records")],
+        }
+
+
+def diff_outputs(expected_dir: str | Path, actual_dir: str | Path) -> OutputDiff:
+    """Compare the files of a freshly written run (``actual_dir``) with a run folder on disk (``expected_dir``).
+
+    Files are compared byte for byte, except ``run.json`` whose ``timing`` key (wall times, date) is ignored.
+    """
+    from footprint.export import VOLATILE_KEYS
+
+    expected_dir, actual_dir = Path(expected_dir), Path(actual_dir)
+    on_disk = {p.name for p in expected_dir.iterdir() if p.is_file()}
+    now = {p.name for p in actual_dir.iterdir() if p.is_file()}
+    diff = OutputDiff(run_dir=expected_dir, missing=sorted(now - on_disk), unexpected=sorted(on_disk - now))
+    for name in sorted(on_disk & now):
+        old, new = (expected_dir / name).read_bytes(), (actual_dir / name).read_bytes()
+        if name == "run.json":
+            keys = _record_differences(old, new, ignore=VOLATILE_KEYS)
+            if keys:
+                diff.changed.append(name)
+                diff.record_keys = keys
+        elif old != new:
+            diff.changed.append(name)
+    if "assignment.csv" in diff.changed or "assignment.csv" in diff.missing:
+        diff.lsoas = _assignment_changes(expected_dir / "assignment.csv", actual_dir / "assignment.csv")
+        diff.places = diff.lsoas.groupby(C.PLACE_CODE).size().astype(int).to_dict() if len(diff.lsoas) else {}
+    return diff
+
+
+def _record_differences(old: bytes, new: bytes, *, ignore: Sequence[str]) -> list[str]:
+    """Top-level keys whose values differ between two run.json files (all keys when one is not JSON)."""
+    try:
+        first, second = json.loads(old), json.loads(new)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return ["(not valid JSON)"]
+    if not isinstance(first, dict) or not isinstance(second, dict):
+        return ["(not a JSON object)"]
+    keys = sorted((set(first) | set(second)) - set(ignore))
+    return [key for key in keys if first.get(key) != second.get(key)]
+
+
+def _assignment_changes(on_disk: Path, now: Path) -> pd.DataFrame:
+    columns = [C.LSOA_CODE, C.PLACE_CODE, "on_disk", "now"]
+    old = _read_table(on_disk)
+    new = _read_table(now)
+    if C.LSOA_CODE not in old or C.NEIGHBOURHOOD not in old:
+        old = pd.DataFrame(columns=[C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE])
+    merged = old[[C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE]].merge(
+        new[[C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE]],
+        on=C.LSOA_CODE,
+        how="outer",
+        suffixes=("_old", "_new"),
+    )
+    differs = merged[f"{C.NEIGHBOURHOOD}_old"].fillna("") != merged[f"{C.NEIGHBOURHOOD}_new"].fillna("")
+    merged = merged[differs]
+    frame = pd.DataFrame(
+        {
+            C.LSOA_CODE: merged[C.LSOA_CODE],
+            C.PLACE_CODE: merged[f"{C.PLACE_CODE}_new"].fillna(merged[f"{C.PLACE_CODE}_old"]),
+            "on_disk": merged[f"{C.NEIGHBOURHOOD}_old"],
+            "now": merged[f"{C.NEIGHBOURHOOD}_new"],
+        },
+        columns=columns,
+    )
+    frame = frame.sort_values(C.LSOA_CODE, ignore_index=True).astype(object)
+    return frame.where(frame.notna(), None)

@@ -424,7 +424,9 @@ def summarise_headline(
         figures["population_min"] = int(population.min())
         figures["population_max"] = int(population.max())
         if total > 0:
-            figures["mean_distance_km"] = float((population * neighbourhoods["mean_distance_km"]).sum() / total)
+            figures["mean_distance_km"] = float(
+                (population * neighbourhoods["mean_distance_km"]).sum() / total
+            )
             figures["share_within_km"] = float((population * neighbourhoods["share_within_km"]).sum() / total)
     else:
         figures["neighbourhoods"] = 0
@@ -433,7 +435,9 @@ def summarise_headline(
         if len(counted):
             weights = counted["registered"].astype(float)
             figures["coterminosity_median"] = float(counted["coterminosity"].median())
-            figures["coterminosity_weighted"] = float((counted["coterminosity"] * weights).sum() / weights.sum())
+            figures["coterminosity_weighted"] = float(
+                (counted["coterminosity"] * weights).sum() / weights.sum()
+            )
             figures["pcns_split"] = int((counted["status"] != "aligned").sum())
     if len(practices):
         realign = practices["realign"].astype(str).str.lower() == "true"
