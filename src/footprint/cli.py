@@ -486,7 +486,11 @@ def sweep(
         list[str] | None, typer.Option("--place", help="Only these place codes (repeatable).")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Places solved at once across the grid (default: cores).")
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Places solved at once across the whole grid (default: solver.workers, else cores).",
+        ),
     ] = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,

@@ -11,8 +11,8 @@ How the work is shared out:
 
 - the inputs are read and the contiguity graph built once per distinct ``inputs`` (and ``graph``) section, so a
   sweep over bounds or weights reads the files once;
-- every (scenario, place) solve of the grid goes into one process pool of ``workers`` processes (default: the
-  machine's cores), so both cores stay busy even when a scenario has a single place or places of uneven size;
+- every (scenario, place) solve of the grid goes into one process pool of ``workers`` processes (default:
+  ``solver.workers``, else the machine's cores), so both cores stay busy even when a scenario has a single place or places of uneven size;
 - the parent verifies and writes each scenario as soon as its last place is solved, while the pool goes on.
 
 A scenario whose settings are invalid or whose places cannot all be planned gets a row with its status and reason;
@@ -257,7 +257,8 @@ def run_sweep(
     places
         Place codes to plan (default: all).
     workers
-        Processes solving places at once across the whole grid (default: the machine's cores).
+        Processes solving places at once across the whole grid (default: ``solver.workers`` of the base
+        scenario, else the machine's cores).
     on_event
         Progress callback, see :data:`SweepCallback`.
 
@@ -321,7 +322,7 @@ def run_sweep(
         for index in sorted(i for i, left in remaining.items() if left == 0):
             _finish(outcomes[index], prepared.pop(index), staging, 0.0, on_event)
         for (index, place), solution in solve_places(
-            jobs, workers=workers or default_workers(), solve=_solve_or_report
+            jobs, workers=workers or base.solver.workers or default_workers(), solve=_solve_or_report
         ):
             run = prepared[index]
             run.solutions[place] = solution
