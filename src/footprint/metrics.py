@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from footprint import columns as C
+from footprint.instance import pcn_home_places
 from footprint.plan import Plan
 
 
@@ -167,8 +168,24 @@ def _shares(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     )
 
 
+def _planned(plan: Plan) -> set[str]:
+    return set(plan.assignment[C.PLACE_CODE])
+
+
+def _planned_practices(plan: Plan) -> pd.DataFrame:
+    """Practices that concern the planned places: sited in one, or in a PCN whose home place is one (a run of
+    some places does not judge the PCNs of the others against neighbourhoods they were not planned for)."""
+    practices = plan.dataset.practices
+    if practices.empty:
+        return practices
+    planned = _planned(plan)
+    homed = practices[C.PCN_CODE].map(pcn_home_places(plan.dataset)).isin(planned)
+    return practices[homed | practices[C.PLACE_CODE].isin(planned)]
+
+
 def summarise_pcns(plan: Plan) -> pd.DataFrame:
-    """Per PCN: how well it fits the proposed neighbourhoods.
+    """Per PCN homed in a planned place (where most of its registered patients live): how well it fits the
+    proposed neighbourhoods.
 
     Columns: pcn_code, pcn_name, practices (member codes, ``;``-separated), list_size (sum of members' list
     sizes), registered (its registered patients resident in the area), home_neighbourhood (the neighbourhood
@@ -178,7 +195,8 @@ def summarise_pcns(plan: Plan) -> pd.DataFrame:
     more than 10% live outside the home neighbourhood's place, else ``split``), size_band (list size against
     the scenario's population bounds: ``below``, ``within``, ``above``).
     """
-    practices = plan.dataset.practices.dropna(subset=[C.PCN_CODE])
+    practices = _planned_practices(plan).dropna(subset=[C.PCN_CODE])
+    practices = practices[practices[C.PCN_CODE].map(pcn_home_places(plan.dataset)).isin(_planned(plan))]
     if practices.empty:
         return pd.DataFrame()
     scenario = plan.dataset.scenario
@@ -237,7 +255,8 @@ def summarise_pcns(plan: Plan) -> pd.DataFrame:
 
 
 def summarise_practices(plan: Plan) -> pd.DataFrame:
-    """Per practice: where it sits, where its patients live, and whether its PCN fits.
+    """Per practice sited in a planned place or in a PCN homed in one: where it sits, where its patients live,
+    and whether its PCN fits.
 
     Columns: practice_code, practice_name, pcn_code, site_neighbourhood (neighbourhood of the LSOA the practice
     stands in), patients_neighbourhood (where most of its registered patients live), share_in_patients_neighbourhood,
@@ -246,7 +265,7 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
     suggested_action (join the PCN whose home is where its patients live, with both PCNs' list sizes before ->
     after).
     """
-    practices = plan.dataset.practices
+    practices = _planned_practices(plan)
     if practices.empty:
         return pd.DataFrame()
     pcns = summarise_pcns(plan)
