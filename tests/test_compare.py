@@ -239,3 +239,9 @@ def test_readme_example_on_two_london_boroughs(tmp_path: Path) -> None:
     assert (metrics["coterminosity_weighted"].between(0, 1, inclusive="neither")).all()
     assert metrics.loc["pcn5", "lsoas_changed"] == len(comparison.lsoas)
     assert set(comparison.lsoas["place_code"]) <= set(places)
+
+
+def test_a_run_compared_with_itself_has_no_change(tiny_runs: tuple[Path, Path]) -> None:
+    result = runner.invoke(app, ["compare", str(tiny_runs[1]), str(tiny_runs[1]), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "k3#2 vs k3#1: 0 LSOAs (0 residents) in another neighbourhood"

@@ -441,13 +441,10 @@ def compare(
             for name, row in comparison.metrics.T.iterrows():
                 table.add_row(str(name), *(_figure(str(name), row[label]) for label in comparison.labels))
             out.print(table)
-        changed = comparison.lsoas
         for label in comparison.labels[1:]:
             row = comparison.metrics.loc[label]
-            mine = changed[changed["changed_in"].str.split(";").map(lambda runs, label=label: label in runs)]
-            places = ", ".join(
-                f"{place} {count}" for place, count in mine.groupby("place_code").size().items()
-            )
+            by_place = comparison.changes_by_place(label)
+            places = ", ".join(f"{r.place_code} {r.lsoas}" for r in by_place.itertuples())
             out.print(
                 f"{label} vs {comparison.reference}: {int(row['lsoas_changed']):,} LSOAs "
                 f"({int(row['residents_changed']):,} residents) in another neighbourhood"

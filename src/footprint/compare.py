@@ -240,6 +240,16 @@ class Comparison:
     def labels(self) -> list[str]:
         return [run.label for run in self.runs]
 
+    def changes_by_place(self, label: str) -> pd.DataFrame:
+        """place_code, lsoas, residents: the LSOAs of each place that changed in run ``label``."""
+        mask = self.lsoas["changed_in"].map(lambda runs: label in str(runs).split(";")).astype(bool)
+        changed = self.lsoas[mask]
+        return (
+            changed.groupby(C.PLACE_CODE, sort=True)
+            .agg(lsoas=(C.LSOA_CODE, "size"), residents=(C.POPULATION, "sum"))
+            .reset_index()
+        )
+
     def side_by_side(self) -> pd.DataFrame:
         """The metrics with a row per figure and a column per run, plus what each figure means."""
         table = self.metrics.T.reset_index(names="metric")
@@ -277,7 +287,7 @@ def run_labels(paths: Sequence[Path]) -> list[str]:
         labels = ["/".join(p.parts[-depth:]) for p in resolved]
         if len(set(labels)) == len(labels):
             return labels
-    return [f"{label}#{k + 1}" for k, label in enumerate(labels)]
+    return [f"{path.name}#{k + 1}" for k, path in enumerate(resolved)]
 
 
 def compare_runs(paths: Sequence[str | Path], *, labels: Sequence[str] | None = None) -> Comparison:
