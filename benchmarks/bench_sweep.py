@@ -31,7 +31,9 @@ from footprint.sweep import folder_name, parse_settings, scenario_grid
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("config", type=Path)
     parser.add_argument("--set", dest="settings", action="append", default=[])
     parser.add_argument("--place", dest="places", action="append", default=None)
