@@ -168,24 +168,12 @@ def _shares(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     )
 
 
-def _planned(plan: Plan) -> set[str]:
-    return set(plan.assignment[C.PLACE_CODE])
-
-
-def _planned_practices(plan: Plan) -> pd.DataFrame:
-    """Practices that concern the planned places: sited in one, or in a PCN whose home place is one (a run of
-    some places does not judge the PCNs of the others against neighbourhoods they were not planned for)."""
-    practices = plan.dataset.practices
-    if practices.empty:
-        return practices
-    planned = _planned(plan)
-    homed = practices[C.PCN_CODE].map(pcn_home_places(plan.dataset)).isin(planned)
-    return practices[homed | practices[C.PLACE_CODE].isin(planned)]
-
-
 def summarise_pcns(plan: Plan) -> pd.DataFrame:
-    """Per PCN homed in a planned place (where most of its registered patients live): how well it fits the
-    proposed neighbourhoods.
+    """Per PCN of the planned places: how well it fits the proposed neighbourhoods.
+
+    A PCN belongs to the planned places when its home place (where most of its registered patients live,
+    :func:`footprint.instance.pcn_home_places`) is planned, or, with no registered patients at all, when one of
+    its practices is sited there.
 
     Columns: pcn_code, pcn_name, practices (member codes, ``;``-separated), list_size (sum of members' list
     sizes), registered (its registered patients resident in the area), home_neighbourhood (the neighbourhood
@@ -195,8 +183,14 @@ def summarise_pcns(plan: Plan) -> pd.DataFrame:
     more than 10% live outside the home neighbourhood's place, else ``split``), size_band (list size against
     the scenario's population bounds: ``below``, ``within``, ``above``).
     """
-    practices = _planned_practices(plan).dropna(subset=[C.PCN_CODE])
-    practices = practices[practices[C.PCN_CODE].map(pcn_home_places(plan.dataset)).isin(_planned(plan))]
+    practices = plan.dataset.practices.dropna(subset=[C.PCN_CODE])
+    planned = set(plan.assignment[C.PLACE_CODE])
+    homes = pcn_home_places(plan.dataset)
+    sited = set(practices.loc[practices[C.PLACE_CODE].isin(planned), C.PCN_CODE])
+    practices = practices[
+        practices[C.PCN_CODE].map(homes).isin(planned)
+        | (~practices[C.PCN_CODE].isin(homes.index) & practices[C.PCN_CODE].isin(sited))
+    ]
     if practices.empty:
         return pd.DataFrame()
     scenario = plan.dataset.scenario
@@ -255,8 +249,7 @@ def summarise_pcns(plan: Plan) -> pd.DataFrame:
 
 
 def summarise_practices(plan: Plan) -> pd.DataFrame:
-    """Per practice sited in a planned place or in a PCN homed in one: where it sits, where its patients live,
-    and whether its PCN fits.
+    """Per practice: where it sits, where its patients live, and whether its PCN fits.
 
     Columns: practice_code, practice_name, pcn_code, site_neighbourhood (neighbourhood of the LSOA the practice
     stands in), patients_neighbourhood (where most of its registered patients live), share_in_patients_neighbourhood,
@@ -265,7 +258,7 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
     suggested_action (join the PCN whose home is where its patients live, with both PCNs' list sizes before ->
     after).
     """
-    practices = _planned_practices(plan)
+    practices = plan.dataset.practices
     if practices.empty:
         return pd.DataFrame()
     pcns = summarise_pcns(plan)

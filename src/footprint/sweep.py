@@ -12,7 +12,8 @@ How the work is shared out:
 - the inputs are read and the contiguity graph built once per distinct ``inputs`` (and ``graph``) section, so a
   sweep over bounds or weights reads the files once;
 - every (scenario, place) solve of the grid goes into one process pool of ``workers`` processes (default:
-  ``solver.workers``, else the machine's cores), so both cores stay busy even when a scenario has a single place or places of uneven size;
+  ``solver.workers``, else the machine's cores), so both cores stay busy even when a scenario has one place or
+  places of uneven size (``footprint run`` pools the places of one scenario only);
 - the parent verifies and writes each scenario as soon as its last place is solved, while the pool goes on.
 
 A scenario whose settings are invalid or whose places cannot all be planned gets a row with its status and reason;
@@ -26,8 +27,9 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +43,11 @@ from footprint.errors import ConfigError, FootprintError, InputDataError
 from footprint.export import atomic_folder, write_csv, write_plan
 from footprint.graph import ContiguityGraph, build_graph
 from footprint.metrics import HEADLINE
+from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
-from footprint.runner import PreparedRun, default_workers, finish_run, prepare_run, solve_places
+from footprint.runner import default_workers, solve_options
 from footprint.solve import SolveOptions, solve_place
-from footprint.validate import validate_scenario
+from footprint.validate import ValidationReport, validate_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +225,65 @@ class _InputCache:
         return dataset, self.graphs[graph_key]
 
 
+@dataclass
+class _ScenarioRun:
+    """One scenario of the grid between validation and writing: its problems and the solutions so far."""
+
+    report: ValidationReport
+    options: SolveOptions
+    todo: list[str]
+    solutions: dict[str, PlaceSolution]
+    started: float
+
+    @classmethod
+    def prepare(cls, report: ValidationReport) -> _ScenarioRun:
+        """Stop on input errors; places the screen found infeasible get their reason as their solution."""
+        started = time.perf_counter()
+        blocking = [f for f in report.errors if f.code != "place.infeasible"]
+        if blocking:
+            raise InputDataError("\n".join(f.line() for f in blocking))
+        infeasible = {f.items[0]: f.message for f in report.errors if f.code == "place.infeasible"}
+        solutions = {
+            place: PlaceSolution(
+                place_code=place, status="infeasible", assignment=np.zeros(0, dtype=np.int64), message=reason
+            )
+            for place, reason in sorted(infeasible.items())
+        }
+        todo = [place for place in sorted(report.problems) if place not in infeasible]
+        return cls(report, solve_options(report.scenario), todo, solutions, started)
+
+    def plan(self) -> Plan:
+        """Label and verify the solutions (:func:`footprint.plan.build_plan`)."""
+        report = self.report
+        verify_started = time.perf_counter()
+        plan = build_plan(report.dataset, report.graph, report.problems, self.solutions)
+        now = time.perf_counter()
+        solving = sum(sum(solution.seconds.values()) for solution in self.solutions.values())
+        timings = {"solve": solving, "verify": now - verify_started, "total": now - self.started}
+        return replace(plan, timings=timings)
+
+
+def _solve_grid(
+    jobs: Sequence[tuple[Hashable, PlaceProblem, SolveOptions]], *, workers: int
+) -> Iterator[tuple[Hashable, PlaceSolution]]:
+    """Solve every job, ``workers`` at a time in one process pool (in this process when 1); yield as each ends."""
+    if workers <= 1 or len(jobs) <= 1:
+        for key, problem, options in jobs:
+            yield key, _solve_or_report(problem, options)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        queue = list(jobs)
+        pending: dict[Any, Hashable] = {}
+        order = {key: k for k, (key, _, _) in enumerate(jobs)}
+        while queue or pending:
+            while queue and len(pending) < workers:
+                key, problem, options = queue.pop(0)
+                pending[pool.submit(_solve_or_report, problem, options)] = key
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: order[pending[f]]):
+                yield pending.pop(future), future.result()
+
+
 def _solve_or_report(problem: PlaceProblem, options: SolveOptions) -> PlaceSolution:
     """Solve a place; a solver failure becomes status ``error`` so the rest of the grid goes on."""
     try:
@@ -290,14 +352,14 @@ def run_sweep(
         raise InputDataError("\n".join(f.line() for f in blocking))
 
     outcomes = [ScenarioOutcome(name, point) for name, point in zip(names, grid, strict=True)]
-    prepared: dict[int, PreparedRun] = {}
+    prepared: dict[int, _ScenarioRun] = {}
     for index, (outcome, point) in enumerate(zip(outcomes, grid, strict=True)):
         overrides = plain + [f"{key}={value}" for key, value in point.items()]
         try:
             scenario = load_scenario(config, overrides=overrides)
             dataset, graph = cache.load(scenario)
             report = validate_scenario(scenario, places=wanted, dataset=dataset, graph=graph)
-            prepared[index] = prepare_run(scenario, report=report)
+            prepared[index] = _ScenarioRun.prepare(report)
         except ConfigError as error:
             outcome.status, outcome.message = "config error", _one_line(error)
         except InputDataError as error:
@@ -318,11 +380,10 @@ def run_sweep(
 
     with atomic_folder(out_dir) as staging:
         remaining = {index: len(run.todo) for index, run in prepared.items()}
-        solve_started = {index: time.perf_counter() for index in prepared}
         for index in sorted(i for i, left in remaining.items() if left == 0):
-            _finish(outcomes[index], prepared.pop(index), staging, 0.0, on_event)
-        for (index, place), solution in solve_places(
-            jobs, workers=workers or base.solver.workers or default_workers(), solve=_solve_or_report
+            _finish(outcomes[index], prepared.pop(index), staging, on_event)
+        for (index, place), solution in _solve_grid(
+            jobs, workers=workers or base.solver.workers or default_workers()
         ):
             run = prepared[index]
             run.solutions[place] = solution
@@ -333,8 +394,7 @@ def run_sweep(
                 {"scenario": outcomes[index].name, "place": place, "status": solution.status},
             )
             if remaining[index] == 0:
-                seconds = time.perf_counter() - solve_started[index]
-                _finish(outcomes[index], prepared.pop(index), staging, seconds, on_event)
+                _finish(outcomes[index], prepared.pop(index), staging, on_event)
         sweep = Sweep(
             out_dir=out_dir,
             config=config,
@@ -349,14 +409,10 @@ def run_sweep(
 
 
 def _finish(
-    outcome: ScenarioOutcome,
-    run: PreparedRun,
-    staging: Path,
-    solve_seconds: float,
-    on_event: SweepCallback | None,
+    outcome: ScenarioOutcome, run: _ScenarioRun, staging: Path, on_event: SweepCallback | None
 ) -> None:
     """Verify and write one scenario, then read its headline figures back from the written folder."""
-    plan = finish_run(run, solve_seconds=solve_seconds)
+    plan = run.plan()
     write_plan(plan, staging / outcome.name)
     outcome.headline = read_run(staging / outcome.name).headline()
     if plan.ok:
