@@ -9,7 +9,7 @@ and exits 2 when it has errors.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -102,6 +102,8 @@ def validate_scenario(
     ``dataset`` and ``graph``, when given, were loaded for a scenario with the same ``inputs`` (and, for the
     graph, the same ``graph`` settings): they are reused instead of re-reading the files (``footprint sweep``).
     """
+    from dataclasses import replace
+
     from footprint.solve import check_feasibility
 
     dataset = load_dataset(scenario) if dataset is None else replace(dataset, scenario=scenario)
