@@ -646,3 +646,99 @@ def summarise_places(plan: Plan) -> pd.DataFrame:
 
 #: ONS-style change codes of :func:`summarise_changes` and their names.
 CHANGE_CODES = {"U": "unchanged", "S": "split", "M": "merged", "X": "complex"}
+# ---- headline figures of a whole run (compare, sweep) ----------------------------------------------------------
+
+#: The headline figures of a run, in display order, with what each means (see :func:`summarise_headline`).
+HEADLINE = {
+    "status": "ok when every place has a verified plan, else incomplete",
+    "places": "places in the run",
+    "places_planned": "places with a verified plan",
+    "neighbourhoods": "neighbourhoods proposed",
+    "population_min": "smallest neighbourhood (residents)",
+    "population_max": "largest neighbourhood (residents)",
+    "mean_distance_km": "resident-weighted mean distance to the hub (km)",
+    "share_within_km": "share of residents within access.within_km of their hub",
+    "coterminosity_median": "median PCN coterminosity",
+    "coterminosity_weighted": "patient-weighted PCN coterminosity",
+    "pcns_split": "PCNs not aligned (split or cross-borough)",
+    "practices_to_realign": "practices whose patients mostly live outside their PCN's home",
+    "patients_to_realign": "registered patients of those practices living outside their PCN's home",
+    "lsoas_moved": "LSOAs moved against the baseline",
+    "residents_moved": "residents of LSOAs moved against the baseline",
+    "objective": "objective value, summed over places",
+    "term_access": "access term, summed over places",
+    "term_pcn": "PCN alignment term, summed over places",
+    "term_demand": "demand balance term, summed over places",
+    "term_stability": "stability term, summed over places",
+    "term_community": "keep-together term, summed over places",
+    "gap": "largest optimality gap of any place",
+}
+
+
+def summarise_headline(
+    neighbourhoods: pd.DataFrame,
+    pcns: pd.DataFrame,
+    practices: pd.DataFrame,
+    changes: pd.DataFrame,
+    places: list[dict],
+) -> dict[str, object]:
+    """The headline figures of a run, from its written tables (so written runs compare without re-solving).
+
+    Parameters are the tables of ``neighbourhoods.csv``, ``realignment_pcns.csv``, ``realignment_practices.csv``
+    and ``changes.csv`` (empty frames when a file is absent) and the per-place records of ``run.json``.
+    Figures (``HEADLINE``): ``mean_distance_km`` = sum over neighbourhoods of population x mean distance / total
+    population (the resident-weighted mean over all LSOAs); ``share_within_km`` likewise weighted;
+    ``coterminosity_median`` the median over PCNs with patients in the area; ``coterminosity_weighted`` = sum of
+    coterminosity x registered / sum of registered (patients living in their PCN's home neighbourhood over all
+    PCN patients); ``pcns_split`` PCNs whose status is not ``aligned``; ``practices_to_realign`` practices flagged
+    ``realign`` and ``patients_to_realign`` their ``patients_involved``; ``lsoas_moved`` and ``residents_moved``
+    from ``changes.csv``; objective terms summed over the planned places; ``gap`` the largest of any place.
+    Figures a run cannot give (no PCNs, no plan) are None.
+    """
+    planned = [p for p in places if p.get("status") in ("optimal", "feasible", "heuristic")]
+    figures: dict[str, object] = dict.fromkeys(HEADLINE)
+    figures["status"] = "ok" if len(planned) == len(places) and places else "incomplete"
+    figures["places"] = len(places)
+    figures["places_planned"] = len(planned)
+    if len(neighbourhoods):
+        population = neighbourhoods["population"].astype(float)
+        total = float(population.sum())
+        figures["neighbourhoods"] = len(neighbourhoods)
+        figures["population_min"] = int(population.min())
+        figures["population_max"] = int(population.max())
+        if total > 0:
+            figures["mean_distance_km"] = float(
+                (population * neighbourhoods["mean_distance_km"]).sum() / total
+            )
+            figures["share_within_km"] = float((population * neighbourhoods["share_within_km"]).sum() / total)
+    else:
+        figures["neighbourhoods"] = 0
+    if len(pcns):
+        counted = pcns[pcns["registered"] > 0].dropna(subset=["coterminosity"])
+        if len(counted):
+            weights = counted["registered"].astype(float)
+            figures["coterminosity_median"] = float(counted["coterminosity"].median())
+            figures["coterminosity_weighted"] = float(
+                (counted["coterminosity"] * weights).sum() / weights.sum()
+            )
+            figures["pcns_split"] = int((counted["status"] != "aligned").sum())
+    if len(practices):
+        realign = practices["realign"].astype(str).str.lower() == "true"
+        figures["practices_to_realign"] = int(realign.sum())
+        figures["patients_to_realign"] = int(practices.loc[realign, "patients_involved"].sum())
+    if len(changes):
+        moved = changes["moved"].astype(str).str.lower() == "true"
+        figures["lsoas_moved"] = int(moved.sum())
+        figures["residents_moved"] = int(changes.loc[moved, C.POPULATION].sum())
+    if planned:
+        figures["objective"] = _sum_known(p.get("objective") for p in planned)
+        for term in ("access", "pcn", "demand", "stability", "community"):
+            figures[f"term_{term}"] = _sum_known((p.get("terms") or {}).get(term) for p in planned)
+        gaps = [p["gap"] for p in planned if p.get("gap") is not None]
+        figures["gap"] = float(max(gaps)) if gaps else None
+    return figures
+
+
+def _sum_known(values) -> float | None:
+    known = [float(v) for v in values if v is not None]
+    return float(sum(known)) if known else None

@@ -90,12 +90,24 @@ class ValidationReport:
         }
 
 
-def validate_scenario(scenario: Scenario, *, places: list[str] | None = None) -> ValidationReport:
-    """Load and check a scenario; never raises for data problems that can be reported (see module doc)."""
+def validate_scenario(
+    scenario: Scenario,
+    *,
+    places: list[str] | None = None,
+    dataset: Dataset | None = None,
+    graph: ContiguityGraph | None = None,
+) -> ValidationReport:
+    """Load and check a scenario; never raises for data problems that can be reported (see module doc).
+
+    ``dataset`` and ``graph``, when given, were loaded for a scenario with the same ``inputs`` (and, for the
+    graph, the same ``graph`` settings): they are reused instead of re-reading the files (``footprint sweep``).
+    """
+    from dataclasses import replace
+
     from footprint.solve import check_feasibility
 
-    dataset = load_dataset(scenario)
-    graph = build_graph(dataset.units, scenario.graph)
+    dataset = load_dataset(scenario) if dataset is None else replace(dataset, scenario=scenario)
+    graph = build_graph(dataset.units, scenario.graph) if graph is None else graph
     findings = list(dataset.findings) + list(graph.findings)
     wanted = places if places else dataset.place_codes
     unknown = sorted(set(wanted) - set(dataset.place_codes))
