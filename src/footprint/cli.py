@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from footprint import __version__
@@ -79,10 +80,10 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
     except FootprintError as error:
         lines = str(error).splitlines() or [type(error).__name__]
         for line in lines:
-            console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+            console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        console.print("interrupted; nothing was written", highlight=False)
+        console.print("interrupted; no partial output was written", highlight=False)
         raise typer.Exit(130) from None
     except typer.Exit:
         raise
@@ -90,8 +91,8 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
         if debug:
             raise
         console.print(
-            f"[bold red]internal error:[/] {type(error).__name__}: {error} (re-run with --debug for the traceback "
-            "and report it)",
+            f"[bold red]internal error:[/] {type(error).__name__}: {escape(str(error))} (re-run with --debug for "
+            "the traceback and report it)",
             highlight=False,
             soft_wrap=True,
         )
@@ -180,7 +181,9 @@ def _print_validation(report: Any, *, quiet: bool) -> None:
             continue
         out.print(f"[bold {colour}]{severity}s ({len(found)})[/]")
         for finding in found:
-            out.print(f"  [{colour}]{finding.code}[/] {finding.line()}", highlight=False, soft_wrap=True)
+            out.print(
+                f"  [{colour}]{finding.code}[/] {escape(finding.line())}", highlight=False, soft_wrap=True
+            )
     verdict = "can run" if report.ok else "cannot run: fix the errors above"
     out.print(
         f"{totals['lsoas']:,} LSOAs, {totals['residents']:,} residents, {totals['boroughs']} boroughs in "
@@ -323,7 +326,7 @@ def _print_run(plan: Any, target: Path, files: list[Path], *, quiet: bool) -> No
         out.print(table)
     for place in plan.failed_places:
         console.print(
-            f"[bold red]{place}:[/] {plan.messages.get(place, '')}", highlight=False, soft_wrap=True
+            f"[bold red]{place}:[/] {escape(plan.messages.get(place, ''))}", highlight=False, soft_wrap=True
         )
     solved = len(plan.statuses) - len(plan.failed_places)
     out.print(
@@ -352,14 +355,14 @@ def check(
             out.print_json(json.dumps(audit.to_dict()))
         else:
             for path in audit.changed_inputs:
-                out.print(f"[yellow]changed since the run:[/] {path}", highlight=False)
+                out.print(f"[yellow]changed since the run:[/] {escape(str(path))}", highlight=False)
             for line in audit.problems:
-                out.print(f"[red]{line}[/]", highlight=False)
+                out.print(f"[red]{escape(line)}[/]", highlight=False)
             for place, verdict in sorted(audit.verdicts.items()):
                 state = "[green]ok[/]" if verdict.ok else "[red]FAILED[/]"
                 out.print(f"{place}: {state} ({verdict.neighbourhoods} neighbourhoods)", highlight=False)
                 for failure in verdict.failures:
-                    out.print(f"  {failure}", highlight=False, soft_wrap=True)
+                    out.print(f"  {escape(failure)}", highlight=False, soft_wrap=True)
             out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
         return 0 if audit.ok else 1
 
