@@ -306,6 +306,8 @@ def _read_with_extends(path: Path, *, seen: tuple[Path, ...]) -> dict[str, Any]:
     base_ref = data.pop("extends", None)
     if base_ref is None:
         return data
+    if not isinstance(base_ref, str) or not base_ref.strip():
+        raise ConfigError(f"{path}: extends: expected the path of a scenario file (got {base_ref!r}).")
     base = _read_with_extends(Path(base_ref), seen=(*seen, resolved))
     return _deep_merge(base, data)
 

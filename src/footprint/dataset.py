@@ -367,7 +367,7 @@ def _attach_places(units: gpd.GeoDataFrame, scenario: Scenario, findings: list[F
 
 
 def _check_geometry(units: gpd.GeoDataFrame, path: str, findings: list[Finding]) -> gpd.GeoDataFrame:
-    empty = units.geometry.isna() | units.geometry.is_empty
+    empty = pd.Series(~readers.has_shape(units.geometry), index=units.index)
     if empty.any():
         findings.append(
             Finding(

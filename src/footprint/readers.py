@@ -22,6 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from footprint import columns as C
 from footprint.config import Indicator, PlacesInput, TableInput
@@ -89,6 +90,12 @@ def describe_binary(head: bytes) -> str | None:
         if head.startswith(magic):
             return f"{kind}; {fix}"
     return None
+
+
+def has_shape(geometry: gpd.GeoSeries) -> np.ndarray:
+    """True where a geometry is neither missing nor empty (without GeoSeries.isna's warning about empties)."""
+    values = np.asarray(geometry.values, dtype=object)
+    return ~shapely.is_missing(values) & ~shapely.is_empty(values)
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -467,7 +474,7 @@ def _set_crs(
                 f"({_detail(error)}); use e.g. EPSG:27700 or EPSG:4326."
             ) from None
     geometry = frame.geometry
-    present = geometry.notna() & ~geometry.is_empty
+    present = pd.Series(has_shape(geometry), index=geometry.index)
     bounds = geometry[present].total_bounds if present.any() else np.array([np.nan] * 4)
     finite = bool(np.all(np.isfinite(bounds)))
     looks_bng = finite and bounds[0] >= -1e5 and bounds[1] >= -1e5 and bounds[2] <= 8e5 and bounds[3] <= 1.4e6
@@ -640,7 +647,7 @@ def _points_to_xy(
     and longitude swapped) are errors naming the columns to use.
     """
     out = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).copy()
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
+    if isinstance(frame, gpd.GeoDataFrame) and has_shape(frame.geometry).any():
         located = _set_crs(gpd.GeoDataFrame(frame), path, findings, crs=crs, config_key=config_key)
         centres = located.geometry.representative_point()
         out[C.X] = centres.x.to_numpy()
