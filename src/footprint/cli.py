@@ -66,9 +66,13 @@ def main(
     """footprint: neighbourhood footprint designer for the NHS in London."""
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``finally`` blocks remove partial outputs (exit 143)."""
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM: unwind like Ctrl-C so partial outputs are removed, then exit 143."""
-    raise SystemExit(128 + signum)
+    raise _Terminated()
 
 
 def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
@@ -85,6 +89,9 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
     except KeyboardInterrupt:
         console.print("interrupted; no partial output was written", highlight=False)
         raise typer.Exit(130) from None
+    except _Terminated:
+        console.print("terminated; no partial output was written", highlight=False)
+        raise typer.Exit(143) from None
     except typer.Exit:
         raise
     except Exception as error:
@@ -232,12 +239,13 @@ def run(
             overrides.append(f"{key}={value}")
 
     def action() -> int:
-        from footprint.export import write_plan
+        from footprint.export import check_target, write_plan
         from footprint.runner import run_scenario
         from footprint.validate import validate_scenario
 
         scenario = _load(config, overrides)
         target = out_dir or scenario.output.dir
+        check_target(Path(target))  # before solving, not after
         interactive = _interactive(quiet) and not json_
         with (
             console.status("Reading inputs and building the contiguity graph...")
@@ -328,11 +336,43 @@ def _print_run(plan: Any, target: Path, files: list[Path], *, quiet: bool) -> No
         console.print(
             f"[bold red]{place}:[/] {escape(plan.messages.get(place, ''))}", highlight=False, soft_wrap=True
         )
+    for line in solver_warnings(plan):
+        console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
     solved = len(plan.statuses) - len(plan.failed_places)
     out.print(
         f"{solved} of {len(plan.statuses)} places planned and verified; {len(files)} files written to {target}",
         highlight=False,
     )
+
+
+def solver_warnings(plan: Any) -> list[str]:
+    """One line per place whose plan is verified but not proven within the gap (time limit, heuristic)."""
+    settings = plan.dataset.scenario.solver
+    if settings.method == "heuristic":  # asked for: no solver to stop early
+        return []
+    target = settings.gap
+    lines = []
+    for place in sorted(plan.statuses):
+        status = plan.statuses[place]
+        if status not in ("feasible", "heuristic"):
+            continue
+        record = plan.place_record(place)
+        gap = record.get("gap")
+        if gap is not None and gap <= target:
+            continue
+        shown = f"{gap:.1%}" if gap is not None else "unknown"
+        note = f" ({record['message']})" if record.get("message") else ""
+        if status == "feasible":
+            lines.append(
+                f"{place}: the solver stopped before proving its plan within the gap {target:.1%}: gap {shown}"
+                f"{note}; the plan is verified and written; allow more time (--time-limit) to narrow the gap."
+            )
+        else:
+            lines.append(
+                f"{place}: the plan is the heuristic's (verified and written), not improved or proven by the solver:"
+                f" gap {shown}{note}; allow more time (--time-limit) or see the solver message."
+            )
+    return lines
 
 
 # ---- check ----------------------------------------------------------------------------------------------------

@@ -565,9 +565,12 @@ def _solve_loop(
         warm = options.warm_start and best.assignment is not None and model.set_start(best.assignment)
         try:
             result = (_run_highs if name == "highs" else _run_cbc)(model, options, time_left, warm)
-        except pulp.PulpSolverError as error:
+        # PuLP's PulpSolverError, or the solver crashing (OSError from a broken binary, highspy's RuntimeError)
+        except Exception as error:
             other = "cbc" if name == "highs" else "highs"
-            best.notes.append(f"the {name} solver failed ({error}); try --solver {other}")
+            best.notes.append(
+                f"the {name} solver failed ({type(error).__name__}: {error}); try --solver {other}"
+            )
             if best.assignment is None:
                 best.source = "failed"
             return rounds, False
