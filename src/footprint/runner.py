@@ -1,7 +1,8 @@
 """Run a scenario: validate, solve every place (in parallel), verify, and hand back a :class:`~footprint.plan.Plan`.
 
 This is the library entry point behind ``footprint run`` (:func:`run_scenario`). Places are independent problems,
-solved in a process pool (``solver.workers``, default = cores). Progress is reported through an optional callback
+solved in a pool of worker processes (``solver.workers``, default = cores; a pool even for one worker, so that
+Ctrl-C and SIGTERM stop a run at once and a crashing solver cannot take the run down with it). Progress is reported through an optional callback
 (``on_event(place_code, event, payload)``) so the CLI can draw a live table while the library prints nothing.
 Input errors raise :class:`~footprint.errors.InputDataError` with every problem; a place that cannot be split
 within the bounds is reported infeasible with the reason while the others still solve.

@@ -665,10 +665,16 @@ def _finish(
     """The solution record: terms recomputed on the plan, honest bound and gap, status from the gap."""
     note = "; ".join(best.notes)
     if best.assignment is None:
+        fix = (
+            "use --method exact (the solver finds a plan or proves there is none)"
+            if method == "heuristic"
+            else "allow more time (--time-limit) or widen the bounds"
+        )
         message = (
             f"Place {problem.place_code} ({problem.place_name}): no plan with connected neighbourhoods of "
-            f"{problem.pop_min:,}-{problem.pop_max:,} was found within {options.time_limit:g} s"
-            f"{' (' + note + ')' if note else ''}; allow more time (--time-limit) or widen the bounds."
+            f"{problem.pop_min:,}-{problem.pop_max:,} was found"
+            f"{' by the heuristic' if method == 'heuristic' else f' within {options.time_limit:g} s'}"
+            f"{' (' + note + ')' if note else ''}; {fix}."
         )
         return _empty(problem, "error", message, method, solver, seconds, rounds)
     terms = evaluate_terms(problem, best.assignment)
