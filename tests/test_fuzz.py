@@ -277,3 +277,62 @@ def test_scenario_loader_on_random_text(text: str, tmp_path: Path) -> None:
     path = tmp_path / "scenario.yaml"
     path.write_text(text, encoding="utf-8")
     call(lambda: load_scenario(path))
+
+
+# ---- the whole load-and-validate stage, on the corpus's valid scenario with one cell or row changed ----------
+
+BASE = Path(__file__).resolve().parent / "bad_inputs" / "base"
+TABLES = {
+    "units": "lsoas.geojson",
+    "population": "population.csv",
+    "practices": "practices.csv",
+    "pcns": "pcns.csv",
+    "registrations": "registrations.csv",
+    "hubs": "hubs.csv",
+}
+
+
+@settings(
+    max_examples=int(os.environ.get("FOOTPRINT_FUZZ_EXAMPLES", "15")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), table=st.sampled_from(sorted(TABLES)), edit=st.sampled_from(["cell", "drop", "copy"]))
+def test_validation_of_a_scenario_with_one_value_changed(
+    data: st.DataObject, table: str, edit: str, tmp_path: Path
+) -> None:
+    """Whatever one cell, or one row, of one input says, validation reports it or raises a FootprintError."""
+    from footprint.validate import validate_scenario
+
+    if table == "units":
+        document = json.loads((BASE / TABLES[table]).read_text(encoding="utf-8"))
+        features = document["features"]
+        feature = data.draw(st.integers(0, len(features) - 1))
+        if edit == "cell":
+            key = data.draw(st.sampled_from(sorted(features[feature]["properties"])))
+            features[feature]["properties"][key] = data.draw(st.one_of(st.none(), VALUES))
+        elif edit == "drop":
+            del features[feature]
+        else:
+            features.append(features[feature])
+        (tmp_path / TABLES[table]).write_text(json.dumps(document), encoding="utf-8")
+    else:
+        rows = list(csv.reader(io.StringIO((BASE / TABLES[table]).read_text(encoding="utf-8"))))
+        row = data.draw(st.integers(1, len(rows) - 1))
+        if edit == "cell":
+            column = data.draw(st.integers(0, len(rows[0]) - 1))
+            rows[row][column] = data.draw(VALUES)
+        elif edit == "drop":
+            del rows[row]
+        else:
+            rows.append(list(rows[row]))
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        (tmp_path / TABLES[table]).write_text(out.getvalue(), encoding="utf-8")
+    section = {"practices": "practices:\n    locations"}.get(table, table)
+    config = tmp_path / "scenario.yaml"
+    config.write_text(
+        f"extends: {BASE / 'scenario.yaml'}\ninputs:\n  {section}: {{path: {TABLES[table]}}}\n",
+        encoding="utf-8",
+    )
+    call(lambda: validate_scenario(load_scenario(config)))

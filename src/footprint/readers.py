@@ -628,7 +628,20 @@ def read_practice_locations(spec: TableInput) -> tuple[pd.DataFrame, list[Findin
         config_key="inputs.practices.locations",
         crs=spec.crs,
     )
-    return frame, findings
+    frame = frame.dropna(subset=[C.PRACTICE_CODE])
+    duplicated = frame[C.PRACTICE_CODE].duplicated()
+    if duplicated.any():
+        findings.append(
+            Finding(
+                "warning",
+                "practices.duplicate_location",
+                f"{int(duplicated.sum()):,} practices have more than one row; the first row's location is used",
+                str(path),
+                codes(frame.loc[duplicated, C.PRACTICE_CODE]),
+            )
+        )
+        frame = frame[~duplicated]
+    return frame.reset_index(drop=True), findings
 
 
 def _points_to_xy(
