@@ -147,3 +147,31 @@ def test_an_unreadable_file_is_named_with_the_fix(tmp_path: Path, monkeypatch: p
     assert str(caught.value) == (
         f"{BASE / 'population.csv'}: cannot open the population file (Permission denied); check its permissions."
     )
+
+
+@pytest.mark.parametrize("command", ["init", "sample"])
+def test_writing_into_a_file_path_is_one_line_not_a_traceback(command: str, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    result = runner.invoke(app, [command, str(tmp_path / "file" / "sub")])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"error: {tmp_path / 'file' / 'sub'}: Not a directory; check the path, its permissions and the free space."
+    )
+
+
+@pytest.mark.parametrize("existing", ["file", "folder"])
+def test_run_refuses_an_output_path_that_is_not_a_run_folder(existing: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    if existing == "file":
+        out.write_text("mine")
+        message = f"error: {out}: the output path is a file; name a folder (--out or output.dir)."
+    else:
+        out.mkdir()
+        (out / "thesis.docx").write_text("mine")
+        message = (
+            f"error: {out}: the output folder exists and is not a footprint run (no run.json); a run replaces the "
+            "whole folder, so choose a new or empty folder (--out or output.dir)."
+        )
+    result = runner.invoke(app, ["run", str(BASE / "scenario.yaml"), "--out", str(out)])
+    assert result.exit_code == 2 and result.output.strip() == message
+    assert (out.read_text() if existing == "file" else (out / "thesis.docx").read_text()) == "mine"

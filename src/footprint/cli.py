@@ -94,6 +94,17 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
         raise typer.Exit(143) from None
     except typer.Exit:
         raise
+    except OSError as error:  # the file system said no (permissions, disk full, a folder in the way)
+        if debug:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        console.print(
+            f"[bold red]error:[/] {escape(where)}{escape(error.strerror or str(error))}; check the path, its "
+            "permissions and the free space.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
     except Exception as error:
         if debug:
             raise
@@ -430,12 +441,19 @@ def init(
 
     target = directory / "scenario.yaml"
     if target.exists() and not force:
-        console.print(f"[bold red]error:[/] {target} exists; use --force to overwrite.", highlight=False)
+        console.print(
+            f"[bold red]error:[/] {escape(str(target))} exists; use --force to overwrite.", highlight=False
+        )
         raise typer.Exit(2)
-    directory.mkdir(parents=True, exist_ok=True)
-    text = resources.files("footprint").joinpath("default.yaml").read_text(encoding="utf-8")
-    target.write_text(text, encoding="utf-8")
-    out.print(f"wrote {target}; edit the inputs, then: footprint validate {target}", highlight=False)
+
+    def action() -> int:
+        directory.mkdir(parents=True, exist_ok=True)
+        text = resources.files("footprint").joinpath("default.yaml").read_text(encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
+        out.print(f"wrote {target}; edit the inputs, then: footprint validate {target}", highlight=False)
+        return 0
+
+    raise typer.Exit(_guard(action))
 
 
 @app.command()
