@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from footprint import __version__
@@ -65,9 +66,13 @@ def main(
     """footprint: neighbourhood footprint designer for the NHS in London."""
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``finally`` blocks remove partial outputs (exit 143)."""
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM: unwind like Ctrl-C so partial outputs are removed, then exit 143."""
-    raise SystemExit(128 + signum)
+    raise _Terminated()
 
 
 def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
@@ -79,19 +84,33 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
     except FootprintError as error:
         lines = str(error).splitlines() or [type(error).__name__]
         for line in lines:
-            console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+            console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        console.print("interrupted; nothing was written", highlight=False)
+        console.print("interrupted; no partial output was written", highlight=False)
         raise typer.Exit(130) from None
+    except _Terminated:
+        console.print("terminated; no partial output was written", highlight=False)
+        raise typer.Exit(143) from None
     except typer.Exit:
         raise
+    except OSError as error:  # the file system said no (permissions, disk full, a folder in the way)
+        if debug:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        console.print(
+            f"[bold red]error:[/] {escape(where)}{escape(error.strerror or str(error))}; check the path, its "
+            "permissions and the free space.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
     except Exception as error:
         if debug:
             raise
         console.print(
-            f"[bold red]internal error:[/] {type(error).__name__}: {error} (re-run with --debug for the traceback "
-            "and report it)",
+            f"[bold red]internal error:[/] {type(error).__name__}: {escape(str(error))} (re-run with --debug for "
+            "the traceback and report it)",
             highlight=False,
             soft_wrap=True,
         )
@@ -182,7 +201,9 @@ def _print_validation(report: Any, *, quiet: bool) -> None:
             continue
         out.print(f"[bold {colour}]{severity}s ({len(found)})[/]")
         for finding in found:
-            out.print(f"  [{colour}]{finding.code}[/] {finding.line()}", highlight=False, soft_wrap=True)
+            out.print(
+                f"  [{colour}]{finding.code}[/] {escape(finding.line())}", highlight=False, soft_wrap=True
+            )
     verdict = "can run" if report.ok else "cannot run: fix the errors above"
     out.print(
         f"{totals['lsoas']:,} LSOAs, {totals['residents']:,} residents, {totals['boroughs']} boroughs in "
@@ -239,7 +260,7 @@ def run(
             overrides.append(f"{key}={value}")
 
     def action() -> int:
-        from footprint.export import write_plan
+        from footprint.export import check_target, write_plan
         from footprint.runner import run_scenario
         from footprint.validate import validate_scenario
 
@@ -253,6 +274,8 @@ def run(
                 soft_wrap=True,
             )
             return 1
+        if not check_:
+            check_target(Path(target))  # before solving, not after
         interactive = _interactive(quiet) and not json_
         with (
             console.status("Reading inputs and building the contiguity graph...")
@@ -343,8 +366,10 @@ def _print_run(plan: Any, target: Path, files: list[Path], *, quiet: bool) -> No
         out.print(table)
     for place in plan.failed_places:
         console.print(
-            f"[bold red]{place}:[/] {plan.messages.get(place, '')}", highlight=False, soft_wrap=True
+            f"[bold red]{place}:[/] {escape(plan.messages.get(place, ''))}", highlight=False, soft_wrap=True
         )
+    for line in solver_warnings(plan):
+        console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
     solved = len(plan.statuses) - len(plan.failed_places)
     out.print(
         f"{solved} of {len(plan.statuses)} places planned and verified; {len(files)} files written to {target}",
@@ -595,6 +620,36 @@ class _SweepProgress:
             )
 
 
+def solver_warnings(plan: Any) -> list[str]:
+    """One line per place whose plan is verified but not proven within the gap (time limit, heuristic)."""
+    settings = plan.dataset.scenario.solver
+    if settings.method == "heuristic":  # asked for: no solver to stop early
+        return []
+    target = settings.gap
+    lines = []
+    for place in sorted(plan.statuses):
+        status = plan.statuses[place]
+        if status not in ("feasible", "heuristic"):
+            continue
+        record = plan.place_record(place)
+        gap = record.get("gap")
+        if gap is not None and gap <= target:
+            continue
+        shown = f"{gap:.1%}" if gap is not None else "unknown"
+        note = f" ({record['message']})" if record.get("message") else ""
+        if status == "feasible":
+            lines.append(
+                f"{place}: the solver stopped before proving its plan within the gap {target:.1%}: gap {shown}"
+                f"{note}; the plan is verified and written; allow more time (--time-limit) to narrow the gap."
+            )
+        else:
+            lines.append(
+                f"{place}: the plan is the heuristic's (verified and written), not improved or proven by the solver:"
+                f" gap {shown}{note}; allow more time (--time-limit) or see the solver message."
+            )
+    return lines
+
+
 # ---- check ----------------------------------------------------------------------------------------------------
 
 
@@ -615,14 +670,14 @@ def check(
             out.print_json(json.dumps(audit.to_dict()))
         else:
             for path in audit.changed_inputs:
-                out.print(f"[yellow]changed since the run:[/] {path}", highlight=False)
+                out.print(f"[yellow]changed since the run:[/] {escape(str(path))}", highlight=False)
             for line in audit.problems:
-                out.print(f"[red]{line}[/]", highlight=False)
+                out.print(f"[red]{escape(line)}[/]", highlight=False)
             for place, verdict in sorted(audit.verdicts.items()):
                 state = "[green]ok[/]" if verdict.ok else "[red]FAILED[/]"
                 out.print(f"{place}: {state} ({verdict.neighbourhoods} neighbourhoods)", highlight=False)
                 for failure in verdict.failures:
-                    out.print(f"  {failure}", highlight=False, soft_wrap=True)
+                    out.print(f"  {escape(failure)}", highlight=False, soft_wrap=True)
             out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
         return 0 if audit.ok else 1
 
@@ -685,12 +740,19 @@ def init(
 
     target = directory / "scenario.yaml"
     if target.exists() and not force:
-        console.print(f"[bold red]error:[/] {target} exists; use --force to overwrite.", highlight=False)
+        console.print(
+            f"[bold red]error:[/] {escape(str(target))} exists; use --force to overwrite.", highlight=False
+        )
         raise typer.Exit(2)
-    directory.mkdir(parents=True, exist_ok=True)
-    text = resources.files("footprint").joinpath("default.yaml").read_text(encoding="utf-8")
-    target.write_text(text, encoding="utf-8")
-    out.print(f"wrote {target}; edit the inputs, then: footprint validate {target}", highlight=False)
+
+    def action() -> int:
+        directory.mkdir(parents=True, exist_ok=True)
+        text = resources.files("footprint").joinpath("default.yaml").read_text(encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
+        out.print(f"wrote {target}; edit the inputs, then: footprint validate {target}", highlight=False)
+        return 0
+
+    raise typer.Exit(_guard(action))
 
 
 @app.command()

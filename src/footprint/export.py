@@ -18,12 +18,16 @@ without dates, and everything that varies between runs (wall times, the date) ke
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from importlib import metadata
@@ -36,7 +40,7 @@ import pyogrio
 
 from footprint import __version__
 from footprint import columns as C
-from footprint.errors import InputDataError
+from footprint.errors import ConfigError, InputDataError
 from footprint.layers import build_layers
 from footprint.metrics import (
     summarise_changes,
@@ -56,25 +60,133 @@ FLOAT_DECIMALS = 6
 VOLATILE_KEYS = ("timing",)
 
 
+#: A run writes into ``.<name>.tmp-<pid>-<random>`` beside the target folder ``<name>`` and renames it into place
+#: when complete; ``.<name>.old-<pid>`` briefly holds the replaced output where an atomic exchange is not available.
+#: A run killed outright (SIGKILL, power cut) can leave these hidden folders behind; the next run writing to the same
+#: target removes them (or, if the target itself is gone, restores the complete previous output from ``.old-``).
+STAGING = ".tmp-"
+RETIRED = ".old-"
+#: Test hook: seconds to sleep after each file written, so a test can kill a run in the middle of writing.
+PAUSE_ENV = "FOOTPRINT_TEST_PAUSE_AFTER_FILE"
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def check_target(target: Path) -> None:
+    """Refuse an output path that is a file, or an existing folder that is not a footprint run (no run.json).
+
+    Replacing the target replaces the whole folder, so ``--out ~`` must never be taken literally.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"{target}: the output path is a file; name a folder (--out or output.dir).")
+    if target.is_dir() and any(target.iterdir()) and not (target / "run.json").is_file():
+        raise ConfigError(
+            f"{target}: the output folder exists and is not a footprint run (no run.json); a run replaces the "
+            "whole folder, so choose a new or empty folder (--out or output.dir)."
+        )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(target: Path) -> list[Path]:
+    """Remove the temporary folders of killed runs writing to ``target``; return what was removed or restored.
+
+    Only folders named for ``target`` whose process is no longer running are touched. A complete previous
+    output left under ``.old-`` while the target is missing is renamed back to the target.
+    """
+    target = Path(target)
+    touched: list[Path] = []
+    if not target.parent.is_dir():
+        return touched
+    pattern = re.compile(
+        rf"^\.{re.escape(target.name)}({re.escape(STAGING)}|{re.escape(RETIRED)})(\d+)(-.*)?$"
+    )
+    for entry in sorted(target.parent.iterdir()):
+        match = pattern.match(entry.name)
+        if not match or not entry.is_dir() or _pid_alive(int(match.group(2))):
+            continue
+        if match.group(1) == RETIRED and not target.exists() and (entry / "run.json").is_file():
+            os.replace(entry, target)
+            logger.warning("restored %s from %s, left by a run that was killed while swapping", target, entry)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+            logger.info("removed %s, left by a run that was killed", entry)
+        touched.append(entry)
+    return touched
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    done = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), _RENAME_EXCHANGE)
+    return done == 0
+
+
+def pause_for_tests() -> None:
+    """Sleep ``$FOOTPRINT_TEST_PAUSE_AFTER_FILE`` seconds (tests kill a run here); nothing when unset."""
+    seconds = os.environ.get(PAUSE_ENV)
+    if seconds:
+        time.sleep(float(seconds))
+
+
 @contextmanager
 def atomic_folder(target: Path):
-    """Yield a fresh temporary folder beside ``target``; on success swap it into place, on failure remove it."""
+    """Yield a fresh temporary folder beside ``target``; on success swap it into place, on failure remove it.
+
+    Readers of ``target`` see the previous complete output or the new complete output, never a mix: the swap is
+    one atomic exchange on Linux, and elsewhere two renames whose in-between state the next run repairs
+    (:func:`clean_stale`). Signals that Python turns into exceptions (Ctrl-C, the CLI's SIGTERM) remove the
+    temporary folder; SIGKILL leaves it, hidden, for the next run to remove.
+    """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(target)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{STAGING}{os.getpid()}-", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the output folder should not be
+    except OSError as error:
+        raise ConfigError(
+            f"{target}: cannot create the output folder ({error.strerror or error}); choose another --out."
+        ) from None
     try:
         yield staging
+        if target.exists():
+            if _exchange(staging, target):
+                shutil.rmtree(staging, ignore_errors=True)  # now the previous output
+                return
+            retired = target.parent / f".{target.name}{RETIRED}{os.getpid()}"
+            shutil.rmtree(retired, ignore_errors=True)
+            os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ConfigError(
+            f"{target}: cannot write the outputs ({error.strerror or error}"
+            f"{': ' + str(error.filename) if error.filename else ''}); free some space or choose another --out."
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    retired = None
-    if target.exists():
-        retired = target.parent / f".{target.name}.old-{os.getpid()}"
-        shutil.rmtree(retired, ignore_errors=True)
-        os.replace(target, retired)
-    os.replace(staging, target)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -84,11 +196,13 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         if pd.api.types.is_float_dtype(out[name]):
             out[name] = out[name].round(FLOAT_DECIMALS)
     out.to_csv(path, index=False, lineterminator="\n", float_format=f"%.{FLOAT_DECIMALS}g")
+    pause_for_tests()
 
 
 def _write_geo(frame: gpd.GeoDataFrame, path: Path, **kwargs: Any) -> None:
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": PINNED_DATE})
     frame.to_file(path, engine="pyogrio", **kwargs)
+    pause_for_tests()
 
 
 def decision_record(plan: Plan, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -236,6 +350,7 @@ def write_plan(
 ) -> list[Path]:
     """Write every output of ``plan`` into ``out_dir`` atomically; return the files written (sorted)."""
     out_dir = Path(out_dir)
+    check_target(out_dir)
     record = decision_record(plan)
     with atomic_folder(out_dir) as staging:
         write_csv(plan.assignment, staging / "assignment.csv")

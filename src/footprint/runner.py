@@ -1,7 +1,8 @@
 """Run a scenario: validate, solve every place (in parallel), verify, and hand back a :class:`~footprint.plan.Plan`.
 
 This is the library entry point behind ``footprint run`` (:func:`run_scenario`). Places are independent problems,
-solved in a process pool (``solver.workers``, default = cores). Progress is reported through an optional callback
+solved in a pool of worker processes (``solver.workers``, default = cores; a pool even for one worker, so that
+Ctrl-C and SIGTERM stop a run at once and a crashing solver cannot take the run down with it). Progress is reported through an optional callback
 (``on_event(place_code, event, payload)``) so the CLI can draw a live table while the library prints nothing.
 Input errors raise :class:`~footprint.errors.InputDataError` with every problem; a place that cannot be split
 within the bounds is reported infeasible with the reason while the others still solve.
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from footprint.config import Scenario, load_scenario
-from footprint.errors import InputDataError
+from footprint.errors import InputDataError, SolverError
 from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
-from footprint.solve import SolveOptions, solve_place
+from footprint.solve import SolveOptions, solve_place, solver_available
 from footprint.validate import ValidationReport, validate_scenario
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,32 @@ def solve_options(scenario: Scenario) -> SolveOptions:
         seed=solver.seed,
         contiguity=solver.contiguity,
     )
+
+
+def check_solver(options: SolveOptions) -> None:
+    """Fail before solving anything when the MIP solver asked for cannot run here, naming the alternative.
+
+    Raises
+    ------
+    SolverError
+        ``--solver highs`` without highspy, ``--solver cbc`` without PuLP's CBC binary, or neither for ``auto``.
+    """
+    if options.method == "heuristic":
+        return
+    why = {"highs": "highspy cannot be imported", "cbc": "PuLP's bundled CBC binary was not found"}
+    if options.solver in why:
+        other = "cbc" if options.solver == "highs" else "highs"
+        if not solver_available(options.solver):
+            usable = f"use --solver {other}" if solver_available(other) else "install it"
+            raise SolverError(
+                f"the {options.solver} solver is not available here ({why[options.solver]}); {usable} or "
+                "use --method heuristic."
+            )
+    elif not (solver_available("highs") or solver_available("cbc")):
+        raise SolverError(
+            "no MIP solver is available here (highspy cannot be imported and PuLP's CBC binary was not found); "
+            "pip install highspy, or use --method heuristic."
+        )
 
 
 def default_workers() -> int:
@@ -97,6 +126,7 @@ def run_scenario(
 
     infeasible = {f.items[0]: f.message for f in report.errors if f.code == "place.infeasible"}
     options = solve_options(scenario)
+    check_solver(options)
     solutions: dict[str, PlaceSolution] = {}
     for place, reason in sorted(infeasible.items()):
         problem = report.problems[place]
@@ -112,31 +142,102 @@ def run_scenario(
         _emit(on_event, place, "queued", {"lsoas": report.problems[place].n_units})
     workers = workers or scenario.solver.workers or default_workers()
     solve_started = time.perf_counter()
-    if workers <= 1 or len(todo) <= 1:
-        for place in todo:
-            _emit(on_event, place, "started", {})
-            solutions[place] = _solve_one(report.problems[place], options)
-            _emit(on_event, place, "finished", _summary(solutions[place]))
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            pending = {}
-            queue = list(todo)
-            while queue or pending:
-                while queue and len(pending) < workers:
-                    place = queue.pop(0)
-                    pending[pool.submit(_solve_one, report.problems[place], options)] = place
-                    _emit(on_event, place, "started", {})
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: pending[f]):
-                    place = pending.pop(future)
-                    solutions[place] = future.result()
-                    _emit(on_event, place, "finished", _summary(solutions[place]))
+    if todo:
+        _solve_in_workers(report.problems, todo, options, min(workers, len(todo)), solutions, on_event)
     timings["solve"] = time.perf_counter() - solve_started
     verify_started = time.perf_counter()
     plan = build_plan(report.dataset, report.graph, report.problems, solutions)
     timings["verify"] = time.perf_counter() - verify_started
     timings["total"] = time.perf_counter() - started
     return replace(plan, timings=timings)
+
+
+def _solve_in_workers(
+    problems: dict[str, PlaceProblem],
+    todo: list[str],
+    options: SolveOptions,
+    workers: int,
+    solutions: dict[str, PlaceSolution],
+    on_event: EventCallback | None,
+) -> None:
+    """Solve ``todo`` in a pool of worker processes, even with one worker, filling ``solutions``.
+
+    A separate process is what makes Ctrl-C and SIGTERM stop a run at once: a solver inside the main process
+    keeps the interrupt waiting until it returns, which can be the whole time limit. It also turns a solver that
+    crashes the process into a place with a clear error instead of a dead run.
+    """
+    with ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_parent) as pool:
+        pending: dict[Future[PlaceSolution], str] = {}
+        queue = list(todo)
+        try:
+            while queue or pending:
+                while queue and len(pending) < workers:
+                    place = queue.pop(0)
+                    pending[pool.submit(_solve_one, problems[place], options)] = place
+                    _emit(on_event, place, "started", {})
+                # a timeout, so that the main thread runs Python code often enough to see Ctrl-C or SIGTERM
+                # (a signal can land on the executor's thread, which does not wake the main thread's wait)
+                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: pending[f]):
+                    place = pending[future]
+                    solutions[place] = _result(future, problems[place], options)
+                    del pending[future]  # only now: a broken pool must still find this place pending
+                    _emit(on_event, place, "finished", _summary(solutions[place]))
+        except BrokenProcessPool:
+            for place in [*pending.values(), *queue]:  # the pool is gone: no place can still be solved
+                solutions[place] = _crashed(problems[place], options)
+                _emit(on_event, place, "finished", _summary(solutions[place]))
+        except BaseException:  # Ctrl-C, SIGTERM: stop the workers now rather than after their solves
+            _stop_workers(pool)
+            raise
+
+
+def _leave_interrupts_to_parent() -> None:
+    """Worker processes ignore Ctrl-C and die at once on SIGTERM: the main process stops them.
+
+    So Ctrl-C prints one line, not a traceback per worker; and a SIGTERM handler inherited from the CLI (which
+    would wait for the solver to return to Python) does not delay the stop.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes and drop queued work (the executor offers no public way to do this)."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _result(future: Future[PlaceSolution], problem: PlaceProblem, options: SolveOptions) -> PlaceSolution:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise
+    except SolverError as error:
+        return _failed(problem, options, str(error))
+
+
+def _crashed(problem: PlaceProblem, options: SolveOptions) -> PlaceSolution:
+    """A place whose worker process died (a solver crash, or the process killed, e.g. out of memory)."""
+    other = "cbc" if options.solver != "cbc" else "highs"
+    return _failed(
+        problem,
+        options,
+        f"Place {problem.place_code} ({problem.place_name}): the solving process stopped abruptly (the solver "
+        f"crashed or the process was killed, e.g. out of memory) while this or another place was being solved; "
+        f"re-run with --solver {other}, or with --workers 1 to find the place, or --method heuristic.",
+    )
+
+
+def _failed(problem: PlaceProblem, options: SolveOptions, message: str) -> PlaceSolution:
+    return PlaceSolution(
+        place_code=problem.place_code,
+        status="error",
+        assignment=np.zeros(0, dtype=np.int64),
+        message=message,
+        method=options.method,
+    )
 
 
 def _summary(solution: PlaceSolution) -> dict[str, Any]:

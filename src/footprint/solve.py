@@ -606,9 +606,12 @@ def _solve_loop(
         warm = options.warm_start and best.assignment is not None and model.set_start(best.assignment)
         try:
             result = (_run_highs if name == "highs" else _run_cbc)(model, options, time_left, warm)
-        except pulp.PulpSolverError as error:
+        # PuLP's PulpSolverError, or the solver crashing (OSError from a broken binary, highspy's RuntimeError)
+        except Exception as error:
             other = "cbc" if name == "highs" else "highs"
-            best.notes.append(f"the {name} solver failed ({error}); try --solver {other}")
+            best.notes.append(
+                f"the {name} solver failed ({type(error).__name__}: {error}); try --solver {other}"
+            )
             if best.assignment is None:
                 best.source = "failed"
             return rounds, False
@@ -808,10 +811,16 @@ def _finish(
     """The solution record: terms recomputed on the plan, honest bound and gap, status from the gap."""
     note = "; ".join(best.notes)
     if best.assignment is None:
+        fix = (
+            "use --method exact (the solver finds a plan or proves there is none)"
+            if method == "heuristic"
+            else "allow more time (--time-limit) or widen the bounds"
+        )
         message = (
             f"Place {problem.place_code} ({problem.place_name}): no plan with connected neighbourhoods of "
-            f"{problem.pop_min:,}-{problem.pop_max:,} was found within {options.time_limit:g} s"
-            f"{' (' + note + ')' if note else ''}; allow more time (--time-limit) or widen the bounds."
+            f"{problem.pop_min:,}-{problem.pop_max:,} was found"
+            f"{' by the heuristic' if method == 'heuristic' else f' within {options.time_limit:g} s'}"
+            f"{' (' + note + ')' if note else ''}; {fix}."
         )
         return _empty(problem, "error", message, method, solver, seconds, rounds)
     terms = evaluate_terms(problem, best.assignment)
