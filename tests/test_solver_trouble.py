@@ -30,6 +30,12 @@ from tiny import write_tiny_scenario
 cli = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def no_root_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the MIP's trouble: skip the root LP, which proves the tiny places on its own."""
+    monkeypatch.setattr(solve_module, "strengthen_root", lambda *args, **kwargs: solve_module.RootResult())
+
+
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     return write_tiny_scenario(tmp_path / "tiny")
