@@ -100,6 +100,7 @@ class Plan:
                 gap=_finite(solution.gap),
                 terms={k: _finite(v) for k, v in sorted(solution.terms.items())},
                 iterations=solution.iterations,
+                model=dict(sorted(solution.model.items())),
             )
         if len(self.neighbourhoods) and self.statuses[place] in GOOD_STATUSES:
             mine = self.neighbourhoods[self.neighbourhoods[C.PLACE_CODE] == place]

@@ -43,7 +43,7 @@ import math
 import re
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -556,6 +556,7 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     method = f"mip-{contiguity}"
     label = solver_version(name)
     cutoff = math.inf
+    root = RootResult()
     if solver_available("highs"):
         clock = time.perf_counter()
         deadline = clock + ROOT_TIME_SHARE * max(options.time_limit - (clock - started), 0.0)
@@ -567,15 +568,38 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         if math.isfinite(best.gap()) and best.gap() <= options.gap:
             best.notes.append("proven by the root LP")
             seconds["solve"] = 0.0
-            return _finish(problem, best, method, label, seconds, 0, options)
+            return replace(
+                _finish(problem, best, method, label, seconds, 0, options), model=_model_stats(model, root)
+            )
     clock = time.perf_counter()
     rounds, proven_infeasible = _solve_loop(problem, model, name, options, best, started, cutoff)
     seconds["solve"] = time.perf_counter() - clock
     if proven_infeasible:
-        return _empty(problem, "infeasible", _explain_infeasible(problem), method, label, seconds, rounds)
+        return replace(
+            _empty(problem, "infeasible", _explain_infeasible(problem), method, label, seconds, rounds),
+            model=_model_stats(model, root),
+        )
     if best.source == "failed":
-        return _empty(problem, "error", " ".join(best.notes), method, label, seconds, rounds)
-    return _finish(problem, best, method, label, seconds, rounds, options)
+        return replace(
+            _empty(problem, "error", " ".join(best.notes), method, label, seconds, rounds),
+            model=_model_stats(model, root),
+        )
+    return replace(
+        _finish(problem, best, method, label, seconds, rounds, options), model=_model_stats(model, root)
+    )
+
+
+def _model_stats(model: PlaceModel, root: RootResult) -> dict[str, int]:
+    """Size of a place's model for the decision record: variables, constraints, cuts and fixings."""
+    return {
+        "x_variables": len(model.variables.x),
+        "variables": len(model.lp.variables()),
+        "constraints": len(model.lp.constraints),
+        "contiguity_cuts": model.cuts,
+        "pcn_cuts": root.cuts,
+        "root_lps": root.rounds,
+        "fixed_by_reduced_cost": root.fixed,
+    }
 
 
 def _solve_loop(
