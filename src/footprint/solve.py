@@ -65,6 +65,9 @@ MAX_CUT_ROUNDS = 60
 #: Rounds of the root cut loop (:func:`strengthen_root`) at most, and its share of the place's time limit.
 ROOT_MAX_ROUNDS = 40
 ROOT_TIME_SHARE = 0.5
+#: The first LP may use up to this share of the time left: without it the MIP would start the same LP again from
+#: scratch, so stopping it early wastes what it did (large places on a busy machine).
+ROOT_FIRST_LP_SHARE = 0.85
 #: The root loop stops when three rounds together raised the LP bound by less than this (relative).
 ROOT_MIN_PROGRESS = 1e-4
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
@@ -559,8 +562,14 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     root = RootResult()
     if solver_available("highs"):
         clock = time.perf_counter()
-        deadline = clock + ROOT_TIME_SHARE * max(options.time_limit - (clock - started), 0.0)
-        root = strengthen_root(model, options, deadline, incumbent=best.objective)
+        time_left = max(options.time_limit - (clock - started), 0.0)
+        root = strengthen_root(
+            model,
+            options,
+            clock + ROOT_TIME_SHARE * time_left,
+            incumbent=best.objective,
+            first_deadline=clock + ROOT_FIRST_LP_SHARE * time_left,
+        )
         best.raise_bound(root.bound)
         cutoff = root.cutoff
         seconds["root"] = time.perf_counter() - clock
@@ -706,7 +715,11 @@ class RootResult:
 
 
 def strengthen_root(
-    model: PlaceModel, options: SolveOptions, deadline: float, incumbent: float = math.inf
+    model: PlaceModel,
+    options: SolveOptions,
+    deadline: float,
+    incumbent: float = math.inf,
+    first_deadline: float | None = None,
 ) -> RootResult:
     """Tighten the model at the root: LP relaxation, PCN home cuts, repeat; then fix x by reduced costs.
 
@@ -716,7 +729,7 @@ def strengthen_root(
     rows, so a round costs a fraction of a cold solve. The cuts are added to ``model`` (named ``pcn_cut_*``), so
     the MIP that follows starts from the tightened formulation. The loop stops when no cut is violated, when
     three rounds raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), after ``ROOT_MAX_ROUNDS``, or
-    at ``deadline`` (``time.perf_counter()`` seconds).
+    at ``deadline`` (``time.perf_counter()`` seconds; the first LP may run to ``first_deadline`` when later).
 
     Reduced-cost fixing: with LP bound B and an ``incumbent`` plan of objective Z, any plan using a pair (i, c)
     whose x is at 0 with reduced cost r costs at least B + r; where B + r > cutoff = Z (1 - gap), x[i,c] gets an
@@ -735,7 +748,8 @@ def strengthen_root(
     cuts = 0
     last: tuple[list[float], list[float]] | None = None  # values and reduced costs of the last LP solved
     for round_number in range(ROOT_MAX_ROUNDS):
-        time_left = deadline - time.perf_counter()
+        limit = deadline if bounds or first_deadline is None else max(deadline, first_deadline)
+        time_left = limit - time.perf_counter()
         if time_left <= 0.5:
             break
         h.setOptionValue("time_limit", float(time_left))
