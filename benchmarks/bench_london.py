@@ -30,6 +30,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=str(REPO / "runs" / "bench-london"))
     parser.add_argument("--extra", nargs="*", default=[], help="extra arguments for footprint run")
+    parser.add_argument(
+        "--tabulate",
+        type=float,
+        metavar="WALL_SECONDS",
+        help="do not run: tabulate the run already in --out, whose wall time (measured by you) was this",
+    )
     args = parser.parse_args()
     command = [
         sys.executable,
@@ -46,10 +52,14 @@ def main() -> int:
         "--quiet",
         *args.extra,
     ]
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if args.tabulate is None:
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    else:
+        done = subprocess.CompletedProcess(command, 0, "", "")
+        wall, peak = args.tabulate, float("nan")
     record = json.loads((Path(args.out) / "run.json").read_text(encoding="utf-8"))
     rows = []
     for place in record["places"]:
@@ -62,22 +72,50 @@ def main() -> int:
     print(
         f"wall {wall:.0f} s, peak RSS of the largest process {peak:.0f} MiB; stages: {record['timing']['seconds']}"
     )
+    stages = record["timing"]["seconds"]
+    per_place: dict[str, float] = {}
+    for _, seconds in rows:
+        for stage, value in seconds.items():
+            if stage != "total":
+                per_place[stage] = per_place.get(stage, 0.0) + value
+    outside = max(wall - stages.get("total", 0.0), 0.0)
+    print(
+        "share of wall time: reading + graph + problems (validate) "
+        f"{stages.get('validate', 0) / wall:.0%}, solving {stages.get('solve', 0) / wall:.0%}, verify + metrics "
+        f"{stages.get('verify', 0) / wall:.0%}, writing outputs + start-up {outside / wall:.0%}"
+    )
+    busy = sum(per_place.values()) or 1.0
+    print(
+        "inside the place solves (summed over places): "
+        + ", ".join(f"{stage} {value / busy:.0%}" for stage, value in sorted(per_place.items()))
+    )
     print()
-    print("| place | name | LSOAs | k | status | method | gap | objective | bound | time (s) |")
-    print("|---|---|---:|---:|---|---|---:|---:|---:|---:|")
+    print(
+        "| place | name | LSOAs | k | x vars | PCN cuts | fixed | status | gap | objective | bound | time (s) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     times = []
     for place, seconds in rows:
-        total = seconds.get("total", float("nan"))
+        total = sum(v for k, v in seconds.items() if k != "total") if seconds else float("nan")
         times.append(total)
         gap = place.get("gap")
+        model = place.get("model", {})
         print(
-            f"| {place['place_code']} | {place['place_name']} | {place.get('lsoas', '')} | {place.get('neighbourhoods', '')} | "
-            f"{place['status']} | {place.get('method', '')} | "
-            f"{'' if gap is None else f'{gap:.2%}'} | {_num(place.get('objective'))} | {_num(place.get('bound'))} | {total:.1f} |"
+            f"| {place['place_code']} | {place['place_name']} | {place.get('lsoas', '')} | "
+            f"{place.get('neighbourhoods', '')} | {model.get('x_variables', '')} | {model.get('pcn_cuts', '')} | "
+            f"{model.get('fixed_by_reduced_cost', '')} | {place['status']} | "
+            f"{'' if gap is None else f'{gap:.2%}'} | {_num(place.get('objective'))} | {_num(place.get('bound'))} | "
+            f"{total:.1f} |"
         )
     finite = [t for t in times if t == t]
+    gaps = [p.get("gap") for p, _ in rows if p.get("gap") is not None]
     if finite:
         print(f"\nmedian place {statistics.median(finite):.1f} s, slowest {max(finite):.1f} s")
+    if gaps:
+        within = sum(1 for g in gaps if g <= 0.005)
+        print(
+            f"gap <= 0.5%: {within} of {len(rows)} places; median gap {statistics.median(gaps):.2%}, worst {max(gaps):.2%}"
+        )
     if done.returncode not in (0, 1):
         print(done.stderr[-3000:])
     return 0

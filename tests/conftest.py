@@ -26,3 +26,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def london_dir() -> Path:
     return LONDON
+
+
+@pytest.fixture(scope="session")
+def quick_sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample solved by the heuristic alone (seconds, not minutes), written to a temp folder.
+
+    For tests of what is written (reports, maps, reconciliation), which do not depend on how the plan was found.
+    """
+    from typer.testing import CliRunner
+
+    from footprint.cli import app
+
+    out = tmp_path_factory.mktemp("quick") / "sample"
+    result = CliRunner().invoke(
+        app, ["run", str(SAMPLE_CONFIG), "--out", str(out), "--method", "heuristic", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    return out

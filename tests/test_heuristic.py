@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from footprint.heuristic import check_plan, solve_heuristic
+from footprint.problem import Weights
 from footprint.verify import verify_plan
 from problems import grid_problem, plan_rules
 
@@ -133,3 +134,20 @@ def test_reaches_the_optimum_on_a_small_grid() -> None:
     result = solve_heuristic(problem)
     assert result is not None
     assert result.objective == pytest.approx(brute_force(problem)[0])
+
+
+def test_pcn_seed_points_sit_where_the_largest_pcns_patients_live() -> None:
+    """1 x 4 row at 0, 1, 2, 3 km; PCN 0 (12 patients) at units 0-1, PCN 1 (4) at unit 3, PCN 2 (1) at unit 2."""
+    from footprint.heuristic import _pcn_points
+
+    problem = grid_problem(
+        1,
+        4,
+        pcn_patients=np.array([[6.0, 6, 0, 0], [0.0, 0, 0, 4], [0.0, 0, 1, 0]]),
+        weights=Weights(access=1, pcn=1),
+    )
+    points = _pcn_points(problem, 2)
+    assert points.tolist() == [[0.5, 0.0], [3.0, 0.0]]
+    assert _pcn_points(problem, 4) is None  # fewer PCNs than neighbourhoods: k-means seeds instead
+    no_pcn_weight = grid_problem(1, 4, pcn_patients=problem.pcn_patients, weights=Weights(access=1, pcn=0))
+    assert _pcn_points(no_pcn_weight, 2) is None

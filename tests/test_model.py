@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import re
+import time
 
 import numpy as np
 import pulp
 import pytest
 
 from footprint.heuristic import check_plan
-from footprint.model import add_contiguity_cuts, build_model, define_access
+from footprint.model import add_contiguity_cuts, build_model, define_access, pcn_home_capacity
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import Weights
+from footprint.solve import SolveOptions, strengthen_root
 from problems import grid_problem, set_partitions
 
 FULL = dict(
@@ -184,3 +187,109 @@ def test_start_is_re_centred_under_symmetry_breaking() -> None:
     assert model.set_start(np.array([1, 1, 3, 3]))
     chosen = sorted(key for key, var in model.variables.x.items() if var.varValue == 1)
     assert chosen == [(0, 0), (1, 0), (2, 2), (3, 2)]
+
+
+def test_pcn_home_capacity_is_the_fractional_knapsack_of_the_centres_units() -> None:
+    """1 x 4 row of 10 residents each, pop_max 25; PCN patients 5, 1, 3, 0::
+
+        0 - 1 - 2 - 3
+
+    Centre U0 reaches units 0-1 (the path 0-1-2 holds 30 > 25 residents): U = 5 + 1 = 6. Centre U1 reaches
+    units 0-2: densest first, unit 0 (5), unit 2 (3), then half of unit 1 (0.5) fills 25 residents: U = 8.5.
+    """
+    problem = grid_problem(
+        1, 4, pop_min=10, pop_max=25, k_min=2, k_max=4, pcn_patients=np.array([[5.0, 1, 3, 0]])
+    )
+    capacity = pcn_home_capacity(problem, define_access(problem))
+    assert capacity[0, 0] == pytest.approx(6.0)
+    assert capacity[0, 1] == pytest.approx(8.5)
+    everything = np.ones((4, 4), dtype=bool)
+    assert pcn_home_capacity(problem, everything)[0, 0] == pytest.approx(8.5)
+
+
+def test_pcn_cuts_tighten_the_root_and_keep_every_plan() -> None:
+    """Root cuts raise the LP bound of a place whose PCNs are spread, and no connected plan breaks any of them.
+
+    A 2 x 4 grid of 10 residents, 2-3 neighbourhoods of 20-40; PCN 0 lives left, PCN 1 right, PCN 2 all over::
+
+        4 - 5 - 6 - 7
+        |   |   |   |
+        0 - 1 - 2 - 3
+    """
+    problem = grid_problem(
+        2,
+        4,
+        pop_min=20,
+        pop_max=40,
+        k_min=2,
+        k_max=3,
+        pcn_patients=np.array(
+            [[9.0, 5, 1, 0, 9, 5, 1, 0], [0.0, 1, 5, 9, 0, 1, 5, 9], [3.0, 3, 3, 3, 3, 3, 3, 3]]
+        ),
+        weights=Weights(access=0.2, pcn=1),
+    )
+    model = build_model(problem)
+    root = strengthen_root(model, SolveOptions(), deadline=time.perf_counter() + 30)
+    rounds, cuts, bound = root.rounds, root.cuts, root.bound
+    assert rounds >= 2 and cuts > 0
+    assert root.fixed == 0 and root.cutoff == math.inf  # no incumbent given: nothing fixed
+    assert bound > _lp_value(build_model(problem)) + 1e-6
+    assert math.isnan(
+        strengthen_root(build_model(problem), SolveOptions(), deadline=time.perf_counter()).bound
+    )
+    cut_rows = [row for name, row in model.lp.constraints.items() if name.startswith("pcn_cut_")]
+    assert len(cut_rows) == cuts
+    plans = list(connected_plans(problem))
+    assert len(plans) > 50
+    for assignment in plans:
+        assert model.set_start(assignment)
+        assert all(row.valid(1e-7) for row in cut_rows), assignment
+    optimum = min(weighted_objective(problem, evaluate_terms(problem, plan)) for plan in plans)
+    assert bound <= optimum + 1e-9
+
+
+def _lp_value(model) -> float:
+    """The LP relaxation's value of a fresh model (one LP, no cuts)."""
+    import highspy
+
+    from footprint.solve import load_highs
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    load_highs(h, model.lp, integer=False)
+    h.run()
+    return float(h.getInfo().objective_function_value)
+
+
+def test_reduced_cost_fixing_keeps_every_plan_better_than_the_cutoff() -> None:
+    """Given the optimum as incumbent, fixing keeps only pairs that plans within the gap can use.
+
+    Same 2 x 4 grid as above. Every plan whose objective is below the cutoff Z (1 - gap) must still be
+    possible (none of its x fixed to 0); with the optimum as Z there is none, and the fixing is heavy.
+    """
+    problem = grid_problem(
+        2,
+        4,
+        pop_min=20,
+        pop_max=40,
+        k_min=2,
+        k_max=3,
+        pcn_patients=np.array(
+            [[9.0, 5, 1, 0, 9, 5, 1, 0], [0.0, 1, 5, 9, 0, 1, 5, 9], [3.0, 3, 3, 3, 3, 3, 3, 3]]
+        ),
+        weights=Weights(access=0.2, pcn=1),
+    )
+    plans = list(connected_plans(problem))
+    values = sorted(
+        (weighted_objective(problem, evaluate_terms(problem, plan)), i) for i, plan in enumerate(plans)
+    )
+    for incumbent in (values[0][0], values[len(values) // 2][0], values[-1][0]):
+        model = build_model(problem)
+        root = strengthen_root(model, SolveOptions(gap=0.01), time.perf_counter() + 30, incumbent=incumbent)
+        if incumbent == values[0][0]:
+            assert root.fixed > 0 and root.cutoff == pytest.approx(incumbent * 0.99)
+        fixed = {key for key, var in model.variables.x.items() if var.upBound == 0}
+        for value, index in values:
+            if value < root.cutoff:
+                uses = {(unit, int(centre)) for unit, centre in enumerate(plans[index].tolist())}
+                assert not uses & fixed, (value, plans[index])

@@ -227,7 +227,7 @@ def test_units_2011_codes_detected_from_codes(tmp_path: Path) -> None:
     assert read.attrs["vintage"] == "2011"
 
 
-def test_units_missing_crs_in_metres_is_assumed_bng(tmp_path: Path) -> None:
+def test_units_missing_crs_is_an_error_naming_the_likely_crs_and_the_setting(tmp_path: Path) -> None:
     units = grid_units().set_crs(None, allow_override=True)
     path = tmp_path / "u.shp"
     with warnings.catch_warnings():
@@ -235,9 +235,28 @@ def test_units_missing_crs_in_metres_is_assumed_bng(tmp_path: Path) -> None:
             "ignore", UserWarning
         )  # geopandas warns that the file will have no CRS: intended
         units.to_file(path, engine="pyogrio")
-    read, findings = readers.read_units(spec(path))
+    with pytest.raises(InputDataError) as caught:
+        readers.read_units(spec(path))
+    assert str(caught.value) == (
+        f"{path}: the file has no coordinate reference system (CRS; a shapefile needs its .prj file) and its "
+        "coordinates (x 530000..534000, y 180000..183000) cannot be placed: they look like British National Grid "
+        "metres, so set inputs.units.crs: EPSG:27700, or re-export the file with its CRS."
+    )
+    read, _ = readers.read_units(spec(path, crs="EPSG:27700"))
     assert read.crs.to_epsg() == 27700
-    assert any(f.code == "units.crs_assumed" and "British National Grid" in f.message for f in findings)
+    assert read.total_bounds.tolist() == [530000, 180000, 534000, 183000]
+
+
+def test_units_crs_setting_overrides_a_wrong_one(tmp_path: Path) -> None:
+    units = grid_units().to_crs("EPSG:4326").set_crs("EPSG:27700", allow_override=True)
+    path = tmp_path / "u.gpkg"
+    units.to_file(path, engine="pyogrio")
+    read, _ = readers.read_units(spec(path, crs="EPSG:4326"))
+    assert read.total_bounds == pytest.approx([530000, 180000, 534000, 183000], abs=0.01)
+    with pytest.raises(
+        InputDataError, match=r"inputs.units.crs 'EPSG:0' is not a coordinate reference system"
+    ):
+        readers.read_units(spec(path, crs="EPSG:0"))
 
 
 def test_units_declared_bng_but_degrees_is_an_error(tmp_path: Path) -> None:
@@ -295,7 +314,7 @@ def test_hubs_csv_and_geojson(tmp_path: Path) -> None:
 
 def test_hubs_duplicate_ids_reported(tmp_path: Path) -> None:
     path = tmp_path / "hubs.csv"
-    path.write_text("hub_id,easting,northing\nH1,1,1\nH1,2,2\n", encoding="utf-8")
+    path.write_text("hub_id,easting,northing\nH1,530100,180100\nH1,530200,180200\n", encoding="utf-8")
     _, findings = readers.read_hubs(spec(path))
     assert [(f.severity, f.code, f.items) for f in findings] == [("error", "hubs.duplicate_id", ("H1",))]
 

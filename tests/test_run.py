@@ -28,6 +28,10 @@ FILES = {
     "realignment_practices.csv",
     "changes.csv",
     "changes_neighbourhoods.csv",
+    "map.png",
+    "map.html",
+    "report.md",
+    "report.html",
 }
 
 
@@ -48,7 +52,12 @@ def test_sample_outputs(sample_run: Path) -> None:
     assert set(assignment["neighbourhood_id"].str.rsplit("-", n=1).str[0]) == {"P0001", "P0002"}
     hoods = gpd.read_file(sample_run / "neighbourhoods.gpkg", layer="neighbourhoods")
     assert hoods.crs.to_epsg() == 27700 and hoods["within_bounds"].all()
-    assert set(gpd.list_layers(sample_run / "neighbourhoods.gpkg")["name"]) == {"neighbourhoods", "lsoas"}
+    assert set(gpd.list_layers(sample_run / "neighbourhoods.gpkg")["name"]) == {
+        "neighbourhoods",
+        "lsoas",
+        "hubs",
+        "practices",
+    }
     geojson = json.loads((sample_run / "neighbourhoods.geojson").read_text())
     assert len(geojson["features"]) == len(hoods)
     x, y = geojson["features"][0]["geometry"]["coordinates"][0][0][:2]

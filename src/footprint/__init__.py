@@ -10,6 +10,7 @@ The Python API mirrors the command line::
     report = footprint.validate_scenario(scenario)
     plan = footprint.run_scenario(scenario)
     footprint.write_plan(plan, "runs/sample")
+    comparison = footprint.compare_runs(["runs/sample", "runs/other"])  # DataFrames: .metrics, .lsoas
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ def __getattr__(name: str):
         from footprint.export import write_plan
 
         return write_plan
+    if name == "compare_runs":
+        from footprint.compare import compare_runs
+
+        return compare_runs
+    if name == "run_sweep":
+        from footprint.sweep import run_sweep
+
+        return run_sweep
     if name == "Plan":
         from footprint.plan import Plan
 
@@ -63,8 +72,10 @@ __all__ = [
     "SolverError",
     "VerificationError",
     "__version__",
+    "compare_runs",
     "load_scenario",
     "run_scenario",
+    "run_sweep",
     "validate_scenario",
     "write_plan",
 ]

@@ -66,9 +66,13 @@ def main(
     """footprint: neighbourhood footprint designer for the NHS in London."""
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``finally`` blocks remove partial outputs (exit 143)."""
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM: unwind like Ctrl-C so partial outputs are removed, then exit 143."""
-    raise SystemExit(128 + signum)
+    raise _Terminated()
 
 
 def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
@@ -83,16 +87,30 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
             console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        console.print("interrupted; nothing was written", highlight=False)
+        console.print("interrupted; no partial output was written", highlight=False)
         raise typer.Exit(130) from None
+    except _Terminated:
+        console.print("terminated; no partial output was written", highlight=False)
+        raise typer.Exit(143) from None
     except typer.Exit:
         raise
+    except OSError as error:  # the file system said no (permissions, disk full, a folder in the way)
+        if debug:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        console.print(
+            f"[bold red]error:[/] {escape(where)}{escape(error.strerror or str(error))}; check the path, its "
+            "permissions and the free space.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
     except Exception as error:
         if debug:
             raise
         console.print(
-            f"[bold red]internal error:[/] {type(error).__name__}: {error} (re-run with --debug for the traceback "
-            "and report it)",
+            f"[bold red]internal error:[/] {type(error).__name__}: {escape(str(error))} (re-run with --debug for "
+            "the traceback and report it)",
             highlight=False,
             soft_wrap=True,
         )
@@ -107,6 +125,8 @@ def _setup_logging(debug: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    for noisy in ("markdown_it", "matplotlib", "PIL"):  # their debug logs drown footprint's
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _load(config: Path, overrides: list[str] | None):
@@ -181,7 +201,9 @@ def _print_validation(report: Any, *, quiet: bool) -> None:
             continue
         out.print(f"[bold {colour}]{severity}s ({len(found)})[/]")
         for finding in found:
-            out.print(f"  [{colour}]{finding.code}[/] {finding.line()}", highlight=False, soft_wrap=True)
+            out.print(
+                f"  [{colour}]{finding.code}[/] {escape(finding.line())}", highlight=False, soft_wrap=True
+            )
     verdict = "can run" if report.ok else "cannot run: fix the errors above"
     out.print(
         f"{totals['lsoas']:,} LSOAs, {totals['residents']:,} residents, {totals['boroughs']} boroughs in "
@@ -219,6 +241,14 @@ def run(
         ),
     ] = None,
     set_: SetOpt = None,
+    check_: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Solve, then compare with the run already in the output folder instead of writing: exit 0 when "
+            "the files would be identical (run.json's timing aside), 1 with what differs. Writes nothing.",
+        ),
+    ] = False,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -241,7 +271,7 @@ def run(
             overrides.append(f"{key}={value}")
 
     def action() -> int:
-        from footprint.export import write_plan
+        from footprint.export import check_target, write_plan
         from footprint.runner import check_dask, run_scenario
         from footprint.validate import validate_scenario
 
@@ -249,6 +279,16 @@ def run(
         if scenario.solver.executor == "dask":
             check_dask()  # before minutes of reading inputs
         target = out_dir or scenario.output.dir
+        if check_ and not Path(target).is_dir():
+            console.print(
+                f"[bold red]error:[/] {target} does not exist, so there is nothing to check against; "
+                "run without --check to write it.",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return 1
+        if not check_:
+            check_target(Path(target))  # before solving, not after
         interactive = _interactive(quiet) and not json_
         with (
             console.status("Reading inputs and building the contiguity graph...")
@@ -259,6 +299,8 @@ def run(
         progress = _RunProgress(enabled=interactive)
         with progress:
             plan = run_scenario(scenario, places=place, on_event=progress.event, report=report)
+        if check_:
+            return _check_run(plan, Path(target), json_=json_, quiet=quiet)
         files = write_plan(plan, Path(target))
         if json_:
             from footprint.export import decision_record
@@ -337,13 +379,288 @@ def _print_run(plan: Any, target: Path, files: list[Path], *, quiet: bool) -> No
         out.print(table)
     for place in plan.failed_places:
         console.print(
-            f"[bold red]{place}:[/] {plan.messages.get(place, '')}", highlight=False, soft_wrap=True
+            f"[bold red]{place}:[/] {escape(plan.messages.get(place, ''))}", highlight=False, soft_wrap=True
         )
+    for line in solver_warnings(plan):
+        console.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
     solved = len(plan.statuses) - len(plan.failed_places)
     out.print(
         f"{solved} of {len(plan.statuses)} places planned and verified; {len(files)} files written to {target}",
         highlight=False,
     )
+
+
+def _check_run(plan: Any, target: Path, *, json_: bool, quiet: bool) -> int:
+    """``run --check``: write the plan to a temporary folder, compare it with ``target``, print what differs."""
+    import tempfile
+
+    from footprint.compare import diff_outputs
+    from footprint.export import write_plan
+
+    with tempfile.TemporaryDirectory(prefix="footprint-check-") as scratch:
+        fresh = Path(scratch) / "run"
+        write_plan(plan, fresh)
+        diff = diff_outputs(target, fresh)
+    if json_:
+        out.print_json(json.dumps({**diff.to_dict(), "plan_ok": plan.ok}, default=str))
+        return 0 if diff.identical else 1
+    for place in plan.failed_places:
+        console.print(
+            f"[bold red]{place}:[/] {plan.messages.get(place, '')}", highlight=False, soft_wrap=True
+        )
+    if diff.identical:
+        out.print(f"outputs identical to {target} (run.json timing aside)", highlight=False)
+        return 0
+    out.print(f"[bold red]outputs differ from {target}[/]", highlight=False)
+    for line in diff.lines(limit=3 if quiet else 10):
+        out.print(f"  {line}", highlight=False, soft_wrap=True)
+    return 1
+
+
+# ---- compare --------------------------------------------------------------------------------------------------
+
+#: How headline figures are shown in tables.
+_PERCENT = ("share_within_km", "coterminosity_median", "coterminosity_weighted", "gap")
+
+
+def _figure(name: str, value: Any) -> str:
+    import numbers
+
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "-"
+    if isinstance(value, str | bool):
+        return str(value)
+    if name in _PERCENT:
+        return f"{float(value):.1%}"
+    if name.endswith("_km"):
+        return f"{float(value):.2f}"
+    if name == "objective" or name.startswith("term_"):
+        return f"{float(value):.4f}"
+    if isinstance(value, numbers.Integral) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):.4g}"
+
+
+@app.command()
+def compare(
+    runs: Annotated[
+        list[Path],
+        typer.Argument(help="Run folders written by footprint run or sweep; the first is the reference."),
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Also write metrics.csv, lsoas_changed.csv, comparison.md and a map here."
+        ),
+    ] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare written runs: headline figures side by side and the LSOAs whose neighbourhood differs."""
+    _setup_logging(debug)
+
+    def action() -> int:
+        from footprint.compare import compare_runs, write_comparison
+
+        comparison = compare_runs(runs)
+        files = write_comparison(comparison, out_dir) if out_dir is not None else []
+        if json_:
+            data = comparison.to_dict()
+            if out_dir is not None:
+                data["files"] = [str(path) for path in files]
+            out.print_json(json.dumps(data, default=str))
+            return 0
+        if not quiet:
+            table = Table(title="Headline figures", title_justify="left")
+            table.add_column("figure")
+            for label in comparison.labels:
+                table.add_column(label, justify="right")
+            for name, row in comparison.metrics.T.iterrows():
+                table.add_row(str(name), *(_figure(str(name), row[label]) for label in comparison.labels))
+            out.print(table)
+        for label in comparison.labels[1:]:
+            row = comparison.metrics.loc[label]
+            by_place = comparison.changes_by_place(label)
+            places = ", ".join(f"{r.place_code} {r.lsoas}" for r in by_place.itertuples())
+            out.print(
+                f"{label} vs {comparison.reference}: {int(row['lsoas_changed']):,} LSOAs "
+                f"({int(row['residents_changed']):,} residents) in another neighbourhood"
+                + (f" (by place: {places})" if places else ""),
+                highlight=False,
+                soft_wrap=True,
+            )
+        for note in comparison.notes:
+            console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+        if out_dir is not None:
+            out.print(f"{len(files)} files written to {out_dir}", highlight=False)
+        return 0
+
+    raise typer.Exit(_guard(action, debug=debug))
+
+
+# ---- sweep ----------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def sweep(
+    config: ConfigArg,
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder for the scenario folders and summary.csv / summary.md."),
+    ],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="key.path=v1,v2,... (repeatable): settings with several values are swept (every combination), "
+            "single values apply to every scenario.",
+        ),
+    ] = None,
+    place: Annotated[
+        list[str] | None, typer.Option("--place", help="Only these place codes (repeatable).")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Places solved at once across the whole grid (default: solver.workers, else cores).",
+        ),
+    ] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Run a grid of scenarios (--set key=v1,v2) and write each run plus a summary table of the trade-offs."""
+    _setup_logging(debug)
+
+    def action() -> int:
+        from footprint.sweep import run_sweep
+
+        with _SweepProgress(enabled=_interactive(quiet) and not json_) as progress:
+            result = run_sweep(
+                config, set_ or [], out_dir=out_dir, places=place, workers=workers, on_event=progress.event
+            )
+        if json_:
+            out.print_json(json.dumps(result.to_dict(), default=str))
+            return 0 if result.ok else 1
+        summary = result.summary
+        if not quiet:
+            settings = [axis.key for axis in result.axes]
+            figures = {
+                "neighbourhoods": "k",
+                "mean_distance_km": "mean km",
+                "share_within_km": "within km",
+                "coterminosity_weighted": "coterminosity",
+                "pcns_split": "PCNs split",
+                "practices_to_realign": "practices to realign",
+                "residents_moved": "residents moved",
+                "objective": "objective",
+                "gap": "gap",
+            }
+            table = Table(title=f"Sweep: {len(summary)} scenarios", title_justify="left")
+            for header in [*(settings or ["scenario"]), "status"]:
+                table.add_column(header, overflow="fold")
+            for header in figures.values():
+                table.add_column(header, justify="right")
+            for row in summary.to_dict(orient="records"):
+                table.add_row(
+                    *(str(row[key]) for key in settings or ["scenario"]),
+                    str(row["status"]),
+                    *(_figure(name, row[name]) for name in figures),
+                )
+            out.print(table)
+        for row in summary[summary["status"] != "ok"].itertuples():
+            console.print(
+                f"[bold red]{row.scenario}:[/] {row.status}: {row.message}", highlight=False, soft_wrap=True
+            )
+        counts = summary["status"].value_counts()
+        tally = ", ".join(f"{count} {status}" for status, count in counts.items())
+        out.print(
+            f"{len(summary)} scenarios ({tally}) in {result.seconds:.0f} s; summary in {out_dir / 'summary.md'}",
+            highlight=False,
+        )
+        return 0 if result.ok else 1
+
+    raise typer.Exit(_guard(action, debug=debug))
+
+
+class _SweepProgress:
+    """Progress bars for places solved and scenarios written; a line per finished scenario. Silent when disabled."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress: Any = None
+        self.reading: Any = None
+        self.places: Any = None
+        self.scenarios: Any = None
+
+    def __enter__(self) -> _SweepProgress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            )
+            self.progress.__enter__()
+            self.reading = self.progress.add_task("reading inputs, building the graph", total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(None, None, None)
+
+    def event(self, event: str, payload: dict[str, Any]) -> None:
+        if self.progress is None:
+            return
+        if event == "planned":
+            self.progress.remove_task(self.reading)
+            self.scenarios = self.progress.add_task("scenarios written", total=len(payload["scenarios"]))
+            self.places = self.progress.add_task("places solved", total=payload["places"])
+        elif event == "place":
+            self.progress.advance(self.places)
+        elif event == "scenario":
+            self.progress.advance(self.scenarios)
+            colour = "green" if payload["status"] == "ok" else "red"
+            self.progress.console.print(
+                f"[{colour}]{payload['status']}[/] {payload['scenario']}", highlight=False, soft_wrap=True
+            )
+
+
+def solver_warnings(plan: Any) -> list[str]:
+    """One line per place whose plan is verified but not proven within the gap (time limit, heuristic)."""
+    settings = plan.dataset.scenario.solver
+    if settings.method == "heuristic":  # asked for: no solver to stop early
+        return []
+    target = settings.gap
+    lines = []
+    for place in sorted(plan.statuses):
+        status = plan.statuses[place]
+        if status not in ("feasible", "heuristic"):
+            continue
+        record = plan.place_record(place)
+        gap = record.get("gap")
+        if gap is not None and gap <= target:
+            continue
+        shown = f"{gap:.1%}" if gap is not None else "unknown"
+        note = f" ({record['message']})" if record.get("message") else ""
+        if status == "feasible":
+            lines.append(
+                f"{place}: the solver stopped before proving its plan within the gap {target:.1%}: gap {shown}"
+                f"{note}; the plan is verified and written; allow more time (--time-limit) to narrow the gap."
+            )
+        else:
+            lines.append(
+                f"{place}: the plan is the heuristic's (verified and written), not improved or proven by the solver:"
+                f" gap {shown}{note}; allow more time (--time-limit) or see the solver message."
+            )
+    return lines
 
 
 # ---- check ----------------------------------------------------------------------------------------------------
@@ -366,16 +683,51 @@ def check(
             out.print_json(json.dumps(audit.to_dict()))
         else:
             for path in audit.changed_inputs:
-                out.print(f"[yellow]changed since the run:[/] {path}", highlight=False)
+                out.print(f"[yellow]changed since the run:[/] {escape(str(path))}", highlight=False)
             for line in audit.problems:
-                out.print(f"[red]{line}[/]", highlight=False)
+                out.print(f"[red]{escape(line)}[/]", highlight=False)
             for place, verdict in sorted(audit.verdicts.items()):
                 state = "[green]ok[/]" if verdict.ok else "[red]FAILED[/]"
                 out.print(f"{place}: {state} ({verdict.neighbourhoods} neighbourhoods)", highlight=False)
                 for failure in verdict.failures:
-                    out.print(f"  {failure}", highlight=False, soft_wrap=True)
+                    out.print(f"  {escape(failure)}", highlight=False, soft_wrap=True)
             out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
         return 0 if audit.ok else 1
+
+    raise typer.Exit(_guard(action, debug=debug))
+
+
+# ---- report ---------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Folder written by footprint run.", show_default=False)],
+    allow_changed_inputs: Annotated[
+        bool,
+        typer.Option(
+            "--allow-changed-inputs",
+            help="Report against the current inputs even if they changed since the run.",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Regenerate the reports, maps and tables of a written run (no solving); exit 2 if its inputs changed."""
+    _setup_logging(debug)
+
+    def action() -> int:
+        from footprint.export import regenerate_products
+
+        interactive = _interactive(quiet)
+        with console.status("Reading the run and its inputs...") if interactive else nullcontext():
+            files = regenerate_products(run_dir, allow_changed_inputs=allow_changed_inputs)
+        if not quiet:
+            out.print(
+                f"rewrote {len(files)} files in {run_dir}: {', '.join(f.name for f in files)}",
+                highlight=False,
+            )
+        return 0
 
     raise typer.Exit(_guard(action, debug=debug))
 
@@ -401,12 +753,19 @@ def init(
 
     target = directory / "scenario.yaml"
     if target.exists() and not force:
-        console.print(f"[bold red]error:[/] {target} exists; use --force to overwrite.", highlight=False)
+        console.print(
+            f"[bold red]error:[/] {escape(str(target))} exists; use --force to overwrite.", highlight=False
+        )
         raise typer.Exit(2)
-    directory.mkdir(parents=True, exist_ok=True)
-    text = resources.files("footprint").joinpath("default.yaml").read_text(encoding="utf-8")
-    target.write_text(text, encoding="utf-8")
-    out.print(f"wrote {target}; edit the inputs, then: footprint validate {target}", highlight=False)
+
+    def action() -> int:
+        directory.mkdir(parents=True, exist_ok=True)
+        text = resources.files("footprint").joinpath("default.yaml").read_text(encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
+        out.print(f"wrote {target}; edit the inputs, then: footprint validate {target}", highlight=False)
+        return 0
+
+    raise typer.Exit(_guard(action))
 
 
 @app.command()

@@ -41,6 +41,11 @@ class TableInput(_Strict):
     path: Path = Field(description="CSV, XLSX, GeoPackage, shapefile or GeoJSON file.")
     sheet: str | None = Field(None, description="Worksheet name for .xlsx files.")
     layer: str | None = Field(None, description="Layer name for multi-layer geospatial files.")
+    crs: str | None = Field(
+        None,
+        description="CRS of a geospatial file's coordinates (e.g. EPSG:27700), replacing what the file says; "
+        "for files with no or a wrong CRS.",
+    )
     columns: Columns = Field(
         default_factory=dict, description="Canonical field -> source column name, overriding the aliases."
     )
@@ -136,7 +141,7 @@ class NeighbourhoodCount(_Strict):
     @model_validator(mode="after")
     def _min_below_max(self) -> NeighbourhoodCount:
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"k.min ({self.min}) is greater than k.max ({self.max})")
+            raise ValueError(f"k.min ({self.min}) is greater than k.max ({self.max}); swap them")
         return self
 
 
@@ -293,7 +298,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        problem = getattr(error, "problem", None) or (str(error).splitlines() or ["unreadable YAML"])[0]
+        context, start = getattr(error, "context", None), getattr(error, "context_mark", None)
+        if context and start is not None and (mark is None or start.line != mark.line):
+            problem += f" ({context} that starts at line {start.line + 1}, column {start.column + 1})"
         raise ConfigError(
             f"{path}:{where}: YAML syntax error: {problem}; fix the indentation or quoting."
         ) from None
@@ -316,6 +324,8 @@ def _read_with_extends(path: Path, *, seen: tuple[Path, ...]) -> dict[str, Any]:
     base_ref = data.pop("extends", None)
     if base_ref is None:
         return data
+    if not isinstance(base_ref, str) or not base_ref.strip():
+        raise ConfigError(f"{path}: extends: expected the path of a scenario file (got {base_ref!r}).")
     base = _read_with_extends(Path(base_ref), seen=(*seen, resolved))
     return _deep_merge(base, data)
 

@@ -22,7 +22,7 @@ from footprint import columns as C
 from footprint import readers
 from footprint.config import Scenario
 from footprint.errors import InputDataError
-from footprint.findings import Finding, codes
+from footprint.findings import Finding, Severity, codes
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +211,7 @@ def _attach_population(
                 )
             )
             population = population[~dup]
+        population_vintage = population.attrs.get("vintage")
         population = population.set_index(C.LSOA_CODE)
         unknown = sorted(set(population.index) - set(units[C.LSOA_CODE]))
         if unknown:
@@ -229,6 +230,7 @@ def _attach_population(
         population_file = str(spec.path)
     elif C.POPULATION in units:
         population_file = units_path
+        population_vintage = units.attrs.get("vintage")
     else:
         raise InputDataError(
             f"{units_path}: no population: give inputs.population (ONS mid-year estimates CSV) or name a population "
@@ -237,14 +239,22 @@ def _attach_population(
     for name in (C.POP_0_15, C.POP_65_PLUS):
         if name not in units:
             units[name] = np.nan
-    missing = units[C.POPULATION].isna()
+    not_numeric = {
+        code
+        for f in findings
+        if f.code == "population.not_numeric" and f.file == population_file
+        for code in f.items
+    }
+    missing = units[C.POPULATION].isna() & ~units[C.LSOA_CODE].isin(not_numeric)
     if missing.any():
         findings.append(
             Finding(
                 "error",
                 "population.missing",
-                f"{int(missing.sum()):,} LSOAs have no population; add them to the population file (codes must be "
-                f"the same vintage as the boundaries, {units.attrs.get('vintage', '?')})",
+                f"{int(missing.sum()):,} LSOAs have no population; "
+                + _vintage_fix(
+                    units.attrs.get("vintage"), population_vintage, len(units), int(missing.sum())
+                ),
                 population_file,
                 codes(units.loc[missing, C.LSOA_CODE]),
             )
@@ -264,13 +274,28 @@ def _attach_population(
     return units
 
 
+def _vintage_fix(units_vintage: str | None, other_vintage: str | None, n_units: int, n_missing: int) -> str:
+    """The fix for LSOAs missing from a file: a different LSOA vintage when the evidence says so, else add them."""
+    if units_vintage and other_vintage and units_vintage != other_vintage:
+        return (
+            f"the file has LSOA {other_vintage} codes but the boundaries are LSOA {units_vintage}: use the file "
+            f"for {units_vintage} LSOAs (or boundaries of {other_vintage})"
+        )
+    if n_missing == n_units:
+        return (
+            "none of the boundaries' LSOA codes is in the file: check it covers this area and uses the same LSOA "
+            f"vintage as the boundaries ({units_vintage or 'unknown'})"
+        )
+    return f"add them to the file (codes must be the same LSOA vintage as the boundaries, {units_vintage or '?'})"
+
+
 def _attach_places(units: gpd.GeoDataFrame, scenario: Scenario, findings: list[Finding]) -> gpd.GeoDataFrame:
     spec = scenario.inputs.places
     lad = units[C.LAD_CODE].astype("string")
     lad_names = units.get(C.LAD_NAME, lad)
     if C.LAD_NAME not in units:
         units[C.LAD_NAME] = lad
-    missing = lad.isna()
+    missing = (lad.isna() | (lad == "")).fillna(True).astype(bool)
     if missing.any():
         findings.append(
             Finding(
@@ -281,6 +306,9 @@ def _attach_places(units: gpd.GeoDataFrame, scenario: Scenario, findings: list[F
                 codes(units.loc[missing, C.LSOA_CODE]),
             )
         )
+        units = units[~missing].reset_index(drop=True)
+        lad = lad[~missing].reset_index(drop=True)
+        lad_names = lad_names[~missing].reset_index(drop=True)
     place = lad.copy()
     name_of_lad = dict(zip(lad, lad_names.astype("string"), strict=False))
     place_names: dict[str, str] = {}
@@ -339,7 +367,7 @@ def _attach_places(units: gpd.GeoDataFrame, scenario: Scenario, findings: list[F
 
 
 def _check_geometry(units: gpd.GeoDataFrame, path: str, findings: list[Finding]) -> gpd.GeoDataFrame:
-    empty = units.geometry.isna() | units.geometry.is_empty
+    empty = pd.Series(~readers.has_shape(units.geometry), index=units.index)
     if empty.any():
         findings.append(
             Finding(
@@ -352,20 +380,36 @@ def _check_geometry(units: gpd.GeoDataFrame, path: str, findings: list[Finding])
         )
     invalid = ~empty & ~units.geometry.is_valid
     if invalid.any():
+        units.loc[invalid, "geometry"] = units.loc[invalid].geometry.make_valid()
+    polygonal = units.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) | empty
+    if not polygonal.all():
+        # make_valid can return a collection of polygons and stray lines; keep the polygons
+        units.loc[~polygonal, "geometry"] = units.loc[~polygonal].geometry.buffer(0)
+    unusable = ~empty & (units.geometry.is_empty | ~(units.geometry.area > 0))
+    repaired = invalid & ~unusable
+    if repaired.any():
         findings.append(
             Finding(
                 "warning",
                 "units.invalid_geometry",
-                f"{int(invalid.sum()):,} LSOA polygons are invalid (self-intersections); repaired with make_valid",
+                f"{int(repaired.sum()):,} LSOA polygons are invalid (self-intersections); repaired with make_valid",
                 path,
-                codes(units.loc[invalid, C.LSOA_CODE]),
+                codes(units.loc[repaired, C.LSOA_CODE]),
             )
         )
-        units.loc[invalid, "geometry"] = units.loc[invalid].geometry.make_valid()
-    polygonal = units.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) | empty
-    if not polygonal.all():
-        units.loc[~polygonal, "geometry"] = units.loc[~polygonal].geometry.buffer(0)
-    return units
+    if unusable.any():
+        findings.append(
+            Finding(
+                "error",
+                "units.invalid_geometry",
+                f"{int(unusable.sum()):,} LSOAs have no area (invalid polygons that cannot be repaired, or "
+                "points/lines instead of polygons); fix their boundaries in a GIS or re-export the file",
+                path,
+                codes(units.loc[unusable, C.LSOA_CODE]),
+            )
+        )
+    # the errors above stop any run; leave those LSOAs out so validation can go on to find every other problem
+    return units[~(empty | unusable)].reset_index(drop=True)
 
 
 # ---- practices and registrations ---------------------------------------------------------------------------
@@ -462,7 +506,18 @@ def _load_practices(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[
         if name not in practices:
             practices[name] = pd.NA
     no_site = practices[C.LSOA_CODE].isna() & practices[C.X].notna()
-    if no_site.any():
+    if no_site.any() and bool(no_site[practices[C.X].notna()].all()):
+        findings.append(
+            Finding(
+                _follow_on(findings),
+                "practices.all_outside_area",
+                f"none of the {int(no_site.sum()):,} practice sites lies inside an LSOA of the boundaries; "
+                + _coordinates_fix(practices.loc[no_site], units, "inputs.practices.locations"),
+                str(spec.locations.path) if spec.locations else "",
+                codes(practices.loc[no_site, C.PRACTICE_CODE]),
+            )
+        )
+    elif no_site.any():
         findings.append(
             Finding(
                 "warning",
@@ -572,6 +627,18 @@ def _load_registrations(
             else ""
         )
         share = registrations.loc[outside, C.PATIENTS].sum() / max(registrations[C.PATIENTS].sum(), 1)
+        if bool(outside.all()):
+            findings.append(
+                Finding(
+                    "error",
+                    "registrations.no_match",
+                    f"none of the {len(registrations):,} registration rows is for an LSOA of the boundaries; "
+                    + _vintage_fix(vintage, "2021" if other else None, 1, 1),
+                    path,
+                    codes(outside_codes),
+                )
+            )
+            return empty
         findings.append(
             Finding(
                 "warning" if share > 0.05 else "info",
@@ -696,15 +763,30 @@ def _load_baseline(
                 )
             )
         return labels.astype("object").to_numpy()
+    dominant = dominant_pcns(registrations)
+    if dominant.empty:
+        return np.full(len(units), None, dtype=object)
+    return dominant[C.PCN_CODE].reindex(units[C.LSOA_CODE]).astype("object").to_numpy()
+
+
+def dominant_pcns(registrations: pd.DataFrame) -> pd.DataFrame:
+    """Each LSOA's dominant PCN: the PCN with most registered residents there (ties: lowest code).
+
+    Returns a frame indexed by lsoa_code with pcn_code, patients (its residents registered in that PCN) and share
+    (of the LSOA's residents registered in any PCN). The default baseline map and the reports both use this rule.
+    """
     with_pcn = registrations.dropna(subset=[C.PCN_CODE])
     if with_pcn.empty:
-        return np.full(len(units), None, dtype=object)
+        return pd.DataFrame(
+            {C.PCN_CODE: pd.Series(dtype="object"), C.PATIENTS: pd.Series(dtype="float64"), "share": []},
+            index=pd.Index([], name=C.LSOA_CODE, dtype="object"),
+        )
     by_pcn = with_pcn.groupby([C.LSOA_CODE, C.PCN_CODE], as_index=False)[C.PATIENTS].sum()
+    by_pcn["share"] = by_pcn[C.PATIENTS] / by_pcn.groupby(C.LSOA_CODE)[C.PATIENTS].transform("sum")
     by_pcn = by_pcn.sort_values(
         [C.LSOA_CODE, C.PATIENTS, C.PCN_CODE], ascending=[True, False, True], kind="stable"
     )
-    dominant = by_pcn.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE)[C.PCN_CODE]
-    return dominant.reindex(units[C.LSOA_CODE]).astype("object").to_numpy()
+    return by_pcn.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE)[[C.PCN_CODE, C.PATIENTS, "share"]]
 
 
 def _load_hubs(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> pd.DataFrame | None:
@@ -719,15 +801,40 @@ def _load_hubs(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Findi
     if outside.any():
         findings.append(
             Finding(
-                "error",
+                _follow_on(findings),
                 "hubs.outside_area",
-                f"{int(outside.sum()):,} hubs lie outside every LSOA; fix their coordinates (easting/northing in "
-                "metres, or latitude/longitude in degrees) or remove them",
+                f"{int(outside.sum()):,} hubs lie outside every LSOA; "
+                + _coordinates_fix(hubs.loc[outside], units, "inputs.hubs"),
                 str(spec.path),
                 codes(hubs.loc[outside, C.HUB_ID]),
             )
         )
     return hubs
+
+
+def _follow_on(findings: list[Finding]) -> Severity:
+    """Severity of a point-in-LSOA problem: an error, unless LSOAs were already left out for errors of their own.
+
+    A hub or practice in an LSOA dropped for a broken geometry or a missing borough would otherwise be reported
+    as a second, misleading error; then it is a warning and the LSOA's own error is the one to fix.
+    """
+    units_broken = any(f.severity == "error" and f.code.startswith("units.") for f in findings)
+    return "warning" if units_broken else "error"
+
+
+def _coordinates_fix(points: pd.DataFrame, units: gpd.GeoDataFrame, config_key: str) -> str:
+    """How to fix points outside every LSOA: swapped columns when swapping puts them in the area, else the generic fix."""
+    x0, y0, x1, y1 = units.total_bounds
+    swapped = points[C.Y].between(x0, x1) & points[C.X].between(y0, y1)
+    if len(points) and bool(swapped.all()):
+        return (
+            "their easting and northing look swapped (swapped, they fall inside the area): swap the two column "
+            f"names, or name them with {config_key}.columns.x / .y"
+        )
+    return (
+        f"fix their coordinates (easting/northing in metres, or latitude/longitude in degrees; the area spans "
+        f"easting {x0:,.0f}..{x1:,.0f}, northing {y0:,.0f}..{y1:,.0f}) or remove them"
+    )
 
 
 def _load_locks(

@@ -1,26 +1,33 @@
 """Write a plan's output folder atomically and deterministically (all output writing lives here).
 
-Files: ``assignment.csv`` (lsoa_code, neighbourhood_id, place_code; one row per LSOA, sorted),
-``neighbourhoods.csv`` (key figures, :func:`footprint.metrics.summarise_neighbourhoods`), ``realignment_pcns.csv``,
-``realignment_practices.csv``, ``changes.csv`` (per LSOA, with its neighbourhood's change code) and
-``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`), ``neighbourhoods.gpkg``
-(layers ``neighbourhoods`` (dissolved polygons with the key figures) and ``lsoas``; EPSG:27700),
-``neighbourhoods.geojson`` (EPSG:4326, RFC 7946) and ``run.json`` (the decision record).
+Files: ``assignment.csv`` (lsoa_code, neighbourhood_id, place_code; one row per LSOA, sorted) and ``run.json``
+(the decision record), plus the products derived from them, which ``footprint report`` can regenerate
+(:data:`PRODUCT_FILES`): ``neighbourhoods.csv`` (key figures, :func:`footprint.metrics.summarise_neighbourhoods`),
+``realignment_pcns.csv``, ``realignment_practices.csv``, ``changes.csv`` (per LSOA, with its neighbourhood's change
+code) and ``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`), ``neighbourhoods.gpkg`` (layers
+``neighbourhoods``, ``lsoas``, ``hubs``, ``practices``; EPSG:27700, see :mod:`footprint.layers`),
+``neighbourhoods.geojson`` (EPSG:4326, RFC 7946), ``map.png`` and ``map.html`` (:mod:`footprint.maps`) and
+``report.md`` and ``report.html`` (:mod:`footprint.report`).
 
 Everything is written into a temporary folder beside the target and renamed into place only when complete, so a
-reader sees the previous complete output or the new complete output, never a mix. Same inputs and settings give
-byte-identical files: rows sorted, floats at fixed precision, GeoPackage timestamps pinned, and everything that
-varies between runs (wall times, the date) kept in run.json under ``"timing"``.
+reader sees the previous complete output or the new complete output, never a mix; :func:`regenerate_products`
+writes the products of an existing run into a temporary folder and renames each file into place. Same inputs and
+settings give byte-identical files: rows sorted, floats at fixed precision, GeoPackage timestamps pinned, images
+without dates, and everything that varies between runs (wall times, the date) kept in run.json under ``"timing"``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from importlib import metadata
@@ -33,7 +40,15 @@ import pyogrio
 
 from footprint import __version__
 from footprint import columns as C
-from footprint.metrics import summarise_changes, summarise_neighbourhoods, summarise_pcns, summarise_practices
+from footprint.errors import ConfigError, InputDataError
+from footprint.layers import build_layers
+from footprint.metrics import (
+    summarise_changes,
+    summarise_neighbourhoods,
+    summarise_pcns,
+    summarise_places,
+    summarise_practices,
+)
 from footprint.plan import Plan
 
 logger = logging.getLogger(__name__)
@@ -45,25 +60,133 @@ FLOAT_DECIMALS = 6
 VOLATILE_KEYS = ("timing",)
 
 
+#: A run writes into ``.<name>.tmp-<pid>-<random>`` beside the target folder ``<name>`` and renames it into place
+#: when complete; ``.<name>.old-<pid>`` briefly holds the replaced output where an atomic exchange is not available.
+#: A run killed outright (SIGKILL, power cut) can leave these hidden folders behind; the next run writing to the same
+#: target removes them (or, if the target itself is gone, restores the complete previous output from ``.old-``).
+STAGING = ".tmp-"
+RETIRED = ".old-"
+#: Test hook: seconds to sleep after each file written, so a test can kill a run in the middle of writing.
+PAUSE_ENV = "FOOTPRINT_TEST_PAUSE_AFTER_FILE"
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def check_target(target: Path) -> None:
+    """Refuse an output path that is a file, or an existing folder that is not a footprint run (no run.json).
+
+    Replacing the target replaces the whole folder, so ``--out ~`` must never be taken literally.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"{target}: the output path is a file; name a folder (--out or output.dir).")
+    if target.is_dir() and any(target.iterdir()) and not (target / "run.json").is_file():
+        raise ConfigError(
+            f"{target}: the output folder exists and is not a footprint run (no run.json); a run replaces the "
+            "whole folder, so choose a new or empty folder (--out or output.dir)."
+        )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(target: Path) -> list[Path]:
+    """Remove the temporary folders of killed runs writing to ``target``; return what was removed or restored.
+
+    Only folders named for ``target`` whose process is no longer running are touched. A complete previous
+    output left under ``.old-`` while the target is missing is renamed back to the target.
+    """
+    target = Path(target)
+    touched: list[Path] = []
+    if not target.parent.is_dir():
+        return touched
+    pattern = re.compile(
+        rf"^\.{re.escape(target.name)}({re.escape(STAGING)}|{re.escape(RETIRED)})(\d+)(-.*)?$"
+    )
+    for entry in sorted(target.parent.iterdir()):
+        match = pattern.match(entry.name)
+        if not match or not entry.is_dir() or _pid_alive(int(match.group(2))):
+            continue
+        if match.group(1) == RETIRED and not target.exists() and (entry / "run.json").is_file():
+            os.replace(entry, target)
+            logger.warning("restored %s from %s, left by a run that was killed while swapping", target, entry)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+            logger.info("removed %s, left by a run that was killed", entry)
+        touched.append(entry)
+    return touched
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    done = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), _RENAME_EXCHANGE)
+    return done == 0
+
+
+def pause_for_tests() -> None:
+    """Sleep ``$FOOTPRINT_TEST_PAUSE_AFTER_FILE`` seconds (tests kill a run here); nothing when unset."""
+    seconds = os.environ.get(PAUSE_ENV)
+    if seconds:
+        time.sleep(float(seconds))
+
+
 @contextmanager
 def atomic_folder(target: Path):
-    """Yield a fresh temporary folder beside ``target``; on success swap it into place, on failure remove it."""
+    """Yield a fresh temporary folder beside ``target``; on success swap it into place, on failure remove it.
+
+    Readers of ``target`` see the previous complete output or the new complete output, never a mix: the swap is
+    one atomic exchange on Linux, and elsewhere two renames whose in-between state the next run repairs
+    (:func:`clean_stale`). Signals that Python turns into exceptions (Ctrl-C, the CLI's SIGTERM) remove the
+    temporary folder; SIGKILL leaves it, hidden, for the next run to remove.
+    """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(target)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{STAGING}{os.getpid()}-", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the output folder should not be
+    except OSError as error:
+        raise ConfigError(
+            f"{target}: cannot create the output folder ({error.strerror or error}); choose another --out."
+        ) from None
     try:
         yield staging
+        if target.exists():
+            if _exchange(staging, target):
+                shutil.rmtree(staging, ignore_errors=True)  # now the previous output
+                return
+            retired = target.parent / f".{target.name}{RETIRED}{os.getpid()}"
+            shutil.rmtree(retired, ignore_errors=True)
+            os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ConfigError(
+            f"{target}: cannot write the outputs ({error.strerror or error}"
+            f"{': ' + str(error.filename) if error.filename else ''}); free some space or choose another --out."
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    retired = None
-    if target.exists():
-        retired = target.parent / f".{target.name}.old-{os.getpid()}"
-        shutil.rmtree(retired, ignore_errors=True)
-        os.replace(target, retired)
-    os.replace(staging, target)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -73,33 +196,13 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         if pd.api.types.is_float_dtype(out[name]):
             out[name] = out[name].round(FLOAT_DECIMALS)
     out.to_csv(path, index=False, lineterminator="\n", float_format=f"%.{FLOAT_DECIMALS}g")
+    pause_for_tests()
 
 
 def _write_geo(frame: gpd.GeoDataFrame, path: Path, **kwargs: Any) -> None:
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": PINNED_DATE})
     frame.to_file(path, engine="pyogrio", **kwargs)
-
-
-def build_layers(plan: Plan, figures: pd.DataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Dissolved neighbourhood polygons with their key figures, and LSOAs with their neighbourhood."""
-    units = plan.dataset.units
-    lsoas = units[[C.LSOA_CODE, C.LSOA_NAME, C.PLACE_CODE, C.POPULATION, "geometry"]].merge(
-        plan.assignment[[C.LSOA_CODE, C.NEIGHBOURHOOD]], on=C.LSOA_CODE, how="inner"
-    )
-    lsoas = gpd.GeoDataFrame(lsoas, geometry="geometry", crs=C.CRS_WORKING).sort_values(C.LSOA_CODE)
-    dissolved = lsoas[[C.NEIGHBOURHOOD, "geometry"]].dissolve(by=C.NEIGHBOURHOOD, sort=True)
-    dissolved["geometry"] = dissolved.geometry.buffer(0)
-    hoods = gpd.GeoDataFrame(
-        figures.merge(dissolved.reset_index(), on=C.NEIGHBOURHOOD, how="left"),
-        geometry="geometry",
-        crs=C.CRS_WORKING,
-    )
-    for name in hoods.columns:
-        if pd.api.types.is_float_dtype(hoods[name]):
-            hoods[name] = hoods[name].round(FLOAT_DECIMALS)
-        if pd.api.types.is_bool_dtype(hoods[name]):
-            hoods[name] = hoods[name].astype("int64")
-    return hoods.reset_index(drop=True), lsoas.reset_index(drop=True)
+    pause_for_tests()
 
 
 def decision_record(plan: Plan, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -159,36 +262,139 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     )
 
 
+#: Files of a run folder derived from the plan and its record; ``footprint report`` regenerates them.
+PRODUCT_FILES = (
+    "neighbourhoods.csv",
+    "realignment_pcns.csv",
+    "realignment_practices.csv",
+    "changes.csv",
+    "changes_neighbourhoods.csv",
+    "neighbourhoods.gpkg",
+    "neighbourhoods.geojson",
+    "map.png",
+    "map.html",
+    "report.md",
+    "report.html",
+)
+
+
+def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
+    """Floats rounded to :data:`FLOAT_DECIMALS`, booleans as 0/1 (GeoPackage and GeoJSON have no boolean)."""
+    out = frame.copy()
+    for name in out.columns:
+        if name == "geometry":
+            continue
+        if pd.api.types.is_float_dtype(out[name]):
+            out[name] = out[name].round(FLOAT_DECIMALS)
+        elif pd.api.types.is_bool_dtype(out[name]):
+            out[name] = out[name].astype("int64")
+    return out
+
+
+def write_products(plan: Plan, record: dict[str, Any], folder: Path, *, notes: tuple[str, ...] = ()) -> None:
+    """Write every product of ``plan`` (:data:`PRODUCT_FILES`) into ``folder``; ``record`` is its run.json."""
+    from footprint.maps import write_map_html, write_map_png
+    from footprint.report import map_subtitle, render_html, render_markdown, report_title
+
+    figures = summarise_neighbourhoods(plan)
+    if not len(figures):
+        markdown = render_markdown(plan, record, notes=notes)
+        (folder / "report.md").write_text(markdown, encoding="utf-8", newline="\n")
+        (folder / "report.html").write_text(
+            render_html(markdown, map_png=None, title=report_title(plan)), encoding="utf-8", newline="\n"
+        )
+        return
+    write_csv(figures, folder / "neighbourhoods.csv")
+    layers = build_layers(plan, figures)
+    gpkg = folder / "neighbourhoods.gpkg"
+    # GeoPackage 1.2: opens without warnings in older GDAL/QGIS too (the bundled GDAL would write 1.4)
+    _write_geo(
+        _for_file(layers.neighbourhoods),
+        gpkg,
+        layer="neighbourhoods",
+        driver="GPKG",
+        dataset_options={"VERSION": "1.2"},
+    )
+    for name in ("lsoas", "hubs", "practices"):
+        _write_geo(_for_file(getattr(layers, name)), gpkg, layer=name, driver="GPKG", append=True)
+    _write_geo(
+        _for_file(layers.neighbourhoods).to_crs(C.CRS_GEOJSON),
+        folder / "neighbourhoods.geojson",
+        driver="GeoJSON",
+        layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "6", "WRITE_NAME": "NO"},
+    )
+    pcns = summarise_pcns(plan)
+    if len(pcns):
+        write_csv(pcns, folder / "realignment_pcns.csv")
+    practices = summarise_practices(plan)
+    if len(practices):
+        write_csv(practices, folder / "realignment_practices.csv")
+    per_lsoa, per_hood = summarise_changes(plan)
+    changes = per_lsoa.merge(per_hood[[C.NEIGHBOURHOOD, "change"]], on=C.NEIGHBOURHOOD, how="left")
+    write_csv(changes, folder / "changes.csv")
+    write_csv(per_hood, folder / "changes_neighbourhoods.csv")
+
+    title = report_title(plan)
+    subtitle = map_subtitle(plan, record, summarise_places(plan))
+    png = write_map_png(layers, folder / "map.png", title=title, subtitle=subtitle)
+    write_map_html(layers, folder / "map.html", title=title, subtitle=subtitle)
+    markdown = render_markdown(plan, record, notes=notes)
+    (folder / "report.md").write_text(markdown, encoding="utf-8", newline="\n")
+    (folder / "report.html").write_text(
+        render_html(markdown, map_png=png, title=title), encoding="utf-8", newline="\n"
+    )
+
+
 def write_plan(
     plan: Plan, out_dir: Path, *, extra_writers: tuple[Callable[[Plan, Path], None], ...] = ()
 ) -> list[Path]:
     """Write every output of ``plan`` into ``out_dir`` atomically; return the files written (sorted)."""
     out_dir = Path(out_dir)
+    check_target(out_dir)
+    record = decision_record(plan)
     with atomic_folder(out_dir) as staging:
         write_csv(plan.assignment, staging / "assignment.csv")
-        figures = summarise_neighbourhoods(plan)
-        if len(figures):
-            write_csv(figures, staging / "neighbourhoods.csv")
-            hoods, lsoas = build_layers(plan, figures)
-            _write_geo(hoods, staging / "neighbourhoods.gpkg", layer="neighbourhoods", driver="GPKG")
-            _write_geo(lsoas, staging / "neighbourhoods.gpkg", layer="lsoas", driver="GPKG", append=True)
-            _write_geo(
-                hoods.to_crs(C.CRS_GEOJSON),
-                staging / "neighbourhoods.geojson",
-                driver="GeoJSON",
-                layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "6", "WRITE_NAME": "NO"},
-            )
-            pcns = summarise_pcns(plan)
-            if len(pcns):
-                write_csv(pcns, staging / "realignment_pcns.csv")
-            practices = summarise_practices(plan)
-            if len(practices):
-                write_csv(practices, staging / "realignment_practices.csv")
-            per_lsoa, per_hood = summarise_changes(plan)
-            changes = per_lsoa.merge(per_hood[[C.NEIGHBOURHOOD, "change"]], on=C.NEIGHBOURHOOD, how="left")
-            write_csv(changes, staging / "changes.csv")
-            write_csv(per_hood, staging / "changes_neighbourhoods.csv")
+        write_products(plan, record, staging)
         for writer in extra_writers:
             writer(plan, staging)
-        write_json(decision_record(plan), staging / "run.json")
+        write_json(record, staging / "run.json")
     return sorted(path for path in out_dir.iterdir() if path.is_file())
+
+
+def regenerate_products(run_dir: Path, *, allow_changed_inputs: bool = False) -> list[Path]:
+    """Rewrite the products of the run in ``run_dir`` from its assignment and record, without solving again.
+
+    The inputs are re-read (their sha256 must match run.json unless ``allow_changed_inputs``, in which case the
+    report says so), the plan is rebuilt and re-verified (:func:`footprint.audit.rebuild_plan`), and each product
+    is written to a temporary folder, then renamed into ``run_dir``. Returns the files rewritten (sorted).
+
+    Raises
+    ------
+    InputDataError
+        When ``run_dir`` is not a run folder, an input changed (and not allowed), or the written plan no longer
+        matches its inputs.
+    """
+    from footprint.audit import read_run, rebuild_plan
+
+    run = read_run(run_dir)
+    if run.changed_inputs and not allow_changed_inputs:
+        raise InputDataError(
+            f"{run.run_dir}: inputs changed since the run ({', '.join(run.changed_inputs)}); re-run footprint run, "
+            "or pass --allow-changed-inputs to report against the current files"
+        )
+    notes: tuple[str, ...] = ()
+    if run.changed_inputs:
+        notes = (
+            "These inputs changed after the plan was solved; the figures below are computed from the current "
+            f"files: {', '.join(run.changed_inputs)}.",
+        )
+    plan = rebuild_plan(run)
+    staging = Path(tempfile.mkdtemp(prefix=f".{run.run_dir.name}.report-", dir=run.run_dir.parent))
+    try:
+        write_products(plan, run.record, staging, notes=notes)
+        written = sorted(staging.iterdir())
+        for path in written:
+            os.replace(path, run.run_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(run.run_dir / path.name for path in written)

@@ -133,8 +133,14 @@ def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) 
     neighbours = problem.neighbours()
     best: HeuristicResult | None = None
     for k in _candidate_ks(problem):
-        for _ in range(restarts):
-            centres = _choose_seeds(problem, k, allowed, rng)
+        for attempt in range(restarts + 1):
+            if attempt == restarts:  # one more start from where the PCNs' patients live, when k PCNs do
+                points = _pcn_points(problem, k)
+                if points is None:
+                    continue
+                centres = _choose_seeds(problem, k, allowed, rng, start=points)
+            else:
+                centres = _choose_seeds(problem, k, allowed, rng)
             if centres is None:
                 continue
             for balanced in (False, True):
@@ -169,15 +175,39 @@ def _candidate_ks(problem: PlaceProblem) -> list[int]:
     return ks
 
 
+def _pcn_points(problem: PlaceProblem, k: int) -> np.ndarray | None:
+    """Seed points (km) at the patient-weighted centroids of the k PCNs with most patients here.
+
+    A neighbourhood grown around where a PCN's patients live tends to hold most of them, which the PCN term
+    rewards; None when the place has fewer than k PCNs with patients (then the k-means seeds are used).
+    """
+    patients = problem.pcn_patients
+    if not patients.size or problem.weights.pcn <= 0:
+        return None
+    totals = patients.sum(axis=1)
+    order = [int(q) for q in np.lexsort((np.arange(len(totals)), -totals)) if totals[q] > 0]
+    if len(order) < k:
+        return None
+    xy = problem.xy / 1000.0
+    return np.array([patients[q] @ xy / totals[q] for q in order[:k]])
+
+
 def _choose_seeds(
-    problem: PlaceProblem, k: int, allowed: np.ndarray, rng: np.random.Generator
+    problem: PlaceProblem,
+    k: int,
+    allowed: np.ndarray,
+    rng: np.random.Generator,
+    start: np.ndarray | None = None,
 ) -> list[int] | None:
+    """k centres: required and locked ones, the rest from k-means++ points (or ``start``) refined by Lloyd."""
     fixed = sorted({int(c) for c in np.flatnonzero(problem.centre_required)} | {c for _, c in problem.locks})
     if len(fixed) > k or problem.n_centres < k:
         return None
     weights = problem.population.astype(float) + 1.0
     xy = problem.xy / 1000.0
     points = [problem.centre_xy[c] / 1000.0 for c in fixed]
+    if start is not None:
+        points += [point for point in start[: k - len(fixed)]]
     # weighted k-means++ on units, then Lloyd iterations with the fixed centres pinned
     while len(points) < k:
         if points:

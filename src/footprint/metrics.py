@@ -1,18 +1,42 @@
-"""Every metric of a plan, defined once: the key figures of each neighbourhood and of each place.
+"""Every metric of a plan, defined once: the key figures of each place, neighbourhood, PCN, practice, LSOA and hub,
+and the changes against the baseline (formulas in ``docs/metrics.md``).
 
-Single-run outputs, comparisons and reports all read their figures from here. Each function takes a
+Single-run outputs, maps, comparisons and reports all read their figures from here. Each function takes a
 :class:`~footprint.plan.Plan` and returns a DataFrame sorted by its key. Formulas are in the docstrings.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import numpy as np
 import pandas as pd
 
 from footprint import columns as C
+from footprint.dataset import dominant_pcns
+from footprint.instance import pcn_home_places
 from footprint.plan import Plan
 
+F = TypeVar("F", bound=Callable[..., Any])
 
+
+def _cached(function: F) -> F:
+    """Compute a plan's metric once (stored in ``plan.metrics_cache``) and hand out copies."""
+
+    @functools.wraps(function)
+    def wrapper(plan: Plan) -> Any:
+        cache = plan.metrics_cache
+        if function.__name__ not in cache:
+            cache[function.__name__] = function(plan)
+        value = cache[function.__name__]
+        return tuple(v.copy() for v in value) if isinstance(value, tuple) else value.copy()
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_cached
 def summarise_neighbourhoods(plan: Plan) -> pd.DataFrame:
     """Key figures per neighbourhood.
 
@@ -29,15 +53,8 @@ def summarise_neighbourhoods(plan: Plan) -> pd.DataFrame:
     if plan.neighbourhoods.empty:
         return pd.DataFrame()
     scenario = plan.dataset.scenario
-    units = plan.dataset.units.set_index(C.LSOA_CODE)
-    columns = [C.POPULATION, "registered", C.DEMAND, C.X, C.Y, C.IMD_DECILE, C.POP_0_15, C.POP_65_PLUS]
-    if C.GROUP_CODE in units:
-        columns.append(C.GROUP_CODE)
-    frame = plan.assignment.join(units[columns], on=C.LSOA_CODE)
+    frame = _lsoa_frame(plan)
     hoods = plan.neighbourhoods.set_index(C.NEIGHBOURHOOD)
-    frame["hub_x"] = frame[C.NEIGHBOURHOOD].map(hoods["hub_x"])
-    frame["hub_y"] = frame[C.NEIGHBOURHOOD].map(hoods["hub_y"])
-    frame["distance_km"] = np.hypot(frame[C.X] - frame["hub_x"], frame[C.Y] - frame["hub_y"]) / 1000.0
     frame["near"] = (frame["distance_km"] <= scenario.access.within_km) * frame[C.POPULATION]
     frame["pop_distance"] = frame["distance_km"] * frame[C.POPULATION]
     frame["deprived"] = frame[C.IMD_DECILE].le(2) * frame[C.POPULATION]
@@ -96,6 +113,23 @@ def summarise_neighbourhoods(plan: Plan) -> pd.DataFrame:
     return out[ordered].sort_values(C.NEIGHBOURHOOD).reset_index(drop=True)
 
 
+def _lsoa_frame(plan: Plan) -> pd.DataFrame:
+    """The plan's LSOAs with their unit figures and ``distance_km``: straight line from the LSOA's
+    representative point to its neighbourhood's hub (EPSG:27700 metres / 1000)."""
+    units = plan.dataset.units.set_index(C.LSOA_CODE)
+    columns = [C.POPULATION, "registered", C.DEMAND, C.X, C.Y, C.IMD_DECILE, C.POP_0_15, C.POP_65_PLUS]
+    if C.GROUP_CODE in units:
+        columns.append(C.GROUP_CODE)
+    frame = plan.assignment.join(units[columns], on=C.LSOA_CODE)
+    if plan.neighbourhoods.empty:
+        return frame.assign(distance_km=pd.Series(dtype="float64"))
+    hoods = plan.neighbourhoods.set_index(C.NEIGHBOURHOOD)
+    hub_x = frame[C.NEIGHBOURHOOD].map(hoods["hub_x"])
+    hub_y = frame[C.NEIGHBOURHOOD].map(hoods["hub_y"])
+    frame["distance_km"] = np.hypot(frame[C.X] - hub_x, frame[C.Y] - hub_y) / 1000.0
+    return frame
+
+
 def _self_containment(plan: Plan) -> pd.Series:
     """Share of each neighbourhood's registered residents whose practice is sited in the same neighbourhood."""
     frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD])
@@ -125,18 +159,55 @@ def _groups_split(frame: pd.DataFrame) -> pd.Series:
 
 def _pcn_shares(plan: Plan) -> pd.Series:
     """PCNs holding >= 5% of each neighbourhood's registered residents, as ``code share%``, largest first."""
-    frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD, C.PCN_CODE])
-    if frame.empty:
+    mix = neighbourhood_pcn_mix(plan).dropna(subset=[C.PCN_CODE])
+    listed = mix[mix["share"] >= LISTED_SHARE]
+    if listed.empty:
         return pd.Series(dtype="object")
-    counts = frame.groupby([C.NEIGHBOURHOOD, C.PCN_CODE], as_index=False)[C.PATIENTS].sum()
-    counts["share"] = counts[C.PATIENTS] / counts.groupby(C.NEIGHBOURHOOD)[C.PATIENTS].transform("sum")
-    counts = counts[counts["share"] >= LISTED_SHARE].sort_values(
-        [C.NEIGHBOURHOOD, "share", C.PCN_CODE], ascending=[True, False, True], kind="stable"
-    )
-    return counts.groupby(C.NEIGHBOURHOOD).apply(
+    return listed.groupby(C.NEIGHBOURHOOD).apply(
         lambda g: "; ".join(f"{p} {s:.0%}" for p, s in zip(g[C.PCN_CODE], g["share"], strict=True)),
         include_groups=False,
     )
+
+
+@_cached
+def neighbourhood_pcn_mix(plan: Plan) -> pd.DataFrame:
+    """Which PCNs each neighbourhood's registered residents belong to.
+
+    Columns: neighbourhood_id, pcn_code (<NA> for practices in no active PCN), patients, share (patients /
+    the neighbourhood's ``registered``). Sorted by neighbourhood, then share (largest first), then PCN. The
+    shares of each neighbourhood sum to 1.
+    """
+    frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD])
+    counts = frame.groupby([C.NEIGHBOURHOOD, C.PCN_CODE], as_index=False, dropna=False)[C.PATIENTS].sum()
+    counts["share"] = counts[C.PATIENTS] / counts.groupby(C.NEIGHBOURHOOD)[C.PATIENTS].transform("sum")
+    counts = counts.sort_values(
+        [C.NEIGHBOURHOOD, "share", C.PCN_CODE],
+        ascending=[True, False, True],
+        kind="stable",
+        na_position="last",
+    )
+    return counts[[C.NEIGHBOURHOOD, C.PCN_CODE, C.PATIENTS, "share"]].reset_index(drop=True)
+
+
+@_cached
+def pcn_distribution(plan: Plan) -> pd.DataFrame:
+    """Where each PCN's registered patients live.
+
+    Columns: pcn_code, neighbourhood_id (<NA> for patients living in LSOAs of the area outside the plan, e.g.
+    places not planned in this run), patients, share (patients / the PCN's patients resident anywhere in the
+    area). Sorted by PCN, then patients (largest first), then neighbourhood. The shares of each PCN sum to 1;
+    the first row with a neighbourhood is the PCN's home (:func:`summarise_pcns`).
+    """
+    frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.PCN_CODE])
+    counts = frame.groupby([C.PCN_CODE, C.NEIGHBOURHOOD], as_index=False, dropna=False)[C.PATIENTS].sum()
+    counts["share"] = counts[C.PATIENTS] / counts.groupby(C.PCN_CODE)[C.PATIENTS].transform("sum")
+    counts = counts.sort_values(
+        [C.PCN_CODE, C.PATIENTS, C.NEIGHBOURHOOD],
+        ascending=[True, False, True],
+        kind="stable",
+        na_position="last",
+    )
+    return counts[[C.PCN_CODE, C.NEIGHBOURHOOD, C.PATIENTS, "share"]].reset_index(drop=True)
 
 
 #: A PCN is "aligned" when at least this share of its registered patients live in its home neighbourhood.
@@ -167,8 +238,13 @@ def _shares(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     )
 
 
+@_cached
 def summarise_pcns(plan: Plan) -> pd.DataFrame:
-    """Per PCN: how well it fits the proposed neighbourhoods.
+    """Per PCN of the planned places: how well it fits the proposed neighbourhoods.
+
+    A PCN belongs to the planned places when its home place (where most of its registered patients live,
+    :func:`footprint.instance.pcn_home_places`) is planned, or, with no registered patients at all, when one of
+    its practices is sited there.
 
     Columns: pcn_code, pcn_name, practices (member codes, ``;``-separated), list_size (sum of members' list
     sizes), registered (its registered patients resident in the area), home_neighbourhood (the neighbourhood
@@ -179,26 +255,33 @@ def summarise_pcns(plan: Plan) -> pd.DataFrame:
     the scenario's population bounds: ``below``, ``within``, ``above``).
     """
     practices = plan.dataset.practices.dropna(subset=[C.PCN_CODE])
+    planned = set(plan.assignment[C.PLACE_CODE])
+    homes = pcn_home_places(plan.dataset)
+    sited = set(practices.loc[practices[C.PLACE_CODE].isin(planned), C.PCN_CODE])
+    practices = practices[
+        practices[C.PCN_CODE].map(homes).isin(planned)
+        | (~practices[C.PCN_CODE].isin(homes.index) & practices[C.PCN_CODE].isin(sited))
+    ]
     if practices.empty:
         return pd.DataFrame()
     scenario = plan.dataset.scenario
     frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.PCN_CODE])
-    shares = _shares(frame.dropna(subset=[C.NEIGHBOURHOOD]), C.PCN_CODE)
+    shares = pcn_distribution(plan).dropna(subset=[C.NEIGHBOURHOOD])
     totals = frame.groupby(C.PCN_CODE)[C.PATIENTS].sum()
     hood_place = plan.assignment.drop_duplicates(C.NEIGHBOURHOOD).set_index(C.NEIGHBOURHOOD)[C.PLACE_CODE]
+    per_place = frame.groupby([C.PCN_CODE, C.PLACE_CODE])[C.PATIENTS].sum()
+    by_pcn = {pcn: group for pcn, group in shares.groupby(C.PCN_CODE, sort=False)}
     rows = []
     for pcn, members in practices.groupby(C.PCN_CODE, sort=True):
-        mine = shares[shares[C.PCN_CODE] == pcn]
+        mine = by_pcn.get(pcn, shares.iloc[0:0])
         registered = float(totals.get(pcn, 0.0))
         home = mine.iloc[0][C.NEIGHBOURHOOD] if len(mine) else None
         in_home = float(mine.iloc[0][C.PATIENTS]) if len(mine) else 0.0
         home_place = hood_place.get(home) if home else None
-        in_place = float(
-            frame.loc[(frame[C.PCN_CODE] == pcn) & (frame[C.PLACE_CODE] == home_place), C.PATIENTS].sum()
-        )
+        in_place = float(per_place.get((pcn, home_place), 0.0))
         coterminosity = in_home / registered if registered else np.nan
         outside_place = 1 - in_place / registered if registered else np.nan
-        listed = mine[mine[C.PATIENTS] >= LISTED_SHARE * registered] if registered else mine.iloc[0:0]
+        listed = mine[mine["share"] >= LISTED_SHARE]
         list_size = members[C.LIST_SIZE].sum(min_count=1)
         if coterminosity >= ALIGNED_SHARE:
             status = "aligned"
@@ -236,26 +319,39 @@ def summarise_pcns(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@_cached
 def summarise_practices(plan: Plan) -> pd.DataFrame:
-    """Per practice: where it sits, where its patients live, and whether its PCN fits.
+    """Per practice sited in a planned place or in a PCN of :func:`summarise_pcns`: where it sits, where its
+    patients live, and whether its PCN fits.
 
     Columns: practice_code, practice_name, pcn_code, site_neighbourhood (neighbourhood of the LSOA the practice
     stands in), patients_neighbourhood (where most of its registered patients live), share_in_patients_neighbourhood,
     pcn_home (its PCN's home neighbourhood, see :func:`summarise_pcns`), registered, realign (True when its
     patients mostly live outside its PCN's home), patients_involved (its patients living outside its PCN's home),
-    suggested_action (join the PCN whose home is where its patients live, with both PCNs' list sizes before ->
-    after).
+    suggested_action (join the PCN whose home is where its patients live, with both PCNs' list sizes, or their
+    registered patients when no list sizes are given, before -> after).
     """
-    practices = plan.dataset.practices
-    if practices.empty:
-        return pd.DataFrame()
     pcns = summarise_pcns(plan)
+    practices = plan.dataset.practices
+    planned = set(plan.assignment[C.PLACE_CODE])
+    listed = set(pcns[C.PCN_CODE]) if len(pcns) else set()
+    practices = practices[practices[C.PLACE_CODE].isin(planned) | practices[C.PCN_CODE].isin(listed)]
+    if practices.empty:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in PRACTICE_COLUMNS}).astype(
+            {"realign": "bool"}
+        )
     home_of = pcns.set_index(C.PCN_CODE)["home_neighbourhood"] if len(pcns) else pd.Series(dtype="object")
-    list_of = pcns.set_index(C.PCN_CODE)[C.LIST_SIZE] if len(pcns) else pd.Series(dtype="float64")
+    # a PCN's size: its members' list sizes, or its registered patients in the area when no list sizes are given
+    list_of = (
+        pcns.set_index(C.PCN_CODE)[C.LIST_SIZE].fillna(pcns.set_index(C.PCN_CODE)["registered"])
+        if len(pcns)
+        else pd.Series(dtype="float64")
+    )
     where = plan.assignment.set_index(C.LSOA_CODE)[C.NEIGHBOURHOOD]
     frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD])
     shares = _shares(frame, C.PRACTICE_CODE).drop_duplicates(C.PRACTICE_CODE).set_index(C.PRACTICE_CODE)
     patients = frame.groupby([C.PRACTICE_CODE, C.NEIGHBOURHOOD])[C.PATIENTS].sum()
+    registered_of = frame.groupby(C.PRACTICE_CODE)[C.PATIENTS].sum()
     # the PCN to suggest for each neighbourhood: the one with most patients living there among PCNs homed there
     homed = pcns.dropna(subset=["home_neighbourhood"]).sort_values(
         ["home_neighbourhood", "registered", C.PCN_CODE], ascending=[True, False, True]
@@ -273,7 +369,7 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
         main = shares.loc[code] if code in shares.index else None
         patients_hood = main[C.NEIGHBOURHOOD] if main is not None else None
         home = home_of.get(pcn) if pd.notna(pcn) else None
-        registered = float(frame.loc[frame[C.PRACTICE_CODE] == code, C.PATIENTS].sum())
+        registered = float(registered_of.get(code, 0.0))
         in_home = float(patients.get((code, home), 0.0)) if home else 0.0
         realign = bool(patients_hood is not None and home is not None and patients_hood != home)
         action = ""
@@ -313,9 +409,28 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
                 "suggested_action": action,
             }
         )
-    return pd.DataFrame(rows).sort_values(C.PRACTICE_CODE).reset_index(drop=True)
+    return (
+        pd.DataFrame(rows, columns=list(PRACTICE_COLUMNS)).sort_values(C.PRACTICE_CODE).reset_index(drop=True)
+    )
 
 
+#: Columns of :func:`summarise_practices`.
+PRACTICE_COLUMNS = (
+    C.PRACTICE_CODE,
+    C.PRACTICE_NAME,
+    C.PCN_CODE,
+    "site_neighbourhood",
+    "patients_neighbourhood",
+    "share_in_patients_neighbourhood",
+    "pcn_home",
+    "registered",
+    "realign",
+    "patients_involved",
+    "suggested_action",
+)
+
+
+@_cached
 def summarise_changes(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Changes against the baseline map (default: each LSOA's dominant PCN).
 
@@ -361,3 +476,269 @@ def summarise_changes(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
         C.LSOA_CODE
     )
     return per_lsoa.reset_index(drop=True), pd.DataFrame(rows)
+
+
+@_cached
+def summarise_lsoas(plan: Plan) -> pd.DataFrame:
+    """Per LSOA of the plan: where it goes and the figures maps and the ``lsoas`` layer show.
+
+    Columns: lsoa_code, lsoa_name, place_code, neighbourhood_id, population, registered, distance_km (to its
+    neighbourhood's hub, as in :func:`summarise_neighbourhoods`), imd_decile, demand, dominant_pcn (the PCN with
+    most registered residents there; ties: lowest code), dominant_pcn_name, dominant_pcn_share (its share of the
+    LSOA's residents registered in any PCN), baseline, moved (as in :func:`summarise_changes`).
+    """
+    columns = [
+        C.LSOA_CODE,
+        C.LSOA_NAME,
+        C.PLACE_CODE,
+        C.NEIGHBOURHOOD,
+        C.POPULATION,
+        "registered",
+        "distance_km",
+        C.IMD_DECILE,
+        C.DEMAND,
+        "dominant_pcn",
+        "dominant_pcn_name",
+        "dominant_pcn_share",
+        "baseline",
+        "moved",
+    ]
+    if plan.assignment.empty:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+    units = plan.dataset.units.set_index(C.LSOA_CODE)
+    frame = _lsoa_frame(plan)
+    frame[C.LSOA_NAME] = frame[C.LSOA_CODE].map(units[C.LSOA_NAME]) if C.LSOA_NAME in units else pd.NA
+    frame["registered"] = frame["registered"].round().astype("int64")
+    dominant = dominant_pcns(plan.dataset.registrations)
+    frame["dominant_pcn"] = frame[C.LSOA_CODE].map(dominant[C.PCN_CODE])
+    names = plan.dataset.practices.dropna(subset=[C.PCN_CODE]).drop_duplicates(C.PCN_CODE)
+    frame["dominant_pcn_name"] = frame["dominant_pcn"].map(names.set_index(C.PCN_CODE)[C.PCN_NAME])
+    frame["dominant_pcn_share"] = frame[C.LSOA_CODE].map(dominant["share"]).astype("float64")
+    changes, _ = summarise_changes(plan)
+    frame = frame.merge(changes[[C.LSOA_CODE, "baseline", "moved"]], on=C.LSOA_CODE, how="left")
+    return frame[columns].sort_values(C.LSOA_CODE).reset_index(drop=True)
+
+
+@_cached
+def summarise_hubs(plan: Plan) -> pd.DataFrame:
+    """Per hub of the planned places: where it is and what it serves.
+
+    With a hubs file, every candidate hub of the places with a plan; otherwise each neighbourhood's centre LSOA.
+    Columns: hub_id, hub_name, place_code, lsoa_code (the LSOA it stands in), x, y (EPSG:27700), kind (``hub`` or
+    ``lsoa centre``), required, capacity, used (it serves a neighbourhood), neighbourhood_id, population (residents
+    of the neighbourhood it serves).
+    """
+    columns = [
+        C.HUB_ID,
+        C.HUB_NAME,
+        C.PLACE_CODE,
+        C.LSOA_CODE,
+        C.X,
+        C.Y,
+        "kind",
+        C.REQUIRED,
+        C.CAPACITY,
+        "used",
+        C.NEIGHBOURHOOD,
+        C.POPULATION,
+    ]
+    hoods = plan.neighbourhoods
+    if hoods.empty:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+    population = summarise_neighbourhoods(plan).set_index(C.NEIGHBOURHOOD)["population"]
+    served = hoods.assign(population=hoods[C.NEIGHBOURHOOD].map(population))
+    hubs = plan.dataset.hubs
+    if hubs is not None and (hoods["centre_kind"] == "hub").all():
+        places = set(hoods[C.PLACE_CODE])
+        frame = hubs[hubs[C.PLACE_CODE].isin(places)][
+            [C.HUB_ID, C.HUB_NAME, C.PLACE_CODE, C.LSOA_CODE, C.X, C.Y, C.REQUIRED, C.CAPACITY]
+        ].copy()
+        frame = frame.merge(served[[C.HUB_ID, C.NEIGHBOURHOOD, "population"]], on=C.HUB_ID, how="left")
+        frame["kind"] = "hub"
+    else:
+        frame = served.rename(columns={"hub_lsoa": C.LSOA_CODE, "hub_x": C.X, "hub_y": C.Y})
+        frame[C.REQUIRED] = False
+        frame[C.CAPACITY] = np.nan
+        frame["kind"] = "lsoa centre"
+    frame["used"] = frame[C.NEIGHBOURHOOD].notna()
+    frame[C.REQUIRED] = frame[C.REQUIRED].fillna(False).astype(bool)
+    frame["population"] = frame["population"].astype("Int64")
+    return frame[columns].sort_values(C.HUB_ID).reset_index(drop=True)
+
+
+@_cached
+def summarise_places(plan: Plan) -> pd.DataFrame:
+    """Headline figures per place with a plan, aggregated from the per-neighbourhood, PCN and practice figures.
+
+    Columns: place_code, place_name, lsoas, population, registered, neighbourhoods, smallest and largest (the
+    bounded measure of its smallest and largest neighbourhood), within_bounds (neighbourhoods within the bounds),
+    mean_distance_km (population-weighted over the place), share_within_km, deprived_share, self_containment
+    (patients resident in the place registered with a practice sited in their own neighbourhood / registered),
+    pcns (PCNs whose home neighbourhood is in the place), pcns_aligned (of those, status ``aligned``),
+    median_coterminosity (of those), practices (sited in the place), practices_to_realign (of those, ``realign``),
+    patients_involved (their ``patients_involved``), residents_moved (against the baseline), and the count of
+    neighbourhoods by change code: unchanged (U), split (S), merged (M), complex (X).
+    """
+    hoods = summarise_neighbourhoods(plan)
+    if hoods.empty:
+        return pd.DataFrame()
+    hoods = hoods.assign(
+        pop_distance=hoods["mean_distance_km"] * hoods["population"],
+        near=hoods["share_within_km"] * hoods["population"],
+        deprived=hoods["deprived_share"] * hoods["population"],
+        contained=hoods["self_containment"] * hoods["registered"],
+    )
+    _, changes = summarise_changes(plan)
+    hoods = hoods.merge(
+        changes[[C.NEIGHBOURHOOD, "change", "residents_moved"]], on=C.NEIGHBOURHOOD, how="left"
+    )
+    grouped = hoods.groupby(C.PLACE_CODE, sort=True)
+    residents = grouped["population"].sum()
+    registered = grouped["registered"].sum()
+    out = pd.DataFrame(
+        {
+            C.PLACE_NAME: grouped[C.PLACE_NAME].first(),
+            "lsoas": grouped["lsoas"].sum(),
+            "population": residents,
+            "registered": registered,
+            "neighbourhoods": grouped.size(),
+            "smallest": grouped["measure"].min(),
+            "largest": grouped["measure"].max(),
+            "within_bounds": grouped["within_bounds"].sum().astype("int64"),
+            "mean_distance_km": grouped["pop_distance"].sum() / residents.clip(lower=1),
+            "share_within_km": grouped["near"].sum() / residents.clip(lower=1),
+            "deprived_share": (grouped["deprived"].sum(min_count=1) / residents.clip(lower=1)),
+            "self_containment": grouped["contained"].sum(min_count=1) / registered.where(registered > 0),
+        }
+    )
+    pcns = summarise_pcns(plan)
+    if len(pcns):
+        homed = pcns.dropna(subset=["home_place"]).groupby("home_place")
+        out["pcns"] = homed.size().reindex(out.index).fillna(0).astype("int64")
+        out["pcns_aligned"] = (
+            homed["status"]
+            .agg(lambda s: int((s == "aligned").sum()))
+            .reindex(out.index)
+            .fillna(0)
+            .astype("int64")
+        )
+        out["median_coterminosity"] = homed["coterminosity"].median().reindex(out.index)
+    else:
+        out["pcns"], out["pcns_aligned"], out["median_coterminosity"] = 0, 0, np.nan
+    practices = summarise_practices(plan)
+    if len(practices):
+        site_place = plan.dataset.practices.set_index(C.PRACTICE_CODE)[C.PLACE_CODE]
+        practices = practices.assign(**{C.PLACE_CODE: practices[C.PRACTICE_CODE].map(site_place)})
+        by_place = practices.dropna(subset=[C.PLACE_CODE]).groupby(C.PLACE_CODE)
+        flagged = practices[practices["realign"]].dropna(subset=[C.PLACE_CODE]).groupby(C.PLACE_CODE)
+        out["practices"] = by_place.size().reindex(out.index).fillna(0).astype("int64")
+        out["practices_to_realign"] = flagged.size().reindex(out.index).fillna(0).astype("int64")
+        out["patients_involved"] = (
+            flagged["patients_involved"].sum().reindex(out.index).fillna(0).astype("int64")
+        )
+    else:
+        out["practices"], out["practices_to_realign"], out["patients_involved"] = 0, 0, 0
+    out["residents_moved"] = grouped["residents_moved"].sum().astype("int64")
+    for code, name in CHANGE_CODES.items():
+        out[name] = grouped["change"].agg(lambda s, code=code: int((s == code).sum())).astype("int64")
+    return out.reset_index()
+
+
+#: ONS-style change codes of :func:`summarise_changes` and their names.
+CHANGE_CODES = {"U": "unchanged", "S": "split", "M": "merged", "X": "complex"}
+# ---- headline figures of a whole run (compare, sweep) ----------------------------------------------------------
+
+#: The headline figures of a run, in display order, with what each means (see :func:`summarise_headline`).
+HEADLINE = {
+    "status": "ok when every place has a verified plan, else incomplete",
+    "places": "places in the run",
+    "places_planned": "places with a verified plan",
+    "neighbourhoods": "neighbourhoods proposed",
+    "population_min": "smallest neighbourhood (residents)",
+    "population_max": "largest neighbourhood (residents)",
+    "mean_distance_km": "resident-weighted mean distance to the hub (km)",
+    "share_within_km": "share of residents within access.within_km of their hub",
+    "coterminosity_median": "median PCN coterminosity",
+    "coterminosity_weighted": "patient-weighted PCN coterminosity",
+    "pcns_split": "PCNs not aligned (split or cross-borough)",
+    "practices_to_realign": "practices whose patients mostly live outside their PCN's home",
+    "patients_to_realign": "registered patients of those practices living outside their PCN's home",
+    "lsoas_moved": "LSOAs moved against the baseline",
+    "residents_moved": "residents of LSOAs moved against the baseline",
+    "objective": "objective value, summed over places",
+    "term_access": "access term, summed over places",
+    "term_pcn": "PCN alignment term, summed over places",
+    "term_demand": "demand balance term, summed over places",
+    "term_stability": "stability term, summed over places",
+    "term_community": "keep-together term, summed over places",
+    "gap": "largest optimality gap of any place",
+}
+
+
+def summarise_headline(
+    neighbourhoods: pd.DataFrame,
+    pcns: pd.DataFrame,
+    practices: pd.DataFrame,
+    changes: pd.DataFrame,
+    places: list[dict],
+) -> dict[str, object]:
+    """The headline figures of a run, from its written tables (so written runs compare without re-solving).
+
+    Parameters are the tables of ``neighbourhoods.csv``, ``realignment_pcns.csv``, ``realignment_practices.csv``
+    and ``changes.csv`` (empty frames when a file is absent) and the per-place records of ``run.json``.
+    Figures (``HEADLINE``): ``mean_distance_km`` = sum over neighbourhoods of population x mean distance / total
+    population (the resident-weighted mean over all LSOAs); ``share_within_km`` likewise weighted;
+    ``coterminosity_median`` the median over PCNs with patients in the area; ``coterminosity_weighted`` = sum of
+    coterminosity x registered / sum of registered (patients living in their PCN's home neighbourhood over all
+    PCN patients); ``pcns_split`` PCNs whose status is not ``aligned``; ``practices_to_realign`` practices flagged
+    ``realign`` and ``patients_to_realign`` their ``patients_involved``; ``lsoas_moved`` and ``residents_moved``
+    from ``changes.csv``; objective terms summed over the planned places; ``gap`` the largest of any place.
+    Figures a run cannot give (no PCNs, no plan) are None.
+    """
+    planned = [p for p in places if p.get("status") in ("optimal", "feasible", "heuristic")]
+    figures: dict[str, object] = dict.fromkeys(HEADLINE)
+    figures["status"] = "ok" if len(planned) == len(places) and places else "incomplete"
+    figures["places"] = len(places)
+    figures["places_planned"] = len(planned)
+    if len(neighbourhoods):
+        population = neighbourhoods["population"].astype(float)
+        total = float(population.sum())
+        figures["neighbourhoods"] = len(neighbourhoods)
+        figures["population_min"] = int(population.min())
+        figures["population_max"] = int(population.max())
+        if total > 0:
+            figures["mean_distance_km"] = float(
+                (population * neighbourhoods["mean_distance_km"]).sum() / total
+            )
+            figures["share_within_km"] = float((population * neighbourhoods["share_within_km"]).sum() / total)
+    else:
+        figures["neighbourhoods"] = 0
+    if len(pcns):
+        counted = pcns[pcns["registered"] > 0].dropna(subset=["coterminosity"])
+        if len(counted):
+            weights = counted["registered"].astype(float)
+            figures["coterminosity_median"] = float(counted["coterminosity"].median())
+            figures["coterminosity_weighted"] = float(
+                (counted["coterminosity"] * weights).sum() / weights.sum()
+            )
+            figures["pcns_split"] = int((counted["status"] != "aligned").sum())
+    if len(practices):
+        realign = practices["realign"].astype(str).str.lower() == "true"
+        figures["practices_to_realign"] = int(realign.sum())
+        figures["patients_to_realign"] = int(practices.loc[realign, "patients_involved"].sum())
+    if len(changes):
+        moved = changes["moved"].astype(str).str.lower() == "true"
+        figures["lsoas_moved"] = int(moved.sum())
+        figures["residents_moved"] = int(changes.loc[moved, C.POPULATION].sum())
+    if planned:
+        figures["objective"] = _sum_known(p.get("objective") for p in planned)
+        for term in ("access", "pcn", "demand", "stability", "community"):
+            figures[f"term_{term}"] = _sum_known((p.get("terms") or {}).get(term) for p in planned)
+        gaps = [p["gap"] for p in planned if p.get("gap") is not None]
+        figures["gap"] = float(max(gaps)) if gaps else None
+    return figures
+
+
+def _sum_known(values) -> float | None:
+    known = [float(v) for v in values if v is not None]
+    return float(sum(known)) if known else None

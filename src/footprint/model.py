@@ -30,6 +30,7 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -287,6 +288,7 @@ _KEY_KINDS: dict[str, tuple[str, ...]] = {
     "group_touch": ("group", "unit", "centre"),
     "group_split": ("group",),
     "cut": ("round", "unit", "centre"),
+    "pcn_cut": ("round", "pcn", "centre"),
 }
 
 
@@ -612,24 +614,70 @@ def define_access_term(model: PlaceModel) -> pulp.LpAffineExpression:
     )
 
 
+def _knapsack(patients: np.ndarray, population: np.ndarray, room: float) -> float:
+    """Most patients that ``room`` residents can hold, units taken whole or (the last one) in part.
+
+    The fractional knapsack: units in decreasing order of patients per resident (ties by position, so the
+    result is deterministic), filled until ``room`` residents are used.
+    """
+    if not len(patients):
+        return 0.0
+    population = np.maximum(population, 1e-9)
+    order = np.lexsort((np.arange(len(patients)), -(patients / population)))
+    used = np.cumsum(population[order])
+    full = int(np.searchsorted(used, room, side="right"))
+    value = float(patients[order][:full].sum())
+    if full < len(order):
+        left = room - (float(used[full - 1]) if full else 0.0)
+        value += float(patients[order][full]) * left / float(population[order][full])
+    return value
+
+
+def pcn_home_capacity(problem: PlaceProblem, allowed: np.ndarray) -> np.ndarray:
+    """U[p,c]: an upper bound on the patients of PCN p that centre c's neighbourhood can hold.
+
+    The fractional knapsack (:func:`_knapsack`) over the units c may serve (``allowed[:, c]``, which already
+    honours the access radius and population reachability) with ``pop_max`` residents: any neighbourhood of c
+    holds at most ``pop_max`` residents drawn from those units, so at most U[p,c] of p's patients.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_pcns, n_centres).
+    """
+    registrations = problem.pcn_patients.astype(float)
+    population = problem.population.astype(float)
+    capacity = np.zeros((registrations.shape[0], problem.n_centres))
+    for c in range(problem.n_centres):
+        units = np.flatnonzero(allowed[:, c])
+        for q in range(registrations.shape[0]):
+            capacity[q, c] = _knapsack(registrations[q, units], population[units], problem.pop_max)
+    return capacity
+
+
 def define_pcn_alignment(model: PlaceModel) -> pulp.LpAffineExpression:
     """pcn = 1 - sum_{p,c} a[p,c] / T (T = all patients of the place's PCNs).
 
-    Aggregated home formulation: ``a[p,c] <= sum_i reg[p,i] x[i,c]``, ``a[p,c] <= T_p h[p,c]``,
+    Aggregated home formulation: ``a[p,c] <= sum_i reg[p,i] x[i,c]``, ``a[p,c] <= U[p,c] h[p,c]``,
     ``sum_c h[p,c] = 1``, ``h[p,c] <= y[c]``; at the optimum a[p, home] is the patients of p in its home, and
-    the home is the neighbourhood holding most of them. h and a exist only for centres that can serve some of
-    p's patients (some other centre always can, so the home always exists).
+    the home is the neighbourhood holding most of them. U[p,c] (:func:`pcn_home_capacity`) bounds the patients
+    of p a neighbourhood of c can hold; with T_p in its place the LP relaxation could align every patient by
+    spreading the home over several centres, with U it aligns at most max_c U[p,c] of them. A home holds at
+    least T_p / k_max of p's patients (the most of k shares), so h[p,c] exists only where U[p,c] reaches that
+    (some centre always does). h and a exist only for centres that can serve some of p's patients.
     """
     p, v = model.problem, model.variables
     patients = pcn_total(p)
+    capacity = pcn_home_capacity(p, model.allowed)
     for q in range(p.pcn_patients.shape[0]):
         total_q = float(p.pcn_patients[q].sum())
         if total_q <= 0:
             continue
+        least = total_q / max(p.k_max, 1) * (1 - 1e-9)
         homes = []
         for c in model.centres:
             reach = [i for i in v.units_of[c] if p.pcn_patients[q, i] > 0]
-            if not reach:
+            if not reach or capacity[q, c] < least:
                 continue
             h = pulp.LpVariable(f"h_{q}_{c}", cat=pulp.LpBinary)
             a = pulp.LpVariable(f"a_{q}_{c}", lowBound=0)
@@ -642,7 +690,7 @@ def define_pcn_alignment(model: PlaceModel) -> pulp.LpAffineExpression:
                 f"aligned patients of {p.pcn_codes[q]} live in {p.centre_ids[c]}",
             )
             model.add(
-                a <= total_q * h,
+                a <= float(min(capacity[q, c], total_q)) * h,
                 "aligned_home",
                 (q, c),
                 f"patients of {p.pcn_codes[q]} count as aligned only in its home",
@@ -652,6 +700,51 @@ def define_pcn_alignment(model: PlaceModel) -> pulp.LpAffineExpression:
             )
         model.add(pulp.lpSum(homes) == 1, "one_home", (q,), f"{p.pcn_codes[q]} has one home neighbourhood")
     return 1 - pulp.lpSum(v.aligned.values()) / patients
+
+
+def add_pcn_cuts(
+    model: PlaceModel, value: Callable[[pulp.LpVariable], float], round_number: int
+) -> list[str]:
+    """Add the home-capacity cuts that a fractional solution violates; return the names added.
+
+    For PCN p, centre c and any set S of c's units, the patients of p aligned in c are those in S plus those
+    outside S, and the latter are at most U_S[p,c] h[p,c] (the knapsack of :func:`pcn_home_capacity` over c's
+    units outside S; zero unless c is p's home):
+
+        a[p,c] <= sum_{i in S} reg[p,i] x[i,c] + U_S[p,c] h[p,c]
+
+    Valid for every plan, so the cuts never remove one. S = all units is the ``aligned`` row and S = {} the
+    ``aligned_home`` row; in between they forbid what the LP relaxation does to align patients it cannot: a
+    home spread fractionally over several centres. For the values ``value(var)`` (an LP solution) the most
+    violated S is about {i : x[i,c] < h[p,c]}, the units where x is the smaller of the two; a cut is added, named
+    ``pcn_cut_round_p_c``, when it is violated by more than 1e-6 relative.
+    """
+    p, v = model.problem, model.variables
+    population = p.population.astype(float)
+    added = []
+    for (q, c), aligned in sorted(v.aligned.items()):
+        a_value = value(aligned)
+        if a_value <= 1e-6:
+            continue
+        h_value = value(v.home[(q, c)])
+        units = np.array([i for i in v.units_of[c] if p.pcn_patients[q, i] > 0], dtype=np.int64)
+        patients = p.pcn_patients[q, units].astype(float)
+        x_values = np.array([value(v.x[(int(i), c)]) for i in units])
+        inside = x_values < h_value
+        rest = _knapsack(patients[~inside], population[units][~inside], p.pop_max)
+        limit = float(patients[inside] @ x_values[inside]) + rest * h_value
+        if a_value <= limit + 1e-6 * max(1.0, a_value):
+            continue
+        name = model.add(
+            aligned
+            <= pulp.lpSum(float(p.pcn_patients[q, i]) * v.x[(int(i), c)] for i in units[inside])
+            + rest * v.home[(q, c)],
+            "pcn_cut",
+            (round_number, q, c),
+            f"patients of {p.pcn_codes[q]} aligned in {p.centre_ids[c]} fit in one neighbourhood",
+        )
+        added.append(name)
+    return added
 
 
 def define_demand_balance(model: PlaceModel) -> pulp.LpAffineExpression:

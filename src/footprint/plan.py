@@ -58,6 +58,8 @@ class Plan:
     statuses: dict[str, str]
     messages: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: Metrics computed so far (:mod:`footprint.metrics` fills it; a plan never changes, so neither do they).
+    metrics_cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -69,7 +71,7 @@ class Plan:
         return sorted(place for place, status in self.statuses.items() if status not in GOOD_STATUSES)
 
     def place_record(self, place: str) -> dict[str, Any]:
-        """The decision-record entry of one place."""
+        """The decision-record entry of one place (with ``hubs``: the hub or centre of each neighbourhood)."""
         problem = self.problems.get(place)
         solution = self.solutions.get(place)
         verdict = self.verdicts.get(place)
@@ -98,7 +100,11 @@ class Plan:
                 gap=_finite(solution.gap),
                 terms={k: _finite(v) for k, v in sorted(solution.terms.items())},
                 iterations=solution.iterations,
+                model=dict(sorted(solution.model.items())),
             )
+        if len(self.neighbourhoods) and self.statuses[place] in GOOD_STATUSES:
+            mine = self.neighbourhoods[self.neighbourhoods[C.PLACE_CODE] == place]
+            record["hubs"] = dict(zip(mine[C.NEIGHBOURHOOD], mine[C.HUB_ID].astype(str), strict=True))
         if verdict is not None:
             record["verifier"] = verdict.to_dict()
         return record

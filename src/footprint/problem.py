@@ -171,6 +171,9 @@ class PlaceSolution:
         Wall time spent per stage (``model``, ``solve``, ``heuristic``...).
     iterations
         Cut-generation rounds (0 for flow models or the heuristic).
+    model
+        Size of the MIP when one was built: ``x_variables``, ``variables``, ``constraints``, ``contiguity_cuts``,
+        ``pcn_cuts``, ``root_lps``, ``fixed_by_reduced_cost`` (empty for the heuristic).
     message
         Human explanation for infeasible/error, warnings otherwise.
     """
@@ -187,3 +190,4 @@ class PlaceSolution:
     seconds: dict[str, float] = field(default_factory=dict)
     iterations: int = 0
     message: str = ""
+    model: dict[str, int] = field(default_factory=dict)

@@ -9,6 +9,10 @@ and never join tables to each other (that is :mod:`footprint.dataset`). Unreadab
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import difflib
+import io
 import logging
 import re
 import warnings
@@ -18,11 +22,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from footprint import columns as C
 from footprint.config import Indicator, PlacesInput, TableInput
 from footprint.errors import InputDataError
-from footprint.findings import Finding, codes
+from footprint.findings import Finding, Severity, codes
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +48,54 @@ def _require_file(path: Path, what: str) -> None:
         )
     if path.is_dir():
         raise InputDataError(f"{path}: {what} path is a folder, not a file; name the file itself.")
-    if path.stat().st_size == 0:
+    try:
+        size = path.stat().st_size
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise InputDataError(
+            f"{path}: cannot open the {what} file ({error.strerror or error}); check its permissions."
+        ) from None
+    if size == 0:
         raise InputDataError(f"{path}: {what} file is empty; re-export it from its source.")
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputDataError(
+            f"{path}: cannot read the {what} file ({error.strerror or error}); check its permissions."
+        ) from None
+
+
+#: Leading bytes of file kinds people save under a wrong name, and what to do about each.
+MAGIC = (
+    (
+        b"PK\x03\x04",
+        "an Excel workbook or another zip archive",
+        "give it the .xlsx extension, or export it as CSV",
+    ),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook", "save it as .xlsx or CSV"),
+    (b"SQLite format 3\x00", "a GeoPackage (SQLite) database", "give it the .gpkg extension"),
+    (b"%PDF", "a PDF document", "export the table itself as CSV"),
+    (b"\x1f\x8b", "a gzip archive", "unpack it first"),
+    (b"\x00\x00\x27\x0a", "a shapefile (.shp)", "name the .shp file as a geospatial input"),
+)
+
+
+def describe_binary(head: bytes) -> str | None:
+    """What a file's first bytes say it is, with the fix, for files that are not what their name says."""
+    for magic, kind, fix in MAGIC:
+        if head.startswith(magic):
+            return f"{kind}; {fix}"
+    return None
+
+
+def has_shape(geometry: gpd.GeoSeries) -> np.ndarray:
+    """True where a geometry is neither missing nor empty (without GeoSeries.isna's warning about empties)."""
+    values = np.asarray(geometry.values, dtype=object)
+    return ~shapely.is_missing(values) & ~shapely.is_empty(values)
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -54,44 +105,76 @@ def _sniff_delimiter(sample: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _text_encodings(raw: bytes) -> tuple[str, ...]:
+    """Encodings to try: UTF-16 when the file starts with its byte-order mark, else UTF-8 (BOM or not), cp1252."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return ("utf-16",)
+    return ENCODINGS
+
+
 def read_text_table(path: Path, *, what: str, header: bool = True) -> pd.DataFrame:
-    """Read a delimited text file as strings, trying UTF-8 (with or without BOM) then Windows-1252."""
+    """Read a delimited text file as strings.
+
+    UTF-8 (with or without BOM), Windows-1252 and UTF-16 (with BOM) are read; the delimiter (comma, tab,
+    semicolon or pipe) is taken from the first line. Binary files, malformed CSV and a last row cut short (a
+    truncated file) raise :class:`InputDataError` naming the file, the row and the fix.
+    """
     _require_file(path, what)
-    raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise InputDataError(f"{path}: {what} file is binary, not CSV text; export it as CSV (UTF-8).")
-    for encoding in ENCODINGS:
+    raw = _read_bytes(path, what)
+    encodings = _text_encodings(raw)
+    if encodings == ENCODINGS and b"\x00" in raw[:4096]:
+        kind = describe_binary(raw[:16])
+        detail = f"it looks like {kind}" if kind else "export it as CSV (UTF-8)"
+        raise InputDataError(f"{path}: {what} file is binary, not CSV text; {detail}.")
+    for encoding in encodings:
         try:
-            text_head = raw[:65536].decode(encoding)
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-        delimiter = _sniff_delimiter(text_head.lstrip("\ufeff"))
+        text = text.lstrip("\ufeff")
+        delimiter = _sniff_delimiter(text[:65536])
         try:
             frame = pd.read_csv(
-                path,
+                io.StringIO(text),
                 dtype=str,
                 keep_default_na=False,
                 na_values=[""],
                 header=0 if header else None,
                 sep=delimiter,
-                encoding=encoding,
                 skipinitialspace=True,
             )
-        except UnicodeDecodeError:
-            continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
-            detail = str(error).strip().splitlines()[0]
+            detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise InputDataError(
-                f"{path}: {what} file is not a well-formed CSV ({detail}); check it is complete and comma-separated."
+                f"{path}: {what} file is not a well-formed CSV ({detail}); check it is complete (not truncated) "
+                "and comma-separated."
             ) from None
         if frame.empty and header:
             raise InputDataError(
                 f"{path}: {what} file has a header but no rows; re-export it from its source."
             )
+        _check_last_row(frame, text, delimiter, path=path, what=what, header=header)
         return frame
     raise InputDataError(
         f"{path}: {what} file is neither UTF-8 nor Windows-1252 text; re-save it as UTF-8 CSV."
     )
+
+
+def _check_last_row(
+    frame: pd.DataFrame, text: str, delimiter: str, *, path: Path, what: str, header: bool
+) -> None:
+    """A file that ends mid-row (no final line break, fewer fields than the header) was cut short."""
+    if not header or text.endswith(("\n", "\r")):
+        return
+    first = text.split("\n", 1)[0]
+    last = text.rsplit("\n", 1)[-1]
+    if last.count(delimiter) < first.count(delimiter):
+        line = text.count("\n") + 1
+        raise InputDataError(
+            f"{path}: {what} file ends in the middle of line {line} ({last[:40]!r} has "
+            f"{last.count(delimiter) + 1} of {frame.shape[1]} fields); the file looks truncated: copy or export it "
+            "again."
+        )
 
 
 def read_excel_table(path: Path, *, what: str, sheet: str | None) -> pd.DataFrame:
@@ -100,20 +183,52 @@ def read_excel_table(path: Path, *, what: str, sheet: str | None) -> pd.DataFram
     try:
         workbook = pd.ExcelFile(path, engine="openpyxl")
     except Exception as error:  # openpyxl raises many unrelated types for corrupt files
-        raise InputDataError(f"{path}: {what} file is not a readable .xlsx workbook ({error}).") from None
+        raise InputDataError(
+            f"{path}: {what} file is not a readable .xlsx workbook ({_detail(error)}); {_not_excel_fix(path)}"
+        ) from None
     with workbook:
         names = workbook.sheet_names
+        if not names:
+            raise InputDataError(f"{path}: {what} workbook has no worksheets; re-save it in Excel.")
         if sheet is None:
             sheet = names[0]
         elif sheet not in names:
             matches = [name for name in names if C.normalise(name) == C.normalise(sheet)]
             if not matches:
                 raise InputDataError(
-                    f"{path}: {what} workbook has no sheet {sheet!r}; sheets are {', '.join(map(repr, names))}."
+                    f"{path}: {what} workbook has no sheet {sheet!r}; sheets are {', '.join(map(repr, names))}: "
+                    "name the right one with this input's sheet setting."
                 )
             sheet = matches[0]
-        frame = pd.read_excel(workbook, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=[""])
+        try:
+            frame = pd.read_excel(
+                workbook, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=[""]
+            )
+        except Exception as error:  # a damaged sheet inside a readable zip
+            raise InputDataError(
+                f"{path}: sheet {sheet!r} of the {what} workbook cannot be read ({_detail(error)}); open and "
+                "re-save the workbook in Excel, or export the sheet as CSV."
+            ) from None
+    frame.columns = [str(column) for column in frame.columns]
     return frame
+
+
+def _detail(error: BaseException) -> str:
+    """The first line of an exception's message, or its type when it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _not_excel_fix(path: Path) -> str:
+    head = b""
+    with contextlib.suppress(OSError), open(path, "rb") as handle:
+        head = handle.read(16)
+    kind = describe_binary(head)
+    if kind is None and head and b"\x00" not in head:
+        return "it looks like text: if it is a CSV, give it the .csv extension."
+    if kind is not None and not head.startswith(b"PK"):
+        return f"it looks like {kind}."
+    return "the file may be truncated or damaged: download or export it again, or re-save it in Excel."
 
 
 def read_geo_table(path: Path, *, what: str, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -122,11 +237,21 @@ def read_geo_table(path: Path, *, what: str, layer: str | None = None) -> gpd.Ge
     kwargs = {"layer": layer} if layer else {}
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore")
             frame = gpd.read_file(path, engine="pyogrio", **kwargs)
     except Exception as error:  # pyogrio raises DataSourceError, DataLayerError, ...
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputDataError(f"{path}: cannot read {what} as a geospatial file ({detail}).") from None
+        head = b""
+        with contextlib.suppress(OSError), open(path, "rb") as handle:
+            head = handle.read(16)
+        kind = describe_binary(head)
+        hint = (
+            f"it looks like {kind}"
+            if kind
+            else "the file may be truncated or not in the format its name says: export it again"
+        )
+        raise InputDataError(
+            f"{path}: cannot read {what} as a geospatial file ({_detail(error)}); {hint}."
+        ) from None
     return frame
 
 
@@ -158,8 +283,11 @@ def find_columns(
     known = {field.name for field in fields}
     for key in overrides:
         if key not in known:
+            guess = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+            hint = f"did you mean {guess[0]!r}? " if guess else ""
             raise InputDataError(
-                f"{path}: {config_key}.columns has unknown field {key!r}; fields are {', '.join(sorted(known))}."
+                f"{path}: {config_key}.columns has unknown field {key!r}; {hint}fields are "
+                f"{', '.join(sorted(known))}."
             )
     headers = [str(column) for column in frame.columns if str(column) != "geometry"]
     normalised = {header: C.normalise(header) for header in headers}
@@ -190,8 +318,14 @@ def find_columns(
         elif field.required:
             raise InputDataError(
                 f"{path}: no column for {field.description or field.name} ({field.name}); tried aliases "
-                f"{', '.join(field.patterns) or '(none)'} on columns {_show_headers(headers)}; name it with "
-                f"{config_key}.columns.{field.name}."
+                f"{', '.join(field.patterns) or '(none)'} on columns {_show_headers(headers)}; "
+                + (
+                    f"the file has a single column: is it delimited by something other than a comma, tab, "
+                    f"semicolon or pipe? Save it as comma-separated CSV, or name the column with "
+                    f"{config_key}.columns.{field.name}."
+                    if len(headers) == 1 and len(fields) > 1
+                    else f"name it with {config_key}.columns.{field.name}."
+                )
             )
     return found
 
@@ -229,35 +363,45 @@ def to_number(
     column: str,
     findings: list[Finding],
     code_series: pd.Series | None = None,
+    severity: Severity = "warning",
+    fix: str = "they are treated as missing",
 ) -> pd.Series:
-    """Parse numbers (thousands separators allowed); unparseable values become NaN and are reported."""
+    """Parse numbers (thousands separators allowed); unparseable or infinite values become NaN and are reported.
+
+    The finding (code ``<column>.not_numeric``) quotes the first bad value and names the rows by ``code_series``.
+    """
     text = series.astype("string").str.replace(",", "", regex=False).str.strip()
-    values = pd.to_numeric(text, errors="coerce")
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    values = values.where(np.isfinite(values))
     bad = values.isna() & text.notna() & (text != "")
     if bad.any():
         labels = code_series[bad] if code_series is not None else series[bad]
+        example = str(series[bad].iloc[0])
         findings.append(
             Finding(
-                "warning",
-                f"{column}.not_numeric",
-                f"{int(bad.sum()):,} rows have a non-numeric {column}; they are treated as missing",
+                severity,
+                f"{C.normalise(column) or 'value'}.not_numeric",
+                f"{int(bad.sum()):,} rows have a non-numeric {column} (e.g. {example[:30]!r}); {fix}",
                 str(path),
-                codes(labels),
+                codes(labels.fillna("(blank)")),
             )
         )
-    return values.astype("float64")
+    return values
 
 
-def detect_vintage(code_column: str, lsoa_codes: pd.Series) -> str:
-    """LSOA vintage from the column name (LSOA11CD / LSOA21CD) or, failing that, from the codes."""
-    match = re.search(r"(11|21|2011|2021)", code_column)
+def detect_vintage(code_column: str, lsoa_codes: pd.Series, *, default: str | None = "2011") -> str | None:
+    """LSOA vintage from the column name (LSOA11CD / LSOA21CD) or, failing that, from the codes.
+
+    Codes prove 2021 only when some are above the last 2011 code; otherwise ``default`` is returned.
+    """
+    match = re.search(r"(2011|2021|11|21)", code_column)
     if match:
         return "2011" if match.group(1) in {"11", "2011"} else "2021"
     numbers = pd.to_numeric(lsoa_codes.astype("string").str[3:], errors="coerce")
     english = lsoa_codes.astype("string").str.startswith("E01")
     if bool((english & (numbers > C.LSOA11_LAST_ENGLAND)).any()):
         return "2021"
-    return "2011"
+    return default
 
 
 # ---- units, population, places --------------------------------------------------------------------------------
@@ -266,8 +410,8 @@ def detect_vintage(code_column: str, lsoa_codes: pd.Series) -> str:
 def read_units(spec: TableInput) -> tuple[gpd.GeoDataFrame, list[Finding]]:
     """LSOA boundaries -> GeoDataFrame(lsoa_code, lsoa_name, lad_code, lad_name[, group_code, population]).
 
-    Reprojected to EPSG:27700. A missing CRS is an error (the fix: set it in the source file), except that
-    coordinates which are plainly British National Grid metres are accepted with a warning.
+    Reprojected to EPSG:27700. A missing CRS, or one the coordinates contradict, is an error whose fix names the
+    CRS the coordinates look like (``inputs.units.crs`` sets it without editing the file).
     """
     path = Path(spec.path)
     findings: list[Finding] = []
@@ -285,7 +429,7 @@ def read_units(spec: TableInput) -> tuple[gpd.GeoDataFrame, list[Finding]]:
     findings.append(
         Finding("info", "units.vintage", f"LSOA {vintage} boundaries ({mapping[C.LSOA_CODE]})", str(path))
     )
-    units = _set_crs(units, path, findings)
+    units = _set_crs(units, path, findings, crs=spec.crs, config_key="inputs.units")
     if C.POPULATION in units:
         units[C.POPULATION] = to_number(
             units[C.POPULATION],
@@ -294,13 +438,16 @@ def read_units(spec: TableInput) -> tuple[gpd.GeoDataFrame, list[Finding]]:
             findings=findings,
             code_series=units[C.LSOA_CODE],
         )
-    missing_code = units[C.LSOA_CODE].isna()
+    missing_code = units[C.LSOA_CODE].isna() | (units[C.LSOA_CODE] == "")
     if missing_code.any():
+        features = [str(i + 1) for i in np.flatnonzero(missing_code.to_numpy())]
         findings.append(
             Finding(
                 "error",
                 "units.missing_code",
-                f"{int(missing_code.sum()):,} features have no LSOA code; fill the {mapping[C.LSOA_CODE]} column",
+                f"{int(missing_code.sum()):,} features have no LSOA code (feature "
+                f"{', '.join(features[:8])}{' ...' if len(features) > 8 else ''} in file order); fill the "
+                f"{mapping[C.LSOA_CODE]} column",
                 str(path),
             )
         )
@@ -309,49 +456,62 @@ def read_units(spec: TableInput) -> tuple[gpd.GeoDataFrame, list[Finding]]:
     return units, findings
 
 
-def _set_crs(frame: gpd.GeoDataFrame, path: Path, findings: list[Finding]) -> gpd.GeoDataFrame:
-    bounds = frame.total_bounds if not frame.geometry.is_empty.all() else np.array([0, 0, 0, 0])
-    looks_bng = bool(
-        np.all(np.isfinite(bounds)) and bounds[0] >= -1e5 and bounds[2] <= 8e5 and bounds[3] <= 1.4e6
-    )
-    looks_degrees = bool(
-        np.all(np.isfinite(bounds)) and bounds[0] >= -180 and bounds[2] <= 180 and bounds[3] <= 90
-    )
+def _set_crs(
+    frame: gpd.GeoDataFrame, path: Path, findings: list[Finding], *, crs: str | None = None, config_key: str
+) -> gpd.GeoDataFrame:
+    """Check the file's CRS against its coordinates and reproject to EPSG:27700.
+
+    ``crs`` (the input's ``crs`` setting) replaces whatever the file says. A missing CRS, or one its coordinates
+    contradict (longitude/latitude numbers in a British National Grid file, metres in a longitude/latitude file),
+    is an error whose fix names the CRS the coordinates look like.
+    """
+    if crs is not None:
+        try:
+            frame = frame.set_crs(crs, allow_override=True)
+        except Exception as error:  # pyproj.exceptions.CRSError and friends
+            raise InputDataError(
+                f"{path}: {config_key}.crs {crs!r} is not a coordinate reference system pyproj knows "
+                f"({_detail(error)}); use e.g. EPSG:27700 or EPSG:4326."
+            ) from None
+    geometry = frame.geometry
+    present = pd.Series(has_shape(geometry), index=geometry.index)
+    bounds = geometry[present].total_bounds if present.any() else np.array([np.nan] * 4)
+    finite = bool(np.all(np.isfinite(bounds)))
+    looks_bng = finite and bounds[0] >= -1e5 and bounds[1] >= -1e5 and bounds[2] <= 8e5 and bounds[3] <= 1.4e6
+    looks_degrees = finite and bounds[0] >= -180 and bounds[1] >= -90 and bounds[2] <= 180 and bounds[3] <= 90
+    extent = f"x {bounds[0]:.6g}..{bounds[2]:.6g}, y {bounds[1]:.6g}..{bounds[3]:.6g}"
     if frame.crs is None:
         if looks_degrees:
-            findings.append(
-                Finding(
-                    "warning",
-                    "units.crs_assumed",
-                    "no CRS is set; coordinates look like longitude/latitude, so EPSG:4326 is assumed "
-                    "(add a .prj file or set the CRS to silence this)",
-                    str(path),
-                )
-            )
-            frame = frame.set_crs("EPSG:4326")
+            guess = "they look like longitude/latitude, so set {key}.crs: EPSG:4326"
         elif looks_bng:
-            findings.append(
-                Finding(
-                    "warning",
-                    "units.crs_assumed",
-                    "no CRS is set; coordinates look like British National Grid metres, so EPSG:27700 is "
-                    "assumed (add a .prj file or set the CRS to silence this)",
-                    str(path),
-                )
-            )
-            frame = frame.set_crs(C.CRS_WORKING)
+            guess = "they look like British National Grid metres, so set {key}.crs: EPSG:27700"
         else:
-            raise InputDataError(
-                f"{path}: the boundaries have no CRS and the coordinates are neither British National Grid nor "
-                "longitude/latitude; add a .prj file or re-export with a CRS."
-            )
-    elif frame.crs.is_projected and looks_degrees and bounds[2] - bounds[0] < 5 and bounds[3] - bounds[1] < 5:
+            guess = "set {key}.crs to the CRS they are in"
+        raise InputDataError(
+            f"{path}: the file has no coordinate reference system (CRS; a shapefile needs its .prj file) and "
+            f"its coordinates ({extent}) cannot be placed: {guess.format(key=config_key)}, or re-export the "
+            "file with its CRS."
+        )
+    if frame.crs.is_projected and looks_degrees and bounds[2] - bounds[0] < 5 and bounds[3] - bounds[1] < 5:
         raise InputDataError(
             f"{path}: the file says {frame.crs.to_string()} but its coordinates look like longitude/latitude "
-            f"(x {bounds[0]:.3f}..{bounds[2]:.3f}); fix the .prj / CRS to EPSG:4326."
+            f"({extent}); set {config_key}.crs: EPSG:4326 or fix the file's CRS (.prj)."
+        )
+    if frame.crs.is_geographic and finite and not looks_degrees:
+        fix = "EPSG:27700" if looks_bng else "the CRS they are in"
+        raise InputDataError(
+            f"{path}: the file says {frame.crs.to_string()} (longitude/latitude) but its coordinates are not "
+            f"degrees ({extent}); set {config_key}.crs: {fix} or fix the file's CRS (.prj). (A GeoJSON file "
+            "without a crs member is longitude/latitude by definition.)"
         )
     if frame.crs.to_epsg() != 27700:
-        frame = frame.to_crs(C.CRS_WORKING)
+        try:
+            frame = frame.to_crs(C.CRS_WORKING)
+        except Exception as error:  # pyproj cannot transform from this CRS
+            raise InputDataError(
+                f"{path}: cannot convert the coordinates from {frame.crs.to_string()} to EPSG:27700 "
+                f"({_detail(error)}); re-export the file in EPSG:27700."
+            ) from None
     return frame
 
 
@@ -359,14 +519,27 @@ def read_population(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """ONS mid-year estimates -> DataFrame(lsoa_code, population[, pop_0_15, pop_65_plus])."""
     path = Path(spec.path)
     findings: list[Finding] = []
-    frame = read_canonical(spec, "population", what="population", config_key="inputs.population")
+    raw = read_any_table(spec, what="population")
+    mapping = find_columns(raw, "population", spec.columns, path=path, config_key="inputs.population")
+    frame = canonical(raw, "population", spec.columns, path=path, config_key="inputs.population")
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     for name in (C.POPULATION, C.POP_0_15, C.POP_65_PLUS):
         if name in frame:
+            required = name == C.POPULATION
             frame[name] = to_number(
-                frame[name], path=path, column=name, findings=findings, code_series=frame[C.LSOA_CODE]
+                frame[name],
+                path=path,
+                column=name,
+                findings=findings,
+                code_series=frame[C.LSOA_CODE],
+                severity="error" if required else "warning",
+                fix="write each as a whole number of residents"
+                if required
+                else "they are treated as missing",
             )
     frame = frame.dropna(subset=[C.LSOA_CODE])
+    frame.attrs["vintage"] = detect_vintage(mapping[C.LSOA_CODE], frame[C.LSOA_CODE], default=None)
+    frame.attrs["code_column"] = mapping[C.LSOA_CODE]
     return frame.reset_index(drop=True), findings
 
 
@@ -392,7 +565,7 @@ def read_boundaries(spec: TableInput) -> gpd.GeoDataFrame:
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputDataError(f"{path}: borough boundaries have no geometry.")
     findings: list[Finding] = []
-    return _set_crs(frame, path, findings)
+    return _set_crs(frame, path, findings, crs=spec.crs, config_key="inputs.places.boundaries")
 
 
 # ---- practices, PCNs, list sizes, registrations ---------------------------------------------------------------
@@ -446,32 +619,63 @@ def read_practice_locations(spec: TableInput) -> tuple[pd.DataFrame, list[Findin
     frame = canonical(
         raw, "practice_locations", spec.columns, path=path, config_key="inputs.practices.locations"
     )
-    frame = _points_to_xy(frame, path=path, findings=findings, what="practice", id_column=C.PRACTICE_CODE)
-    return frame, findings
+    frame = _points_to_xy(
+        frame,
+        path=path,
+        findings=findings,
+        what="practice",
+        id_column=C.PRACTICE_CODE,
+        config_key="inputs.practices.locations",
+        crs=spec.crs,
+    )
+    frame = frame.dropna(subset=[C.PRACTICE_CODE])
+    duplicated = frame[C.PRACTICE_CODE].duplicated()
+    if duplicated.any():
+        findings.append(
+            Finding(
+                "warning",
+                "practices.duplicate_location",
+                f"{int(duplicated.sum()):,} practices have more than one row; the first row's location is used",
+                str(path),
+                codes(frame.loc[duplicated, C.PRACTICE_CODE]),
+            )
+        )
+        frame = frame[~duplicated]
+    return frame.reset_index(drop=True), findings
 
 
 def _points_to_xy(
-    frame: pd.DataFrame, *, path: Path, findings: list[Finding], what: str, id_column: str
+    frame: pd.DataFrame,
+    *,
+    path: Path,
+    findings: list[Finding],
+    what: str,
+    id_column: str,
+    config_key: str,
+    crs: str | None = None,
 ) -> pd.DataFrame:
-    """Give ``frame`` numeric x, y in EPSG:27700 from easting/northing, lat/long or a point geometry."""
+    """Give ``frame`` numeric x, y in EPSG:27700 from easting/northing, lat/long or a point geometry.
+
+    Coordinates in the wrong columns (degrees under easting/northing, metres under latitude/longitude, latitude
+    and longitude swapped) are errors naming the columns to use.
+    """
     out = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).copy()
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
-        points = frame.geometry
-        if frame.crs is None:
-            raise InputDataError(
-                f"{path}: {what} locations have no CRS; re-export with one (e.g. EPSG:4326)."
-            )
-        points = points.to_crs(C.CRS_WORKING)
-        centres = points.representative_point()
+    if isinstance(frame, gpd.GeoDataFrame) and has_shape(frame.geometry).any():
+        located = _set_crs(gpd.GeoDataFrame(frame), path, findings, crs=crs, config_key=config_key)
+        centres = located.geometry.representative_point()
         out[C.X] = centres.x.to_numpy()
         out[C.Y] = centres.y.to_numpy()
     elif C.X in out and C.Y in out:
-        out[C.X] = to_number(
-            out[C.X], path=path, column="easting", findings=findings, code_series=out[id_column]
-        )
-        out[C.Y] = to_number(
-            out[C.Y], path=path, column="northing", findings=findings, code_series=out[id_column]
-        )
+        x = to_number(out[C.X], path=path, column="easting", findings=findings, code_series=out[id_column])
+        y = to_number(out[C.Y], path=path, column="northing", findings=findings, code_series=out[id_column])
+        valid = x.notna() & y.notna()
+        if valid.any() and bool((x[valid].abs() <= 180).all() and (y[valid].abs() <= 90).all()):
+            raise InputDataError(
+                f"{path}: the {what} easting/northing columns hold degrees, not metres (x "
+                f"{x[valid].min():.6g}..{x[valid].max():.6g}, y {y[valid].min():.6g}..{y[valid].max():.6g}); "
+                f"name them as longitude and latitude with {config_key}.columns.longitude / .latitude."
+            )
+        out[C.X], out[C.Y] = x, y
     elif C.LATITUDE in out and C.LONGITUDE in out:
         lat = to_number(
             out[C.LATITUDE], path=path, column="latitude", findings=findings, code_series=out[id_column]
@@ -479,7 +683,21 @@ def _points_to_xy(
         lon = to_number(
             out[C.LONGITUDE], path=path, column="longitude", findings=findings, code_series=out[id_column]
         )
-        bad = (lat.abs() > 90) | (lon.abs() > 180)
+        given = lat.notna() & lon.notna()
+        bad = given & ((lat.abs() > 90) | (lon.abs() > 180))
+        if given.any() and bool(bad[given].all()):
+            raise InputDataError(
+                f"{path}: the {what} latitude/longitude columns hold numbers that are not degrees (latitude "
+                f"{lat[given].min():.6g}..{lat[given].max():.6g}); if they are easting/northing metres, name "
+                f"them with {config_key}.columns.x / .y."
+            )
+        swapped = given & lat.between(-9, 2.5) & lon.between(49, 61)
+        if given.any() and bool(swapped[given].all()):
+            raise InputDataError(
+                f"{path}: the {what} latitude and longitude look swapped (latitude "
+                f"{lat[given].min():.6g}..{lat[given].max():.6g}, longitude {lon[given].min():.6g}.."
+                f"{lon[given].max():.6g}); swap the column names, or name them with {config_key}.columns."
+            )
         if bad.any():
             findings.append(
                 Finding(
@@ -498,7 +716,8 @@ def _points_to_xy(
     else:
         raise InputDataError(
             f"{path}: {what} locations need easting/northing or latitude/longitude columns (or point geometry); "
-            "name them with the columns setting."
+            f"columns are {_show_headers([str(c) for c in frame.columns if str(c) != 'geometry'])}: name them "
+            f"with {config_key}.columns.x / .y or .latitude / .longitude."
         )
     for name in (C.LATITUDE, C.LONGITUDE):
         if name in out:
@@ -635,7 +854,15 @@ def read_hubs(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     path = Path(spec.path)
     findings: list[Finding] = []
     frame = read_canonical(spec, "hubs", what="hubs", config_key="inputs.hubs")
-    frame = _points_to_xy(frame, path=path, findings=findings, what="hub", id_column=C.HUB_ID)
+    frame = _points_to_xy(
+        frame,
+        path=path,
+        findings=findings,
+        what="hub",
+        id_column=C.HUB_ID,
+        config_key="inputs.hubs",
+        crs=spec.crs,
+    )
     if C.HUB_NAME not in frame:
         frame[C.HUB_NAME] = frame[C.HUB_ID]
     frame[C.CAPACITY] = (

@@ -1,11 +1,12 @@
 """Run a scenario: validate, solve every place (in parallel), verify, and hand back a :class:`~footprint.plan.Plan`.
 
 This is the library entry point behind ``footprint run`` (:func:`run_scenario`). Places are independent problems,
-solved in parallel by a :class:`PlaceExecutor`: in this process (one worker), a local process pool
-(``solver.workers``, default = cores) or a Dask distributed cluster (``solver.executor: dask``, optionally at
-``solver.scheduler``). All three are ``concurrent.futures`` executors driven by one loop, so they give the same
-plans; a :class:`~footprint.problem.PlaceProblem` is pickled to the worker, which needs footprint installed but
-no data files. Progress is reported through an optional callback
+solved in parallel by a :class:`PlaceExecutor`: a pool of local worker processes (``solver.workers``,
+default = cores; a pool even for one worker, so that Ctrl-C and SIGTERM stop a run at once and a crashing solver
+cannot take the run down with it) or a Dask distributed cluster (``solver.executor: dask``, optionally at
+``solver.scheduler``). Both are ``concurrent.futures`` executors driven by one loop (:func:`solve_places`), so they
+give the same plans; a :class:`~footprint.problem.PlaceProblem` is pickled to the worker, which needs footprint
+installed but no data files. Progress is reported through an optional callback
 (``on_event(place_code, event, payload)``) so the CLI can draw a live table while the library prints nothing.
 Input errors raise :class:`~footprint.errors.InputDataError` with every problem; a place that cannot be split
 within the bounds is reported infeasible with the reason while the others still solve.
@@ -15,21 +16,23 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from footprint.config import Scenario, load_scenario
-from footprint.errors import ConfigError, InputDataError
+from footprint.errors import ConfigError, InputDataError, SolverError
 from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
-from footprint.solve import SolveOptions, solve_place
+from footprint.solve import SolveOptions, solve_place, solver_available
 from footprint.validate import ValidationReport, validate_scenario
 
 logger = logging.getLogger(__name__)
@@ -49,6 +52,32 @@ def solve_options(scenario: Scenario) -> SolveOptions:
         seed=solver.seed,
         contiguity=solver.contiguity,
     )
+
+
+def check_solver(options: SolveOptions) -> None:
+    """Fail before solving anything when the MIP solver asked for cannot run here, naming the alternative.
+
+    Raises
+    ------
+    SolverError
+        ``--solver highs`` without highspy, ``--solver cbc`` without PuLP's CBC binary, or neither for ``auto``.
+    """
+    if options.method == "heuristic":
+        return
+    why = {"highs": "highspy cannot be imported", "cbc": "PuLP's bundled CBC binary was not found"}
+    if options.solver in why:
+        other = "cbc" if options.solver == "highs" else "highs"
+        if not solver_available(options.solver):
+            usable = f"use --solver {other}" if solver_available(other) else "install it"
+            raise SolverError(
+                f"the {options.solver} solver is not available here ({why[options.solver]}); {usable} or "
+                "use --method heuristic."
+            )
+    elif not (solver_available("highs") or solver_available("cbc")):
+        raise SolverError(
+            "no MIP solver is available here (highspy cannot be imported and PuLP's CBC binary was not found); "
+            "pip install highspy, or use --method heuristic."
+        )
 
 
 def default_workers() -> int:
@@ -104,6 +133,7 @@ def run_scenario(
 
     infeasible = {f.items[0]: f.message for f in report.errors if f.code == "place.infeasible"}
     options = solve_options(scenario)
+    check_solver(options)
     solutions: dict[str, PlaceSolution] = {}
     for place, reason in sorted(infeasible.items()):
         problem = report.problems[place]
@@ -140,22 +170,84 @@ def solve_places(
 ) -> dict[str, PlaceSolution]:
     """Solve ``problems`` on ``executor``, keeping ``executor.slots()`` in flight; solutions by place code.
 
-    The same loop drives every executor, so where a place is solved never changes its plan.
+    The same loop drives every executor, so where a place is solved never changes its plan. The wait has a
+    timeout so that the main thread runs Python code often enough to see Ctrl-C or SIGTERM (a signal can land on
+    the executor's thread, which does not wake the main thread's wait); on either, the workers are stopped at once
+    rather than after their solves. A worker process that dies (a solver crash, out of memory) makes the places
+    still pending errors with a clear message; the others keep their plans.
     """
+    by_code = {problem.place_code: problem for problem in problems}
     solutions: dict[str, PlaceSolution] = {}
     pending: dict[Future[PlaceSolution], str] = {}
     queue = list(problems)
-    while queue or pending:
-        while queue and len(pending) < executor.slots():
-            problem = queue.pop(0)
-            _emit(on_event, problem.place_code, "started", {})
-            pending[executor.submit(_solve_one, problem, options)] = problem.place_code
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in sorted(done, key=lambda f: pending[f]):
-            place = pending.pop(future)
-            solutions[place] = future.result()
+    try:
+        while queue or pending:
+            while queue and len(pending) < executor.slots():
+                problem = queue.pop(0)
+                pending[executor.submit(_solve_one, problem, options)] = problem.place_code
+                _emit(on_event, problem.place_code, "started", {})
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f]):
+                place = pending[future]
+                solutions[place] = _result(future, by_code[place], options)
+                del pending[future]  # only now: a broken pool must still find this place pending
+                _emit(on_event, place, "finished", _summary(solutions[place]))
+    except BrokenProcessPool:
+        for place in [*pending.values(), *(p.place_code for p in queue)]:  # no place can still be solved
+            solutions[place] = _crashed(by_code[place], options)
             _emit(on_event, place, "finished", _summary(solutions[place]))
+    except BaseException:  # Ctrl-C, SIGTERM: stop the workers now rather than after their solves
+        executor.stop()
+        raise
     return solutions
+
+
+def _leave_interrupts_to_parent() -> None:
+    """Worker processes ignore Ctrl-C and die at once on SIGTERM: the main process stops them.
+
+    So Ctrl-C prints one line, not a traceback per worker; and a SIGTERM handler inherited from the CLI (which
+    would wait for the solver to return to Python) does not delay the stop.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes and drop queued work (the executor offers no public way to do this)."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _result(future: Future[PlaceSolution], problem: PlaceProblem, options: SolveOptions) -> PlaceSolution:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise
+    except SolverError as error:
+        return _failed(problem, options, str(error))
+
+
+def _crashed(problem: PlaceProblem, options: SolveOptions) -> PlaceSolution:
+    """A place whose worker process died (a solver crash, or the process killed, e.g. out of memory)."""
+    other = "cbc" if options.solver != "cbc" else "highs"
+    return _failed(
+        problem,
+        options,
+        f"Place {problem.place_code} ({problem.place_name}): the solving process stopped abruptly (the solver "
+        f"crashed or the process was killed, e.g. out of memory) while this or another place was being solved; "
+        f"re-run with --solver {other}, or with --workers 1 to find the place, or --method heuristic.",
+    )
+
+
+def _failed(problem: PlaceProblem, options: SolveOptions, message: str) -> PlaceSolution:
+    return PlaceSolution(
+        place_code=problem.place_code,
+        status="error",
+        assignment=np.zeros(0, dtype=np.int64),
+        message=message,
+        method=options.method,
+    )
 
 
 def _summary(solution: PlaceSolution) -> dict[str, Any]:
@@ -193,21 +285,17 @@ class PlaceExecutor:
     executor: Executor
     slots: Callable[[], int]
     where: str
+    stop_hook: Callable[[], None] | None = field(default=None, compare=False)
 
     def submit(self, fn: Callable[..., PlaceSolution], *args: Any) -> Future[PlaceSolution]:
         return self.executor.submit(fn, *args)
 
-
-class InlineExecutor(Executor):
-    """Runs each call at once in this process (one worker: no pool, easiest to debug and profile)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as error:
-            future.set_exception(error)
-        return future
+    def stop(self) -> None:
+        """Stop the work in flight now (interrupt): terminate local workers, cancel what is queued."""
+        if self.stop_hook is not None:
+            self.stop_hook()
+        else:
+            self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 DASK_MISSING = (
@@ -227,7 +315,7 @@ def place_executor(
     Parameters
     ----------
     kind
-        ``local``: in this process when ``workers`` (or ``places``) is 1, else a process pool of ``workers``;
+        ``local``: a process pool of ``workers`` (one process at least: see the module docstring);
         ``dask``: the Dask cluster at ``scheduler``, or a local Dask cluster of ``workers`` single-threaded
         processes when ``scheduler`` is None.
     scheduler
@@ -247,12 +335,12 @@ def place_executor(
         with _dask_executor(scheduler, workers=size) as executor:
             logger.info("solving places on the %s", executor.where)
             yield executor
-    elif size == 1:
-        yield PlaceExecutor(InlineExecutor(), lambda: 1, "this process")
     else:
-        with ProcessPoolExecutor(max_workers=size) as pool:
+        with ProcessPoolExecutor(max_workers=size, initializer=_leave_interrupts_to_parent) as pool:
             logger.info("solving places on %d local processes", size)
-            yield PlaceExecutor(pool, lambda: size, f"{size} local processes")
+            yield PlaceExecutor(
+                pool, lambda: size, f"{size} local processes", stop_hook=lambda: _stop_workers(pool)
+            )
 
 
 def check_dask() -> None:

@@ -43,7 +43,7 @@ import math
 import re
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -52,7 +52,7 @@ import pulp
 
 from footprint.errors import SolverError
 from footprint.heuristic import allowed_matrix, check_plan, solve_heuristic
-from footprint.model import PlaceModel, add_contiguity_cuts, build_model, define_access
+from footprint.model import PlaceModel, add_contiguity_cuts, add_pcn_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import PlaceProblem, PlaceSolution
 
@@ -62,6 +62,14 @@ logger = logging.getLogger(__name__)
 AUTO_EXACT_MAX_VARIABLES = 250_000
 #: Cut rounds before the loop gives up (the plan so far is kept, status feasible or heuristic).
 MAX_CUT_ROUNDS = 60
+#: Rounds of the root cut loop (:func:`strengthen_root`) at most, and its share of the place's time limit.
+ROOT_MAX_ROUNDS = 40
+ROOT_TIME_SHARE = 0.5
+#: The first LP may use up to this share of the time left: without it the MIP would start the same LP again from
+#: scratch, so stopping it early wastes what it did (large places on a busy machine).
+ROOT_FIRST_LP_SHARE = 0.85
+#: The root loop stops when three rounds together raised the LP bound by less than this (relative).
+ROOT_MIN_PROGRESS = 1e-4
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
 BOUND_TOLERANCE = 1e-6
 
@@ -244,6 +252,64 @@ class RoundResult:
     detail: str = ""
 
 
+def load_highs(h: object, lp: pulp.LpProblem, *, integer: bool) -> list[pulp.LpVariable]:
+    """Load ``lp`` into the highspy model ``h`` in two batched calls; set each variable's and row's ``index``.
+
+    With ``integer`` False the integrality of binaries is dropped (the LP relaxation; binaries keep their
+    [0, 1] bounds). Returns the variables in column order.
+    """
+    import highspy
+
+    inf = highspy.kHighsInf
+    variables = lp.variables()
+    n = len(variables)
+    for index, var in enumerate(variables):
+        var.index = index
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    h.addVars(n, lower, upper)
+    costs = np.zeros(n)
+    for var, coefficient in lp.objective.items():
+        costs[var.index] = coefficient
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
+    h.changeObjectiveOffset(float(lp.objective.constant))
+    discrete = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
+    if integer and len(discrete):
+        h.changeColsIntegrality(
+            len(discrete), discrete, np.full(len(discrete), highspy.HighsVarType.kInteger, dtype=np.uint8)
+        )
+    add_highs_rows(h, list(lp.constraints.values()), first_row=0)
+    return variables
+
+
+def add_highs_rows(h: object, constraints: list[pulp.LpConstraint], *, first_row: int) -> None:
+    """Append ``constraints`` (over variables already loaded by :func:`load_highs`) to ``h`` in one call."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    starts, indices, values, row_lower, row_upper = [], [], [], [], []
+    for row, constraint in enumerate(constraints, start=first_row):
+        constraint.index = row
+        starts.append(len(indices))
+        for var, coefficient in constraint.items():
+            if coefficient != 0:
+                indices.append(var.index)
+                values.append(coefficient)
+        lb, ub = constraint.getLb(), constraint.getUb()
+        row_lower.append(-inf if lb is None else lb)
+        row_upper.append(inf if ub is None else ub)
+    if starts:
+        h.addRows(
+            len(starts),
+            np.array(row_lower, dtype=float),
+            np.array(row_upper, dtype=float),
+            len(indices),
+            np.array(starts, dtype=np.int32),
+            np.array(indices, dtype=np.int32),
+            np.array(values, dtype=float),
+        )
+
+
 class _Highs(pulp.HiGHS):
     """PuLP's highspy interface with a batched model build, a warm start, and the MIP's status and dual bound.
 
@@ -265,52 +331,13 @@ class _Highs(pulp.HiGHS):
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
         import highspy
 
-        h = lp.solverModel
-        inf = highspy.kHighsInf
-        variables = lp.variables()
-        n = len(variables)
-        for index, var in enumerate(variables):
-            var.index = index
-        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-        h.addVars(n, lower, upper)
-        costs = np.zeros(n)
-        for var, coefficient in lp.objective.items():
-            costs[var.index] = coefficient
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
-        h.changeObjectiveOffset(float(lp.objective.constant))
-        integer = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
-        if len(integer):
-            h.changeColsIntegrality(
-                len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger, dtype=np.uint8)
-            )
-        starts, indices, values, row_lower, row_upper = [], [], [], [], []
-        for row, constraint in enumerate(lp.constraints.values()):
-            constraint.index = row
-            starts.append(len(indices))
-            for var, coefficient in constraint.items():
-                if coefficient != 0:
-                    indices.append(var.index)
-                    values.append(coefficient)
-            lb, ub = constraint.getLb(), constraint.getUb()
-            row_lower.append(-inf if lb is None else lb)
-            row_upper.append(inf if ub is None else ub)
-        if starts:
-            h.addRows(
-                len(starts),
-                np.array(row_lower, dtype=float),
-                np.array(row_upper, dtype=float),
-                len(indices),
-                np.array(starts, dtype=np.int32),
-                np.array(indices, dtype=np.int32),
-                np.array(values, dtype=float),
-            )
+        variables = load_highs(lp.solverModel, lp, integer=True)
         start = [v.varValue for v in variables]
         if self.start and all(value is not None for value in start):
             solution = highspy.HighsSolution()
             solution.col_value = [float(value) for value in start]
             solution.value_valid = True
-            h.setSolution(solution)
+            lp.solverModel.setSolution(solution)
 
     def actualSolve(self, lp: pulp.LpProblem) -> int:
         import highspy
@@ -531,14 +558,57 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
 
     method = f"mip-{contiguity}"
     label = solver_version(name)
+    cutoff = math.inf
+    root = RootResult()
+    if solver_available("highs"):
+        clock = time.perf_counter()
+        time_left = max(options.time_limit - (clock - started), 0.0)
+        root = strengthen_root(
+            model,
+            options,
+            clock + ROOT_TIME_SHARE * time_left,
+            incumbent=best.objective,
+            first_deadline=clock + ROOT_FIRST_LP_SHARE * time_left,
+        )
+        best.raise_bound(root.bound)
+        cutoff = root.cutoff
+        seconds["root"] = time.perf_counter() - clock
+        logger.debug("place %s: root %s", problem.place_code, root)
+        if math.isfinite(best.gap()) and best.gap() <= options.gap:
+            best.notes.append("proven by the root LP")
+            seconds["solve"] = 0.0
+            return replace(
+                _finish(problem, best, method, label, seconds, 0, options), model=_model_stats(model, root)
+            )
     clock = time.perf_counter()
-    rounds, proven_infeasible = _solve_loop(problem, model, name, options, best, started)
+    rounds, proven_infeasible = _solve_loop(problem, model, name, options, best, started, cutoff)
     seconds["solve"] = time.perf_counter() - clock
     if proven_infeasible:
-        return _empty(problem, "infeasible", _explain_infeasible(problem), method, label, seconds, rounds)
+        return replace(
+            _empty(problem, "infeasible", _explain_infeasible(problem), method, label, seconds, rounds),
+            model=_model_stats(model, root),
+        )
     if best.source == "failed":
-        return _empty(problem, "error", " ".join(best.notes), method, label, seconds, rounds)
-    return _finish(problem, best, method, label, seconds, rounds, options)
+        return replace(
+            _empty(problem, "error", " ".join(best.notes), method, label, seconds, rounds),
+            model=_model_stats(model, root),
+        )
+    return replace(
+        _finish(problem, best, method, label, seconds, rounds, options), model=_model_stats(model, root)
+    )
+
+
+def _model_stats(model: PlaceModel, root: RootResult) -> dict[str, int]:
+    """Size of a place's model for the decision record: variables, constraints, cuts and fixings."""
+    return {
+        "x_variables": len(model.variables.x),
+        "variables": len(model.lp.variables()),
+        "constraints": len(model.lp.constraints),
+        "contiguity_cuts": model.cuts,
+        "pcn_cuts": root.cuts,
+        "root_lps": root.rounds,
+        "fixed_by_reduced_cost": root.fixed,
+    }
 
 
 def _solve_loop(
@@ -548,8 +618,12 @@ def _solve_loop(
     options: SolveOptions,
     best: _Best,
     started: float,
+    cutoff: float = math.inf,
 ) -> tuple[int, bool]:
     """Solve (and, for cuts, cut and re-solve) until proven, out of time or out of rounds.
+
+    ``cutoff``: the objective above which :func:`strengthen_root` fixed variables; every bound the solver
+    proves on the fixed model is capped there, and "infeasible" then means no plan is better than the cutoff.
 
     Returns
     -------
@@ -565,14 +639,20 @@ def _solve_loop(
         warm = options.warm_start and best.assignment is not None and model.set_start(best.assignment)
         try:
             result = (_run_highs if name == "highs" else _run_cbc)(model, options, time_left, warm)
-        except pulp.PulpSolverError as error:
+        # PuLP's PulpSolverError, or the solver crashing (OSError from a broken binary, highspy's RuntimeError)
+        except Exception as error:
             other = "cbc" if name == "highs" else "highs"
-            best.notes.append(f"the {name} solver failed ({error}); try --solver {other}")
+            best.notes.append(
+                f"the {name} solver failed ({type(error).__name__}: {error}); try --solver {other}"
+            )
             if best.assignment is None:
                 best.source = "failed"
             return rounds, False
         rounds += 1
         logger.debug("place %s: round %d %s bound %s", problem.place_code, rounds, result.state, result.bound)
+        if result.state == "infeasible" and math.isfinite(cutoff):
+            best.raise_bound(cutoff)  # no plan below the cutoff: the incumbent is within the gap
+            return rounds, False
         if result.state == "infeasible":
             if best.assignment is None:
                 return rounds, True
@@ -582,7 +662,7 @@ def _solve_loop(
         if result.state == "failed":
             best.notes.append(f"the {name} solver stopped without a result ({result.detail})")
             return rounds, False
-        best.raise_bound(result.bound)
+        best.raise_bound(min(result.bound, cutoff))
         assignment = model.assignment() if result.has_plan else None
         connected = False
         if assignment is not None:
@@ -607,6 +687,113 @@ def _solve_loop(
         if added == 0:  # the plan breaks a rule other than contiguity: cannot happen for a correct model
             best.notes.append("the solver's plan broke a rule the cuts cannot fix")
             return rounds, False
+
+
+@dataclass(frozen=True)
+class RootResult:
+    """What :func:`strengthen_root` did.
+
+    Attributes
+    ----------
+    rounds
+        LPs solved to optimality.
+    cuts
+        PCN home cuts added to the model.
+    bound
+        The last LP bound (a valid lower bound for the place; ``nan`` when no LP was solved).
+    fixed
+        x variables fixed to 0 by reduced costs.
+    cutoff
+        The objective above which plans were given up by that fixing (``inf`` when nothing was fixed).
+    """
+
+    rounds: int = 0
+    cuts: int = 0
+    bound: float = math.nan
+    fixed: int = 0
+    cutoff: float = math.inf
+
+
+def strengthen_root(
+    model: PlaceModel,
+    options: SolveOptions,
+    deadline: float,
+    incumbent: float = math.inf,
+    first_deadline: float | None = None,
+) -> RootResult:
+    """Tighten the model at the root: LP relaxation, PCN home cuts, repeat; then fix x by reduced costs.
+
+    The PCN-alignment term's LP relaxation is weak (a home spread fractionally over centres aligns patients no
+    single neighbourhood could hold); :func:`footprint.model.add_pcn_cuts` separates valid inequalities that
+    forbid it. The LP is kept in one highspy model and re-solved from its previous basis after each batch of
+    rows, so a round costs a fraction of a cold solve. The cuts are added to ``model`` (named ``pcn_cut_*``), so
+    the MIP that follows starts from the tightened formulation. The loop stops when no cut is violated, when
+    three rounds raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), after ``ROOT_MAX_ROUNDS``, or
+    at ``deadline`` (``time.perf_counter()`` seconds; the first LP may run to ``first_deadline`` when later).
+
+    Reduced-cost fixing: with LP bound B and an ``incumbent`` plan of objective Z, any plan using a pair (i, c)
+    whose x is at 0 with reduced cost r costs at least B + r; where B + r > cutoff = Z (1 - gap), x[i,c] gets an
+    upper bound of 0. Only plans within the gap of Z are lost, so the MIP's bound on the fixed model, capped at
+    the cutoff, is still a bound for the place (:func:`_solve_loop` applies the cap).
+    """
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.seed))
+    load_highs(h, model.lp, integer=False)
+    rows = h.getNumRow()
+    bounds: list[float] = []
+    cuts = 0
+    last: tuple[list[float], list[float]] | None = None  # values and reduced costs of the last LP solved
+    for round_number in range(ROOT_MAX_ROUNDS):
+        limit = deadline if bounds or first_deadline is None else max(deadline, first_deadline)
+        time_left = limit - time.perf_counter()
+        if time_left <= 0.5:
+            break
+        h.setOptionValue("time_limit", float(time_left))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            status = h.modelStatusToString(h.getModelStatus())
+            logger.debug("place %s: root LP stopped (%s)", model.problem.place_code, status)
+            break
+        bounds.append(float(h.getInfo().objective_function_value))
+        solution = h.getSolution()
+        last = (list(solution.col_value), list(solution.col_dual))
+        if not model.variables.aligned:
+            break
+        if len(bounds) > 3 and bounds[-1] - bounds[-4] <= ROOT_MIN_PROGRESS * max(abs(bounds[-1]), 1e-9):
+            break
+        names = add_pcn_cuts(model, lambda var, col=last[0]: col[var.index], round_number)
+        logger.debug(
+            "place %s: root round %d LP bound %.6f, %d cuts",
+            model.problem.place_code,
+            round_number,
+            bounds[-1],
+            len(names),
+        )
+        if not names:
+            break
+        add_highs_rows(h, [model.lp.constraints[name] for name in names], first_row=rows)
+        rows += len(names)
+        cuts += len(names)
+    if not bounds:
+        return RootResult()
+    fixed, cutoff = 0, math.inf
+    if last is not None and math.isfinite(incumbent):
+        # the last LP solved is a relaxation (later cuts only tighten it), so its reduced costs are valid
+        cutoff = incumbent - options.gap * abs(incumbent)
+        values, reduced = last
+        margin = cutoff + 1e-9 * max(1.0, abs(cutoff))
+        last_bound = bounds[-1]
+        for var in model.variables.x.values():
+            if values[var.index] <= 1e-9 and last_bound + reduced[var.index] > margin:
+                var.upBound = 0
+                fixed += 1
+        if not fixed:
+            cutoff = math.inf
+    return RootResult(rounds=len(bounds), cuts=cuts, bound=bounds[-1], fixed=fixed, cutoff=cutoff)
 
 
 def _explain_infeasible(problem: PlaceProblem) -> str:
@@ -662,10 +849,16 @@ def _finish(
     """The solution record: terms recomputed on the plan, honest bound and gap, status from the gap."""
     note = "; ".join(best.notes)
     if best.assignment is None:
+        fix = (
+            "use --method exact (the solver finds a plan or proves there is none)"
+            if method == "heuristic"
+            else "allow more time (--time-limit) or widen the bounds"
+        )
         message = (
             f"Place {problem.place_code} ({problem.place_name}): no plan with connected neighbourhoods of "
-            f"{problem.pop_min:,}-{problem.pop_max:,} was found within {options.time_limit:g} s"
-            f"{' (' + note + ')' if note else ''}; allow more time (--time-limit) or widen the bounds."
+            f"{problem.pop_min:,}-{problem.pop_max:,} was found"
+            f"{' by the heuristic' if method == 'heuristic' else f' within {options.time_limit:g} s'}"
+            f"{' (' + note + ')' if note else ''}; {fix}."
         )
         return _empty(problem, "error", message, method, solver, seconds, rounds)
     terms = evaluate_terms(problem, best.assignment)

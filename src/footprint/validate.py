@@ -9,6 +9,7 @@ and exits 2 when it has errors.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from footprint.config import Scenario
 from footprint.dataset import Dataset, load_dataset
 from footprint.findings import Finding
 from footprint.graph import ContiguityGraph, build_graph
-from footprint.instance import build_place_problem, pcn_home_places
+from footprint.instance import build_place_problem, k_range, pcn_home_places
 from footprint.problem import PlaceProblem
 
 logger = logging.getLogger(__name__)
@@ -90,12 +91,24 @@ class ValidationReport:
         }
 
 
-def validate_scenario(scenario: Scenario, *, places: list[str] | None = None) -> ValidationReport:
-    """Load and check a scenario; never raises for data problems that can be reported (see module doc)."""
+def validate_scenario(
+    scenario: Scenario,
+    *,
+    places: list[str] | None = None,
+    dataset: Dataset | None = None,
+    graph: ContiguityGraph | None = None,
+) -> ValidationReport:
+    """Load and check a scenario; never raises for data problems that can be reported (see module doc).
+
+    ``dataset`` and ``graph``, when given, were loaded for a scenario with the same ``inputs`` (and, for the
+    graph, the same ``graph`` settings): they are reused instead of re-reading the files (``footprint sweep``).
+    """
+    from dataclasses import replace
+
     from footprint.solve import check_feasibility
 
-    dataset = load_dataset(scenario)
-    graph = build_graph(dataset.units, scenario.graph)
+    dataset = load_dataset(scenario) if dataset is None else replace(dataset, scenario=scenario)
+    graph = build_graph(dataset.units, scenario.graph) if graph is None else graph
     findings = list(dataset.findings) + list(graph.findings)
     wanted = places if places else dataset.place_codes
     unknown = sorted(set(wanted) - set(dataset.place_codes))
@@ -117,9 +130,11 @@ def validate_scenario(scenario: Scenario, *, places: list[str] | None = None) ->
     for place in [p for p in wanted if p in dataset.place_codes]:
         problem = build_place_problem(dataset, graph, place, pcn_homes=homes)
         problems[place] = problem
-        reasons = check_feasibility(problem)
+        conflicts = place_conflicts(problem, scenario)
+        reasons = [] if conflicts else check_feasibility(problem)
         for reason in reasons:
             findings.append(Finding("error", "place.infeasible", reason, "", (place,)))
+        reasons += [conflict.detail for conflict in conflicts]
         in_place = units[C.PLACE_CODE] == place
         sited = practices[practices[C.PLACE_CODE] == place] if len(practices) else practices
         hubs = dataset.hubs
@@ -139,6 +154,7 @@ def validate_scenario(scenario: Scenario, *, places: list[str] | None = None) ->
                 ok=not reasons,
             )
         )
+    findings += check_settings(problems, scenario)
     return ValidationReport(
         scenario=scenario,
         dataset=dataset,
@@ -147,3 +163,115 @@ def validate_scenario(scenario: Scenario, *, places: list[str] | None = None) ->
         places=summaries,
         findings=findings,
     )
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One way the settings contradict each other for one place (see :func:`check_settings`)."""
+
+    kind: str  # "k", "lock" or "required"
+    place_code: str
+    detail: str
+    items: tuple[str, ...] = ()
+    low: float = 0.0  # k: the fewest neighbourhoods the place allows; lock: the distance to the hub
+    high: float = 0.0  # k: the most neighbourhoods the place allows
+
+
+def place_conflicts(problem: PlaceProblem, scenario: Scenario) -> list[Conflict]:
+    """Settings that contradict each other in this place (the per-place part of :func:`check_settings`)."""
+    found: list[Conflict] = []
+    place = problem.place_code
+    low, high = k_range(problem.total_population, problem.pop_min, problem.pop_max, problem.n_units)
+    if problem.centre_kind == "hub":
+        high = min(high, problem.n_centres)
+    name = f"{place} {problem.place_name}"
+    if low <= high and problem.k_min > problem.k_max:
+        found.append(Conflict("k", place, f"{name} allows {low}-{high}", (place,), low=low, high=high))
+    radius = problem.max_distance_km
+    if radius is not None:
+        for unit, centre in problem.locks:
+            distance = float(problem.distance_km[unit, centre])
+            if distance > radius:
+                code, hub = problem.unit_codes[unit], problem.centre_ids[centre]
+                found.append(
+                    Conflict("lock", place, f"{code} -> {hub} {distance:.1f} km", (code,), low=distance)
+                )
+    required = int(problem.centre_required.sum())
+    if low <= high and required > problem.k_max:
+        hubs = tuple(problem.centre_ids[c] for c in np.flatnonzero(problem.centre_required))
+        found.append(
+            Conflict(
+                "required",
+                place,
+                f"{name} has {required} required hubs but at most {problem.k_max} fit",
+                hubs,
+            )
+        )
+    return found
+
+
+def check_settings(problems: dict[str, PlaceProblem], scenario: Scenario) -> list[Finding]:
+    """Settings that contradict each other: errors of the configuration, one finding per setting.
+
+    ``k.min``/``k.max`` outside the counts the population bounds (and hubs) allow in some place, LSOAs locked to
+    a hub beyond ``access.max_distance_km``, and more ``required`` hubs than neighbourhoods can fit. Each finding
+    names the file holding the setting, the places or codes with their numbers, and the fix. The data-driven
+    reasons a place cannot be split (too small, an LSOA above ``pop.max``, ...) stay with
+    :func:`footprint.solve.check_feasibility`.
+    """
+    conflicts = [c for place in sorted(problems) for c in place_conflicts(problems[place], scenario)]
+    source = str(scenario.source) if scenario.source else "scenario"
+    inputs = scenario.inputs
+    bounds = f"pop {scenario.pop.min:,}-{scenario.pop.max:,}"
+    found: list[Finding] = []
+    k_conflicts = [c for c in conflicts if c.kind == "k"]
+    if k_conflicts:
+        settings = (("k.min", scenario.k.min), ("k.max", scenario.k.max))
+        given = [f"{key} {value}" for key, value in settings if value is not None]
+        low = max(int(c.low) for c in k_conflicts)
+        high = min(int(c.high) for c in k_conflicts)
+        fix = f"set k within {low}-{high}" if low <= high else "set k to suit every place"
+        found.append(
+            Finding(
+                "error",
+                "settings.conflict",
+                f"{' and '.join(given)} {'leaves' if len(given) == 1 else 'leave'} no neighbourhood count for "
+                f"{_places(k_conflicts)} with {bounds} (and the hubs given): "
+                f"{'; '.join(c.detail for c in k_conflicts[:5])}; {fix} or remove k",
+                source,
+                tuple(c.place_code for c in k_conflicts),
+            )
+        )
+    locks = [c for c in conflicts if c.kind == "lock"]
+    if locks:
+        radius = scenario.access.max_distance_km
+        found.append(
+            Finding(
+                "error",
+                "settings.conflict",
+                f"{len(locks)} locked LSOAs are farther from their hub than access.max_distance_km {radius:g} "
+                f"({source}): {', '.join(c.detail for c in locks[:5])}{' ...' if len(locks) > 5 else ''}; "
+                f"lock them to nearer hubs or raise the radius to at least {math.ceil(max(c.low for c in locks) * 10) / 10:g}",
+                str(inputs.locks.path) if inputs.locks else source,
+                tuple(code for c in locks for code in c.items),
+            )
+        )
+    required = [c for c in conflicts if c.kind == "required"]
+    if required:
+        found.append(
+            Finding(
+                "error",
+                "settings.conflict",
+                f"more hubs are marked required than neighbourhoods fit in {_places(required)} ({bounds}"
+                f"{', k.max ' + str(scenario.k.max) if scenario.k.max is not None else ''}): "
+                f"{'; '.join(c.detail for c in required[:5])}; drop some required flags or widen the bounds",
+                str(inputs.hubs.path) if inputs.hubs else source,
+                tuple(code for c in required for code in c.items),
+            )
+        )
+    return found
+
+
+def _places(conflicts: list[Conflict]) -> str:
+    count = len({c.place_code for c in conflicts})
+    return "1 place" if count == 1 else f"{count} places"
