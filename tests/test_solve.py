@@ -297,3 +297,13 @@ def test_highs_thread_count_can_change_within_a_process() -> None:
         )
         assert solution.status == "optimal" and solution.message == ""
         assert solution.objective == pytest.approx(expected)
+
+
+def test_auto_skips_the_mip_when_too_little_time_is_left_for_its_size() -> None:
+    """A 4 x 4 grid (252 x variables after reachability) with 0.01 s: the heuristic's plan, saying why."""
+    problem = grid_problem(4, 4, pop_min=30, pop_max=60, k_min=3, k_max=5)
+    solution = solve_place(problem, SolveOptions(method="auto", time_limit=0.01))
+    assert solution.status == "heuristic" and solution.method == "heuristic"
+    assert "too little for a model of 252 variables" in solution.message
+    exact = solve_place(problem, SolveOptions(method="exact", time_limit=0.01))
+    assert exact.method.startswith("mip")  # asked for exact: the MIP is tried all the same

@@ -60,6 +60,9 @@ logger = logging.getLogger(__name__)
 
 #: With method "auto", places above this many x variables are planned by the heuristic alone.
 AUTO_EXACT_MAX_VARIABLES = 250_000
+#: With method "auto", the MIP is skipped when the x variables exceed this many per second left after the
+#: heuristic (model build and the first LP would take the whole limit: a 486-LSOA place took 73 s against 6 s).
+AUTO_VARIABLES_PER_SECOND = 2_000
 #: Cut rounds before the loop gives up (the plan so far is kept, status feasible or heuristic).
 MAX_CUT_ROUNDS = 60
 #: Rounds of the root cut loop (:func:`strengthen_root`) at most, and its share of the place's time limit.
@@ -535,8 +538,21 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     clock = time.perf_counter()
     allowed = define_access(problem)
     size = int(allowed.sum())
+    time_left = options.time_limit - (time.perf_counter() - started)
     if options.method == "auto" and size > AUTO_EXACT_MAX_VARIABLES:
         best.notes.append(f"model too large for exact solving ({size:,} variables); heuristic plan")
+        seconds["model"] = time.perf_counter() - clock
+        return _finish(problem, best, "heuristic", "", seconds, 0, options)
+    if (
+        options.method == "auto"
+        and best.assignment is not None
+        and size > AUTO_VARIABLES_PER_SECOND * time_left
+    ):
+        # building the model alone would use most of the time left (measured ~10,000 x variables a second)
+        best.notes.append(
+            f"{max(time_left, 0):.0f} s left after the heuristic is too little for a model of {size:,} variables; "
+            "heuristic plan (allow more time with --time-limit for a bound)"
+        )
         seconds["model"] = time.perf_counter() - clock
         return _finish(problem, best, "heuristic", "", seconds, 0, options)
     name = _choose_solver(options)
