@@ -38,7 +38,14 @@ def footprint(*args: str, pause: bool = False) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # a shell that starts the test suite in the background (`pytest &`) ignores SIGINT in its children, and
+        # Python then never raises KeyboardInterrupt: give the run the terminal's default, as a user's shell does
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def staging_folders(out: Path) -> list[Path]:
