@@ -207,16 +207,14 @@ def test_pcn_home_capacity_is_the_fractional_knapsack_of_the_centres_units() -> 
     assert pcn_home_capacity(problem, everything)[0, 0] == pytest.approx(8.5)
 
 
-def test_pcn_cuts_tighten_the_root_and_keep_every_plan() -> None:
-    """Root cuts raise the LP bound of a place whose PCNs are spread, and no connected plan breaks any of them.
+def spread_pcns():
+    """A 2 x 4 grid of 10 residents, 2-3 neighbourhoods of 20-40; PCN 0 lives left, PCN 1 right, PCN 2 all over::
 
-    A 2 x 4 grid of 10 residents, 2-3 neighbourhoods of 20-40; PCN 0 lives left, PCN 1 right, PCN 2 all over::
-
-        4 - 5 - 6 - 7
-        |   |   |   |
-        0 - 1 - 2 - 3
+    4 - 5 - 6 - 7
+    |   |   |   |
+    0 - 1 - 2 - 3
     """
-    problem = grid_problem(
+    return grid_problem(
         2,
         4,
         pop_min=20,
@@ -228,6 +226,11 @@ def test_pcn_cuts_tighten_the_root_and_keep_every_plan() -> None:
         ),
         weights=Weights(access=0.2, pcn=1),
     )
+
+
+def test_pcn_cuts_tighten_the_root_and_keep_every_plan() -> None:
+    """Root cuts raise the LP bound of :func:`spread_pcns`, and no connected plan breaks any of them."""
+    problem = spread_pcns()
     model = build_model(problem)
     root = strengthen_root(model, SolveOptions(), deadline=time.perf_counter() + 30)
     rounds, cuts, bound = root.rounds, root.cuts, root.bound
@@ -264,21 +267,10 @@ def _lp_value(model) -> float:
 def test_reduced_cost_fixing_keeps_every_plan_better_than_the_cutoff() -> None:
     """Given the optimum as incumbent, fixing keeps only pairs that plans within the gap can use.
 
-    Same 2 x 4 grid as above. Every plan whose objective is below the cutoff Z (1 - gap) must still be
+    On :func:`spread_pcns`, every plan whose objective is below the cutoff Z (1 - gap) must still be
     possible (none of its x fixed to 0); with the optimum as Z there is none, and the fixing is heavy.
     """
-    problem = grid_problem(
-        2,
-        4,
-        pop_min=20,
-        pop_max=40,
-        k_min=2,
-        k_max=3,
-        pcn_patients=np.array(
-            [[9.0, 5, 1, 0, 9, 5, 1, 0], [0.0, 1, 5, 9, 0, 1, 5, 9], [3.0, 3, 3, 3, 3, 3, 3, 3]]
-        ),
-        weights=Weights(access=0.2, pcn=1),
-    )
+    problem = spread_pcns()
     plans = list(connected_plans(problem))
     values = sorted(
         (weighted_objective(problem, evaluate_terms(problem, plan)), i) for i, plan in enumerate(plans)
