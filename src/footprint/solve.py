@@ -2,7 +2,10 @@
 
 :func:`check_feasibility` explains, before any solving, why a place cannot be split (with numbers and a fix).
 :func:`solve_place` then runs the heuristic (a valid plan in about a second) and, unless the method is
-``heuristic``, the MIP of :mod:`footprint.model` warm-started from it:
+``heuristic``, the MIP of :mod:`footprint.model` warm-started from it. Before the MIP, :func:`strengthen_root`
+solves the LP relaxation, adds the PCN home cuts it violates until the bound stops rising, and fixes to 0 every x
+whose reduced cost rules it out of any plan better than the heuristic's by more than the gap (places whose root
+bound already proves the heuristic's plan stop there). Then:
 
 - contiguity ``cuts``: solve, cut off the disconnected neighbourhoods (:func:`footprint.model.add_contiguity_cuts`),
   re-solve, until the solver's plan is connected. Each round's model is a relaxation of the full problem (the cuts
