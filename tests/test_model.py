@@ -285,3 +285,60 @@ def test_reduced_cost_fixing_keeps_every_plan_better_than_the_cutoff() -> None:
             if value < root.cutoff:
                 uses = {(unit, int(centre)) for unit, centre in enumerate(plans[index].tolist())}
                 assert not uses & fixed, (value, plans[index])
+
+
+def test_root_rounds_get_the_time_left_not_the_time_left_minus_earlier_runs(monkeypatch) -> None:
+    """HiGHS compares ``time_limit`` with its run time summed over every ``run()`` (HiGHS issue #1477).
+
+    Each round's limit must be the run time so far plus the time left, or late rounds of a long loop stop at
+    once. A subclass of ``highspy.Highs`` reports 1,000 s more run time than it used (as if earlier rounds had
+    been long) and records every limit set against that run time.
+    """
+    import highspy
+
+    limits: list[tuple[float, float]] = []
+
+    class Recording(highspy.Highs):
+        def getRunTime(self):  # noqa: N802 - highspy's name
+            return super().getRunTime() + 1000.0
+
+        def setOptionValue(self, name, value):  # noqa: N802 - highspy's name
+            if name == "time_limit":
+                limits.append((float(value), float(self.getRunTime())))
+            return super().setOptionValue(name, value)
+
+    monkeypatch.setattr(highspy, "Highs", Recording)
+    root = strengthen_root(build_model(spread_pcns()), SolveOptions(), deadline=time.perf_counter() + 30)
+    assert root.rounds >= 2 and len(limits) >= 2
+    for limit, run_time in limits:
+        assert 25 < limit - run_time <= 30 + 1e-6
+
+
+def test_root_hands_over_early_when_close_to_the_incumbent() -> None:
+    """With a handoff gap the loop stops at the first bound within that gap of the incumbent."""
+    problem = spread_pcns()
+    plans = list(connected_plans(problem))
+    optimum = min(weighted_objective(problem, evaluate_terms(problem, plan)) for plan in plans)
+    full = strengthen_root(build_model(problem), SolveOptions(), time.perf_counter() + 30, incumbent=optimum)
+    first = strengthen_root(
+        build_model(problem), SolveOptions(), time.perf_counter() + 30, incumbent=optimum, handoff_gap=10.0
+    )
+    assert first.rounds == 1 < full.rounds
+    assert first.bound < full.bound <= optimum + 1e-9
+
+
+def test_root_takes_the_mips_time_when_the_mip_could_not_solve_its_root() -> None:
+    """``end`` no later than ``deadline``: the MIP would get no time, so the loop keeps it and fixes nothing."""
+    problem = spread_pcns()
+    plans = list(connected_plans(problem))
+    optimum = min(weighted_objective(problem, evaluate_terms(problem, plan)) for plan in plans)
+    deadline = time.perf_counter() + 30
+    kept = strengthen_root(build_model(problem), SolveOptions(), deadline, incumbent=optimum, end=deadline)
+    assert not kept.mip and kept.fixed == 0 and kept.cutoff == math.inf
+    assert kept.first_lp > 0 and kept.rounds >= 2
+    handed = strengthen_root(
+        build_model(problem), SolveOptions(), deadline, incumbent=optimum, end=deadline + 3600
+    )
+    assert handed.mip and handed.bound == pytest.approx(kept.bound)
+    # without an incumbent the MIP is the only way to a plan, so it always follows
+    assert strengthen_root(build_model(problem), SolveOptions(), deadline, end=deadline).mip

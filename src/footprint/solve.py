@@ -5,7 +5,10 @@
 ``heuristic``, the MIP of :mod:`footprint.model` warm-started from it. Before the MIP, :func:`strengthen_root`
 solves the LP relaxation, adds the PCN home cuts it violates until the bound stops rising, and fixes to 0 every x
 whose reduced cost rules it out of any plan better than the heuristic's by more than the gap (places whose root
-bound already proves the heuristic's plan stop there). Then:
+bound already proves the heuristic's plan stop there). The loop hands over to the MIP once its bound is within
+``ROOT_HANDOFF_GAP`` of the incumbent; where the MIP's share of the time could not even re-solve the root LP
+(the first LP took more than half of it: London's largest places), the loop keeps the whole limit and the MIP
+is skipped, since LP rounds then raise the bound and branching would not start. Then:
 
 - contiguity ``cuts``: solve, cut off the disconnected neighbourhoods (:func:`footprint.model.add_contiguity_cuts`),
   re-solve, until the solver's plan is connected. Each round's model is a relaxation of the full problem (the cuts
@@ -71,6 +74,14 @@ MAX_CUT_ROUNDS = 60
 #: Rounds of the root cut loop (:func:`strengthen_root`) at most, and its share of the place's time limit.
 ROOT_MAX_ROUNDS = 40
 ROOT_TIME_SHARE = 0.5
+#: The root loop hands over to the MIP early once its bound is within this (relative) of the incumbent: branch
+#: and bound on the fixed model then has a fair chance to close the rest; further from it, LP rounds raise the
+#: bound faster than branching does (measured on London places, see BENCHMARKS.md).
+ROOT_HANDOFF_GAP = 0.02
+#: The MIP re-solves the root LP from scratch (its presolve and cuts first): when the time it would get is less
+#: than this many times the root loop's first LP, it could not finish even that, and the root loop keeps the
+#: whole limit instead (London's largest places: first LP 20-25 s, see BENCHMARKS.md).
+MIP_ROOT_FACTOR = 2.0
 #: The first LP may use up to this share of the time left: without it the MIP would start the same LP again from
 #: scratch, so stopping it early wastes what it did (large places on a busy machine).
 ROOT_FIRST_LP_SHARE = 0.85
@@ -588,6 +599,8 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             clock + ROOT_TIME_SHARE * time_left,
             incumbent=best.objective,
             first_deadline=clock + ROOT_FIRST_LP_SHARE * time_left,
+            handoff_gap=ROOT_HANDOFF_GAP,
+            end=started + options.time_limit - 0.5,
         )
         best.raise_bound(root.bound)
         cutoff = root.cutoff
@@ -595,6 +608,15 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         logger.debug("place %s: root %s", problem.place_code, root)
         if math.isfinite(best.gap()) and best.gap() <= options.gap:
             best.notes.append("proven by the root LP")
+            seconds["solve"] = 0.0
+            return replace(
+                _finish(problem, best, method, label, seconds, 0, options), model=_model_stats(model, root)
+            )
+        if not root.mip:
+            best.notes.append(
+                f"the MIP was skipped: its root LP alone (about {root.first_lp:.0f} s) would not finish in the "
+                "time left, which went to root cuts instead (allow more time with --time-limit)"
+            )
             seconds["solve"] = 0.0
             return replace(
                 _finish(problem, best, method, label, seconds, 0, options), model=_model_stats(model, root)
@@ -724,6 +746,10 @@ class RootResult:
         x variables fixed to 0 by reduced costs.
     cutoff
         The objective above which plans were given up by that fixing (``inf`` when nothing was fixed).
+    mip
+        False when the root loop took the MIP's time (it could not have solved its own root LP in it).
+    first_lp
+        Seconds of the first LP (``nan`` when none was solved).
     """
 
     rounds: int = 0
@@ -731,6 +757,8 @@ class RootResult:
     bound: float = math.nan
     fixed: int = 0
     cutoff: float = math.inf
+    mip: bool = True
+    first_lp: float = math.nan
 
 
 def strengthen_root(
@@ -739,6 +767,8 @@ def strengthen_root(
     deadline: float,
     incumbent: float = math.inf,
     first_deadline: float | None = None,
+    handoff_gap: float = 0.0,
+    end: float | None = None,
 ) -> RootResult:
     """Tighten the model at the root: LP relaxation, PCN home cuts, repeat; then fix x by reduced costs.
 
@@ -747,8 +777,12 @@ def strengthen_root(
     forbid it. The LP is kept in one highspy model and re-solved from its previous basis after each batch of
     rows, so a round costs a fraction of a cold solve. The cuts are added to ``model`` (named ``pcn_cut_*``), so
     the MIP that follows starts from the tightened formulation. The loop stops when no cut is violated, when
-    three rounds raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), after ``ROOT_MAX_ROUNDS``, or
-    at ``deadline`` (``time.perf_counter()`` seconds; the first LP may run to ``first_deadline`` when later).
+    three rounds raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), when the bound is within
+    ``handoff_gap`` (relative) of ``incumbent``, after ``ROOT_MAX_ROUNDS``, or at ``deadline``
+    (``time.perf_counter()`` seconds; the first LP may run to ``first_deadline`` when later).
+    With ``end`` (when the place's time runs out) and an ``incumbent``, a loop whose first LP took more than
+    1 / ``MIP_ROOT_FACTOR`` of the time the MIP would get after ``deadline`` runs on to ``end`` instead, and
+    says so (``mip`` False): the MIP could not have finished its own root LP.
 
     Reduced-cost fixing: with LP bound B and an ``incumbent`` plan of objective Z, any plan using a pair (i, c)
     whose x is at 0 with reduced cost r costs at least B + r; where B + r > cutoff = Z (1 - gap), x[i,c] gets an
@@ -765,22 +799,32 @@ def strengthen_root(
     rows = h.getNumRow()
     bounds: list[float] = []
     cuts = 0
+    mip, first_lp = True, math.nan
     last: tuple[list[float], list[float]] | None = None  # values and reduced costs of the last LP solved
     for round_number in range(ROOT_MAX_ROUNDS):
         limit = deadline if bounds or first_deadline is None else max(deadline, first_deadline)
         time_left = limit - time.perf_counter()
         if time_left <= 0.5:
             break
-        h.setOptionValue("time_limit", float(time_left))
+        # HiGHS compares time_limit with the run time summed over every run() of this object (HiGHS issue
+        # #1477, to change in 2.0): offset it, or each round would get less than the time left
+        h.setOptionValue("time_limit", float(h.getRunTime() + time_left))
+        lp_started = time.perf_counter()
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             status = h.modelStatusToString(h.getModelStatus())
             logger.debug("place %s: root LP stopped (%s)", model.problem.place_code, status)
             break
+        if not bounds:
+            first_lp = time.perf_counter() - lp_started
+            if end is not None and math.isfinite(incumbent) and end - deadline < MIP_ROOT_FACTOR * first_lp:
+                deadline, mip = end, False
         bounds.append(float(h.getInfo().objective_function_value))
         solution = h.getSolution()
         last = (list(solution.col_value), list(solution.col_dual))
         if not model.variables.aligned:
+            break
+        if math.isfinite(incumbent) and incumbent - bounds[-1] <= handoff_gap * abs(incumbent):
             break
         if len(bounds) > 3 and bounds[-1] - bounds[-4] <= ROOT_MIN_PROGRESS * max(abs(bounds[-1]), 1e-9):
             break
@@ -799,6 +843,8 @@ def strengthen_root(
         cuts += len(names)
     if not bounds:
         return RootResult()
+    if not mip:  # no MIP follows, so fixing would only cost time
+        return RootResult(rounds=len(bounds), cuts=cuts, bound=bounds[-1], mip=False, first_lp=first_lp)
     fixed, cutoff = 0, math.inf
     if last is not None and math.isfinite(incumbent):
         # the last LP solved is a relaxation (later cuts only tighten it), so its reduced costs are valid
@@ -812,7 +858,9 @@ def strengthen_root(
                 fixed += 1
         if not fixed:
             cutoff = math.inf
-    return RootResult(rounds=len(bounds), cuts=cuts, bound=bounds[-1], fixed=fixed, cutoff=cutoff)
+    return RootResult(
+        rounds=len(bounds), cuts=cuts, bound=bounds[-1], fixed=fixed, cutoff=cutoff, first_lp=first_lp
+    )
 
 
 def _explain_infeasible(problem: PlaceProblem) -> str:
