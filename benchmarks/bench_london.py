@@ -91,9 +91,10 @@ def main() -> int:
     )
     print()
     print(
-        "| place | name | LSOAs | k | x vars | PCN cuts | fixed | status | gap | objective | bound | time (s) |"
+        "| place | name | LSOAs | k | x vars | root LP columns | root LPs | PCN cuts | fixed | status | gap | "
+        "objective | bound | time (s) |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     times = []
     for place, seconds in rows:
         total = sum(v for k, v in seconds.items() if k != "total") if seconds else float("nan")
@@ -102,7 +103,8 @@ def main() -> int:
         model = place.get("model", {})
         print(
             f"| {place['place_code']} | {place['place_name']} | {place.get('lsoas', '')} | "
-            f"{place.get('neighbourhoods', '')} | {model.get('x_variables', '')} | {model.get('pcn_cuts', '')} | "
+            f"{place.get('neighbourhoods', '')} | {model.get('x_variables', '')} | "
+            f"{model.get('root_lp_columns', '')} | {model.get('root_lps', '')} | {model.get('pcn_cuts', '')} | "
             f"{model.get('fixed_by_reduced_cost', '')} | {place['status']} | "
             f"{'' if gap is None else f'{gap:.2%}'} | {_num(place.get('objective'))} | {_num(place.get('bound'))} | "
             f"{total:.1f} |"

@@ -342,3 +342,42 @@ def test_root_takes_the_mips_time_when_the_mip_could_not_solve_its_root() -> Non
     assert handed.mip and handed.bound == pytest.approx(kept.bound)
     # without an incumbent the MIP is the only way to a plan, so it always follows
     assert strengthen_root(build_model(problem), SolveOptions(), deadline, end=deadline).mip
+
+
+def test_restricted_lp_prices_in_to_the_full_lp_value() -> None:
+    """Loading one near centre per unit and pricing the rest in ends at the full LP's value, with fewer columns.
+
+    On a 4 x 5 grid (access only, so no cuts: the loop only prices) every round's bound is valid (at most the
+    full LP value) and the last equals it; the first restricted LP (each unit with its own centre only) is
+    infeasible under the population bounds, so this also covers the fall-back that loads every column.
+    """
+    problem = grid_problem(4, 5, pop_min=40, pop_max=60, k_min=4, k_max=5, population=[10] * 20)
+    full = _lp_value(build_model(problem))
+    model = build_model(problem)
+    root = strengthen_root(model, SolveOptions(), time.perf_counter() + 30, near=1)
+    assert root.bound == pytest.approx(full, rel=1e-7, abs=1e-9)
+    assert root.columns == len(model.lp.variables())  # infeasible with its own centre only: all loaded
+    near = strengthen_root(build_model(problem), SolveOptions(), time.perf_counter() + 30, near=6)
+    assert near.bound == pytest.approx(full, rel=1e-7, abs=1e-9)
+    assert near.rounds >= 2 and near.columns < len(model.lp.variables()) // 2  # priced in, not loaded
+
+
+def test_restricted_lp_bounds_and_fixing_keep_every_plan_better_than_the_cutoff() -> None:
+    """With near centres only, PCN cuts, pricing and reduced-cost fixing never cut off a plan below the cutoff."""
+    problem = spread_pcns()
+    plans = list(connected_plans(problem))
+    values = sorted(
+        (weighted_objective(problem, evaluate_terms(problem, plan)), i) for i, plan in enumerate(plans)
+    )
+    for near in (1, 2, 3):
+        for incumbent in (values[0][0], values[len(values) // 4][0]):
+            model = build_model(problem)
+            root = strengthen_root(
+                model, SolveOptions(gap=0.01), time.perf_counter() + 30, incumbent=incumbent, near=near
+            )
+            assert root.bound <= values[0][0] + 1e-9
+            fixed = {key for key, var in model.variables.x.items() if var.upBound == 0}
+            for value, index in values:
+                if value < root.cutoff:
+                    uses = {(unit, int(centre)) for unit, centre in enumerate(plans[index].tolist())}
+                    assert not uses & fixed, (near, value, plans[index])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 import footprint.solve as solve_module
 from footprint.heuristic import check_plan
+from footprint.model import build_model
 from footprint.problem import Weights
 from footprint.solve import SolveOptions, check_feasibility, solve_place
 from problems import brute_force, grid_problem
@@ -287,10 +289,20 @@ def test_deterministic(solver: str) -> None:
     assert np.array_equal(first.assignment, second.assignment) and first.objective == second.objective
 
 
-def test_highs_thread_count_can_change_within_a_process() -> None:
-    """HiGHS sizes one thread pool per process; a second run with another thread count must still solve."""
+def test_highs_thread_count_can_change_within_a_process(monkeypatch) -> None:
+    """HiGHS sizes one thread pool per process; a second run with another thread count must still solve.
+
+    Both HiGHS users are checked: the root LP loop (which alone proves this place) and, with the loop switched
+    off, the MIP.
+    """
     problem = grid_problem(**CASES["hubs"])
     expected = brute_force(problem)[0]
+    for threads in (2, 1, 2):
+        root = solve_module.strengthen_root(
+            build_model(problem), SolveOptions(threads=threads), time.perf_counter() + 30
+        )
+        assert root.rounds >= 1 and root.bound == pytest.approx(expected, rel=1e-6)
+    monkeypatch.setattr(solve_module, "strengthen_root", lambda *args, **kwargs: solve_module.RootResult())
     for threads in (2, 1):
         solution = solve_place(
             problem, SolveOptions(solver="highs", threads=threads, gap=0.0, warm_start=False)

@@ -173,7 +173,8 @@ class PlaceSolution:
         Cut-generation rounds (0 for flow models or the heuristic).
     model
         Size of the MIP when one was built: ``x_variables``, ``variables``, ``constraints``, ``contiguity_cuts``,
-        ``pcn_cuts``, ``root_lps``, ``fixed_by_reduced_cost`` (empty for the heuristic).
+        ``pcn_cuts``, ``root_lps``, ``fixed_by_reduced_cost``, ``root_lp_columns`` (columns the root LP loaded;
+        the rest were priced out) (empty for the heuristic).
     message
         Human explanation for infeasible/error, warnings otherwise.
     """

@@ -61,6 +61,7 @@ from footprint.heuristic import allowed_matrix, check_plan, solve_heuristic
 from footprint.model import PlaceModel, add_contiguity_cuts, add_pcn_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import PlaceProblem, PlaceSolution
+from footprint.rootlp import NEAR_CENTRES, RestrictedLP
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +72,11 @@ AUTO_EXACT_MAX_VARIABLES = 250_000
 AUTO_VARIABLES_PER_SECOND = 2_000
 #: Cut rounds before the loop gives up (the plan so far is kept, status feasible or heuristic).
 MAX_CUT_ROUNDS = 60
-#: Rounds of the root cut loop (:func:`strengthen_root`) at most, and its share of the place's time limit.
+#: Rounds of the root cut loop (:func:`strengthen_root`) at most, and its share of the place's time limit (it
+#: usually stops well before, at ``ROOT_HANDOFF_GAP`` or when the bound stalls; measured on London places, LP rounds
+#: raise the bound of a place 5-25% from its incumbent faster than branch and bound does).
 ROOT_MAX_ROUNDS = 40
-ROOT_TIME_SHARE = 0.5
+ROOT_TIME_SHARE = 0.85
 #: The root loop hands over to the MIP early once its bound is within this (relative) of the incumbent: branch
 #: and bound on the fixed model then has a fair chance to close the rest; further from it, LP rounds raise the
 #: bound faster than branching does (measured on London places, see BENCHMARKS.md).
@@ -82,9 +85,8 @@ ROOT_HANDOFF_GAP = 0.02
 #: than this many times the root loop's first LP, it could not finish even that, and the root loop keeps the
 #: whole limit instead (London's largest places: first LP 20-25 s, see BENCHMARKS.md).
 MIP_ROOT_FACTOR = 2.0
-#: The first LP may use up to this share of the time left: without it the MIP would start the same LP again from
-#: scratch, so stopping it early wastes what it did (large places on a busy machine).
-ROOT_FIRST_LP_SHARE = 0.85
+#: LPs of the root loop that only price columns in (no cuts) allowed on top of ``ROOT_MAX_ROUNDS``.
+MAX_PRICING_ROUNDS = 20
 #: The root loop stops when three rounds together raised the LP bound by less than this (relative).
 ROOT_MIN_PROGRESS = 1e-4
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
@@ -598,9 +600,9 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             options,
             clock + ROOT_TIME_SHARE * time_left,
             incumbent=best.objective,
-            first_deadline=clock + ROOT_FIRST_LP_SHARE * time_left,
             handoff_gap=ROOT_HANDOFF_GAP,
             end=started + options.time_limit - 0.5,
+            start=best.assignment,
         )
         best.raise_bound(root.bound)
         cutoff = root.cutoff
@@ -649,6 +651,7 @@ def _model_stats(model: PlaceModel, root: RootResult) -> dict[str, int]:
         "pcn_cuts": root.cuts,
         "root_lps": root.rounds,
         "fixed_by_reduced_cost": root.fixed,
+        "root_lp_columns": root.columns,
     }
 
 
@@ -750,6 +753,8 @@ class RootResult:
         False when the root loop took the MIP's time (it could not have solved its own root LP in it).
     first_lp
         Seconds of the first LP (``nan`` when none was solved).
+    columns
+        Columns in the LP at the end (the rest were priced out; see :mod:`footprint.rootlp`).
     """
 
     rounds: int = 0
@@ -759,6 +764,7 @@ class RootResult:
     cutoff: float = math.inf
     mip: bool = True
     first_lp: float = math.nan
+    columns: int = 0
 
 
 def strengthen_root(
@@ -766,20 +772,23 @@ def strengthen_root(
     options: SolveOptions,
     deadline: float,
     incumbent: float = math.inf,
-    first_deadline: float | None = None,
     handoff_gap: float = 0.0,
     end: float | None = None,
+    start: np.ndarray | None = None,
+    near: int | None = NEAR_CENTRES,
 ) -> RootResult:
     """Tighten the model at the root: LP relaxation, PCN home cuts, repeat; then fix x by reduced costs.
 
     The PCN-alignment term's LP relaxation is weak (a home spread fractionally over centres aligns patients no
     single neighbourhood could hold); :func:`footprint.model.add_pcn_cuts` separates valid inequalities that
     forbid it. The LP is kept in one highspy model and re-solved from its previous basis after each batch of
-    rows, so a round costs a fraction of a cold solve. The cuts are added to ``model`` (named ``pcn_cut_*``), so
+    rows, so a round costs a fraction of a cold solve; it starts from each unit's ``near`` nearest centres (and
+    the ``start`` plan's pairs) and prices the other x columns in as the duals ask (:mod:`footprint.rootlp`;
+    ``near`` None loads them all), each round's bound being valid whether or not columns are still pricing in. The cuts are added to ``model`` (named ``pcn_cut_*``), so
     the MIP that follows starts from the tightened formulation. The loop stops when no cut is violated, when
     three rounds raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), when the bound is within
     ``handoff_gap`` (relative) of ``incumbent``, after ``ROOT_MAX_ROUNDS``, or at ``deadline``
-    (``time.perf_counter()`` seconds; the first LP may run to ``first_deadline`` when later).
+    (``time.perf_counter()`` seconds).
     With ``end`` (when the place's time runs out) and an ``incumbent``, a loop whose first LP took more than
     1 / ``MIP_ROOT_FACTOR`` of the time the MIP would get after ``deadline`` runs on to ``end`` instead, and
     says so (``mip`` False): the MIP could not have finished its own root LP.
@@ -795,15 +804,14 @@ def strengthen_root(
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.seed))
-    load_highs(h, model.lp, integer=False)
-    rows = h.getNumRow()
-    bounds: list[float] = []
+    h.resetGlobalScheduler(True)  # another thread count since the process's first run: see _Highs.callSolver
+    lp = RestrictedLP(h, model, near=near, start=start)
+    bounds: list[float] = []  # a valid lower bound per LP solved (the LP's value once nothing prices in)
     cuts = 0
     mip, first_lp = True, math.nan
-    last: tuple[list[float], list[float]] | None = None  # values and reduced costs of the last LP solved
-    for round_number in range(ROOT_MAX_ROUNDS):
-        limit = deadline if bounds or first_deadline is None else max(deadline, first_deadline)
-        time_left = limit - time.perf_counter()
+    last: tuple[np.ndarray, np.ndarray, float] | None = None  # values, reduced costs and bound of the last LP
+    for round_number in range(ROOT_MAX_ROUNDS + MAX_PRICING_ROUNDS):
+        time_left = deadline - time.perf_counter()
         if time_left <= 0.5:
             break
         # HiGHS compares time_limit with the run time summed over every run() of this object (HiGHS issue
@@ -811,47 +819,56 @@ def strengthen_root(
         h.setOptionValue("time_limit", float(h.getRunTime() + time_left))
         lp_started = time.perf_counter()
         h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            status = h.modelStatusToString(h.getModelStatus())
-            logger.debug("place %s: root LP stopped (%s)", model.problem.place_code, status)
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible and len(lp.left_out()):
+            lp.add_columns(lp.left_out())  # the near columns alone cannot cover the place: take them all
+            continue
+        if status != highspy.HighsModelStatus.kOptimal:
+            logger.debug("place %s: root LP stopped (%s)", model.problem.place_code, h.modelStatusToString(status))
             break
         if not bounds:
             first_lp = time.perf_counter() - lp_started
             if end is not None and math.isfinite(incumbent) and end - deadline < MIP_ROOT_FACTOR * first_lp:
                 deadline, mip = end, False
-        bounds.append(float(h.getInfo().objective_function_value))
-        solution = h.getSolution()
-        last = (list(solution.col_value), list(solution.col_dual))
-        if not model.variables.aligned:
+        values, reduced = lp.solution()
+        correction, entering = lp.price(reduced)
+        bound = float(h.getInfo().objective_function_value) + correction
+        bounds.append(max(bound, bounds[-1]) if bounds else bound)
+        last = (values, reduced, bound)
+        best_bound = bounds[-1]
+        if math.isfinite(incumbent) and incumbent - best_bound <= handoff_gap * abs(incumbent):
             break
-        if math.isfinite(incumbent) and incumbent - bounds[-1] <= handoff_gap * abs(incumbent):
-            break
-        if len(bounds) > 3 and bounds[-1] - bounds[-4] <= ROOT_MIN_PROGRESS * max(abs(bounds[-1]), 1e-9):
-            break
-        names = add_pcn_cuts(model, lambda var, col=last[0]: col[var.index], round_number)
+        names = []
+        if model.variables.aligned and _keep_cutting(bounds, entering):
+            names = add_pcn_cuts(model, lambda var, col=values: col[var.index], round_number)
         logger.debug(
-            "place %s: root round %d LP bound %.6f, %d cuts",
+            "place %s: root round %d LP %.6f bound %.6f, %d columns priced in, %d cuts",
             model.problem.place_code,
             round_number,
-            bounds[-1],
+            h.getInfo().objective_function_value,
+            bound,
+            len(entering),
             len(names),
         )
-        if not names:
+        if not names and not len(entering):
             break
-        add_highs_rows(h, [model.lp.constraints[name] for name in names], first_row=rows)
-        rows += len(names)
+        lp.add_columns(entering)
+        lp.add_rows([(name, model.lp.constraints[name]) for name in names])
         cuts += len(names)
     if not bounds:
         return RootResult()
+    columns = lp.loaded_columns
     if not mip:  # no MIP follows, so fixing would only cost time
-        return RootResult(rounds=len(bounds), cuts=cuts, bound=bounds[-1], mip=False, first_lp=first_lp)
+        return RootResult(
+            rounds=len(bounds), cuts=cuts, bound=bounds[-1], mip=False, first_lp=first_lp, columns=columns
+        )
     fixed, cutoff = 0, math.inf
     if last is not None and math.isfinite(incumbent):
-        # the last LP solved is a relaxation (later cuts only tighten it), so its reduced costs are valid
+        # the last LP solved is a relaxation (later cuts only tighten it); with its duals, a plan using a pair
+        # at 0 with reduced cost r costs at least that LP's bound + r (see footprint.rootlp)
         cutoff = incumbent - options.gap * abs(incumbent)
-        values, reduced = last
+        values, reduced, last_bound = last
         margin = cutoff + 1e-9 * max(1.0, abs(cutoff))
-        last_bound = bounds[-1]
         for var in model.variables.x.values():
             if values[var.index] <= 1e-9 and last_bound + reduced[var.index] > margin:
                 var.upBound = 0
@@ -859,8 +876,25 @@ def strengthen_root(
         if not fixed:
             cutoff = math.inf
     return RootResult(
-        rounds=len(bounds), cuts=cuts, bound=bounds[-1], fixed=fixed, cutoff=cutoff, first_lp=first_lp
+        rounds=len(bounds),
+        cuts=cuts,
+        bound=bounds[-1],
+        fixed=fixed,
+        cutoff=cutoff,
+        first_lp=first_lp,
+        columns=columns,
     )
+
+
+def _keep_cutting(bounds: list[float], entering: np.ndarray) -> bool:
+    """Whether to separate PCN cuts now: always while the bound still rises (or columns still price in).
+
+    The loop stops cutting when three LPs together raised the bound by less than ``ROOT_MIN_PROGRESS``
+    (relative) with no column left to price in.
+    """
+    if len(entering) or len(bounds) <= 3:
+        return True
+    return bounds[-1] - bounds[-4] > ROOT_MIN_PROGRESS * max(abs(bounds[-1]), 1e-9)
 
 
 def _explain_infeasible(problem: PlaceProblem) -> str:
