@@ -327,21 +327,25 @@ def test_root_hands_over_early_when_close_to_the_incumbent() -> None:
     assert first.bound < full.bound <= optimum + 1e-9
 
 
-def test_root_takes_the_mips_time_when_the_mip_could_not_solve_its_root() -> None:
-    """``end`` no later than ``deadline``: the MIP would get no time, so the loop keeps it and fixes nothing."""
+def test_root_skips_the_mip_only_when_it_could_not_solve_its_root(monkeypatch) -> None:
+    """``mip`` is False when less than MIP_ROOT_FACTOR first LPs of time are left before ``end``; then nothing
+    is fixed (no MIP uses it). Without an incumbent the MIP is the only way to a plan, so it always follows."""
+    import footprint.solve as solve_module
+
     problem = spread_pcns()
     plans = list(connected_plans(problem))
     optimum = min(weighted_objective(problem, evaluate_terms(problem, plan)) for plan in plans)
     deadline = time.perf_counter() + 30
-    kept = strengthen_root(build_model(problem), SolveOptions(), deadline, incumbent=optimum, end=deadline)
+    monkeypatch.setattr(solve_module, "MIP_ROOT_FACTOR", 1e9)  # no time would be enough
+    kept = strengthen_root(build_model(problem), SolveOptions(), deadline, incumbent=optimum, end=deadline + 60)
     assert not kept.mip and kept.fixed == 0 and kept.cutoff == math.inf
     assert kept.first_lp > 0 and kept.rounds >= 2
+    assert strengthen_root(build_model(problem), SolveOptions(), deadline, end=deadline + 60).mip
+    monkeypatch.setattr(solve_module, "MIP_ROOT_FACTOR", 2.0)
     handed = strengthen_root(
-        build_model(problem), SolveOptions(), deadline, incumbent=optimum, end=deadline + 3600
+        build_model(problem), SolveOptions(), deadline, incumbent=optimum, end=deadline + 60
     )
-    assert handed.mip and handed.bound == pytest.approx(kept.bound)
-    # without an incumbent the MIP is the only way to a plan, so it always follows
-    assert strengthen_root(build_model(problem), SolveOptions(), deadline, end=deadline).mip
+    assert handed.mip and handed.fixed > 0 and handed.bound == pytest.approx(kept.bound)
 
 
 def test_restricted_lp_prices_in_to_the_full_lp_value() -> None:

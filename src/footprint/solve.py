@@ -790,8 +790,9 @@ def strengthen_root(
     ``handoff_gap`` (relative) of ``incumbent``, after ``ROOT_MAX_ROUNDS``, or at ``deadline``
     (``time.perf_counter()`` seconds).
     With ``end`` (when the place's time runs out) and an ``incumbent``, a loop whose first LP took more than
-    1 / ``MIP_ROOT_FACTOR`` of the time the MIP would get after ``deadline`` runs on to ``end`` instead, and
-    says so (``mip`` False): the MIP could not have finished its own root LP.
+    1 / ``MIP_ROOT_FACTOR`` of the time the MIP would get after ``deadline`` may run on to ``end`` instead; when
+    the loop stops with less than ``MIP_ROOT_FACTOR`` first LPs of time before ``end``, it says so (``mip``
+    False): the MIP could not have finished its own root LP.
 
     Reduced-cost fixing: with LP bound B and an ``incumbent`` plan of objective Z, any plan using a pair (i, c)
     whose x is at 0 with reduced cost r costs at least B + r; where B + r > cutoff = Z (1 - gap), x[i,c] gets an
@@ -808,7 +809,7 @@ def strengthen_root(
     lp = RestrictedLP(h, model, near=near, start=start)
     bounds: list[float] = []  # a valid lower bound per LP solved (the LP's value once nothing prices in)
     cuts = 0
-    mip, first_lp = True, math.nan
+    first_lp = math.nan
     last: tuple[np.ndarray, np.ndarray, float] | None = None  # values, reduced costs and bound of the last LP
     for round_number in range(ROOT_MAX_ROUNDS + MAX_PRICING_ROUNDS):
         time_left = deadline - time.perf_counter()
@@ -829,7 +830,7 @@ def strengthen_root(
         if not bounds:
             first_lp = time.perf_counter() - lp_started
             if end is not None and math.isfinite(incumbent) and end - deadline < MIP_ROOT_FACTOR * first_lp:
-                deadline, mip = end, False
+                deadline = end
         values, reduced = lp.solution()
         correction, entering = lp.price(reduced)
         bound = float(h.getInfo().objective_function_value) + correction
@@ -858,6 +859,8 @@ def strengthen_root(
     if not bounds:
         return RootResult()
     columns = lp.loaded_columns
+    # the MIP follows only when it has the time to re-solve the root LP (or is the only way to a plan)
+    mip = end is None or not math.isfinite(incumbent) or end - time.perf_counter() >= MIP_ROOT_FACTOR * first_lp
     if not mip:  # no MIP follows, so fixing would only cost time
         return RootResult(
             rounds=len(bounds), cuts=cuts, bound=bounds[-1], mip=False, first_lp=first_lp, columns=columns
