@@ -299,10 +299,10 @@ def test_root_rounds_get_the_time_left_not_the_time_left_minus_earlier_runs(monk
     limits: list[tuple[float, float]] = []
 
     class Recording(highspy.Highs):
-        def getRunTime(self):  # noqa: N802 - highspy's name
+        def getRunTime(self):
             return super().getRunTime() + 1000.0
 
-        def setOptionValue(self, name, value):  # noqa: N802 - highspy's name
+        def setOptionValue(self, name, value):
             if name == "time_limit":
                 limits.append((float(value), float(self.getRunTime())))
             return super().setOptionValue(name, value)
@@ -337,7 +337,9 @@ def test_root_skips_the_mip_only_when_it_could_not_solve_its_root(monkeypatch) -
     optimum = min(weighted_objective(problem, evaluate_terms(problem, plan)) for plan in plans)
     deadline = time.perf_counter() + 30
     monkeypatch.setattr(solve_module, "MIP_ROOT_FACTOR", 1e9)  # no time would be enough
-    kept = strengthen_root(build_model(problem), SolveOptions(), deadline, incumbent=optimum, end=deadline + 60)
+    kept = strengthen_root(
+        build_model(problem), SolveOptions(), deadline, incumbent=optimum, end=deadline + 60
+    )
     assert not kept.mip and kept.fixed == 0 and kept.cutoff == math.inf
     assert kept.first_lp > 0 and kept.rounds >= 2
     assert strengthen_root(build_model(problem), SolveOptions(), deadline, end=deadline + 60).mip

@@ -255,13 +255,13 @@ def test_report_command_on_a_bad_folder_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert (
         result.output.strip()
-        == f"error: {tmp_path / 'nope'}: no such folder; give the folder a footprint run wrote."
+        == f"error: {tmp_path / 'nope'}: no such run folder; give a folder written by footprint run."
     )
     result = runner.invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 2
     assert (
         result.output.strip()
-        == f"error: {tmp_path / 'run.json'}: no run.json; give the folder a footprint run wrote."
+        == f"error: {tmp_path / 'run.json'}: no run.json; give a folder written by footprint run."
     )
 
 

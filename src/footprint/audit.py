@@ -10,7 +10,6 @@ re-verified exactly as a run does), so every product can be regenerated without 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from footprint import columns as C
 from footprint.config import Scenario, scenario_from_dict
 from footprint.dataset import Dataset, hash_inputs, load_dataset
 from footprint.errors import InputDataError
+from footprint.export import read_run_record
 from footprint.graph import ContiguityGraph, build_graph
 from footprint.instance import build_place_problem, pcn_home_places
 from footprint.plan import GOOD_STATUSES, Plan, build_plan, rules_for
@@ -81,15 +81,7 @@ def read_run(run_dir: str | Path) -> WrittenRun:
         One line naming the folder or file when ``run_dir`` is not a complete run folder.
     """
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise InputDataError(f"{run_dir}: no such folder; give the folder a footprint run wrote.")
-    record_path = run_dir / "run.json"
-    if not record_path.is_file():
-        raise InputDataError(f"{record_path}: no run.json; give the folder a footprint run wrote.")
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise InputDataError(f"{record_path}: not valid JSON ({error.msg} at line {error.lineno}).") from None
+    record_path, record = read_run_record(run_dir)
     missing = [key for key in ("config", "scenario", "places", "inputs") if key not in record]
     if missing:
         raise InputDataError(f"{record_path}: not a footprint decision record (no {', '.join(missing)}).")

@@ -29,7 +29,7 @@ from scipy.optimize import linear_sum_assignment
 
 from footprint import columns as C
 from footprint.errors import InputDataError
-from footprint.export import atomic_folder, write_csv
+from footprint.export import atomic_folder, read_run_record, write_csv
 from footprint.metrics import HEADLINE, summarise_headline
 
 logger = logging.getLogger(__name__)
@@ -108,15 +108,7 @@ def read_run(path: str | Path, *, label: str | None = None) -> WrittenRun:
         When the folder, its ``run.json`` or its ``assignment.csv`` is missing or unreadable.
     """
     path = Path(path)
-    if not path.is_dir():
-        raise InputDataError(f"{path}: no such run folder; give a folder written by footprint run.")
-    record_path = path / "run.json"
-    if not record_path.is_file():
-        raise InputDataError(f"{record_path}: no run.json; give a folder written by footprint run.")
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputDataError(f"{record_path}: not valid JSON ({error}).") from None
+    _, record = read_run_record(path)
     assignment = _read_table(path / "assignment.csv", required=True)
     missing = {C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE} - set(assignment.columns)
     if missing:

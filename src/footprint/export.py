@@ -71,6 +71,31 @@ PAUSE_ENV = "FOOTPRINT_TEST_PAUSE_AFTER_FILE"
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
 
+def read_run_record(run_dir: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The parsed ``run.json`` of a run folder, and its path; the one reader for report, check and compare.
+
+    Raises
+    ------
+    InputDataError
+        One line naming the folder or file when it is not a folder ``footprint run`` wrote.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputDataError(f"{run_dir}: no such run folder; give a folder written by footprint run.")
+    record_path = run_dir / "run.json"
+    if not record_path.is_file():
+        raise InputDataError(f"{record_path}: no run.json; give a folder written by footprint run.")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InputDataError(f"{record_path}: not valid JSON ({error.msg} at line {error.lineno}).") from None
+    except UnicodeDecodeError as error:
+        raise InputDataError(f"{record_path}: not valid JSON (not UTF-8 text: {error.reason}).") from None
+    if not isinstance(record, dict):
+        raise InputDataError(f"{record_path}: not a footprint decision record (not a JSON object).")
+    return record_path, record
+
+
 def check_target(target: Path) -> None:
     """Refuse an output path that is a file, or an existing folder that is not a footprint run (no run.json).
 

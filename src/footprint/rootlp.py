@@ -51,7 +51,9 @@ class RestrictedLP:
     columns and rows have a position in the highspy model (``col_pos``, ``row_pos``; -1 when not loaded).
     """
 
-    def __init__(self, h: object, model: PlaceModel, *, near: int | None, start: np.ndarray | None = None) -> None:
+    def __init__(
+        self, h: object, model: PlaceModel, *, near: int | None, start: np.ndarray | None = None
+    ) -> None:
         import highspy
 
         self.h = h
@@ -61,7 +63,9 @@ class RestrictedLP:
         n = len(self.variables)
         for index, var in enumerate(self.variables):
             var.index = index
-        self.lower = np.array([-self.inf if v.lowBound is None else v.lowBound for v in self.variables], float)
+        self.lower = np.array(
+            [-self.inf if v.lowBound is None else v.lowBound for v in self.variables], float
+        )
         self.upper = np.array([self.inf if v.upBound is None else v.upBound for v in self.variables], float)
         self.cost = np.zeros(n)
         for var, coefficient in model.lp.objective.items():

@@ -825,7 +825,9 @@ def strengthen_root(
             lp.add_columns(lp.left_out())  # the near columns alone cannot cover the place: take them all
             continue
         if status != highspy.HighsModelStatus.kOptimal:
-            logger.debug("place %s: root LP stopped (%s)", model.problem.place_code, h.modelStatusToString(status))
+            logger.debug(
+                "place %s: root LP stopped (%s)", model.problem.place_code, h.modelStatusToString(status)
+            )
             break
         if not bounds:
             first_lp = time.perf_counter() - lp_started
@@ -860,7 +862,9 @@ def strengthen_root(
         return RootResult()
     columns = lp.loaded_columns
     # the MIP follows only when it has the time to re-solve the root LP (or is the only way to a plan)
-    mip = end is None or not math.isfinite(incumbent) or end - time.perf_counter() >= MIP_ROOT_FACTOR * first_lp
+    mip = (
+        end is None or not math.isfinite(incumbent) or end - time.perf_counter() >= MIP_ROOT_FACTOR * first_lp
+    )
     if not mip:  # no MIP follows, so fixing would only cost time
         return RootResult(
             rounds=len(bounds), cuts=cuts, bound=bounds[-1], mip=False, first_lp=first_lp, columns=columns
