@@ -118,7 +118,7 @@ def solve_heuristic(
     *,
     seed: int = 0,
     restarts: int = 4,
-    recombine: int = 150,
+    recombine: int = 300,
 ) -> HeuristicResult | None:
     """The best valid plan over candidate k, seeded restarts and both growth modes, then recombination.
 
@@ -411,6 +411,23 @@ def _connected_without(state: _State, unit: int, neighbours: list[list[int]]) ->
     return len(seen) == len(members) - 1
 
 
+def _region_connected(state: _State, r: int, neighbours: list[list[int]]) -> bool:
+    """Is region r connected and does it still hold its centre's root?"""
+    root = int(state.p.centre_root[state.centre[r]])
+    if state.region[root] != r:
+        return False
+    size = int((state.region == r).sum())
+    seen = {root}
+    queue = deque([root])
+    while queue:
+        here = queue.popleft()
+        for there in neighbours[here]:
+            if there not in seen and state.region[there] == r:
+                seen.add(there)
+                queue.append(there)
+    return len(seen) == size
+
+
 def _violation(state: _State) -> float:
     p = state.p
     capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
@@ -640,9 +657,7 @@ def _swap_pass(
         # the partner's population must bring both regions back within bounds
         low = max(p.pop_min - (state.pop[source] - pop_u), state.pop[target] + pop_u - p.pop_max)
         high = min(p.pop_max - (state.pop[source] - pop_u), state.pop[target] + pop_u - p.pop_min)
-        if low > high:
-            continue
-        if not _connected_without(state, unit, neighbours):
+        if low > high or unit == int(p.centre_root[state.centre[source]]):
             continue
         first = _delta(state, unit, target, scale, patients)
         _move(state, unit, target)
@@ -658,8 +673,13 @@ def _swap_pass(
         chosen = None
         if len(partners):
             seconds = _deltas(state, partners, source, scale, patients)
+            source_connected: bool | None = None  # without u; checked once, only when a pair would pay
             for index in np.argsort(seconds, kind="stable").tolist():
                 if first + seconds[index] >= -1e-12:
+                    break
+                if source_connected is None:
+                    source_connected = _region_connected(state, source, neighbours)
+                if not source_connected:
                     break
                 v = int(partners[index])
                 if any(state.region[w] == source for w in neighbours[v]) and _connected_without(
@@ -1042,19 +1062,24 @@ def _recombination_search(
     rng: np.random.Generator,
     *,
     iterations: int,
+    history: int = 60,
     trees: int = 1,
 ) -> tuple[_State, float]:
-    """Iterated local search with merge-split kicks: ``iterations`` times, re-split a random adjacent pair of
-    the best plan so far along the best balanced cut of ``trees`` random spanning trees (better or worse), let
-    the local search repair the two regions (and any it spreads to), and keep the result when it is better.
+    """Iterated local search with merge-split kicks and late acceptance.
 
-    Returns the best state and its weighted objective.
+    ``iterations`` times: re-split a random adjacent pair of regions of the current plan along the best
+    balanced cut of ``trees`` random spanning trees (better or worse), let the local search repair the two
+    regions (and any it spreads to), and make the result current when it is no worse than the current plan or
+    than the current plan of ``history`` iterations ago (late-acceptance hill climbing: small steps uphill let
+    the walk leave a basin). Returns the best state seen and its weighted objective.
     """
     p = state.p
     recombination = _Recombination(p, allowed, neighbours)
-    best, best_value = state, _state_objective(state)
-    for _ in range(iterations):
-        trial = _State(p, best.centre, best.region)
+    current = best = state
+    current_value = best_value = _state_objective(state)
+    recent = [current_value] * max(history, 1)
+    for iteration in range(iterations):
+        trial = _State(p, current.centre, current.region)
         pairs = recombination.adjacent_pairs(trial)
         if not pairs:
             break
@@ -1065,8 +1090,12 @@ def _recombination_search(
         recombination.apply(trial, split)
         _improve(trial, allowed, neighbours, focus={a, b})
         value = _state_objective(trial)
-        if value < best_value - 1e-12:
-            best, best_value = trial, value
+        slot = iteration % len(recent)
+        if value <= current_value or value <= recent[slot]:
+            current, current_value = trial, value
+            if value < best_value - 1e-12:
+                best, best_value = trial, value
+        recent[slot] = current_value
     return best, best_value
 
 
