@@ -67,7 +67,11 @@ class _State:
         self.p = problem
         self.centre = list(centres)
         self.region = region.copy()
-        k = len(centres)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute every running sum (and the baseline matching) from ``region``."""
+        problem, region, k = self.p, self.region, len(self.centre)
         pop = problem.population.astype(float)
         self.pop = np.bincount(region, weights=pop, minlength=k)
         self.load = np.bincount(region, weights=_load_vector(problem), minlength=k)
@@ -109,8 +113,14 @@ def _load_vector(problem: PlaceProblem) -> np.ndarray:
     return problem.population.astype(float)
 
 
-def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) -> HeuristicResult | None:
-    """The best valid plan over candidate k, seeded restarts and both growth modes.
+def solve_heuristic(
+    problem: PlaceProblem,
+    *,
+    seed: int = 0,
+    restarts: int = 4,
+    recombine: int = 300,
+) -> HeuristicResult | None:
+    """The best valid plan over candidate k, seeded restarts and both growth modes, then recombination.
 
     Parameters
     ----------
@@ -120,6 +130,8 @@ def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) 
         Seed of the ``numpy.random.Generator`` that places the seeds (same seed, same plan).
     restarts
         Seed placements tried per k.
+    recombine
+        Merge-split iterations spent on the best plan (0 = none).
 
     Returns
     -------
@@ -132,6 +144,7 @@ def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) 
     allowed = allowed_matrix(problem)
     neighbours = problem.neighbours()
     best: HeuristicResult | None = None
+    best_state: _State | None = None
     for k in _candidate_ks(problem):
         for attempt in range(restarts + 1):
             if attempt == restarts:  # one more start from where the PCNs' patients live, when k PCNs do
@@ -151,15 +164,30 @@ def solve_heuristic(problem: PlaceProblem, *, seed: int = 0, restarts: int = 4) 
                 if not _repair(state, allowed, neighbours):
                     continue
                 _improve(state, allowed, neighbours)
-                assignment = np.array([state.centre[r] for r in state.region], dtype=np.int64)
-                broken = check_plan(problem, assignment)
-                if broken:  # a bug guard: never hand back an invalid plan
-                    logger.warning("place %s: heuristic plan rejected: %s", problem.place_code, broken)
-                    continue
-                objective = weighted_objective(problem, evaluate_terms(problem, assignment))
-                if best is None or objective < best.objective - 1e-12:
-                    best = HeuristicResult(assignment=assignment, objective=objective, k=k)
+                candidate = _valid_result(state)
+                if candidate is not None and (best is None or candidate.objective < best.objective - 1e-12):
+                    best, best_state = candidate, state
+    if best_state is not None and recombine > 0:
+        state, _ = _recombination_search(
+            best_state, allowed, neighbours, np.random.default_rng([seed, 1]), iterations=recombine
+        )
+        _improve(state, allowed, neighbours)
+        candidate = _valid_result(state)
+        if candidate is not None and candidate.objective < best.objective - 1e-12:
+            best = candidate
     return best
+
+
+def _valid_result(state: _State) -> HeuristicResult | None:
+    """The state's plan and objective, or None (with a warning) when it breaks a hard rule."""
+    problem = state.p
+    assignment = np.array([state.centre[r] for r in state.region], dtype=np.int64)
+    broken = check_plan(problem, assignment)
+    if broken:  # a bug guard: never hand back an invalid plan
+        logger.warning("place %s: heuristic plan rejected: %s", problem.place_code, broken)
+        return None
+    objective = weighted_objective(problem, evaluate_terms(problem, assignment))
+    return HeuristicResult(assignment=assignment, objective=objective, k=len(state.centre))
 
 
 def _candidate_ks(problem: PlaceProblem) -> list[int]:
@@ -383,6 +411,23 @@ def _connected_without(state: _State, unit: int, neighbours: list[list[int]]) ->
     return len(seen) == len(members) - 1
 
 
+def _region_connected(state: _State, r: int, neighbours: list[list[int]]) -> bool:
+    """Is region r connected and does it still hold its centre's root?"""
+    root = int(state.p.centre_root[state.centre[r]])
+    if state.region[root] != r:
+        return False
+    size = int((state.region == r).sum())
+    seen = {root}
+    queue = deque([root])
+    while queue:
+        here = queue.popleft()
+        for there in neighbours[here]:
+            if there not in seen and state.region[there] == r:
+                seen.add(there)
+                queue.append(there)
+    return len(seen) == size
+
+
 def _violation(state: _State) -> float:
     p = state.p
     capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
@@ -414,15 +459,31 @@ def _move(state: _State, unit: int, target: int) -> None:
     state.region[unit] = target
 
 
-def _candidate_moves(state: _State, allowed: np.ndarray, neighbours: list[list[int]]):
-    """(unit, target region) for boundary units whose target centre is allowed and unit not locked."""
+def _candidate_moves(
+    state: _State, allowed: np.ndarray, neighbours: list[list[int]], focus: set[int] | None = None
+):
+    """(unit, target region) for boundary units whose target centre is allowed and unit not locked.
+
+    With ``focus``, only moves out of or into a region of ``focus``.
+    """
     locked = {unit for unit, _ in state.p.locks}
-    for unit in range(state.p.n_units):
+    if focus is None:
+        units = range(state.p.n_units)
+    else:
+        inside = np.isin(state.region, list(focus))
+        edges = np.asarray(state.p.edges, dtype=np.int64).reshape(-1, 2)
+        near = inside.copy()
+        near[edges[inside[edges[:, 1]], 0]] = True
+        near[edges[inside[edges[:, 0]], 1]] = True
+        units = np.flatnonzero(near).tolist()
+    for unit in units:
         if unit in locked:
             continue
-        here = state.region[unit]
-        targets = sorted({int(state.region[v]) for v in neighbours[unit]} - {int(here)})
+        here = int(state.region[unit])
+        targets = sorted({int(state.region[v]) for v in neighbours[unit]} - {here})
         for target in targets:
+            if focus is not None and here not in focus and target not in focus:
+                continue
             if allowed[unit, state.centre[target]]:
                 yield unit, target
 
@@ -520,7 +581,18 @@ def _delta(state: _State, unit: int, target: int, scale: float, patients: float)
     return delta
 
 
-def _improve(state: _State, allowed: np.ndarray, neighbours: list[list[int]], max_passes: int = 30) -> None:
+def _improve(
+    state: _State,
+    allowed: np.ndarray,
+    neighbours: list[list[int]],
+    max_passes: int = 30,
+    focus: set[int] | None = None,
+) -> None:
+    """Move, paired-move and re-centring passes until none improves (or ``max_passes``).
+
+    With ``focus`` (a set of regions, grown in place as moves touch other regions), only moves out of or into
+    those regions are tried and only they are re-centred: the cheap repair after a local change.
+    """
     p = state.p
     scale = access_scale(p)
     patients = pcn_total(p)
@@ -529,7 +601,7 @@ def _improve(state: _State, allowed: np.ndarray, neighbours: list[list[int]], ma
     for _ in range(max_passes):
         state.match = state._matching()
         improved = False
-        for unit, target in list(_candidate_moves(state, allowed, neighbours)):
+        for unit, target in list(_candidate_moves(state, allowed, neighbours, focus)):
             source = state.region[unit]
             if state.region[unit] == target or not any(state.region[v] == target for v in neighbours[unit]):
                 continue
@@ -543,66 +615,156 @@ def _improve(state: _State, allowed: np.ndarray, neighbours: list[list[int]], ma
             ):
                 _move(state, unit, target)
                 improved = True
-        if not improved and _swap_pass(state, allowed, neighbours, scale, patients):
+                if focus is not None:
+                    focus.update((int(source), int(target)))
+        if not improved and _swap_pass(state, allowed, neighbours, scale, patients, focus):
             improved = True
-        if p.centre_kind == "unit" and _recentre(state, allowed):
+        if p.centre_kind == "unit" and _recentre(state, allowed, focus):
             improved = True
         if not improved:
             break
 
 
 def _swap_pass(
-    state: _State, allowed: np.ndarray, neighbours: list[list[int]], scale: float, patients: float
+    state: _State,
+    allowed: np.ndarray,
+    neighbours: list[list[int]],
+    scale: float,
+    patients: float,
+    focus: set[int] | None = None,
 ) -> bool:
     """Paired moves for tight bounds: u goes A -> B (which alone would break a bound), then the best v goes
     B -> A; kept when both regions end within bounds and capacity, stay connected, and the sum of the two exact
-    deltas is negative (otherwise u goes back). Returns whether any pair was kept."""
+    deltas is negative (otherwise u goes back). Returns whether any pair was kept.
+
+    The partners v of one u are priced together (:func:`_deltas`) and only the most promising ones have their
+    connectivity checked, best first: the same pair as checking every v, at a fraction of the cost.
+    """
     p = state.p
     capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
     load_vector = _load_vector(p)
-    locked = {unit for unit, _ in p.locks}
+    population = p.population.astype(float)
+    movable = np.ones(p.n_units, dtype=bool)
+    movable[[unit for unit, _ in p.locks]] = False
     improved = False
-    for unit, target in list(_candidate_moves(state, allowed, neighbours)):
+    for unit, target in list(_candidate_moves(state, allowed, neighbours, focus)):
         source = int(state.region[unit])
         if source == target or not any(state.region[v] == target for v in neighbours[unit]):
             continue
         pop_u = float(p.population[unit])
         if state.pop[source] - pop_u >= p.pop_min and state.pop[target] + pop_u <= p.pop_max:
             continue  # a plain move; the move pass has judged it
-        if not _connected_without(state, unit, neighbours):
+        # the partner's population must bring both regions back within bounds
+        low = max(p.pop_min - (state.pop[source] - pop_u), state.pop[target] + pop_u - p.pop_max)
+        high = min(p.pop_max - (state.pop[source] - pop_u), state.pop[target] + pop_u - p.pop_min)
+        if low > high or unit == int(p.centre_root[state.centre[source]]):
             continue
         first = _delta(state, unit, target, scale, patients)
         _move(state, unit, target)
-        best: tuple[float, int] | None = None
-        for v in np.flatnonzero(state.region == target).tolist():
-            if v == unit or v in locked or not allowed[v, state.centre[source]]:
-                continue
-            pop_v = float(p.population[v])
-            if not (
-                p.pop_min <= state.pop[source] + pop_v <= p.pop_max
-                and p.pop_min <= state.pop[target] - pop_v <= p.pop_max
-                and state.load[source] + load_vector[v] <= capacity[source]
-                and state.load[target] - load_vector[v] <= capacity[target]
-            ):
-                continue
-            if not any(state.region[w] == source for w in neighbours[v]):
-                continue
-            second = _delta(state, v, source, scale, patients)
-            if (
-                first + second < -1e-12
-                and (best is None or second < best[0])
-                and _connected_without(state, v, neighbours)
-            ):
-                best = (second, v)
-        if best is None:
+        partners = np.flatnonzero((state.region == target) & movable & allowed[:, state.centre[source]])
+        partners = partners[partners != unit]
+        pop_v, load_v = population[partners], load_vector[partners]
+        partners = partners[
+            (pop_v >= low)
+            & (pop_v <= high)
+            & (state.load[source] + load_v <= capacity[source])
+            & (state.load[target] - load_v <= capacity[target])
+        ]
+        chosen = None
+        if len(partners):
+            seconds = _deltas(state, partners, source, scale, patients)
+            source_connected: bool | None = None  # without u; checked once, only when a pair would pay
+            for index in np.argsort(seconds, kind="stable").tolist():
+                if first + seconds[index] >= -1e-12:
+                    break
+                if source_connected is None:
+                    source_connected = _region_connected(state, source, neighbours)
+                if not source_connected:
+                    break
+                v = int(partners[index])
+                if any(state.region[w] == source for w in neighbours[v]) and _connected_without(
+                    state, v, neighbours
+                ):
+                    chosen = v
+                    break
+        if chosen is None:
             _move(state, unit, source)
         else:
-            _move(state, best[1], source)
+            _move(state, chosen, source)
             improved = True
+            if focus is not None:
+                focus.update((source, int(target)))
     return improved
 
 
-def _recentre(state: _State, allowed: np.ndarray) -> bool:
+def _deltas(state: _State, units: np.ndarray, target: int, scale: float, patients: float) -> np.ndarray:
+    """:func:`_delta` of each of ``units`` (all in one region) moving alone to ``target``, in array operations."""
+    p = state.p
+    w = p.weights
+    units = np.asarray(units, dtype=np.int64)
+    delta = np.zeros(len(units))
+    if not len(units):
+        return delta
+    source = int(state.region[units[0]])
+    total = max(float(p.population.sum()), 1e-9)
+    pop = p.population[units].astype(float)
+    if w.access:
+        d_old = p.distance_km[units, state.centre[source]]
+        d_new = p.distance_km[units, state.centre[target]]
+        delta += w.access * pop * (d_new**2 - d_old**2) / scale
+    if w.pcn and patients > 0:
+        columns = p.pcn_patients[:, units]
+        rows = (columns > 0).any(axis=1)
+        if rows.any():
+            block, columns = state.pcn[rows], columns[rows]
+            before = block.max(axis=1)
+            rest = np.delete(block, [source, target], axis=1)
+            rest_max = rest.max(axis=1) if rest.shape[1] else np.full(len(block), -np.inf)
+            after = np.maximum(
+                np.maximum(rest_max[:, None], block[:, [source]] - columns), block[:, [target]] + columns
+            )
+            delta += w.pcn * (before[:, None] - after).sum(axis=0) / patients
+    if w.demand and state.demand is not None:
+        demand_total = float(p.demand.sum())
+        if demand_total > 0:
+            rate = demand_total / total
+            d = p.demand[units].astype(float)
+            before = abs(state.demand[source] - rate * state.pop[source]) + abs(
+                state.demand[target] - rate * state.pop[target]
+            )
+            after = np.abs(state.demand[source] - d - rate * (state.pop[source] - pop)) + np.abs(
+                state.demand[target] + d - rate * (state.pop[target] + pop)
+            )
+            delta += w.demand * (after - before) / demand_total
+    if w.stability and state.match is not None:
+        labels = p.baseline[units]
+        known = labels >= 0
+        matched = np.where(known, state.match[np.maximum(labels, 0)], -1)
+        delta += w.stability * pop * ((matched == source).astype(float) - (matched == target)) * known / total
+    if w.community and state.group_count is not None:
+        groups = p.groups[units]
+        known = groups >= 0
+        if known.any():
+            counts = state.group_count[groups[known]]
+            split_before = (counts > 0).sum(axis=1) > 1
+            after_counts = counts.copy()
+            after_counts[:, source] -= 1
+            after_counts[:, target] += 1
+            split_after = (after_counts > 0).sum(axis=1) > 1
+            labelled = p.groups >= 0
+            group_pop = np.bincount(
+                p.groups[labelled], weights=p.population[labelled].astype(float), minlength=state.group_count.shape[0]
+            )
+            delta[known] += (
+                w.community
+                * group_pop[groups[known]]
+                * (split_after.astype(float) - split_before)
+                / total
+            )
+    return delta
+
+
+def _recentre(state: _State, allowed: np.ndarray, focus: set[int] | None = None) -> bool:
     """Move each region's centre to the candidate centre inside it minimising sum pop d^2 (LSOA centres only).
 
     A region keeps its centre when that centre is required, has a capacity, or is the target of a lock; a new
@@ -615,7 +777,7 @@ def _recentre(state: _State, allowed: np.ndarray) -> bool:
     centres_at: dict[int, list[int]] = {}
     for c, root in enumerate(p.centre_root.tolist()):
         centres_at.setdefault(root, []).append(c)
-    for r in range(len(state.centre)):
+    for r in range(len(state.centre)) if focus is None else sorted(focus):
         current_centre = state.centre[r]
         if (
             p.centre_required[current_centre]
@@ -641,6 +803,305 @@ def _recentre(state: _State, allowed: np.ndarray) -> bool:
             state.centre[r] = best
             changed = True
     return changed
+
+
+@dataclass
+class _Split:
+    """A re-split of regions a and b: ``side`` marks the ``members`` that go to a (served by ``centre_a``)."""
+
+    delta: float
+    a: int
+    b: int
+    members: np.ndarray
+    side: np.ndarray
+    centre_a: int
+    centre_b: int
+
+
+class _Recombination:
+    """Merge-split (ReCom) moves: two adjacent regions are merged and re-split along a random spanning tree.
+
+    Every edge of the tree cuts the merged set into two connected parts; the cuts that leave both parts within
+    the population bounds are priced exactly (every weighted term; the stability matching held fixed, as in
+    :func:`_delta`), each part served by its best candidate centre: the one rooted in it that minimises
+    sum pop d^2, allowed for all its members (radius, locks) and within capacity; a required or lock-target
+    centre of the pair stays open, serving the part that holds its root. Sums over a part are differences of
+    prefix sums along the tree's depth-first order (a subtree is a contiguous run of it), so all the cuts of a
+    tree are priced in a few array operations.
+    """
+
+    def __init__(self, problem: PlaceProblem, allowed: np.ndarray, neighbours: list[list[int]]) -> None:
+        p = problem
+        self.p = p
+        self.allowed = allowed
+        self.neighbours = neighbours
+        self.pop = p.population.astype(float)
+        self.load = _load_vector(p)
+        self.scale = access_scale(p)
+        self.patients = pcn_total(p)
+        self.total = max(float(self.pop.sum()), 1e-9)
+        self.capacity = np.nan_to_num(p.centre_capacity, nan=np.inf)
+        self.edges = np.asarray(p.edges, dtype=np.int64).reshape(-1, 2)
+        self.centres_at: list[list[int]] = [[] for _ in range(p.n_units)]
+        for c, root in enumerate(p.centre_root.tolist()):
+            self.centres_at[root].append(c)
+        self.keep_open = set(np.flatnonzero(p.centre_required).tolist()) | {c for _, c in p.locks}
+        self.demand_total = float(p.demand.sum()) if p.demand is not None else 0.0
+        if p.groups is not None and (p.groups >= 0).any():
+            known = p.groups >= 0
+            self.group_pop = np.bincount(
+                p.groups[known], weights=self.pop[known], minlength=int(p.groups.max()) + 1
+            )
+        else:
+            self.group_pop = None
+
+    def adjacent_pairs(self, state: _State) -> list[tuple[int, int]]:
+        """Pairs (a, b), a < b, of regions that share an edge, sorted."""
+        a, b = state.region[self.edges[:, 0]], state.region[self.edges[:, 1]]
+        differ = a != b
+        pairs = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)])[differ], axis=0)
+        return [(int(x), int(y)) for x, y in pairs]
+
+    def best_split(self, state: _State, a: int, b: int, rng: np.random.Generator, trees: int) -> _Split | None:
+        """The best balanced cut over ``trees`` random spanning trees of regions a and b (None if none)."""
+        p, w = self.p, self.p.weights
+        members = np.flatnonzero((state.region == a) | (state.region == b))
+        m = len(members)
+        local = np.full(p.n_units, -1, dtype=np.int64)
+        local[members] = np.arange(m)
+        ends = local[self.edges]
+        edges = ends[(ends >= 0).all(axis=1)]
+        cands = np.array([c for u in members.tolist() for c in self.centres_at[u]], dtype=np.int64)
+        if m < 2 or len(edges) == 0 or len(cands) < 2:
+            return None
+        n_c = len(cands)
+        cand_local = local[p.centre_root[cands]]
+        capacity = self.capacity[cands]
+        pop = self.pop[members]
+        # columns summed over parts: pop, load, members not allowed per candidate, pop d^2 per candidate, terms
+        columns = [
+            pop[:, None],
+            self.load[members][:, None],
+            (~self.allowed[np.ix_(members, cands)]).astype(float),
+            pop[:, None] * p.distance_km[np.ix_(members, cands)] ** 2,
+        ]
+        banned, cost = slice(2, 2 + n_c), slice(2 + n_c, 2 + 2 * n_c)
+        at = 2 + 2 * n_c
+        use_pcn = bool(w.pcn) and self.patients > 0
+        if use_pcn:
+            columns.append(p.pcn_patients[:, members].T)
+            pcn_cols = slice(at, at + p.pcn_patients.shape[0])
+            at = pcn_cols.stop
+        use_demand = bool(w.demand) and state.demand is not None and self.demand_total > 0
+        if use_demand:
+            columns.append(p.demand[members][:, None].astype(float))
+            demand_col = at
+            at += 1
+        use_stability = bool(w.stability) and state.match is not None
+        if use_stability:
+            labels = p.baseline[members]
+            matched = np.where(labels >= 0, state.match[np.maximum(labels, 0)], -1)
+            columns.append(np.column_stack([pop * (matched == a), pop * (matched == b)]))
+            stability_col = at
+            at += 2
+            kept_before = float((pop * (matched == state.region[members])).sum())
+        use_community = bool(w.community) and state.group_count is not None and self.group_pop is not None
+        if use_community:
+            groups = p.groups[members]
+            present = np.unique(groups[groups >= 0])
+            columns.append((groups[:, None] == present[None, :]).astype(float))
+            community_cols = slice(at, at + len(present))
+            at = community_cols.stop
+        data = np.hstack(columns)
+        totals = data.sum(axis=0)
+        forced_cols = [
+            int(np.flatnonzero(cands == c)[0]) for c in (state.centre[a], state.centre[b]) if c in self.keep_open
+        ]
+        centres = np.array(state.centre)
+        old_access = float((pop * p.distance_km[members, centres[state.region[members]]] ** 2).sum())
+        others = [r for r in range(len(state.centre)) if r not in (a, b)]
+        if use_pcn:
+            pcn_rest = state.pcn[:, others].max(axis=1) if others else np.zeros(state.pcn.shape[0])
+            pcn_before = state.pcn.max(axis=1).sum()
+        if use_community:
+            counts = state.group_count[present]
+            community_rest = (counts[:, others] > 0).sum(axis=1) if others else np.zeros(len(present))
+            split_before = ((counts > 0).sum(axis=1) > 1).astype(float)
+        best: _Split | None = None
+        for _ in range(trees):
+            order, parent = _random_spanning_tree(m, edges, rng.random(len(edges)))
+            if order is None:  # a and b are not adjacent
+                return None
+            size = np.ones(m, dtype=np.int64)
+            for v in order[:0:-1].tolist():
+                size[parent[v]] += size[v]
+            position = np.empty(m, dtype=np.int64)
+            position[order] = np.arange(m)
+            prefix = np.vstack([np.zeros((1, data.shape[1])), np.cumsum(data[order], axis=0)])
+            low = position[order[1:]]  # cutting above node v leaves v's subtree: order[low:high]
+            high = low + size[order[1:]]
+            pop_s = prefix[high, 0] - prefix[low, 0]
+            pop_t = totals[0] - pop_s
+            keep = (pop_s >= p.pop_min) & (pop_s <= p.pop_max) & (pop_t >= p.pop_min) & (pop_t <= p.pop_max)
+            if not keep.any():
+                continue
+            low, high = low[keep], high[keep]
+            sums_s = prefix[high] - prefix[low]
+            sums_t = totals[None, :] - sums_s
+            cand_position = position[cand_local]
+            inside = (low[:, None] <= cand_position[None, :]) & (cand_position[None, :] < high[:, None])
+            valid_s = inside & (sums_s[:, banned] < 0.5) & (sums_s[:, 1:2] <= capacity[None, :] + 1e-9)
+            valid_t = ~inside & (sums_t[:, banned] < 0.5) & (sums_t[:, 1:2] <= capacity[None, :] + 1e-9)
+            for col in forced_cols:
+                only = np.arange(n_c) == col
+                holds = inside[:, col]
+                valid_s[holds] &= only
+                valid_t[~holds] &= only
+            cost_s = np.where(valid_s, sums_s[:, cost], np.inf)
+            cost_t = np.where(valid_t, sums_t[:, cost], np.inf)
+            pick_s, pick_t = cost_s.argmin(axis=1), cost_t.argmin(axis=1)
+            rows = np.arange(len(low))
+            best_s, best_t = cost_s[rows, pick_s], cost_t[rows, pick_t]
+            ok = np.isfinite(best_s) & np.isfinite(best_t)
+            if not ok.any():
+                continue
+            delta = w.access * (np.where(ok, best_s + best_t, 0.0) - old_access) / self.scale
+            if use_pcn:
+                kept = np.maximum(np.maximum(sums_s[:, pcn_cols], sums_t[:, pcn_cols]), pcn_rest[None, :])
+                delta += w.pcn * (pcn_before - kept.sum(axis=1)) / self.patients
+            if use_demand:
+                rate = self.demand_total / self.total
+                gap_before = abs(state.demand[a] - rate * state.pop[a]) + abs(state.demand[b] - rate * state.pop[b])
+                gap_after = np.abs(sums_s[:, demand_col] - rate * sums_s[:, 0]) + np.abs(
+                    sums_t[:, demand_col] - rate * sums_t[:, 0]
+                )
+                delta += w.demand * (gap_after - gap_before) / self.demand_total
+            if use_community:
+                regions_after = (
+                    community_rest[None, :]
+                    + (sums_s[:, community_cols] > 0.5)
+                    + (sums_t[:, community_cols] > 0.5)
+                )
+                split_change = (regions_after > 1).astype(float) - split_before[None, :]
+                delta += w.community * (split_change @ self.group_pop[present]) / self.total
+            swap = np.zeros(len(low), dtype=bool)
+            if use_stability:
+                straight = sums_s[:, stability_col] + sums_t[:, stability_col + 1]
+                crossed = sums_s[:, stability_col + 1] + sums_t[:, stability_col]
+                swap = crossed > straight
+                delta += w.stability * (kept_before - np.maximum(straight, crossed)) / self.total
+            delta = np.where(ok, delta, np.inf)
+            pick = int(np.argmin(delta))
+            if best is None or delta[pick] < best.delta:
+                side = np.zeros(m, dtype=bool)
+                side[order[low[pick] : high[pick]]] = True
+                centre_s, centre_t = int(cands[pick_s[pick]]), int(cands[pick_t[pick]])
+                if swap[pick]:
+                    side, centre_s, centre_t = ~side, centre_t, centre_s
+                best = _Split(float(delta[pick]), a, b, members, side, centre_s, centre_t)
+        return best
+
+    @staticmethod
+    def apply(state: _State, split: _Split) -> None:
+        """Make the split (the baseline matching stays the one it was priced with)."""
+        state.region[split.members[split.side]] = split.a
+        state.region[split.members[~split.side]] = split.b
+        state.centre[split.a] = split.centre_a
+        state.centre[split.b] = split.centre_b
+        match = state.match
+        state.refresh()
+        state.match = match
+
+
+def _random_spanning_tree(
+    m: int, edges: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Minimum spanning tree of a graph on 0..m-1 under random ``weights`` (Kruskal): its depth-first order from
+    node 0 and each node's parent (-1 for node 0); (None, parents) when the graph is not connected."""
+    root_of = list(range(m))
+
+    def find(x: int) -> int:
+        while root_of[x] != x:
+            root_of[x] = root_of[root_of[x]]
+            x = root_of[x]
+        return x
+
+    adjacency: list[list[int]] = [[] for _ in range(m)]
+    joined = 0
+    for i, j in edges[np.argsort(weights, kind="stable")].tolist():
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            root_of[ri] = rj
+            adjacency[i].append(j)
+            adjacency[j].append(i)
+            joined += 1
+            if joined == m - 1:
+                break
+    parent = np.full(m, -1, dtype=np.int64)
+    if joined != m - 1:
+        return None, parent
+    order = []
+    stack = [0]
+    seen = [False] * m
+    seen[0] = True
+    while stack:
+        v = stack.pop()
+        order.append(v)
+        for u in adjacency[v]:
+            if not seen[u]:
+                seen[u] = True
+                parent[u] = v
+                stack.append(u)
+    return np.array(order, dtype=np.int64), parent
+
+
+def _recombination_search(
+    state: _State,
+    allowed: np.ndarray,
+    neighbours: list[list[int]],
+    rng: np.random.Generator,
+    *,
+    iterations: int,
+    history: int = 60,
+    trees: int = 1,
+) -> tuple[_State, float]:
+    """Iterated local search with merge-split kicks and late acceptance.
+
+    ``iterations`` times: re-split a random adjacent pair of regions of the current plan along the best
+    balanced cut of ``trees`` random spanning trees (better or worse), let the local search repair the two
+    regions (and any it spreads to), and make the result current when it is no worse than the current plan or
+    than the current plan of ``history`` iterations ago (late-acceptance hill climbing: small steps uphill let
+    the walk leave a basin). Returns the best state seen and its weighted objective.
+    """
+    p = state.p
+    recombination = _Recombination(p, allowed, neighbours)
+    current = best = state
+    current_value = best_value = _state_objective(state)
+    recent = [current_value] * max(history, 1)
+    for iteration in range(iterations):
+        trial = _State(p, current.centre, current.region)
+        pairs = recombination.adjacent_pairs(trial)
+        if not pairs:
+            break
+        a, b = pairs[int(rng.integers(len(pairs)))]
+        split = recombination.best_split(trial, a, b, rng, trees)
+        if split is None:
+            continue
+        recombination.apply(trial, split)
+        _improve(trial, allowed, neighbours, focus={a, b})
+        value = _state_objective(trial)
+        slot = iteration % len(recent)
+        if value <= current_value or value <= recent[slot]:
+            current, current_value = trial, value
+            if value < best_value - 1e-12:
+                best, best_value = trial, value
+        recent[slot] = current_value
+    return best, best_value
+
+
+def _state_objective(state: _State) -> float:
+    assignment = np.array(state.centre, dtype=np.int64)[state.region]
+    return weighted_objective(state.p, evaluate_terms(state.p, assignment))
 
 
 def check_plan(problem: PlaceProblem, assignment: np.ndarray) -> list[str]:
