@@ -319,3 +319,21 @@ def test_auto_skips_the_mip_when_too_little_time_is_left_for_its_size() -> None:
     assert "too little for a model of 252 variables" in solution.message
     exact = solve_place(problem, SolveOptions(method="exact", time_limit=0.01))
     assert exact.method.startswith("mip")  # asked for exact: the MIP is tried all the same
+
+
+def test_short_time_limits_get_a_share_of_the_merge_split_iterations(monkeypatch) -> None:
+    """The heuristic's merge-split count scales with the time limit below RECOMBINE_FULL_AT (a count: reproducible)."""
+    assert solve_module.recombine_budget(SolveOptions(time_limit=120)) == solve_module.RECOMBINE_ITERATIONS
+    assert (
+        solve_module.recombine_budget(SolveOptions(time_limit=6)) == solve_module.RECOMBINE_ITERATIONS // 10
+    )
+    seen = []
+    real = solve_module.solve_heuristic
+
+    def spy(problem, **kwargs):
+        seen.append(kwargs["recombine"])
+        return real(problem, **kwargs)
+
+    monkeypatch.setattr(solve_module, "solve_heuristic", spy)
+    solve_place(grid_problem(**CASES["hubs"]), SolveOptions(method="heuristic", time_limit=12))
+    assert seen == [solve_module.RECOMBINE_ITERATIONS // 5]
