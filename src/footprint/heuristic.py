@@ -60,11 +60,33 @@ def allowed_matrix(problem: PlaceProblem) -> np.ndarray:
     return allowed
 
 
+class _Shared:
+    """Per-problem constants of the moves' arithmetic, built once and shared by every state of a solve."""
+
+    def __init__(self, problem: PlaceProblem) -> None:
+        self.population = problem.population.astype(float)
+        self.total = max(float(self.population.sum()), 1e-9)
+        self.load = _load_vector(problem)
+        patients = problem.pcn_patients
+        if patients.size:
+            self.pcn_rows = [np.flatnonzero(patients[:, unit] > 0) for unit in range(problem.n_units)]
+        else:
+            self.pcn_rows = [np.zeros(0, dtype=np.int64)] * problem.n_units
+        self.pcn_values = [patients[rows, unit] for unit, rows in enumerate(self.pcn_rows)]
+        edges = np.asarray(problem.edges, dtype=np.int64).reshape(-1, 2)
+        self.arcs = np.vstack([edges, edges[:, ::-1]])  # both directions of every edge
+        self.movable = np.ones(problem.n_units, dtype=bool)
+        self.movable[[unit for unit, _ in problem.locks]] = False
+
+
 class _State:
     """Regions r = 0..k-1 with centre ``centre[r]``; ``region[i]`` per unit; running sums for fast deltas."""
 
-    def __init__(self, problem: PlaceProblem, centres: list[int], region: np.ndarray) -> None:
+    def __init__(
+        self, problem: PlaceProblem, centres: list[int], region: np.ndarray, shared: _Shared | None = None
+    ) -> None:
         self.p = problem
+        self.shared = shared if shared is not None else _Shared(problem)
         self.centre = list(centres)
         self.region = region.copy()
         self.refresh()
@@ -143,6 +165,7 @@ def solve_heuristic(
     rng = np.random.default_rng(seed)
     allowed = allowed_matrix(problem)
     neighbours = problem.neighbours()
+    shared = _Shared(problem)
     best: HeuristicResult | None = None
     best_state: _State | None = None
     for k in _candidate_ks(problem):
@@ -160,7 +183,7 @@ def solve_heuristic(
                 region = _grow(problem, centres, allowed, neighbours, balanced=balanced)
                 if region is None:
                     continue
-                state = _State(problem, centres, region)
+                state = _State(problem, centres, region, shared)
                 if not _repair(state, allowed, neighbours):
                     continue
                 _improve(state, allowed, neighbours)
@@ -441,15 +464,16 @@ def _violation(state: _State) -> float:
 def _move(state: _State, unit: int, target: int) -> None:
     p = state.p
     source = state.region[unit]
-    pop = float(p.population[unit])
-    load = float(_load_vector(p)[unit])
+    pop = state.shared.population[unit]
+    load = state.shared.load[unit]
     state.pop[source] -= pop
     state.pop[target] += pop
     state.load[source] -= load
     state.load[target] += load
-    if state.pcn.size:
-        state.pcn[:, source] -= p.pcn_patients[:, unit]
-        state.pcn[:, target] += p.pcn_patients[:, unit]
+    rows = state.shared.pcn_rows[unit]
+    if len(rows):
+        state.pcn[rows, source] -= state.shared.pcn_values[unit]
+        state.pcn[rows, target] += state.shared.pcn_values[unit]
     if state.demand is not None:
         state.demand[source] -= p.demand[unit]
         state.demand[target] += p.demand[unit]
@@ -461,31 +485,23 @@ def _move(state: _State, unit: int, target: int) -> None:
 
 def _candidate_moves(
     state: _State, allowed: np.ndarray, neighbours: list[list[int]], focus: set[int] | None = None
-):
-    """(unit, target region) for boundary units whose target centre is allowed and unit not locked.
+) -> list[tuple[int, int]]:
+    """(unit, target region) for boundary units whose target centre is allowed and unit not locked, by unit then
+    target.
 
     With ``focus``, only moves out of or into a region of ``focus``.
     """
-    locked = {unit for unit, _ in state.p.locks}
-    if focus is None:
-        units = range(state.p.n_units)
-    else:
-        inside = np.isin(state.region, list(focus))
-        edges = np.asarray(state.p.edges, dtype=np.int64).reshape(-1, 2)
-        near = inside.copy()
-        near[edges[inside[edges[:, 1]], 0]] = True
-        near[edges[inside[edges[:, 0]], 1]] = True
-        units = np.flatnonzero(near).tolist()
-    for unit in units:
-        if unit in locked:
-            continue
-        here = int(state.region[unit])
-        targets = sorted({int(state.region[v]) for v in neighbours[unit]} - {here})
-        for target in targets:
-            if focus is not None and here not in focus and target not in focus:
-                continue
-            if allowed[unit, state.centre[target]]:
-                yield unit, target
+    arcs = state.shared.arcs
+    here, there = state.region[arcs[:, 0]], state.region[arcs[:, 1]]
+    keep = (here != there) & state.shared.movable[arcs[:, 0]]
+    if focus is not None:
+        regions = list(focus)
+        keep &= np.isin(here, regions) | np.isin(there, regions)
+    k = len(state.centre)
+    codes = np.unique(arcs[keep, 0] * k + there[keep])
+    units, targets = codes // k, codes % k
+    fine = allowed[units, np.asarray(state.centre)[targets]]
+    return list(zip(units[fine].tolist(), targets[fine].tolist(), strict=True))
 
 
 def _repair(state: _State, allowed: np.ndarray, neighbours: list[list[int]]) -> bool:
@@ -533,22 +549,21 @@ def _delta(state: _State, unit: int, target: int, scale: float, patients: float)
     p = state.p
     w = p.weights
     source = state.region[unit]
-    total = max(float(p.population.sum()), 1e-9)
-    pop = float(p.population[unit])
+    total = state.shared.total
+    pop = state.shared.population[unit]
     delta = 0.0
     if w.access:
         d_old = p.distance_km[unit, state.centre[source]]
         d_new = p.distance_km[unit, state.centre[target]]
         delta += w.access * pop * (d_new**2 - d_old**2) / scale
     if w.pcn and patients > 0:
-        column = p.pcn_patients[:, unit]
-        involved = column > 0
-        if involved.any():
-            block = state.pcn[involved]
+        rows = state.shared.pcn_rows[unit]
+        if len(rows):
+            block = state.pcn[rows]
             before = block.max(axis=1).sum()
-            block = block.copy()
-            block[:, source] -= column[involved]
-            block[:, target] += column[involved]
+            values = state.shared.pcn_values[unit]
+            block[:, source] -= values
+            block[:, target] += values
             delta += w.pcn * (before - block.max(axis=1).sum()) / patients
     if w.demand and state.demand is not None:
         demand_total = float(p.demand.sum())
@@ -706,8 +721,8 @@ def _deltas(state: _State, units: np.ndarray, target: int, scale: float, patient
     if not len(units):
         return delta
     source = int(state.region[units[0]])
-    total = max(float(p.population.sum()), 1e-9)
-    pop = p.population[units].astype(float)
+    total = state.shared.total
+    pop = state.shared.population[units]
     if w.access:
         d_old = p.distance_km[units, state.centre[source]]
         d_new = p.distance_km[units, state.centre[target]]
@@ -809,7 +824,6 @@ def _recentre(state: _State, allowed: np.ndarray, focus: set[int] | None = None)
 class _Split:
     """A re-split of regions a and b: ``side`` marks the ``members`` that go to a (served by ``centre_a``)."""
 
-    delta: float
     a: int
     b: int
     members: np.ndarray
@@ -821,39 +835,24 @@ class _Split:
 class _Recombination:
     """Merge-split (ReCom) moves: two adjacent regions are merged and re-split along a random spanning tree.
 
-    Every edge of the tree cuts the merged set into two connected parts; the cuts that leave both parts within
-    the population bounds are priced exactly (every weighted term; the stability matching held fixed, as in
-    :func:`_delta`), each part served by its best candidate centre: the one rooted in it that minimises
-    sum pop d^2, allowed for all its members (radius, locks) and within capacity; a required or lock-target
-    centre of the pair stays open, serving the part that holds its root. Sums over a part are differences of
-    prefix sums along the tree's depth-first order (a subtree is a contiguous run of it), so all the cuts of a
-    tree are priced in a few array operations.
+    Every edge of the tree cuts the merged set into two connected parts. A cut is usable when both parts are
+    within the population bounds and each has a candidate centre: one rooted in it, allowed for all its members
+    (radius, locks) and within capacity; a required or lock-target centre of the pair stays open, serving the
+    part that holds its root. Each part gets its usable centre with the least sum pop d^2. Sums over a part are
+    differences of prefix sums along the tree's depth-first order (a subtree is a contiguous run of it), so all
+    the cuts of a tree are judged in a few array operations.
     """
 
     def __init__(self, problem: PlaceProblem, allowed: np.ndarray, neighbours: list[list[int]]) -> None:
-        p = problem
-        self.p = p
+        self.p = problem
         self.allowed = allowed
         self.neighbours = neighbours
-        self.pop = p.population.astype(float)
-        self.load = _load_vector(p)
-        self.scale = access_scale(p)
-        self.patients = pcn_total(p)
-        self.total = max(float(self.pop.sum()), 1e-9)
-        self.capacity = np.nan_to_num(p.centre_capacity, nan=np.inf)
-        self.edges = np.asarray(p.edges, dtype=np.int64).reshape(-1, 2)
-        self.centres_at: list[list[int]] = [[] for _ in range(p.n_units)]
-        for c, root in enumerate(p.centre_root.tolist()):
+        self.capacity = np.nan_to_num(problem.centre_capacity, nan=np.inf)
+        self.edges = np.asarray(problem.edges, dtype=np.int64).reshape(-1, 2)
+        self.centres_at: list[list[int]] = [[] for _ in range(problem.n_units)]
+        for c, root in enumerate(problem.centre_root.tolist()):
             self.centres_at[root].append(c)
-        self.keep_open = set(np.flatnonzero(p.centre_required).tolist()) | {c for _, c in p.locks}
-        self.demand_total = float(p.demand.sum()) if p.demand is not None else 0.0
-        if p.groups is not None and (p.groups >= 0).any():
-            known = p.groups >= 0
-            self.group_pop = np.bincount(
-                p.groups[known], weights=self.pop[known], minlength=int(p.groups.max()) + 1
-            )
-        else:
-            self.group_pop = None
+        self.keep_open = set(np.flatnonzero(problem.centre_required).tolist()) | {c for _, c in problem.locks}
 
     def adjacent_pairs(self, state: _State) -> list[tuple[int, int]]:
         """Pairs (a, b), a < b, of regions that share an edge, sorted."""
@@ -862,9 +861,10 @@ class _Recombination:
         pairs = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)])[differ], axis=0)
         return [(int(x), int(y)) for x, y in pairs]
 
-    def best_split(self, state: _State, a: int, b: int, rng: np.random.Generator, trees: int) -> _Split | None:
-        """The best balanced cut over ``trees`` random spanning trees of regions a and b (None if none)."""
-        p, w = self.p, self.p.weights
+    def random_split(self, state: _State, a: int, b: int, rng: np.random.Generator, trees: int = 4) -> _Split | None:
+        """A usable cut of regions a and b chosen uniformly on the first of up to ``trees`` random spanning trees
+        that has one (None if none has)."""
+        p = self.p
         members = np.flatnonzero((state.region == a) | (state.region == b))
         m = len(members)
         local = np.full(p.n_units, -1, dtype=np.int64)
@@ -875,59 +875,23 @@ class _Recombination:
         if m < 2 or len(edges) == 0 or len(cands) < 2:
             return None
         n_c = len(cands)
-        cand_local = local[p.centre_root[cands]]
         capacity = self.capacity[cands]
-        pop = self.pop[members]
-        # columns summed over parts: pop, load, members not allowed per candidate, pop d^2 per candidate, terms
-        columns = [
-            pop[:, None],
-            self.load[members][:, None],
-            (~self.allowed[np.ix_(members, cands)]).astype(float),
-            pop[:, None] * p.distance_km[np.ix_(members, cands)] ** 2,
-        ]
+        pop = state.shared.population[members]
+        # columns summed over a part: pop, load, members not allowed per candidate, pop d^2 per candidate
+        data = np.hstack(
+            [
+                pop[:, None],
+                state.shared.load[members][:, None],
+                (~self.allowed[np.ix_(members, cands)]).astype(float),
+                pop[:, None] * p.distance_km[np.ix_(members, cands)] ** 2,
+            ]
+        )
         banned, cost = slice(2, 2 + n_c), slice(2 + n_c, 2 + 2 * n_c)
-        at = 2 + 2 * n_c
-        use_pcn = bool(w.pcn) and self.patients > 0
-        if use_pcn:
-            columns.append(p.pcn_patients[:, members].T)
-            pcn_cols = slice(at, at + p.pcn_patients.shape[0])
-            at = pcn_cols.stop
-        use_demand = bool(w.demand) and state.demand is not None and self.demand_total > 0
-        if use_demand:
-            columns.append(p.demand[members][:, None].astype(float))
-            demand_col = at
-            at += 1
-        use_stability = bool(w.stability) and state.match is not None
-        if use_stability:
-            labels = p.baseline[members]
-            matched = np.where(labels >= 0, state.match[np.maximum(labels, 0)], -1)
-            columns.append(np.column_stack([pop * (matched == a), pop * (matched == b)]))
-            stability_col = at
-            at += 2
-            kept_before = float((pop * (matched == state.region[members])).sum())
-        use_community = bool(w.community) and state.group_count is not None and self.group_pop is not None
-        if use_community:
-            groups = p.groups[members]
-            present = np.unique(groups[groups >= 0])
-            columns.append((groups[:, None] == present[None, :]).astype(float))
-            community_cols = slice(at, at + len(present))
-            at = community_cols.stop
-        data = np.hstack(columns)
         totals = data.sum(axis=0)
-        forced_cols = [
+        forced = [
             int(np.flatnonzero(cands == c)[0]) for c in (state.centre[a], state.centre[b]) if c in self.keep_open
         ]
-        centres = np.array(state.centre)
-        old_access = float((pop * p.distance_km[members, centres[state.region[members]]] ** 2).sum())
-        others = [r for r in range(len(state.centre)) if r not in (a, b)]
-        if use_pcn:
-            pcn_rest = state.pcn[:, others].max(axis=1) if others else np.zeros(state.pcn.shape[0])
-            pcn_before = state.pcn.max(axis=1).sum()
-        if use_community:
-            counts = state.group_count[present]
-            community_rest = (counts[:, others] > 0).sum(axis=1) if others else np.zeros(len(present))
-            split_before = ((counts > 0).sum(axis=1) > 1).astype(float)
-        best: _Split | None = None
+        cand_local = local[p.centre_root[cands]]
         for _ in range(trees):
             order, parent = _random_spanning_tree(m, edges, rng.random(len(edges)))
             if order is None:  # a and b are not adjacent
@@ -938,7 +902,7 @@ class _Recombination:
             position = np.empty(m, dtype=np.int64)
             position[order] = np.arange(m)
             prefix = np.vstack([np.zeros((1, data.shape[1])), np.cumsum(data[order], axis=0)])
-            low = position[order[1:]]  # cutting above node v leaves v's subtree: order[low:high]
+            low = position[order[1:]]  # cutting above node v leaves its subtree, order[low:high]
             high = low + size[order[1:]]
             pop_s = prefix[high, 0] - prefix[low, 0]
             pop_t = totals[0] - pop_s
@@ -950,67 +914,32 @@ class _Recombination:
             sums_t = totals[None, :] - sums_s
             cand_position = position[cand_local]
             inside = (low[:, None] <= cand_position[None, :]) & (cand_position[None, :] < high[:, None])
-            valid_s = inside & (sums_s[:, banned] < 0.5) & (sums_s[:, 1:2] <= capacity[None, :] + 1e-9)
-            valid_t = ~inside & (sums_t[:, banned] < 0.5) & (sums_t[:, 1:2] <= capacity[None, :] + 1e-9)
-            for col in forced_cols:
+            usable_s = inside & (sums_s[:, banned] < 0.5) & (sums_s[:, 1:2] <= capacity[None, :] + 1e-9)
+            usable_t = ~inside & (sums_t[:, banned] < 0.5) & (sums_t[:, 1:2] <= capacity[None, :] + 1e-9)
+            for col in forced:
                 only = np.arange(n_c) == col
                 holds = inside[:, col]
-                valid_s[holds] &= only
-                valid_t[~holds] &= only
-            cost_s = np.where(valid_s, sums_s[:, cost], np.inf)
-            cost_t = np.where(valid_t, sums_t[:, cost], np.inf)
-            pick_s, pick_t = cost_s.argmin(axis=1), cost_t.argmin(axis=1)
-            rows = np.arange(len(low))
-            best_s, best_t = cost_s[rows, pick_s], cost_t[rows, pick_t]
-            ok = np.isfinite(best_s) & np.isfinite(best_t)
-            if not ok.any():
+                usable_s[holds] &= only
+                usable_t[~holds] &= only
+            ok = np.flatnonzero(usable_s.any(axis=1) & usable_t.any(axis=1))
+            if not len(ok):
                 continue
-            delta = w.access * (np.where(ok, best_s + best_t, 0.0) - old_access) / self.scale
-            if use_pcn:
-                kept = np.maximum(np.maximum(sums_s[:, pcn_cols], sums_t[:, pcn_cols]), pcn_rest[None, :])
-                delta += w.pcn * (pcn_before - kept.sum(axis=1)) / self.patients
-            if use_demand:
-                rate = self.demand_total / self.total
-                gap_before = abs(state.demand[a] - rate * state.pop[a]) + abs(state.demand[b] - rate * state.pop[b])
-                gap_after = np.abs(sums_s[:, demand_col] - rate * sums_s[:, 0]) + np.abs(
-                    sums_t[:, demand_col] - rate * sums_t[:, 0]
-                )
-                delta += w.demand * (gap_after - gap_before) / self.demand_total
-            if use_community:
-                regions_after = (
-                    community_rest[None, :]
-                    + (sums_s[:, community_cols] > 0.5)
-                    + (sums_t[:, community_cols] > 0.5)
-                )
-                split_change = (regions_after > 1).astype(float) - split_before[None, :]
-                delta += w.community * (split_change @ self.group_pop[present]) / self.total
-            swap = np.zeros(len(low), dtype=bool)
-            if use_stability:
-                straight = sums_s[:, stability_col] + sums_t[:, stability_col + 1]
-                crossed = sums_s[:, stability_col + 1] + sums_t[:, stability_col]
-                swap = crossed > straight
-                delta += w.stability * (kept_before - np.maximum(straight, crossed)) / self.total
-            delta = np.where(ok, delta, np.inf)
-            pick = int(np.argmin(delta))
-            if best is None or delta[pick] < best.delta:
-                side = np.zeros(m, dtype=bool)
-                side[order[low[pick] : high[pick]]] = True
-                centre_s, centre_t = int(cands[pick_s[pick]]), int(cands[pick_t[pick]])
-                if swap[pick]:
-                    side, centre_s, centre_t = ~side, centre_t, centre_s
-                best = _Split(float(delta[pick]), a, b, members, side, centre_s, centre_t)
-        return best
+            pick = int(ok[rng.integers(len(ok))])
+            side = np.zeros(m, dtype=bool)
+            side[order[low[pick] : high[pick]]] = True
+            centre_s = int(cands[np.argmin(np.where(usable_s[pick], sums_s[pick, cost], np.inf))])
+            centre_t = int(cands[np.argmin(np.where(usable_t[pick], sums_t[pick, cost], np.inf))])
+            return _Split(a, b, members, side, centre_s, centre_t)
+        return None
 
     @staticmethod
     def apply(state: _State, split: _Split) -> None:
-        """Make the split (the baseline matching stays the one it was priced with)."""
+        """Make the split."""
         state.region[split.members[split.side]] = split.a
         state.region[split.members[~split.side]] = split.b
         state.centre[split.a] = split.centre_a
         state.centre[split.b] = split.centre_b
-        match = state.match
         state.refresh()
-        state.match = match
 
 
 def _random_spanning_tree(
@@ -1063,12 +992,11 @@ def _recombination_search(
     *,
     iterations: int,
     history: int = 60,
-    trees: int = 1,
 ) -> tuple[_State, float]:
     """Iterated local search with merge-split kicks and late acceptance.
 
-    ``iterations`` times: re-split a random adjacent pair of regions of the current plan along the best
-    balanced cut of ``trees`` random spanning trees (better or worse), let the local search repair the two
+    ``iterations`` times: re-split a random adjacent pair of regions of the current plan along a random usable
+    cut of a random spanning tree (:meth:`_Recombination.random_split`), let the local search repair the two
     regions (and any it spreads to), and make the result current when it is no worse than the current plan or
     than the current plan of ``history`` iterations ago (late-acceptance hill climbing: small steps uphill let
     the walk leave a basin). Returns the best state seen and its weighted objective.
@@ -1079,12 +1007,12 @@ def _recombination_search(
     current_value = best_value = _state_objective(state)
     recent = [current_value] * max(history, 1)
     for iteration in range(iterations):
-        trial = _State(p, current.centre, current.region)
+        trial = _State(p, current.centre, current.region, current.shared)
         pairs = recombination.adjacent_pairs(trial)
         if not pairs:
             break
         a, b = pairs[int(rng.integers(len(pairs)))]
-        split = recombination.best_split(trial, a, b, rng, trees)
+        split = recombination.random_split(trial, a, b, rng)
         if split is None:
             continue
         recombination.apply(trial, split)
