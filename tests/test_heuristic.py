@@ -341,3 +341,10 @@ def test_recombination_is_reproducible_and_never_worse() -> None:
     assert np.array_equal(first.assignment, second.assignment) and first.objective == second.objective
     assert first.objective <= without.objective + 1e-12
     assert check_plan(problem, first.assignment) == []
+
+
+def test_a_place_without_pcn_data() -> None:
+    """PlaceProblem's default pcn_patients is (0, 0), not (0, n): the heuristic must not index into it."""
+    problem = replace(grid_problem(4, 5, pop_min=40, pop_max=70, k_min=3, k_max=4), pcn_patients=np.zeros((0, 0)))
+    result = solve_heuristic(problem, seed=2)
+    assert result is not None and check_plan(problem, result.assignment) == []

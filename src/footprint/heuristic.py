@@ -70,9 +70,10 @@ class _Shared:
         patients = problem.pcn_patients
         if patients.size:
             self.pcn_rows = [np.flatnonzero(patients[:, unit] > 0) for unit in range(problem.n_units)]
-        else:
+            self.pcn_values = [patients[rows, unit] for unit, rows in enumerate(self.pcn_rows)]
+        else:  # no PCN data: the array may be (0, 0)
             self.pcn_rows = [np.zeros(0, dtype=np.int64)] * problem.n_units
-        self.pcn_values = [patients[rows, unit] for unit, rows in enumerate(self.pcn_rows)]
+            self.pcn_values = [np.zeros(0)] * problem.n_units
         edges = np.asarray(problem.edges, dtype=np.int64).reshape(-1, 2)
         self.arcs = np.vstack([edges, edges[:, ::-1]])  # both directions of every edge
         self.movable = np.ones(problem.n_units, dtype=bool)
