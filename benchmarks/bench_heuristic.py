@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         problem = problems[code]
         value, k, seconds = run(problem, seed=args.seed, restarts=args.restarts)
         row = {"place": code, "n": problem.n_units, "k": k, "objective": value, "seconds": seconds}
-        line = f"{code:10} {problem.place_name[:24]:24} {problem.n_units:4d} {k:3d} {value:9.4f} {seconds:6.2f}"
+        line = (
+            f"{code:10} {problem.place_name[:24]:24} {problem.n_units:4d} {k:3d} {value:9.4f} {seconds:6.2f}"
+        )
         if args.baseline:
             extra = {"recombine": 0} if has_switch else {}
             base, _, base_seconds = run(problem, seed=args.seed, restarts=args.restarts, **extra)
@@ -105,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line, flush=True)
         rows.append(row)
     total = sum(r["seconds"] for r in rows)
-    summary = f"places {len(rows)}  heuristic seconds total {total:.1f} max {max(r['seconds'] for r in rows):.2f}"
+    summary = (
+        f"places {len(rows)}  heuristic seconds total {total:.1f} max {max(r['seconds'] for r in rows):.2f}"
+    )
     if args.baseline:
         changes = [r["change"] for r in rows]
         summary += (

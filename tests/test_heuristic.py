@@ -244,7 +244,9 @@ def test_random_split_parts_are_balanced_connected_and_best_centred() -> None:
         problem = replace(_random_rich_problem(rng), pop_min=40, pop_max=120)
         state = _state_for(problem, *_random_regions(rng, problem, 4))
         neighbours = problem.neighbours()
-        recombination = _Recombination(problem, np.ones((problem.n_units, problem.n_centres), bool), neighbours)
+        recombination = _Recombination(
+            problem, np.ones((problem.n_units, problem.n_centres), bool), neighbours
+        )
         for a, b in recombination.adjacent_pairs(state):
             split = recombination.random_split(state, a, b, rng)
             if split is None:
@@ -257,8 +259,13 @@ def test_random_split_parts_are_balanced_connected_and_best_centred() -> None:
                 members = np.flatnonzero(after.region == r)
                 assert 40 <= problem.population[members].sum() <= 120
                 assert _region_connected(after, r, neighbours)
-                costs = {c: (problem.population[members] * problem.distance_km[members, c] ** 2).sum() for c in members}
-                assert after.centre[r] in costs and costs[after.centre[r]] == pytest.approx(min(costs.values()))
+                costs = {
+                    c: (problem.population[members] * problem.distance_km[members, c] ** 2).sum()
+                    for c in members
+                }
+                assert after.centre[r] in costs and costs[after.centre[r]] == pytest.approx(
+                    min(costs.values())
+                )
             splits += 1
     assert splits > 50
 
@@ -345,6 +352,8 @@ def test_recombination_is_reproducible_and_never_worse() -> None:
 
 def test_a_place_without_pcn_data() -> None:
     """PlaceProblem's default pcn_patients is (0, 0), not (0, n): the heuristic must not index into it."""
-    problem = replace(grid_problem(4, 5, pop_min=40, pop_max=70, k_min=3, k_max=4), pcn_patients=np.zeros((0, 0)))
+    problem = replace(
+        grid_problem(4, 5, pop_min=40, pop_max=70, k_min=3, k_max=4), pcn_patients=np.zeros((0, 0))
+    )
     result = solve_heuristic(problem, seed=2)
     assert result is not None and check_plan(problem, result.assignment) == []

@@ -1,12 +1,12 @@
-"""A fast, deterministic heuristic: seeded region growing, repair, then contiguity-preserving local search.
+"""A fast, deterministic heuristic: seeded region growing, repair, local search, then merge-split recombination.
 
 Used as the MIP's warm start (its plan is an incumbent from the first second) and as the fallback when the MIP
 has no incumbent at the time limit or the place is too large to solve exactly. It only ever returns plans that
 keep every hard rule: each region connected and rooted at its centre, population within bounds, k within range,
 access radius, locks, required hubs and capacities. It returns ``None`` when it cannot find such a plan.
 
-Steps, for each candidate k and each of a fixed number of restarts (seeded ``numpy.random.Generator``; no time-
-based stopping, so results are reproducible):
+Steps 1-4, for each candidate k and each of a fixed number of restarts, then step 5 on the best plan (seeded
+``numpy.random.Generator``; fixed iteration counts, no time-based stopping, so results are reproducible):
 
 1. seeds: required and locked centres first; the rest by weighted k-means++ on population and a few Lloyd
    iterations, snapped to the nearest allowed candidate centre;
@@ -15,12 +15,44 @@ based stopping, so results are reproducible):
 3. repair: boundary moves that reduce the total bound violation while keeping donors connected;
 4. improvement: first-improvement passes over boundary moves (donor stays connected, bounds and rules hold)
    with exact incremental deltas of the weighted objective; when no move helps, paired moves (u: A -> B, then
-   v: B -> A) that single moves cannot make under tight bounds; and, for LSOA centres, re-centring each region on
-   its best candidate centre between passes.
+   v: B -> A) that single moves cannot make under tight bounds (the partners of one u priced in one array
+   operation); and, for LSOA centres, re-centring each region on its best candidate centre between passes;
+5. recombination (``recombine`` iterations, 300 by default): an iterated local search with merge-split kicks,
+   the move of GerryChain's ReCom. Each iteration merges a random adjacent pair of regions, draws a random
+   spanning tree of their units (Kruskal on random weights) and cuts it at a random edge among those whose two
+   sides are within the bounds and each have a usable centre (rooted in the side, allowed for all its members,
+   within capacity; a required or lock-target centre of the pair stays open); each side is served by its usable
+   centre with the least sum pop d^2. Step 4, restricted to the regions the kick and the repair touch, then
+   finishes the plan, which becomes current when it is no worse than the current plan or than the current plan
+   of 60 iterations ago (late acceptance: the walk can leave a basin). The best plan seen gets a full step 4.
 
-Every plan is checked against all hard rules (:func:`check_plan`) before it is returned. Measured on synthetic
-LSOA-like places (``benchmarks/bench_solver.py``, one shared core): N=150 in 0.5 s, N=250 in 1.2 s, N=500 in
-4.8 s; on N=150 with every LSOA a centre it is 2% above the MIP's best plan, on N=150/250 with hubs 1.5%.
+Every plan is checked against all hard rules (:func:`check_plan`) before it is returned.
+
+Measured with ``benchmarks/bench_heuristic.py`` (CPU seconds on a busy shared 2-core machine). On the 32 London
+places (real LSOAs and PCNs, bounds 30,000-50,000) step 5 lowers the objective by a median 1.6% (mean 1.8%, best
+6.1%, never worse) against steps 1-4 alone, and matches or beats GerryChain ReCom (short bursts, 30 s per place,
+same k) on all 8 places where ReCom had beaten steps 1-4 (City and Hackney 1.341 -> 1.274 against ReCom's 1.282,
+Lewisham 1.459 -> 1.370 against 1.410, Waltham Forest 1.296 -> 1.252 against 1.257); the heuristic's time goes
+from 23 s to about 90 s for all 32 places, at most about 4 s for one (220 LSOAs). On the synthetic places of
+``benchmarks/bench_solver.py`` (every LSOA a centre, access only): N=150 -2.1% in 1.6 s (steps 1-4: 0.35 s),
+N=250 -6.7% in 2.0 s (0.8 s), N=500 -5.1% in 4.2 s (2.8 s); with hubs N=150 -1.5%, N=250 -0.8%.
+
+Tried for step 5 and not kept (London, 300 iterations unless said):
+
+- a greedy merge-split instead of the search (best exactly priced cut of 8 random trees per adjacent pair,
+  improvements only, on every restart's plan): 0 to -1.2% on four places for 50-100% more time: at tight bounds
+  the plans sit in deep basins;
+- accepting improvements only: mean -1.51% (4 seeds) against -1.65% with late acceptance (3 seeds);
+  record-to-record travel (accept within 0.3-0.5% of the best): -1.58 to -1.60%; bursts of 3 kicks after 40
+  iterations without progress: -1.61% for 1.6 times the time;
+- cutting at the best exactly priced edge of the tree (or of two trees) instead of a random usable one: mean
+  -1.64% against -1.73% (4 seeds each);
+- two or three shorter searches from distinct plans, or from the best plan of each of two k, in the same number
+  of iterations: worse than one long search;
+- 2 restarts instead of 4 to pay for the search: one place 4.3% worse than before;
+- no paired moves inside the search: 2.5 times faster per iteration, but -1.36% at 500 iterations;
+- an exchange pass pricing every pair (u in A, v in B) of two regions in one array operation instead of the
+  paired moves: about 12% faster overall for the same quality; not worth its code.
 """
 
 from __future__ import annotations
@@ -769,13 +801,12 @@ def _deltas(state: _State, units: np.ndarray, target: int, scale: float, patient
             split_after = (after_counts > 0).sum(axis=1) > 1
             labelled = p.groups >= 0
             group_pop = np.bincount(
-                p.groups[labelled], weights=p.population[labelled].astype(float), minlength=state.group_count.shape[0]
+                p.groups[labelled],
+                weights=p.population[labelled].astype(float),
+                minlength=state.group_count.shape[0],
             )
             delta[known] += (
-                w.community
-                * group_pop[groups[known]]
-                * (split_after.astype(float) - split_before)
-                / total
+                w.community * group_pop[groups[known]] * (split_after.astype(float) - split_before) / total
             )
     return delta
 
@@ -862,7 +893,9 @@ class _Recombination:
         pairs = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)])[differ], axis=0)
         return [(int(x), int(y)) for x, y in pairs]
 
-    def random_split(self, state: _State, a: int, b: int, rng: np.random.Generator, trees: int = 4) -> _Split | None:
+    def random_split(
+        self, state: _State, a: int, b: int, rng: np.random.Generator, trees: int = 4
+    ) -> _Split | None:
         """A usable cut of regions a and b chosen uniformly on the first of up to ``trees`` random spanning trees
         that has one (None if none has)."""
         p = self.p
@@ -890,7 +923,9 @@ class _Recombination:
         banned, cost = slice(2, 2 + n_c), slice(2 + n_c, 2 + 2 * n_c)
         totals = data.sum(axis=0)
         forced = [
-            int(np.flatnonzero(cands == c)[0]) for c in (state.centre[a], state.centre[b]) if c in self.keep_open
+            int(np.flatnonzero(cands == c)[0])
+            for c in (state.centre[a], state.centre[b])
+            if c in self.keep_open
         ]
         cand_local = local[p.centre_root[cands]]
         for _ in range(trees):
