@@ -110,6 +110,9 @@ class _Shared:
         self.arcs = np.vstack([edges, edges[:, ::-1]])  # both directions of every edge
         self.movable = np.ones(problem.n_units, dtype=bool)
         self.movable[[unit for unit, _ in problem.locks]] = False
+        # centres re-centring may leave or take: not required, no capacity, not a lock's target
+        self.recentrable = ~problem.centre_required & ~np.isfinite(problem.centre_capacity)
+        self.recentrable[[centre for _, centre in problem.locks]] = False
 
 
 class _State:
@@ -146,8 +149,8 @@ class _State:
     def _matching(self) -> np.ndarray | None:
         """Baseline label -> region slot (or -1) maximising kept population; held fixed during a pass."""
         baseline = self.p.baseline
-        if baseline is None or not (baseline >= 0).any():
-            return None
+        if baseline is None or not (baseline >= 0).any() or not self.p.weights.stability:
+            return None  # (only the stability term uses it)
         from scipy.optimize import linear_sum_assignment
 
         k = len(self.centre)
@@ -819,32 +822,24 @@ def _recentre(state: _State, allowed: np.ndarray, focus: set[int] | None = None)
     """
     p = state.p
     changed = False
-    pop = p.population.astype(float)
-    pinned = {c for _, c in p.locks}
-    centres_at: dict[int, list[int]] = {}
-    for c, root in enumerate(p.centre_root.tolist()):
-        centres_at.setdefault(root, []).append(c)
+    pop = state.shared.population
+    movable = state.shared.recentrable
+    root_region = state.region[p.centre_root]
     for r in range(len(state.centre)) if focus is None else sorted(focus):
         current_centre = state.centre[r]
-        if (
-            p.centre_required[current_centre]
-            or current_centre in pinned
-            or np.isfinite(p.centre_capacity[current_centre])
-        ):
+        if not movable[current_centre]:
             continue
         members = np.flatnonzero(state.region == r)
-        options = [
-            c
-            for unit in members.tolist()
-            for c in centres_at.get(unit, [])
-            if c not in pinned and not np.isfinite(p.centre_capacity[c])
-        ]
-        options = [c for c in options if c == current_centre or c not in state.centre]
-        options = [c for c in options if allowed[members, c].all()]
-        if not options:
+        free = root_region == r
+        free[state.centre] = False
+        free[current_centre] = True
+        options = np.flatnonzero(free & movable)
+        options = options[np.argsort(p.centre_root[options], kind="stable")]  # by member, as listed before
+        options = options[allowed[np.ix_(members, options)].all(axis=0)]
+        if not len(options):
             continue
         costs = (pop[members, None] * p.distance_km[np.ix_(members, options)] ** 2).sum(axis=0)
-        best = options[int(np.argmin(costs))]
+        best = int(options[int(np.argmin(costs))])
         current = (pop[members] * p.distance_km[members, current_centre] ** 2).sum()
         if best != current_centre and costs.min() < current - 1e-9:
             state.centre[r] = best
