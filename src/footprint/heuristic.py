@@ -113,6 +113,28 @@ class _Shared:
         # centres re-centring may leave or take: not required, no capacity, not a lock's target
         self.recentrable = ~problem.centre_required & ~np.isfinite(problem.centre_capacity)
         self.recentrable[[centre for _, centre in problem.locks]] = False
+        self.slack = _non_access_slack(problem, self.population, self.total)
+
+
+def _non_access_slack(problem: PlaceProblem, population: np.ndarray, total: float) -> np.ndarray:
+    """Per unit, the most that moving it alone can lower the weighted terms other than access (so that access
+    delta - slack bounds its whole delta from below)."""
+    w = problem.weights
+    slack = np.zeros(problem.n_units)
+    patients = pcn_total(problem)
+    if w.pcn and patients > 0:  # each PCN's largest count drops or rises by at most the unit's patients
+        slack += w.pcn * problem.pcn_patients.sum(axis=0) / patients
+    if w.demand and problem.demand is not None and problem.demand.sum() > 0:
+        demand_total = float(problem.demand.sum())
+        rate = demand_total / total
+        slack += 2 * w.demand * np.abs(problem.demand - rate * population) / demand_total
+    if w.stability and problem.baseline is not None:
+        slack += w.stability * population * (problem.baseline >= 0) / total
+    if w.community and problem.groups is not None and (problem.groups >= 0).any():
+        labelled = problem.groups >= 0
+        group_pop = np.bincount(problem.groups[labelled], weights=population[labelled])
+        slack[labelled] += w.community * group_pop[problem.groups[labelled]] / total
+    return slack
 
 
 class _State:
@@ -693,12 +715,12 @@ def _swap_pass(
     """
     p = state.p
     capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
-    load_vector = _load_vector(p)
-    population = p.population.astype(float)
-    movable = np.ones(p.n_units, dtype=bool)
-    movable[[unit for unit, _ in p.locks]] = False
+    load_vector = state.shared.load
+    population = state.shared.population
+    movable = state.shared.movable
+    floors: dict[tuple[int, int], float] = {}  # a lower bound on the delta of any partner, per direction
     improved = False
-    for unit, target in list(_candidate_moves(state, allowed, neighbours, focus)):
+    for unit, target in _candidate_moves(state, allowed, neighbours, focus):
         source = int(state.region[unit])
         if source == target or not any(state.region[v] == target for v in neighbours[unit]):
             continue
@@ -711,6 +733,10 @@ def _swap_pass(
         if low > high or unit == int(p.centre_root[state.centre[source]]):
             continue
         first = _delta(state, unit, target, scale, patients)
+        if (target, source) not in floors:
+            floors[target, source] = _delta_floor(state, target, source, allowed, scale)
+        if first + floors[target, source] >= -1e-12:
+            continue  # no partner can pay for u's move
         _move(state, unit, target)
         partners = np.flatnonzero((state.region == target) & movable & allowed[:, state.centre[source]])
         partners = partners[partners != unit]
@@ -743,9 +769,23 @@ def _swap_pass(
         else:
             _move(state, chosen, source)
             improved = True
+            floors.clear()
             if focus is not None:
                 focus.update((source, int(target)))
     return improved
+
+
+def _delta_floor(state: _State, source: int, target: int, allowed: np.ndarray, scale: float) -> float:
+    """A lower bound on the delta of moving any movable unit of region ``source`` alone to ``target``: its exact
+    access delta less its :func:`_non_access_slack` (inf when no unit may move)."""
+    p = state.p
+    units = np.flatnonzero((state.region == source) & state.shared.movable & allowed[:, state.centre[target]])
+    if not len(units):
+        return np.inf
+    d_old = p.distance_km[units, state.centre[source]]
+    d_new = p.distance_km[units, state.centre[target]]
+    access = p.weights.access * state.shared.population[units] * (d_new**2 - d_old**2) / scale
+    return float((access - state.shared.slack[units]).min())
 
 
 def _deltas(state: _State, units: np.ndarray, target: int, scale: float, patients: float) -> np.ndarray:
