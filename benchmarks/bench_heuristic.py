@@ -4,6 +4,7 @@ Usage::
 
     PYTHONPATH=src python benchmarks/bench_heuristic.py [--problems /tmp/exp/london.pkl] [--places E09000012 ...]
         [--restarts 4] [--seed 0] [--baseline] [--json out.json]
+    PYTHONPATH=src python benchmarks/bench_heuristic.py --synthetic 150 250 500 [--hubs] [--baseline]
 
 ``--problems`` is a pickle of a dict place_code -> :class:`footprint.problem.PlaceProblem` (for London, made by
 ``validate_scenario(load_scenario("configs/london.yaml")).problems``). For each place it runs
@@ -11,7 +12,8 @@ Usage::
 ``--baseline`` it also runs the heuristic without recombination (``recombine=0``) and prints both objectives and
 the relative change. Seconds are the process's CPU seconds (steadier than wall time on a shared machine; the
 heuristic is single-threaded). Every plan is re-checked with :func:`check_plan` and re-priced with :func:`evaluate_terms`.
-A summary line gives the median and worst relative change and total seconds. ``REFERENCE`` holds GerryChain
+A summary line gives the median and worst relative change and total seconds. ``--synthetic`` uses
+the synthetic LSOA-like places of ``bench_solver.py`` (access only; ``--hubs``: 2 k_min hub candidates) instead. ``REFERENCE`` holds GerryChain
 ReCom's objective (spanning-tree recombination with short bursts) on some places, printed alongside. The machine
 may be shared: compare seconds within one run.
 """
@@ -25,6 +27,7 @@ import pickle
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from footprint.heuristic import check_plan, solve_heuristic
 from footprint.objective import evaluate_terms, weighted_objective
@@ -65,10 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--baseline", action="store_true", help="also run without recombination")
     parser.add_argument("--json", help="write per-place results here")
+    parser.add_argument("--synthetic", type=int, nargs="*", help="synthetic places of these sizes instead")
+    parser.add_argument("--hubs", action="store_true", help="synthetic places with hub candidates")
     args = parser.parse_args(argv)
-    with open(args.problems, "rb") as handle:
-        problems = pickle.load(handle)
-    places = args.places or sorted(problems)
+    if args.synthetic:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_solver import build_synthetic_place
+
+        built = [build_synthetic_place(n, seed=args.seed + 1, hubs=args.hubs) for n in args.synthetic]
+        problems = {problem.place_code: problem for problem in built}
+    else:
+        with open(args.problems, "rb") as handle:
+            problems = pickle.load(handle)
+    places = args.places or list(problems)
     has_switch = "recombine" in inspect.signature(solve_heuristic).parameters
     rows = []
     header = f"{'place':10} {'name':24} {'n':>4} {'k':>3} {'objective':>9} {'s':>6}"
@@ -80,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         problem = problems[code]
         value, k, seconds = run(problem, seed=args.seed, restarts=args.restarts)
         row = {"place": code, "n": problem.n_units, "k": k, "objective": value, "seconds": seconds}
-        line = f"{code:10} {problem.place_name[:24]:24} {problem.n_units:4d} {k:3d} {value:9.4f} {seconds:6.2f}"
+        line = (
+            f"{code:10} {problem.place_name[:24]:24} {problem.n_units:4d} {k:3d} {value:9.4f} {seconds:6.2f}"
+        )
         if args.baseline:
             extra = {"recombine": 0} if has_switch else {}
             base, _, base_seconds = run(problem, seed=args.seed, restarts=args.restarts, **extra)
@@ -93,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line, flush=True)
         rows.append(row)
     total = sum(r["seconds"] for r in rows)
-    summary = f"places {len(rows)}  heuristic seconds total {total:.1f} max {max(r['seconds'] for r in rows):.2f}"
+    summary = (
+        f"places {len(rows)}  heuristic seconds total {total:.1f} max {max(r['seconds'] for r in rows):.2f}"
+    )
     if args.baseline:
         changes = [r["change"] for r in rows]
         summary += (

@@ -1,12 +1,12 @@
-"""A fast, deterministic heuristic: seeded region growing, repair, then contiguity-preserving local search.
+"""A fast, deterministic heuristic: seeded region growing, repair, local search, then merge-split recombination.
 
 Used as the MIP's warm start (its plan is an incumbent from the first second) and as the fallback when the MIP
 has no incumbent at the time limit or the place is too large to solve exactly. It only ever returns plans that
 keep every hard rule: each region connected and rooted at its centre, population within bounds, k within range,
 access radius, locks, required hubs and capacities. It returns ``None`` when it cannot find such a plan.
 
-Steps, for each candidate k and each of a fixed number of restarts (seeded ``numpy.random.Generator``; no time-
-based stopping, so results are reproducible):
+Steps 1-4, for each candidate k and each of a fixed number of restarts, then step 5 on the best plan (seeded
+``numpy.random.Generator``; fixed iteration counts, no time-based stopping, so results are reproducible):
 
 1. seeds: required and locked centres first; the rest by weighted k-means++ on population and a few Lloyd
    iterations, snapped to the nearest allowed candidate centre;
@@ -15,12 +15,44 @@ based stopping, so results are reproducible):
 3. repair: boundary moves that reduce the total bound violation while keeping donors connected;
 4. improvement: first-improvement passes over boundary moves (donor stays connected, bounds and rules hold)
    with exact incremental deltas of the weighted objective; when no move helps, paired moves (u: A -> B, then
-   v: B -> A) that single moves cannot make under tight bounds; and, for LSOA centres, re-centring each region on
-   its best candidate centre between passes.
+   v: B -> A) that single moves cannot make under tight bounds (the partners of one u priced in one array
+   operation); and, for LSOA centres, re-centring each region on its best candidate centre between passes;
+5. recombination (``recombine`` iterations, 300 by default): an iterated local search with merge-split kicks,
+   the move of GerryChain's ReCom. Each iteration merges a random adjacent pair of regions, draws a random
+   spanning tree of their units (Kruskal on random weights) and cuts it at a random edge among those whose two
+   sides are within the bounds and each have a usable centre (rooted in the side, allowed for all its members,
+   within capacity; a required or lock-target centre of the pair stays open); each side is served by its usable
+   centre with the least sum pop d^2. Step 4, restricted to the regions the kick and the repair touch, then
+   finishes the plan, which becomes current when it is no worse than the current plan or than the current plan
+   of 60 iterations ago (late acceptance: the walk can leave a basin). The best plan seen gets a full step 4.
 
-Every plan is checked against all hard rules (:func:`check_plan`) before it is returned. Measured on synthetic
-LSOA-like places (``benchmarks/bench_solver.py``, one shared core): N=150 in 0.5 s, N=250 in 1.2 s, N=500 in
-4.8 s; on N=150 with every LSOA a centre it is 2% above the MIP's best plan, on N=150/250 with hubs 1.5%.
+Every plan is checked against all hard rules (:func:`check_plan`) before it is returned.
+
+Measured with ``benchmarks/bench_heuristic.py`` (CPU seconds on a busy shared 2-core machine). On the 32 London
+places (real LSOAs and PCNs, bounds 30,000-50,000) step 5 lowers the objective by a median 1.6% (mean 1.8%, best
+6.1%, never worse) against steps 1-4 alone, and matches or beats GerryChain ReCom (short bursts, 30 s per place,
+same k) on all 8 places where ReCom had beaten steps 1-4 (City and Hackney 1.341 -> 1.274 against ReCom's 1.282,
+Lewisham 1.459 -> 1.370 against 1.410, Waltham Forest 1.296 -> 1.252 against 1.257); the heuristic's time goes
+from 23 s to about 90 s for all 32 places, at most about 4 s for one (220 LSOAs). On the synthetic places of
+``benchmarks/bench_solver.py`` (every LSOA a centre, access only): N=150 -2.1% in 1.6 s (steps 1-4: 0.35 s),
+N=250 -6.7% in 2.0 s (0.8 s), N=500 -5.1% in 4.2 s (2.8 s); with hubs N=150 -1.5%, N=250 -0.8%.
+
+Tried for step 5 and not kept (London, 300 iterations unless said):
+
+- a greedy merge-split instead of the search (best exactly priced cut of 8 random trees per adjacent pair,
+  improvements only, on every restart's plan): 0 to -1.2% on four places for 50-100% more time: at tight bounds
+  the plans sit in deep basins;
+- accepting improvements only: mean -1.51% (4 seeds) against -1.65% with late acceptance (3 seeds);
+  record-to-record travel (accept within 0.3-0.5% of the best): -1.58 to -1.60%; bursts of 3 kicks after 40
+  iterations without progress: -1.61% for 1.6 times the time;
+- cutting at the best exactly priced edge of the tree (or of two trees) instead of a random usable one: mean
+  -1.64% against -1.73% (4 seeds each);
+- two or three shorter searches from distinct plans, or from the best plan of each of two k, in the same number
+  of iterations: worse than one long search;
+- 2 restarts instead of 4 to pay for the search: one place 4.3% worse than before;
+- no paired moves inside the search: 2.5 times faster per iteration, but -1.36% at 500 iterations;
+- an exchange pass pricing every pair (u in A, v in B) of two regions in one array operation instead of the
+  paired moves: about 12% faster overall for the same quality; not worth its code.
 """
 
 from __future__ import annotations
@@ -60,11 +92,59 @@ def allowed_matrix(problem: PlaceProblem) -> np.ndarray:
     return allowed
 
 
+class _Shared:
+    """Per-problem constants of the moves' arithmetic, built once and shared by every state of a solve."""
+
+    def __init__(self, problem: PlaceProblem) -> None:
+        self.population = problem.population.astype(float)
+        self.total = max(float(self.population.sum()), 1e-9)
+        self.load = _load_vector(problem)
+        patients = problem.pcn_patients
+        if patients.size:
+            self.pcn_rows = [np.flatnonzero(patients[:, unit] > 0) for unit in range(problem.n_units)]
+            self.pcn_values = [patients[rows, unit] for unit, rows in enumerate(self.pcn_rows)]
+        else:  # no PCN data: the array may be (0, 0)
+            self.pcn_rows = [np.zeros(0, dtype=np.int64)] * problem.n_units
+            self.pcn_values = [np.zeros(0)] * problem.n_units
+        edges = np.asarray(problem.edges, dtype=np.int64).reshape(-1, 2)
+        self.arcs = np.vstack([edges, edges[:, ::-1]])  # both directions of every edge
+        self.movable = np.ones(problem.n_units, dtype=bool)
+        self.movable[[unit for unit, _ in problem.locks]] = False
+        # centres re-centring may leave or take: not required, no capacity, not a lock's target
+        self.recentrable = ~problem.centre_required & ~np.isfinite(problem.centre_capacity)
+        self.recentrable[[centre for _, centre in problem.locks]] = False
+        self.slack = _non_access_slack(problem, self.population, self.total)
+
+
+def _non_access_slack(problem: PlaceProblem, population: np.ndarray, total: float) -> np.ndarray:
+    """Per unit, the most that moving it alone can lower the weighted terms other than access (so that access
+    delta - slack bounds its whole delta from below)."""
+    w = problem.weights
+    slack = np.zeros(problem.n_units)
+    patients = pcn_total(problem)
+    if w.pcn and patients > 0:  # each PCN's largest count drops or rises by at most the unit's patients
+        slack += w.pcn * problem.pcn_patients.sum(axis=0) / patients
+    if w.demand and problem.demand is not None and problem.demand.sum() > 0:
+        demand_total = float(problem.demand.sum())
+        rate = demand_total / total
+        slack += 2 * w.demand * np.abs(problem.demand - rate * population) / demand_total
+    if w.stability and problem.baseline is not None:
+        slack += w.stability * population * (problem.baseline >= 0) / total
+    if w.community and problem.groups is not None and (problem.groups >= 0).any():
+        labelled = problem.groups >= 0
+        group_pop = np.bincount(problem.groups[labelled], weights=population[labelled])
+        slack[labelled] += w.community * group_pop[problem.groups[labelled]] / total
+    return slack
+
+
 class _State:
     """Regions r = 0..k-1 with centre ``centre[r]``; ``region[i]`` per unit; running sums for fast deltas."""
 
-    def __init__(self, problem: PlaceProblem, centres: list[int], region: np.ndarray) -> None:
+    def __init__(
+        self, problem: PlaceProblem, centres: list[int], region: np.ndarray, shared: _Shared | None = None
+    ) -> None:
         self.p = problem
+        self.shared = shared if shared is not None else _Shared(problem)
         self.centre = list(centres)
         self.region = region.copy()
         self.refresh()
@@ -91,8 +171,8 @@ class _State:
     def _matching(self) -> np.ndarray | None:
         """Baseline label -> region slot (or -1) maximising kept population; held fixed during a pass."""
         baseline = self.p.baseline
-        if baseline is None or not (baseline >= 0).any():
-            return None
+        if baseline is None or not (baseline >= 0).any() or not self.p.weights.stability:
+            return None  # (only the stability term uses it)
         from scipy.optimize import linear_sum_assignment
 
         k = len(self.centre)
@@ -143,6 +223,7 @@ def solve_heuristic(
     rng = np.random.default_rng(seed)
     allowed = allowed_matrix(problem)
     neighbours = problem.neighbours()
+    shared = _Shared(problem)
     best: HeuristicResult | None = None
     best_state: _State | None = None
     for k in _candidate_ks(problem):
@@ -160,7 +241,7 @@ def solve_heuristic(
                 region = _grow(problem, centres, allowed, neighbours, balanced=balanced)
                 if region is None:
                     continue
-                state = _State(problem, centres, region)
+                state = _State(problem, centres, region, shared)
                 if not _repair(state, allowed, neighbours):
                     continue
                 _improve(state, allowed, neighbours)
@@ -441,15 +522,16 @@ def _violation(state: _State) -> float:
 def _move(state: _State, unit: int, target: int) -> None:
     p = state.p
     source = state.region[unit]
-    pop = float(p.population[unit])
-    load = float(_load_vector(p)[unit])
+    pop = state.shared.population[unit]
+    load = state.shared.load[unit]
     state.pop[source] -= pop
     state.pop[target] += pop
     state.load[source] -= load
     state.load[target] += load
-    if state.pcn.size:
-        state.pcn[:, source] -= p.pcn_patients[:, unit]
-        state.pcn[:, target] += p.pcn_patients[:, unit]
+    rows = state.shared.pcn_rows[unit]
+    if len(rows):
+        state.pcn[rows, source] -= state.shared.pcn_values[unit]
+        state.pcn[rows, target] += state.shared.pcn_values[unit]
     if state.demand is not None:
         state.demand[source] -= p.demand[unit]
         state.demand[target] += p.demand[unit]
@@ -461,31 +543,23 @@ def _move(state: _State, unit: int, target: int) -> None:
 
 def _candidate_moves(
     state: _State, allowed: np.ndarray, neighbours: list[list[int]], focus: set[int] | None = None
-):
-    """(unit, target region) for boundary units whose target centre is allowed and unit not locked.
+) -> list[tuple[int, int]]:
+    """(unit, target region) for boundary units whose target centre is allowed and unit not locked, by unit then
+    target.
 
     With ``focus``, only moves out of or into a region of ``focus``.
     """
-    locked = {unit for unit, _ in state.p.locks}
-    if focus is None:
-        units = range(state.p.n_units)
-    else:
-        inside = np.isin(state.region, list(focus))
-        edges = np.asarray(state.p.edges, dtype=np.int64).reshape(-1, 2)
-        near = inside.copy()
-        near[edges[inside[edges[:, 1]], 0]] = True
-        near[edges[inside[edges[:, 0]], 1]] = True
-        units = np.flatnonzero(near).tolist()
-    for unit in units:
-        if unit in locked:
-            continue
-        here = int(state.region[unit])
-        targets = sorted({int(state.region[v]) for v in neighbours[unit]} - {here})
-        for target in targets:
-            if focus is not None and here not in focus and target not in focus:
-                continue
-            if allowed[unit, state.centre[target]]:
-                yield unit, target
+    arcs = state.shared.arcs
+    here, there = state.region[arcs[:, 0]], state.region[arcs[:, 1]]
+    keep = (here != there) & state.shared.movable[arcs[:, 0]]
+    if focus is not None:
+        regions = list(focus)
+        keep &= np.isin(here, regions) | np.isin(there, regions)
+    k = len(state.centre)
+    codes = np.unique(arcs[keep, 0] * k + there[keep])
+    units, targets = codes // k, codes % k
+    fine = allowed[units, np.asarray(state.centre)[targets]]
+    return list(zip(units[fine].tolist(), targets[fine].tolist(), strict=True))
 
 
 def _repair(state: _State, allowed: np.ndarray, neighbours: list[list[int]]) -> bool:
@@ -533,22 +607,21 @@ def _delta(state: _State, unit: int, target: int, scale: float, patients: float)
     p = state.p
     w = p.weights
     source = state.region[unit]
-    total = max(float(p.population.sum()), 1e-9)
-    pop = float(p.population[unit])
+    total = state.shared.total
+    pop = state.shared.population[unit]
     delta = 0.0
     if w.access:
         d_old = p.distance_km[unit, state.centre[source]]
         d_new = p.distance_km[unit, state.centre[target]]
         delta += w.access * pop * (d_new**2 - d_old**2) / scale
     if w.pcn and patients > 0:
-        column = p.pcn_patients[:, unit]
-        involved = column > 0
-        if involved.any():
-            block = state.pcn[involved]
+        rows = state.shared.pcn_rows[unit]
+        if len(rows):
+            block = state.pcn[rows]
             before = block.max(axis=1).sum()
-            block = block.copy()
-            block[:, source] -= column[involved]
-            block[:, target] += column[involved]
+            values = state.shared.pcn_values[unit]
+            block[:, source] -= values
+            block[:, target] += values
             delta += w.pcn * (before - block.max(axis=1).sum()) / patients
     if w.demand and state.demand is not None:
         demand_total = float(p.demand.sum())
@@ -642,12 +715,12 @@ def _swap_pass(
     """
     p = state.p
     capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
-    load_vector = _load_vector(p)
-    population = p.population.astype(float)
-    movable = np.ones(p.n_units, dtype=bool)
-    movable[[unit for unit, _ in p.locks]] = False
+    load_vector = state.shared.load
+    population = state.shared.population
+    movable = state.shared.movable
+    floors: dict[tuple[int, int], float] = {}  # a lower bound on the delta of any partner, per direction
     improved = False
-    for unit, target in list(_candidate_moves(state, allowed, neighbours, focus)):
+    for unit, target in _candidate_moves(state, allowed, neighbours, focus):
         source = int(state.region[unit])
         if source == target or not any(state.region[v] == target for v in neighbours[unit]):
             continue
@@ -660,6 +733,10 @@ def _swap_pass(
         if low > high or unit == int(p.centre_root[state.centre[source]]):
             continue
         first = _delta(state, unit, target, scale, patients)
+        if (target, source) not in floors:
+            floors[target, source] = _delta_floor(state, target, source, allowed, scale)
+        if first + floors[target, source] >= -1e-12:
+            continue  # no partner can pay for u's move
         _move(state, unit, target)
         partners = np.flatnonzero((state.region == target) & movable & allowed[:, state.centre[source]])
         partners = partners[partners != unit]
@@ -692,9 +769,23 @@ def _swap_pass(
         else:
             _move(state, chosen, source)
             improved = True
+            floors.clear()
             if focus is not None:
                 focus.update((source, int(target)))
     return improved
+
+
+def _delta_floor(state: _State, source: int, target: int, allowed: np.ndarray, scale: float) -> float:
+    """A lower bound on the delta of moving any movable unit of region ``source`` alone to ``target``: its exact
+    access delta less its :func:`_non_access_slack` (inf when no unit may move)."""
+    p = state.p
+    units = np.flatnonzero((state.region == source) & state.shared.movable & allowed[:, state.centre[target]])
+    if not len(units):
+        return np.inf
+    d_old = p.distance_km[units, state.centre[source]]
+    d_new = p.distance_km[units, state.centre[target]]
+    access = p.weights.access * state.shared.population[units] * (d_new**2 - d_old**2) / scale
+    return float((access - state.shared.slack[units]).min())
 
 
 def _deltas(state: _State, units: np.ndarray, target: int, scale: float, patients: float) -> np.ndarray:
@@ -706,8 +797,8 @@ def _deltas(state: _State, units: np.ndarray, target: int, scale: float, patient
     if not len(units):
         return delta
     source = int(state.region[units[0]])
-    total = max(float(p.population.sum()), 1e-9)
-    pop = p.population[units].astype(float)
+    total = state.shared.total
+    pop = state.shared.population[units]
     if w.access:
         d_old = p.distance_km[units, state.centre[source]]
         d_new = p.distance_km[units, state.centre[target]]
@@ -753,13 +844,12 @@ def _deltas(state: _State, units: np.ndarray, target: int, scale: float, patient
             split_after = (after_counts > 0).sum(axis=1) > 1
             labelled = p.groups >= 0
             group_pop = np.bincount(
-                p.groups[labelled], weights=p.population[labelled].astype(float), minlength=state.group_count.shape[0]
+                p.groups[labelled],
+                weights=p.population[labelled].astype(float),
+                minlength=state.group_count.shape[0],
             )
             delta[known] += (
-                w.community
-                * group_pop[groups[known]]
-                * (split_after.astype(float) - split_before)
-                / total
+                w.community * group_pop[groups[known]] * (split_after.astype(float) - split_before) / total
             )
     return delta
 
@@ -772,32 +862,24 @@ def _recentre(state: _State, allowed: np.ndarray, focus: set[int] | None = None)
     """
     p = state.p
     changed = False
-    pop = p.population.astype(float)
-    pinned = {c for _, c in p.locks}
-    centres_at: dict[int, list[int]] = {}
-    for c, root in enumerate(p.centre_root.tolist()):
-        centres_at.setdefault(root, []).append(c)
+    pop = state.shared.population
+    movable = state.shared.recentrable
+    root_region = state.region[p.centre_root]
     for r in range(len(state.centre)) if focus is None else sorted(focus):
         current_centre = state.centre[r]
-        if (
-            p.centre_required[current_centre]
-            or current_centre in pinned
-            or np.isfinite(p.centre_capacity[current_centre])
-        ):
+        if not movable[current_centre]:
             continue
         members = np.flatnonzero(state.region == r)
-        options = [
-            c
-            for unit in members.tolist()
-            for c in centres_at.get(unit, [])
-            if c not in pinned and not np.isfinite(p.centre_capacity[c])
-        ]
-        options = [c for c in options if c == current_centre or c not in state.centre]
-        options = [c for c in options if allowed[members, c].all()]
-        if not options:
+        free = root_region == r
+        free[state.centre] = False
+        free[current_centre] = True
+        options = np.flatnonzero(free & movable)
+        options = options[np.argsort(p.centre_root[options], kind="stable")]  # by member, as listed before
+        options = options[allowed[np.ix_(members, options)].all(axis=0)]
+        if not len(options):
             continue
         costs = (pop[members, None] * p.distance_km[np.ix_(members, options)] ** 2).sum(axis=0)
-        best = options[int(np.argmin(costs))]
+        best = int(options[int(np.argmin(costs))])
         current = (pop[members] * p.distance_km[members, current_centre] ** 2).sum()
         if best != current_centre and costs.min() < current - 1e-9:
             state.centre[r] = best
@@ -809,7 +891,6 @@ def _recentre(state: _State, allowed: np.ndarray, focus: set[int] | None = None)
 class _Split:
     """A re-split of regions a and b: ``side`` marks the ``members`` that go to a (served by ``centre_a``)."""
 
-    delta: float
     a: int
     b: int
     members: np.ndarray
@@ -821,39 +902,24 @@ class _Split:
 class _Recombination:
     """Merge-split (ReCom) moves: two adjacent regions are merged and re-split along a random spanning tree.
 
-    Every edge of the tree cuts the merged set into two connected parts; the cuts that leave both parts within
-    the population bounds are priced exactly (every weighted term; the stability matching held fixed, as in
-    :func:`_delta`), each part served by its best candidate centre: the one rooted in it that minimises
-    sum pop d^2, allowed for all its members (radius, locks) and within capacity; a required or lock-target
-    centre of the pair stays open, serving the part that holds its root. Sums over a part are differences of
-    prefix sums along the tree's depth-first order (a subtree is a contiguous run of it), so all the cuts of a
-    tree are priced in a few array operations.
+    Every edge of the tree cuts the merged set into two connected parts. A cut is usable when both parts are
+    within the population bounds and each has a candidate centre: one rooted in it, allowed for all its members
+    (radius, locks) and within capacity; a required or lock-target centre of the pair stays open, serving the
+    part that holds its root. Each part gets its usable centre with the least sum pop d^2. Sums over a part are
+    differences of prefix sums along the tree's depth-first order (a subtree is a contiguous run of it), so all
+    the cuts of a tree are judged in a few array operations.
     """
 
     def __init__(self, problem: PlaceProblem, allowed: np.ndarray, neighbours: list[list[int]]) -> None:
-        p = problem
-        self.p = p
+        self.p = problem
         self.allowed = allowed
         self.neighbours = neighbours
-        self.pop = p.population.astype(float)
-        self.load = _load_vector(p)
-        self.scale = access_scale(p)
-        self.patients = pcn_total(p)
-        self.total = max(float(self.pop.sum()), 1e-9)
-        self.capacity = np.nan_to_num(p.centre_capacity, nan=np.inf)
-        self.edges = np.asarray(p.edges, dtype=np.int64).reshape(-1, 2)
-        self.centres_at: list[list[int]] = [[] for _ in range(p.n_units)]
-        for c, root in enumerate(p.centre_root.tolist()):
+        self.capacity = np.nan_to_num(problem.centre_capacity, nan=np.inf)
+        self.edges = np.asarray(problem.edges, dtype=np.int64).reshape(-1, 2)
+        self.centres_at: list[list[int]] = [[] for _ in range(problem.n_units)]
+        for c, root in enumerate(problem.centre_root.tolist()):
             self.centres_at[root].append(c)
-        self.keep_open = set(np.flatnonzero(p.centre_required).tolist()) | {c for _, c in p.locks}
-        self.demand_total = float(p.demand.sum()) if p.demand is not None else 0.0
-        if p.groups is not None and (p.groups >= 0).any():
-            known = p.groups >= 0
-            self.group_pop = np.bincount(
-                p.groups[known], weights=self.pop[known], minlength=int(p.groups.max()) + 1
-            )
-        else:
-            self.group_pop = None
+        self.keep_open = set(np.flatnonzero(problem.centre_required).tolist()) | {c for _, c in problem.locks}
 
     def adjacent_pairs(self, state: _State) -> list[tuple[int, int]]:
         """Pairs (a, b), a < b, of regions that share an edge, sorted."""
@@ -862,9 +928,12 @@ class _Recombination:
         pairs = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)])[differ], axis=0)
         return [(int(x), int(y)) for x, y in pairs]
 
-    def best_split(self, state: _State, a: int, b: int, rng: np.random.Generator, trees: int) -> _Split | None:
-        """The best balanced cut over ``trees`` random spanning trees of regions a and b (None if none)."""
-        p, w = self.p, self.p.weights
+    def random_split(
+        self, state: _State, a: int, b: int, rng: np.random.Generator, trees: int = 4
+    ) -> _Split | None:
+        """A usable cut of regions a and b chosen uniformly on the first of up to ``trees`` random spanning trees
+        that has one (None if none has)."""
+        p = self.p
         members = np.flatnonzero((state.region == a) | (state.region == b))
         m = len(members)
         local = np.full(p.n_units, -1, dtype=np.int64)
@@ -875,59 +944,25 @@ class _Recombination:
         if m < 2 or len(edges) == 0 or len(cands) < 2:
             return None
         n_c = len(cands)
-        cand_local = local[p.centre_root[cands]]
         capacity = self.capacity[cands]
-        pop = self.pop[members]
-        # columns summed over parts: pop, load, members not allowed per candidate, pop d^2 per candidate, terms
-        columns = [
-            pop[:, None],
-            self.load[members][:, None],
-            (~self.allowed[np.ix_(members, cands)]).astype(float),
-            pop[:, None] * p.distance_km[np.ix_(members, cands)] ** 2,
-        ]
+        pop = state.shared.population[members]
+        # columns summed over a part: pop, load, members not allowed per candidate, pop d^2 per candidate
+        data = np.hstack(
+            [
+                pop[:, None],
+                state.shared.load[members][:, None],
+                (~self.allowed[np.ix_(members, cands)]).astype(float),
+                pop[:, None] * p.distance_km[np.ix_(members, cands)] ** 2,
+            ]
+        )
         banned, cost = slice(2, 2 + n_c), slice(2 + n_c, 2 + 2 * n_c)
-        at = 2 + 2 * n_c
-        use_pcn = bool(w.pcn) and self.patients > 0
-        if use_pcn:
-            columns.append(p.pcn_patients[:, members].T)
-            pcn_cols = slice(at, at + p.pcn_patients.shape[0])
-            at = pcn_cols.stop
-        use_demand = bool(w.demand) and state.demand is not None and self.demand_total > 0
-        if use_demand:
-            columns.append(p.demand[members][:, None].astype(float))
-            demand_col = at
-            at += 1
-        use_stability = bool(w.stability) and state.match is not None
-        if use_stability:
-            labels = p.baseline[members]
-            matched = np.where(labels >= 0, state.match[np.maximum(labels, 0)], -1)
-            columns.append(np.column_stack([pop * (matched == a), pop * (matched == b)]))
-            stability_col = at
-            at += 2
-            kept_before = float((pop * (matched == state.region[members])).sum())
-        use_community = bool(w.community) and state.group_count is not None and self.group_pop is not None
-        if use_community:
-            groups = p.groups[members]
-            present = np.unique(groups[groups >= 0])
-            columns.append((groups[:, None] == present[None, :]).astype(float))
-            community_cols = slice(at, at + len(present))
-            at = community_cols.stop
-        data = np.hstack(columns)
         totals = data.sum(axis=0)
-        forced_cols = [
-            int(np.flatnonzero(cands == c)[0]) for c in (state.centre[a], state.centre[b]) if c in self.keep_open
+        forced = [
+            int(np.flatnonzero(cands == c)[0])
+            for c in (state.centre[a], state.centre[b])
+            if c in self.keep_open
         ]
-        centres = np.array(state.centre)
-        old_access = float((pop * p.distance_km[members, centres[state.region[members]]] ** 2).sum())
-        others = [r for r in range(len(state.centre)) if r not in (a, b)]
-        if use_pcn:
-            pcn_rest = state.pcn[:, others].max(axis=1) if others else np.zeros(state.pcn.shape[0])
-            pcn_before = state.pcn.max(axis=1).sum()
-        if use_community:
-            counts = state.group_count[present]
-            community_rest = (counts[:, others] > 0).sum(axis=1) if others else np.zeros(len(present))
-            split_before = ((counts > 0).sum(axis=1) > 1).astype(float)
-        best: _Split | None = None
+        cand_local = local[p.centre_root[cands]]
         for _ in range(trees):
             order, parent = _random_spanning_tree(m, edges, rng.random(len(edges)))
             if order is None:  # a and b are not adjacent
@@ -938,7 +973,7 @@ class _Recombination:
             position = np.empty(m, dtype=np.int64)
             position[order] = np.arange(m)
             prefix = np.vstack([np.zeros((1, data.shape[1])), np.cumsum(data[order], axis=0)])
-            low = position[order[1:]]  # cutting above node v leaves v's subtree: order[low:high]
+            low = position[order[1:]]  # cutting above node v leaves its subtree, order[low:high]
             high = low + size[order[1:]]
             pop_s = prefix[high, 0] - prefix[low, 0]
             pop_t = totals[0] - pop_s
@@ -950,67 +985,32 @@ class _Recombination:
             sums_t = totals[None, :] - sums_s
             cand_position = position[cand_local]
             inside = (low[:, None] <= cand_position[None, :]) & (cand_position[None, :] < high[:, None])
-            valid_s = inside & (sums_s[:, banned] < 0.5) & (sums_s[:, 1:2] <= capacity[None, :] + 1e-9)
-            valid_t = ~inside & (sums_t[:, banned] < 0.5) & (sums_t[:, 1:2] <= capacity[None, :] + 1e-9)
-            for col in forced_cols:
+            usable_s = inside & (sums_s[:, banned] < 0.5) & (sums_s[:, 1:2] <= capacity[None, :] + 1e-9)
+            usable_t = ~inside & (sums_t[:, banned] < 0.5) & (sums_t[:, 1:2] <= capacity[None, :] + 1e-9)
+            for col in forced:
                 only = np.arange(n_c) == col
                 holds = inside[:, col]
-                valid_s[holds] &= only
-                valid_t[~holds] &= only
-            cost_s = np.where(valid_s, sums_s[:, cost], np.inf)
-            cost_t = np.where(valid_t, sums_t[:, cost], np.inf)
-            pick_s, pick_t = cost_s.argmin(axis=1), cost_t.argmin(axis=1)
-            rows = np.arange(len(low))
-            best_s, best_t = cost_s[rows, pick_s], cost_t[rows, pick_t]
-            ok = np.isfinite(best_s) & np.isfinite(best_t)
-            if not ok.any():
+                usable_s[holds] &= only
+                usable_t[~holds] &= only
+            ok = np.flatnonzero(usable_s.any(axis=1) & usable_t.any(axis=1))
+            if not len(ok):
                 continue
-            delta = w.access * (np.where(ok, best_s + best_t, 0.0) - old_access) / self.scale
-            if use_pcn:
-                kept = np.maximum(np.maximum(sums_s[:, pcn_cols], sums_t[:, pcn_cols]), pcn_rest[None, :])
-                delta += w.pcn * (pcn_before - kept.sum(axis=1)) / self.patients
-            if use_demand:
-                rate = self.demand_total / self.total
-                gap_before = abs(state.demand[a] - rate * state.pop[a]) + abs(state.demand[b] - rate * state.pop[b])
-                gap_after = np.abs(sums_s[:, demand_col] - rate * sums_s[:, 0]) + np.abs(
-                    sums_t[:, demand_col] - rate * sums_t[:, 0]
-                )
-                delta += w.demand * (gap_after - gap_before) / self.demand_total
-            if use_community:
-                regions_after = (
-                    community_rest[None, :]
-                    + (sums_s[:, community_cols] > 0.5)
-                    + (sums_t[:, community_cols] > 0.5)
-                )
-                split_change = (regions_after > 1).astype(float) - split_before[None, :]
-                delta += w.community * (split_change @ self.group_pop[present]) / self.total
-            swap = np.zeros(len(low), dtype=bool)
-            if use_stability:
-                straight = sums_s[:, stability_col] + sums_t[:, stability_col + 1]
-                crossed = sums_s[:, stability_col + 1] + sums_t[:, stability_col]
-                swap = crossed > straight
-                delta += w.stability * (kept_before - np.maximum(straight, crossed)) / self.total
-            delta = np.where(ok, delta, np.inf)
-            pick = int(np.argmin(delta))
-            if best is None or delta[pick] < best.delta:
-                side = np.zeros(m, dtype=bool)
-                side[order[low[pick] : high[pick]]] = True
-                centre_s, centre_t = int(cands[pick_s[pick]]), int(cands[pick_t[pick]])
-                if swap[pick]:
-                    side, centre_s, centre_t = ~side, centre_t, centre_s
-                best = _Split(float(delta[pick]), a, b, members, side, centre_s, centre_t)
-        return best
+            pick = int(ok[rng.integers(len(ok))])
+            side = np.zeros(m, dtype=bool)
+            side[order[low[pick] : high[pick]]] = True
+            centre_s = int(cands[np.argmin(np.where(usable_s[pick], sums_s[pick, cost], np.inf))])
+            centre_t = int(cands[np.argmin(np.where(usable_t[pick], sums_t[pick, cost], np.inf))])
+            return _Split(a, b, members, side, centre_s, centre_t)
+        return None
 
     @staticmethod
     def apply(state: _State, split: _Split) -> None:
-        """Make the split (the baseline matching stays the one it was priced with)."""
+        """Make the split."""
         state.region[split.members[split.side]] = split.a
         state.region[split.members[~split.side]] = split.b
         state.centre[split.a] = split.centre_a
         state.centre[split.b] = split.centre_b
-        match = state.match
         state.refresh()
-        state.match = match
 
 
 def _random_spanning_tree(
@@ -1063,12 +1063,11 @@ def _recombination_search(
     *,
     iterations: int,
     history: int = 60,
-    trees: int = 1,
 ) -> tuple[_State, float]:
     """Iterated local search with merge-split kicks and late acceptance.
 
-    ``iterations`` times: re-split a random adjacent pair of regions of the current plan along the best
-    balanced cut of ``trees`` random spanning trees (better or worse), let the local search repair the two
+    ``iterations`` times: re-split a random adjacent pair of regions of the current plan along a random usable
+    cut of a random spanning tree (:meth:`_Recombination.random_split`), let the local search repair the two
     regions (and any it spreads to), and make the result current when it is no worse than the current plan or
     than the current plan of ``history`` iterations ago (late-acceptance hill climbing: small steps uphill let
     the walk leave a basin). Returns the best state seen and its weighted objective.
@@ -1079,12 +1078,12 @@ def _recombination_search(
     current_value = best_value = _state_objective(state)
     recent = [current_value] * max(history, 1)
     for iteration in range(iterations):
-        trial = _State(p, current.centre, current.region)
+        trial = _State(p, current.centre, current.region, current.shared)
         pairs = recombination.adjacent_pairs(trial)
         if not pairs:
             break
         a, b = pairs[int(rng.integers(len(pairs)))]
-        split = recombination.best_split(trial, a, b, rng, trees)
+        split = recombination.random_split(trial, a, b, rng)
         if split is None:
             continue
         recombination.apply(trial, split)
