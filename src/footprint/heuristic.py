@@ -70,6 +70,9 @@ from footprint.problem import PlaceProblem
 logger = logging.getLogger(__name__)
 
 
+#: Merge-split iterations spent on the best plan by default (``solve_place`` gives shorter time limits a share).
+RECOMBINE_ITERATIONS = 300
+
 @dataclass
 class HeuristicResult:
     """The best plan found and its weighted objective."""
@@ -198,7 +201,7 @@ def solve_heuristic(
     *,
     seed: int = 0,
     restarts: int = 4,
-    recombine: int = 300,
+    recombine: int = RECOMBINE_ITERATIONS,
 ) -> HeuristicResult | None:
     """The best valid plan over candidate k, seeded restarts and both growth modes, then recombination.
 

@@ -57,7 +57,7 @@ import numpy as np
 import pulp
 
 from footprint.errors import SolverError
-from footprint.heuristic import allowed_matrix, check_plan, solve_heuristic
+from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, solve_heuristic
 from footprint.model import PlaceModel, add_contiguity_cuts, add_pcn_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import PlaceProblem, PlaceSolution
@@ -89,10 +89,9 @@ MIP_ROOT_FACTOR = 2.0
 MAX_PRICING_ROUNDS = 20
 #: The root loop stops when three rounds together raised the LP bound by less than this (relative).
 ROOT_MIN_PROGRESS = 1e-4
-#: Merge-split iterations of the heuristic at a time limit of RECOMBINE_FULL_AT seconds or more; shorter limits get
-#: a proportional share (a count, not a clock, so plans stay reproducible). Measured on the synthetic England
-#: (6 s per place): the full 300 took up to 17 s on a 586-LSOA place.
-RECOMBINE_ITERATIONS = 300
+#: The heuristic's merge-split iterations (``heuristic.RECOMBINE_ITERATIONS``) are all spent at a time limit of this
+#: many seconds or more; shorter limits get a proportional share (a count, not a clock, so plans stay
+#: reproducible). Measured on the synthetic England (6 s per place): all 300 took up to 17 s on a 586-LSOA place.
 RECOMBINE_FULL_AT = 60.0
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
 BOUND_TOLERANCE = 1e-6
