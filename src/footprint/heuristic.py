@@ -73,6 +73,7 @@ logger = logging.getLogger(__name__)
 #: Merge-split iterations spent on the best plan by default (``solve_place`` gives shorter time limits a share).
 RECOMBINE_ITERATIONS = 300
 
+
 @dataclass
 class HeuristicResult:
     """The best plan found and its weighted objective."""
