@@ -30,12 +30,18 @@ Every plan is checked against all hard rules (:func:`check_plan`) before it is r
 
 Measured with ``benchmarks/bench_heuristic.py`` (CPU seconds on a busy shared 2-core machine). On the 32 London
 places (real LSOAs and PCNs, bounds 30,000-50,000) step 5 lowers the objective by a median 1.6% (mean 1.8%, best
-6.1%, never worse) against steps 1-4 alone, and matches or beats GerryChain ReCom (short bursts, 30 s per place,
-same k) on all 8 places where ReCom had beaten steps 1-4 (City and Hackney 1.341 -> 1.274 against ReCom's 1.282,
-Lewisham 1.459 -> 1.370 against 1.410, Waltham Forest 1.296 -> 1.252 against 1.257); the heuristic's time goes
-from 23 s to about 90 s for all 32 places, at most about 4 s for one (220 LSOAs). On the synthetic places of
-``benchmarks/bench_solver.py`` (every LSOA a centre, access only): N=150 -2.1% in 1.6 s (steps 1-4: 0.35 s),
-N=250 -6.7% in 2.0 s (0.8 s), N=500 -5.1% in 4.2 s (2.8 s); with hubs N=150 -1.5%, N=250 -0.8%.
+6.2%) against steps 1-4 alone, which give the same plans as before; it cannot be worse (same seed, same steps 1-4
+plan, kept only if bettered); over seeds 0-2 the mean is 1.8%. With the default seed it matches or beats
+GerryChain ReCom (short bursts, 30 s per place, same k) on all 8 places where ReCom had beaten steps 1-4 (City
+and Hackney 1.341 -> 1.274 against ReCom's 1.282, Lewisham 1.459 -> 1.370 against 1.410, Waltham Forest 1.296 ->
+1.252 against 1.257, Hammersmith 1.248 -> 1.239 against 1.246), by a median 0.7%; with seed 1 on 8, seed 2 on 6,
+seed 3 on 5 (when steps 1-4 pick the wrong k: step 5 keeps k). The heuristic's time for the 32 places goes from
+33 s to 70 s, at most 3.4 s for one place (was 2.1 s); steps 1-4 alone now take 18 s (shared per-problem
+constants, array-priced candidate lists and paired moves, a bound that skips hopeless paired moves). On the
+synthetic places of ``benchmarks/bench_solver.py`` (every LSOA a centre, access only): N=150 -2.1% in 1.1 s
+(was 0.55 s), N=250 -6.7% in 1.5 s (1.2 s), N=500 -5.1% in 4.0 s (5.3 s); with hubs N=150 -1.5%, N=250 -0.8%. On
+N=150 the MIP (HiGHS, 60 s) now returns the heuristic's plan and proves it within 0.5% of optimal (before, the
+heuristic was 2% above the MIP's best plan).
 
 Tried for step 5 and not kept (London, 300 iterations unless said):
 
@@ -50,6 +56,9 @@ Tried for step 5 and not kept (London, 300 iterations unless said):
 - two or three shorter searches from distinct plans, or from the best plan of each of two k, in the same number
   of iterations: worse than one long search;
 - 2 restarts instead of 4 to pay for the search: one place 4.3% worse than before;
+- 450 iterations instead of 300: ReCom matched on 8, 7 and 5 places with seeds 1-3 (300: 8, 6, 5);
+- racing the best plans of the two best k (100 iterations each, the rest on the better): over 32 places x 3
+  seeds, better on 27, worse on 35, mean +0.05%, for 9% more time;
 - no paired moves inside the search: 2.5 times faster per iteration, but -1.36% at 500 iterations;
 - an exchange pass pricing every pair (u in A, v in B) of two regions in one array operation instead of the
   paired moves: about 12% faster overall for the same quality; not worth its code.
