@@ -46,9 +46,13 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -345,6 +349,10 @@ class _Highs(pulp.HiGHS):
         self.start = start
         self.result = RoundResult(state="failed")
 
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
+        with _stdout_to_null():  # PuLP constructs the Highs object: its banner would reach stdout (new_highs)
+            super().createAndConfigureSolver(lp)
+
     def callSolver(self, lp: pulp.LpProblem) -> None:
         # HiGHS keeps one thread pool per process, sized by the first run; a later run asking for another
         # number of threads fails with status "Not Set" unless the pool is reset first.
@@ -389,12 +397,39 @@ class _Highs(pulp.HiGHS):
         return status
 
 
+@contextmanager
+def _stdout_to_null() -> Iterator[None]:
+    """Point file descriptor 1 at the null device for the block (C++ writes bypass ``sys.stdout``)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def new_highs() -> object:
+    """A ``highspy.Highs`` that prints nothing.
+
+    HiGHS 1.16 writes its banner to standard output (file descriptor 1, from C++) while the object is being
+    constructed, before any option can be set; that line would corrupt ``--json`` output and the quiet mode. So
+    the constructor runs with file descriptor 1 on the null device, then ``output_flag`` is switched off.
+    """
+    import highspy
+
+    with _stdout_to_null():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def solver_version(name: str) -> str:
     """Human name and version of a solver (``HiGHS 1.15.0``, ``CBC 2.10.x (PuLP 3.3.2)``)."""
     if name == "highs":
-        import highspy
-
-        h = highspy.Highs()
+        h = new_highs()
         return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
     return f"CBC (bundled with PuLP {pulp.__version__})"
 
@@ -811,8 +846,7 @@ def strengthen_root(
     """
     import highspy
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.seed))
     h.resetGlobalScheduler(True)  # another thread count since the process's first run: see _Highs.callSolver
