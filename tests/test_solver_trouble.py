@@ -61,7 +61,7 @@ def test_time_limit_with_an_incumbent_writes_the_plan_with_its_gap_and_a_warning
         return RoundResult(state="stopped", bound=result.bound / 2, has_plan=result.has_plan)
 
     monkeypatch.setattr(solve_module, "_run_highs", stopped_early)
-    monkeypatch.setattr(solve_module, "solve_heuristic", lambda problem, seed=0: None)
+    monkeypatch.setattr(solve_module, "solve_heuristic", lambda problem, **kwargs: None)
     out = tmp_path / "out"
     result = run(tiny, out, "--solver", "highs", "--set", "solver.contiguity=flow")
     assert result.exit_code == 0, result.output
