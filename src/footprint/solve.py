@@ -830,8 +830,8 @@ def strengthen_root(
     rows, so a round costs a fraction of a cold solve; it starts from each unit's ``near`` nearest centres (and
     the ``start`` plan's pairs) and prices the other x columns in as the duals ask (:mod:`footprint.rootlp`;
     ``near`` None loads them all), each round's bound being valid whether or not columns are still pricing in.
-    The cuts are added to ``model`` (named ``pcn_cut_*``), so
-    the MIP that follows starts from the tightened formulation. The loop stops when no cut is violated, when
+    The cuts are added to ``model`` (named ``pcn_cut_*``), so the MIP that follows starts from the tightened
+    formulation. The loop stops when no cut is violated, when
     three rounds raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), when the bound is within
     ``handoff_gap`` (relative) of ``incumbent``, after ``ROOT_MAX_ROUNDS``, or at ``deadline``
     (``time.perf_counter()`` seconds).
