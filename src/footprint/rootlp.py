@@ -44,6 +44,23 @@ PRICE_TOLERANCE = 1e-9
 OWNED_FAMILIES = ("open", "touch")
 
 
+def column_arrays(lp: pulp.LpProblem) -> tuple[list[pulp.LpVariable], np.ndarray, np.ndarray, np.ndarray]:
+    """``lp``'s variables in column order (each ``var.index`` set), their lower and upper bounds (HiGHS's
+    infinity where unbounded) and objective costs: what both highspy loaders start from."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    variables = lp.variables()
+    for index, var in enumerate(variables):
+        var.index = index
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+    upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+    cost = np.zeros(len(variables))
+    for var, coefficient in lp.objective.items():
+        cost[var.index] = coefficient
+    return variables, lower, upper, cost
+
+
 class RestrictedLP:
     """The model's LP relaxation over a growing set of columns (see the module docstring).
 
@@ -59,17 +76,8 @@ class RestrictedLP:
         self.h = h
         self.model = model
         self.inf = highspy.kHighsInf
-        self.variables = model.lp.variables()
+        self.variables, self.lower, self.upper, self.cost = column_arrays(model.lp)
         n = len(self.variables)
-        for index, var in enumerate(self.variables):
-            var.index = index
-        self.lower = np.array(
-            [-self.inf if v.lowBound is None else v.lowBound for v in self.variables], float
-        )
-        self.upper = np.array([self.inf if v.upBound is None else v.upBound for v in self.variables], float)
-        self.cost = np.zeros(n)
-        for var, coefficient in model.lp.objective.items():
-            self.cost[var.index] = coefficient
         self.col_pos = np.full(n, -1, dtype=np.int64)
         self.names: list[str] = []
         self.row_lower: list[float] = []

@@ -65,7 +65,7 @@ from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan
 from footprint.model import PlaceModel, add_contiguity_cuts, add_pcn_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import PlaceProblem, PlaceSolution
-from footprint.rootlp import NEAR_CENTRES, RestrictedLP
+from footprint.rootlp import NEAR_CENTRES, RestrictedLP, column_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -287,17 +287,9 @@ def load_highs(h: object, lp: pulp.LpProblem, *, integer: bool) -> list[pulp.LpV
     """
     import highspy
 
-    inf = highspy.kHighsInf
-    variables = lp.variables()
+    variables, lower, upper, costs = column_arrays(lp)
     n = len(variables)
-    for index, var in enumerate(variables):
-        var.index = index
-    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-    upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
     h.addVars(n, lower, upper)
-    costs = np.zeros(n)
-    for var, coefficient in lp.objective.items():
-        costs[var.index] = coefficient
     h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
     h.changeObjectiveOffset(float(lp.objective.constant))
     discrete = np.array([v.index for v in variables if v.cat == pulp.LpInteger], dtype=np.int32)
