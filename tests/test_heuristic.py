@@ -351,8 +351,10 @@ def test_recombination_escapes_a_plan_local_search_is_stuck_in() -> None:
     _improve(state, allowed, neighbours)
     stuck = _objective_of(state)
     assert state.region.tolist() == [0] * 6 + [1] * 6
-    best, value = _recombination_search(state, allowed, neighbours, np.random.default_rng(0), iterations=20)
-    assert value < stuck - 1.0
+    best, value, done = _recombination_search(
+        state, allowed, neighbours, np.random.default_rng(0), iterations=20
+    )
+    assert done == 20 and value < stuck - 1.0
     assert value == pytest.approx(_objective_of(best)) == pytest.approx(brute_force(problem)[0])
     assert check_plan(problem, np.array(best.centre)[best.region]) == []
 

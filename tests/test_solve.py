@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import footprint.solve as solve_module
-from footprint.heuristic import check_plan
+from footprint.heuristic import check_plan, solve_heuristic
 from footprint.model import build_model
 from footprint.problem import Weights
 from footprint.solve import SolveOptions, check_feasibility, solve_place
@@ -322,18 +322,45 @@ def test_auto_skips_the_mip_when_too_little_time_is_left_for_its_size() -> None:
 
 
 def test_short_time_limits_get_a_share_of_the_merge_split_iterations(monkeypatch) -> None:
-    """The heuristic's merge-split count scales with the time limit below RECOMBINE_FULL_AT (a count: reproducible)."""
-    assert solve_module.recombine_budget(SolveOptions(time_limit=120)) == solve_module.RECOMBINE_ITERATIONS
+    """The heuristic's merge-split count scales with the time limit below RECOMBINE_FULL_AT (a count: reproducible),
+    and its clock guard is the time limit with --method heuristic, a share of it when a MIP follows."""
+    full_at = solve_module.RECOMBINE_FULL_AT
     assert (
-        solve_module.recombine_budget(SolveOptions(time_limit=6)) == solve_module.RECOMBINE_ITERATIONS // 10
+        solve_module.recombine_budget(SolveOptions(time_limit=full_at)) == solve_module.RECOMBINE_ITERATIONS
+    )
+    assert (
+        solve_module.recombine_budget(SolveOptions(time_limit=full_at / 10))
+        == solve_module.RECOMBINE_ITERATIONS // 10
     )
     seen = []
     real = solve_module.solve_heuristic
 
     def spy(problem, **kwargs):
-        seen.append(kwargs["recombine"])
+        seen.append((kwargs["recombine"], kwargs["deadline"] - time.perf_counter()))
         return real(problem, **kwargs)
 
     monkeypatch.setattr(solve_module, "solve_heuristic", spy)
-    solve_place(grid_problem(**CASES["hubs"]), SolveOptions(method="heuristic", time_limit=12))
-    assert seen == [solve_module.RECOMBINE_ITERATIONS // 5]
+    solve_place(grid_problem(**CASES["hubs"]), SolveOptions(method="heuristic", time_limit=full_at / 5))
+    solve_place(grid_problem(**CASES["hubs"]), SolveOptions(method="exact", time_limit=full_at / 5))
+    (iterations, heuristic_clock), (_, exact_clock) = seen
+    assert iterations == solve_module.RECOMBINE_ITERATIONS // 5
+    assert full_at / 5 - 1 < heuristic_clock <= full_at / 5
+    assert (
+        full_at / 5 * solve_module.HEURISTIC_TIME_SHARE - 1
+        < exact_clock
+        <= full_at / 5 * solve_module.HEURISTIC_TIME_SHARE
+    )
+
+
+def test_the_heuristic_stops_at_its_deadline_with_a_valid_plan_and_says_so() -> None:
+    """A deadline already past: the first valid plan is kept (a plan is never given up for the clock), no
+    further start or merge-split iteration runs, the result says it stopped, and solve_place notes it."""
+    problem = grid_problem(**CASES["hubs"])
+    free = solve_heuristic(problem)
+    stopped = solve_heuristic(problem, deadline=time.perf_counter() - 1)
+    assert not free.stopped and stopped.stopped
+    assert check_plan(problem, stopped.assignment) == []
+    assert stopped.objective >= free.objective - 1e-12
+    solution = solve_place(problem, SolveOptions(method="heuristic", time_limit=1e-9))
+    assert solution.status == "heuristic"
+    assert "the heuristic stopped at 100% of the time limit" in solution.message

@@ -6,7 +6,8 @@ keep every hard rule: each region connected and rooted at its centre, population
 access radius, locks, required hubs and capacities. It returns ``None`` when it cannot find such a plan.
 
 Steps 1-4, for each candidate k and each of a fixed number of restarts, then step 5 on the best plan (seeded
-``numpy.random.Generator``; fixed iteration counts, no time-based stopping, so results are reproducible):
+``numpy.random.Generator``; fixed iteration counts, so results are reproducible; an optional ``deadline`` is only a
+guard against overrunning a time limit on very large places, and the result says when it cut the work short):
 
 1. seeds: required and locked centres first; the rest by weighted k-means++ on population and a few Lloyd
    iterations, snapped to the nearest allowed candidate centre;
@@ -68,8 +69,9 @@ from __future__ import annotations
 
 import heapq
 import logging
+import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -85,11 +87,16 @@ RECOMBINE_ITERATIONS = 300
 
 @dataclass
 class HeuristicResult:
-    """The best plan found and its weighted objective."""
+    """The best plan found, its weighted objective and k, and whether the ``deadline`` cut the work short.
+
+    ``stopped`` True means some starts or merge-split iterations were skipped at the deadline: the plan then
+    depends on the machine's speed (same seed, same inputs, another plan on a faster or slower machine).
+    """
 
     assignment: np.ndarray
     objective: float
     k: int
+    stopped: bool = False
 
 
 def allowed_matrix(problem: PlaceProblem) -> np.ndarray:
@@ -212,6 +219,7 @@ def solve_heuristic(
     seed: int = 0,
     restarts: int = 4,
     recombine: int = RECOMBINE_ITERATIONS,
+    deadline: float | None = None,
 ) -> HeuristicResult | None:
     """The best valid plan over candidate k, seeded restarts and both growth modes, then recombination.
 
@@ -225,6 +233,10 @@ def solve_heuristic(
         Seed placements tried per k.
     recombine
         Merge-split iterations spent on the best plan (0 = none).
+    deadline
+        ``time.perf_counter()`` time after which, once a valid plan is in hand, no further start begins and the
+        merge-split stops (None: no clock, every start and iteration runs). A guard for time limits too short
+        for the place's size; when it binds the result's ``stopped`` is True.
 
     Returns
     -------
@@ -239,8 +251,16 @@ def solve_heuristic(
     shared = _Shared(problem)
     best: HeuristicResult | None = None
     best_state: _State | None = None
+    stopped = False
+
+    def late() -> bool:  # past the deadline with a plan in hand
+        return deadline is not None and best is not None and time.perf_counter() > deadline
+
     for k in _candidate_ks(problem):
         for attempt in range(restarts + 1):
+            if late():
+                stopped = True
+                break
             if attempt == restarts:  # one more start from where the PCNs' patients live, when k PCNs do
                 points = _pcn_points(problem, k)
                 if points is None:
@@ -261,14 +281,22 @@ def solve_heuristic(
                 candidate = _valid_result(state)
                 if candidate is not None and (best is None or candidate.objective < best.objective - 1e-12):
                     best, best_state = candidate, state
-    if best_state is not None and recombine > 0:
-        state, _ = _recombination_search(
-            best_state, allowed, neighbours, np.random.default_rng([seed, 1]), iterations=recombine
+    if best_state is not None and recombine > 0 and not stopped:
+        state, _, done = _recombination_search(
+            best_state,
+            allowed,
+            neighbours,
+            np.random.default_rng([seed, 1]),
+            iterations=recombine,
+            deadline=deadline,
         )
+        stopped = done < recombine
         _improve(state, allowed, neighbours)
         candidate = _valid_result(state)
         if candidate is not None and candidate.objective < best.objective - 1e-12:
             best = candidate
+    if best is not None and stopped:
+        best = replace(best, stopped=True)
     return best
 
 
@@ -1076,14 +1104,16 @@ def _recombination_search(
     *,
     iterations: int,
     history: int = 60,
-) -> tuple[_State, float]:
+    deadline: float | None = None,
+) -> tuple[_State, float, int]:
     """Iterated local search with merge-split kicks and late acceptance.
 
     ``iterations`` times: re-split a random adjacent pair of regions of the current plan along a random usable
     cut of a random spanning tree (:meth:`_Recombination.random_split`), let the local search repair the two
     regions (and any it spreads to), and make the result current when it is no worse than the current plan or
     than the current plan of ``history`` iterations ago (late-acceptance hill climbing: small steps uphill let
-    the walk leave a basin). Returns the best state seen and its weighted objective.
+    the walk leave a basin). Stops early past ``deadline`` (``time.perf_counter()``). Returns the best state
+    seen, its weighted objective and the iterations run.
     """
     p = state.p
     recombination = _Recombination(p, allowed, neighbours)
@@ -1091,6 +1121,8 @@ def _recombination_search(
     current_value = best_value = _state_objective(state)
     recent = [current_value] * max(history, 1)
     for iteration in range(iterations):
+        if deadline is not None and time.perf_counter() > deadline:
+            return best, best_value, iteration
         trial = _State(p, current.centre, current.region, current.shared)
         pairs = recombination.adjacent_pairs(trial)
         if not pairs:
@@ -1108,7 +1140,7 @@ def _recombination_search(
             if value < best_value - 1e-12:
                 best, best_value = trial, value
         recent[slot] = current_value
-    return best, best_value
+    return best, best_value, iterations
 
 
 def _state_objective(state: _State) -> float:

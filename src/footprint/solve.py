@@ -95,8 +95,13 @@ MAX_PRICING_ROUNDS = 20
 ROOT_MIN_PROGRESS = 1e-4
 #: The heuristic's merge-split iterations (``heuristic.RECOMBINE_ITERATIONS``) are all spent at a time limit of this
 #: many seconds or more; shorter limits get a proportional share (a count, not a clock, so plans stay
-#: reproducible). Measured on the synthetic England (6 s per place): all 300 took up to 17 s on a 586-LSOA place.
-RECOMBINE_FULL_AT = 60.0
+#: reproducible). London's places take 1-5 s for all 300; at 60 s here, a full solve at 30 s ended worse than
+#: the heuristic alone on two places (City and Hackney 1.279 against 1.274), so 30 s now gets them all.
+RECOMBINE_FULL_AT = 30.0
+#: Share of the time limit after which the heuristic starts nothing new when a MIP follows (the whole limit with
+#: ``--method heuristic``): a guard, measured to bind only on places of several hundred LSOAs at limits of a
+#: few seconds (the synthetic England's 586-LSOA place ran 12.3 s at 6 s before it); the note says when it did.
+HEURISTIC_TIME_SHARE = 0.25
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
 BOUND_TOLERANCE = 1e-6
 
@@ -581,9 +586,20 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
 
     clock = time.perf_counter()
     best = _Best()
-    heuristic = solve_heuristic(problem, seed=options.seed, recombine=recombine_budget(options))
+    share = 1.0 if options.method == "heuristic" else HEURISTIC_TIME_SHARE
+    heuristic = solve_heuristic(
+        problem,
+        seed=options.seed,
+        recombine=recombine_budget(options),
+        deadline=started + share * options.time_limit,
+    )
     if heuristic is not None:
         best.offer(problem, heuristic.assignment, "heuristic")
+        if heuristic.stopped:
+            best.notes.append(
+                f"the heuristic stopped at {share:.0%} of the time limit before its last starts or merge-split "
+                "iterations (this plan depends on the machine's speed; allow more time with --time-limit)"
+            )
     seconds["heuristic"] = time.perf_counter() - clock
     if options.method == "heuristic":
         return _finish(problem, best, "heuristic", "", seconds, 0, options)
