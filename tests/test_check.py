@@ -38,7 +38,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def copy_run(source: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "runs" / "copy"
+    """A copy beside ``source`` (run.json's paths are relative to the run folder: the copy's must still hold)."""
+    target = source.parent / f"copy-{tmp_path.name}"
     shutil.copytree(source, target)
     return target
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -113,6 +114,32 @@ def test_check_passes_then_fails_on_a_tampered_plan(sample_run: Path, tmp_path: 
     assert result.exit_code == 1
     assert "P0001: FAILED" in result.output
     assert "complete: 1 LSOAs are not assigned" in result.output
+
+
+def test_run_record_paths_do_not_depend_on_the_working_folder(tmp_path: Path, monkeypatch) -> None:
+    """run.json writes its paths relative to the run folder: the same record whichever folder footprint run was
+    started from (relative config and output paths alike), and footprint check / report work from any folder."""
+    config = write_tiny_scenario(tmp_path / "inputs" / "tiny")
+    records = []
+    for start in (tmp_path, tmp_path / "inputs"):
+        monkeypatch.chdir(start)
+        relative_config = Path(os.path.relpath(config, start))
+        relative_out = Path(os.path.relpath(tmp_path / "runs" / "tiny", start))
+        result = runner.invoke(app, ["run", str(relative_config), "--out", str(relative_out), "--quiet"])
+        assert result.exit_code == 0, result.output
+        record = json.loads((tmp_path / "runs" / "tiny" / "run.json").read_text())
+        record.pop("timing")
+        records.append(record)
+    assert records[0] == records[1]
+    assert records[0]["scenario"]["file"] == "../../inputs/tiny/scenario.yaml"
+    assert records[0]["config"]["inputs"]["units"]["path"].startswith("../../inputs/tiny/")
+    assert all(path.startswith("../../inputs/tiny/") for path in records[0]["inputs"])
+    monkeypatch.chdir(tmp_path / "runs")
+    result = runner.invoke(app, ["check", "tiny"])
+    assert result.exit_code == 0 and "plan verified" in result.output, result.output
+    result = runner.invoke(app, ["report", "tiny"])
+    assert result.exit_code == 0, result.output
+    assert "changed" not in result.output
 
 
 def test_infeasible_place_exits_1_and_others_are_written(tmp_path: Path) -> None:

@@ -138,13 +138,14 @@ def test_inputs_are_read_once(tiny: Path, tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_sweep_folder_equals_run_and_reruns_are_identical(tmp_path: Path) -> None:
-    """A sweep scenario is written exactly as `footprint run` with the same settings would write it."""
+    """A sweep scenario is written exactly as `footprint run` with the same settings would write it (into a folder
+    as deep: run.json's paths are relative to the run folder)."""
     settings = ["--set", "solver.method=heuristic", "--set", "weights.pcn=0,5"]
     first, second = tmp_path / "first", tmp_path / "second"
     for out in (first, second):
         result = runner.invoke(app, ["sweep", str(SAMPLE), *settings, "--out", str(out), "--quiet"])
         assert result.exit_code == 0, result.output
-    single = tmp_path / "single"
+    single = tmp_path / "alone" / "single"
     result = runner.invoke(
         app,
         [

@@ -10,6 +10,7 @@ re-verified exactly as a run does), so every product can be regenerated without 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from footprint import columns as C
-from footprint.config import Scenario, scenario_from_dict
+from footprint.config import Scenario, paths_resolved_from, scenario_from_dict
 from footprint.dataset import Dataset, hash_inputs, load_dataset
 from footprint.errors import InputDataError
 from footprint.export import read_run_record
@@ -85,8 +86,13 @@ def read_run(run_dir: str | Path) -> WrittenRun:
     missing = [key for key in ("config", "scenario", "places", "inputs") if key not in record]
     if missing:
         raise InputDataError(f"{record_path}: not a footprint decision record (no {', '.join(missing)}).")
+    # runs written since run.json recorded its paths relative to its folder; before, relative to the folder
+    # footprint run was started from (assumed to be the working folder)
+    base = run_dir if record.get("paths") == "relative to this run folder" else Path()
+    source = record["scenario"].get("file")
     scenario = scenario_from_dict(
-        record["config"], source=Path(record["scenario"]["file"]) if record["scenario"].get("file") else None
+        paths_resolved_from(record["config"], base),
+        source=Path(os.path.normpath(base / source)) if source else None,
     )
     assignment = _read_run_file(run_dir / "assignment.csv", "assignment.csv")
     solved = [p for p in record["places"] if p["status"] in GOOD_STATUSES]
@@ -95,7 +101,9 @@ def read_run(run_dir: str | Path) -> WrittenRun:
         hoods = pd.DataFrame(hubs, columns=[C.NEIGHBOURHOOD, C.HUB_ID], dtype=str)
     else:  # written before run.json named each neighbourhood's hub
         hoods = _read_run_file(run_dir / "neighbourhoods.csv", "neighbourhoods.csv")
-    recorded = {path: entry["sha256"] for path, entry in record.get("inputs", {}).items()}
+    recorded = {
+        os.path.normpath(base / path): entry["sha256"] for path, entry in record.get("inputs", {}).items()
+    }
     current = hash_inputs(scenario)
     changed = sorted(p for p in recorded if current.get(p) != recorded[p])
     return WrittenRun(run_dir, record, scenario, assignment, hoods, changed)

@@ -305,7 +305,7 @@ def run(
         if json_:
             from footprint.export import decision_record
 
-            record = decision_record(plan)
+            record = decision_record(plan, Path(target))
             out.print_json(
                 json.dumps({"out": str(target), "ok": plan.ok, "places": record["places"]}, default=str)
             )
@@ -399,7 +399,7 @@ def _check_run(plan: Any, target: Path, *, json_: bool, quiet: bool) -> int:
 
     with tempfile.TemporaryDirectory(prefix="footprint-check-") as scratch:
         fresh = Path(scratch) / "run"
-        write_plan(plan, fresh)
+        write_plan(plan, fresh, record_dir=target)
         diff = diff_outputs(target, fresh)
     if json_:
         out.print_json(json.dumps({**diff.to_dict(), "plan_ok": plan.ok}, default=str))

@@ -19,6 +19,7 @@ import json
 import os
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -320,7 +321,7 @@ def _read_with_extends(path: Path, *, seen: tuple[Path, ...]) -> dict[str, Any]:
         chain = " -> ".join(str(p) for p in (*seen, resolved))
         raise ConfigError(f"{path}: extends loops back on itself ({chain}); remove one of the extends keys.")
     data = _read_yaml(path)
-    _resolve_paths(data, Scenario, path.parent, label=str(path), where=())
+    _resolve_paths(data, Scenario, path.parent)
     base_ref = data.pop("extends", None)
     if base_ref is None:
         return data
@@ -353,10 +354,37 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _resolve_paths(
-    data: Any, model: type[BaseModel], base_dir: Path, *, label: str, where: tuple[str, ...]
-) -> None:
+def _resolve_paths(data: Any, model: type[BaseModel], base_dir: Path) -> None:
     """Make every Path-typed value in ``data`` absolute against ``base_dir`` (in place), guided by ``model``."""
+
+    def resolve(value: str) -> str:
+        candidate = Path(value).expanduser()
+        return os.path.normpath(candidate if candidate.is_absolute() else (base_dir / candidate))
+
+    _map_paths(data, model, resolve)
+
+
+def paths_relative_to(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A copy of a scenario mapping (:meth:`Scenario.to_dict`) with every path written relative to ``folder``.
+
+    A run's ``run.json`` stores its scenario this way, so the record is the same whichever folder
+    ``footprint run`` was started from, and :func:`paths_resolved_from` finds the inputs again from anywhere.
+    """
+    base = os.path.abspath(folder)
+    copy = json.loads(json.dumps(raw))
+    _map_paths(copy, Scenario, lambda value: Path(os.path.relpath(os.path.abspath(value), base)).as_posix())
+    return copy
+
+
+def paths_resolved_from(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The inverse of :func:`paths_relative_to`: a copy with every relative path resolved against ``folder``."""
+    copy = json.loads(json.dumps(raw))
+    _resolve_paths(copy, Scenario, Path(folder))
+    return copy
+
+
+def _map_paths(data: Any, model: type[BaseModel], change: Callable[[str], str]) -> None:
+    """Replace every Path-typed string value in ``data`` by ``change(value)`` (in place), guided by ``model``."""
     if not isinstance(data, dict):
         return
     for key, value in data.items():
@@ -366,17 +394,16 @@ def _resolve_paths(
         for kind in _unwrap(field.annotation):
             origin = typing.get_origin(kind)
             if kind is Path and isinstance(value, str):
-                candidate = Path(value).expanduser()
-                data[key] = os.path.normpath(candidate if candidate.is_absolute() else (base_dir / candidate))
+                data[key] = change(value)
                 break
             if isinstance(kind, type) and issubclass(kind, BaseModel) and isinstance(value, dict):
-                _resolve_paths(value, kind, base_dir, label=label, where=(*where, key))
+                _map_paths(value, kind, change)
                 break
             if origin is list and isinstance(value, list):
                 (item_type,) = typing.get_args(kind) or (Any,)
                 if isinstance(item_type, type) and issubclass(item_type, BaseModel):
                     for item in value:
-                        _resolve_paths(item, item_type, base_dir, label=label, where=(*where, key))
+                        _map_paths(item, item_type, change)
                 break
 
 

@@ -40,7 +40,9 @@ import pyogrio
 
 from footprint import __version__
 from footprint import columns as C
+from footprint.config import paths_relative_to
 from footprint.errors import ConfigError, InputDataError
+from footprint.findings import Finding
 from footprint.layers import build_layers
 from footprint.metrics import (
     summarise_changes,
@@ -230,15 +232,35 @@ def _write_geo(frame: gpd.GeoDataFrame, path: Path, **kwargs: Any) -> None:
     pause_for_tests()
 
 
-def decision_record(plan: Plan, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """run.json: what was run, on what, how, with what result; volatile values under ``timing``."""
+def decision_record(plan: Plan, run_dir: Path, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """run.json: what was run, on what, how, with what result; volatile values under ``timing``.
+
+    Every path in it (the scenario file, the inputs and their hashes, the config's paths) is written relative to
+    ``run_dir``, the folder the record goes in: the record is the same whichever folder the run was started
+    from, and ``footprint report``/``check`` find the inputs again from anywhere
+    (:func:`footprint.audit.read_run`).
+    """
     scenario = plan.dataset.scenario
     solvers = sorted({s.solver for s in plan.solutions.values() if s.solver})
+    base = os.path.abspath(run_dir)
+
+    def relative(path: str | Path) -> str:
+        return Path(os.path.relpath(os.path.abspath(path), base)).as_posix()
+
+    def finding(f: Finding) -> dict[str, Any]:
+        entry = f.to_dict()
+        if entry["file"]:
+            entry["file"] = relative(entry["file"])
+        return entry
+
     record: dict[str, Any] = {
         "tool": {"name": "footprint", "version": __version__},
-        "scenario": {"name": scenario.name, "file": str(scenario.source) if scenario.source else None},
-        "config": scenario.to_dict(),
-        "inputs": {path: {"sha256": digest} for path, digest in sorted(plan.dataset.inputs.items())},
+        "scenario": {"name": scenario.name, "file": relative(scenario.source) if scenario.source else None},
+        "paths": "relative to this run folder",
+        "config": paths_relative_to(scenario.to_dict(), Path(run_dir)),
+        "inputs": dict(
+            sorted((relative(path), {"sha256": digest}) for path, digest in plan.dataset.inputs.items())
+        ),
         "solver": {
             "used": solvers,
             "settings": scenario.solver.model_dump(mode="json"),
@@ -251,12 +273,8 @@ def decision_record(plan: Plan, *, extra: dict[str, Any] | None = None) -> dict[
             "ok": all(v.ok for v in plan.verdicts.values()) and plan.ok,
             "places_verified": sorted(p for p, v in plan.verdicts.items() if v.ok),
         },
-        "findings": [
-            f.to_dict() for f in plan.dataset.findings + plan.graph.findings if f.severity != "info"
-        ],
-        "policies": [
-            f.to_dict() for f in plan.dataset.findings + plan.graph.findings if f.severity == "info"
-        ],
+        "findings": [finding(f) for f in plan.dataset.findings + plan.graph.findings if f.severity != "info"],
+        "policies": [finding(f) for f in plan.dataset.findings + plan.graph.findings if f.severity == "info"],
         "timing": {
             "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "seconds": {k: round(v, 3) for k, v in sorted(plan.timings.items())},
@@ -371,12 +389,20 @@ def write_products(plan: Plan, record: dict[str, Any], folder: Path, *, notes: t
 
 
 def write_plan(
-    plan: Plan, out_dir: Path, *, extra_writers: tuple[Callable[[Plan, Path], None], ...] = ()
+    plan: Plan,
+    out_dir: Path,
+    *,
+    extra_writers: tuple[Callable[[Plan, Path], None], ...] = (),
+    record_dir: Path | None = None,
 ) -> list[Path]:
-    """Write every output of ``plan`` into ``out_dir`` atomically; return the files written (sorted)."""
+    """Write every output of ``plan`` into ``out_dir`` atomically; return the files written (sorted).
+
+    run.json's paths are relative to ``record_dir`` (default ``out_dir``): ``run --check`` writes into a scratch
+    folder the record of a run in its target folder.
+    """
     out_dir = Path(out_dir)
     check_target(out_dir)
-    record = decision_record(plan)
+    record = decision_record(plan, out_dir if record_dir is None else Path(record_dir))
     with atomic_folder(out_dir) as staging:
         write_csv(plan.assignment, staging / "assignment.csv")
         write_products(plan, record, staging)

@@ -381,7 +381,7 @@ def run_sweep(
     with atomic_folder(out_dir) as staging:
         remaining = {index: len(run.todo) for index, run in prepared.items()}
         for index in sorted(i for i, left in remaining.items() if left == 0):
-            _finish(outcomes[index], prepared.pop(index), staging, on_event)
+            _finish(outcomes[index], prepared.pop(index), staging, out_dir, on_event)
         for (index, place), solution in _solve_grid(
             jobs, workers=workers or base.solver.workers or default_workers()
         ):
@@ -394,7 +394,7 @@ def run_sweep(
                 {"scenario": outcomes[index].name, "place": place, "status": solution.status},
             )
             if remaining[index] == 0:
-                _finish(outcomes[index], prepared.pop(index), staging, on_event)
+                _finish(outcomes[index], prepared.pop(index), staging, out_dir, on_event)
         sweep = Sweep(
             out_dir=out_dir,
             config=config,
@@ -409,11 +409,18 @@ def run_sweep(
 
 
 def _finish(
-    outcome: ScenarioOutcome, run: _ScenarioRun, staging: Path, on_event: SweepCallback | None
+    outcome: ScenarioOutcome,
+    run: _ScenarioRun,
+    staging: Path,
+    out_dir: Path,
+    on_event: SweepCallback | None,
 ) -> None:
-    """Verify and write one scenario, then read its headline figures back from the written folder."""
+    """Verify and write one scenario, then read its headline figures back from the written folder.
+
+    Written into ``staging``, its run.json's paths are relative to where it ends up, in ``out_dir``.
+    """
     plan = run.plan()
-    write_plan(plan, staging / outcome.name)
+    write_plan(plan, staging / outcome.name, record_dir=Path(out_dir) / outcome.name)
     outcome.headline = read_run(staging / outcome.name).headline()
     if plan.ok:
         outcome.status = "ok"
