@@ -11,7 +11,7 @@ import pulp
 import pytest
 
 from footprint.heuristic import check_plan
-from footprint.model import add_contiguity_cuts, build_model, define_access, pcn_home_capacity
+from footprint.model import add_contiguity_cuts, add_pcn_cuts, build_model, define_access, pcn_home_capacity
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import Weights
 from footprint.solve import SolveOptions, strengthen_root
@@ -249,6 +249,37 @@ def test_pcn_cuts_tighten_the_root_and_keep_every_plan() -> None:
         assert all(row.valid(1e-7) for row in cut_rows), assignment
     optimum = min(weighted_objective(problem, evaluate_terms(problem, plan)) for plan in plans)
     assert bound <= optimum + 1e-9
+
+
+def test_pcn_cuts_limit_keeps_the_most_violated() -> None:
+    """With ``limit``, the cuts added are the most violated of those the unlimited call adds, in that order."""
+    import highspy
+
+    from footprint.solve import load_highs
+
+    problem = spread_pcns()
+    models = [build_model(problem) for _ in range(2)]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    load_highs(h, models[0].lp, integer=False)
+    h.run()
+    values = np.array(h.getSolution().col_value)
+
+    def value(var):
+        return values[var.index]
+
+    everything = add_pcn_cuts(models[0], value, 0)
+    for var, other in zip(models[0].lp.variables(), models[1].lp.variables(), strict=True):
+        other.index = var.index
+    first = add_pcn_cuts(models[1], value, 0, limit=2)
+    assert len(everything) > 2 and first == everything[:2]
+    shares = []  # each cut's violation as a share of its PCN's patients: the order they are added in
+    for name in everything:
+        row = models[0].lp.constraints[name]
+        pcn = int(name.split("_")[3])
+        violation = sum(coefficient * value(var) for var, coefficient in row.items()) + row.constant
+        shares.append(violation / problem.pcn_patients[pcn].sum())
+    assert min(shares) > 0 and shares == sorted(shares, reverse=True)
 
 
 def _lp_value(model) -> float:

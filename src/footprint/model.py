@@ -703,7 +703,10 @@ def define_pcn_alignment(model: PlaceModel) -> pulp.LpAffineExpression:
 
 
 def add_pcn_cuts(
-    model: PlaceModel, value: Callable[[pulp.LpVariable], float], round_number: int
+    model: PlaceModel,
+    value: Callable[[pulp.LpVariable], float],
+    round_number: int,
+    limit: int | None = None,
 ) -> list[str]:
     """Add the home-capacity cuts that a fractional solution violates; return the names added.
 
@@ -716,12 +719,13 @@ def add_pcn_cuts(
     Valid for every plan, so the cuts never remove one. S = all units is the ``aligned`` row and S = {} the
     ``aligned_home`` row; in between they forbid what the LP relaxation does to align patients it cannot: a
     home spread fractionally over several centres. For the values ``value(var)`` (an LP solution) the most
-    violated S is about {i : x[i,c] < h[p,c]}, the units where x is the smaller of the two; a cut is added, named
-    ``pcn_cut_round_p_c``, when it is violated by more than 1e-6 relative.
+    violated S is about {i : x[i,c] < h[p,c]}, the units where x is the smaller of the two; a cut is violated
+    when by more than 1e-6 relative. With ``limit``, only the ``limit`` most violated (by their share of p's
+    patients; ties by p, c) are added. Each is named ``pcn_cut_round_p_c``.
     """
     p, v = model.problem, model.variables
     population = p.population.astype(float)
-    added = []
+    violated = []
     for (q, c), aligned in sorted(v.aligned.items()):
         a_value = value(aligned)
         if a_value <= 1e-6:
@@ -732,12 +736,17 @@ def add_pcn_cuts(
         x_values = np.array([value(v.x[(int(i), c)]) for i in units])
         inside = x_values < h_value
         rest = _knapsack(patients[~inside], population[units][~inside], p.pop_max)
-        limit = float(patients[inside] @ x_values[inside]) + rest * h_value
-        if a_value <= limit + 1e-6 * max(1.0, a_value):
+        limit_value = float(patients[inside] @ x_values[inside]) + rest * h_value
+        if a_value <= limit_value + 1e-6 * max(1.0, a_value):
             continue
+        share = (a_value - limit_value) / max(float(p.pcn_patients[q].sum()), 1e-9)
+        violated.append((-share, q, c, units[inside], rest))
+    violated.sort(key=lambda item: item[:3])
+    added = []
+    for _, q, c, inside_units, rest in violated[:limit]:
         name = model.add(
-            aligned
-            <= pulp.lpSum(float(p.pcn_patients[q, i]) * v.x[(int(i), c)] for i in units[inside])
+            v.aligned[(q, c)]
+            <= pulp.lpSum(float(p.pcn_patients[q, i]) * v.x[(int(i), c)] for i in inside_units)
             + rest * v.home[(q, c)],
             "pcn_cut",
             (round_number, q, c),
