@@ -91,7 +91,7 @@ def main() -> int:
     )
     print()
     print(
-        "| place | name | LSOAs | k | x vars | root LP columns | root LPs | PCN cuts | fixed | status | gap | "
+        "| place | name | LSOAs | k | x vars | root LP columns | root LPs (by IPM) | PCN cuts | fixed | status | gap | "
         "objective | bound | time (s) |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
@@ -104,7 +104,7 @@ def main() -> int:
         print(
             f"| {place['place_code']} | {place['place_name']} | {place.get('lsoas', '')} | "
             f"{place.get('neighbourhoods', '')} | {model.get('x_variables', '')} | "
-            f"{model.get('root_lp_columns', '')} | {model.get('root_lps', '')} | {model.get('pcn_cuts', '')} | "
+            f"{model.get('root_lp_columns', '')} | {model.get('root_lps', '')} ({model.get('root_lps_by_interior_point', 0)}) | {model.get('pcn_cuts', '')} | "
             f"{model.get('fixed_by_reduced_cost', '')} | {place['status']} | "
             f"{'' if gap is None else f'{gap:.2%}'} | {_num(place.get('objective'))} | {_num(place.get('bound'))} | "
             f"{total:.1f} |"

@@ -282,6 +282,52 @@ def test_pcn_cuts_limit_keeps_the_most_violated() -> None:
     assert min(shares) > 0 and shares == sorted(shares, reverse=True)
 
 
+class _StallsOnce:
+    """A highspy model whose first run stops at the time limit without solving (a stalled warm simplex)."""
+
+    def __init__(self, h) -> None:
+        self.h, self.solvers, self.stalled = h, [], False
+
+    def __getattr__(self, name):
+        return getattr(self.h, name)
+
+    def run(self):
+        self.solvers.append(self.h.getOptionValue("solver")[1])
+        self.stalled = len(self.solvers) == 1
+        if not self.stalled:
+            self.h.run()
+
+    def getModelStatus(self):
+        import highspy
+
+        return highspy.HighsModelStatus.kTimeLimit if self.stalled else self.h.getModelStatus()
+
+
+def test_a_stalled_root_round_goes_over_to_the_interior_point_method() -> None:
+    """Past its patience the round is finished by the interior point method, to the LP's optimum, leaving a
+    basis the next round starts warm from; the solver option is set back; within its patience, nothing changes."""
+    import highspy
+
+    from footprint.solve import _run_round, load_highs, new_highs
+
+    model = build_model(spread_pcns())
+    expected = _lp_value(model)
+    h = new_highs()
+    load_highs(h, model.lp, integer=False)
+    stalling = _StallsOnce(h)
+    assert _run_round(stalling, time.perf_counter() + 30, patience=0.1) is True
+    assert stalling.solvers == ["choose", "ipm"] and h.getOptionValue("solver")[1] == "choose"
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert h.getInfo().objective_function_value == pytest.approx(expected, abs=1e-7)
+    assert h.getBasis().valid
+    h.run()  # warm from the crossover basis: already optimal
+    assert h.getInfo().simplex_iteration_count == 0
+    fresh = new_highs()
+    load_highs(fresh, build_model(spread_pcns()).lp, integer=False)
+    assert _run_round(fresh, time.perf_counter() + 30, patience=10.0) is False
+    assert fresh.getInfo().objective_function_value == pytest.approx(expected, abs=1e-7)
+
+
 def _lp_value(model) -> float:
     """The LP relaxation's value of a fresh model (one LP, no cuts)."""
     import highspy
@@ -327,6 +373,8 @@ def test_root_rounds_get_the_time_left_not_the_time_left_minus_earlier_runs(monk
     """
     import highspy
 
+    import footprint.solve as solve_module
+
     limits: list[tuple[float, float]] = []
 
     class Recording(highspy.Highs):
@@ -341,8 +389,10 @@ def test_root_rounds_get_the_time_left_not_the_time_left_minus_earlier_runs(monk
     monkeypatch.setattr(highspy, "Highs", Recording)
     root = strengthen_root(build_model(spread_pcns()), SolveOptions(), deadline=time.perf_counter() + 30)
     assert root.rounds >= 2 and len(limits) >= 2
-    for limit, run_time in limits:
-        assert 25 < limit - run_time <= 30 + 1e-6
+    (first, first_run_time), *later = limits
+    assert 25 < first - first_run_time <= 30 + 1e-6
+    for limit, run_time in later:  # later rounds: their patience before the interior point method
+        assert solve_module.ROUND_PATIENCE_FLOOR - 1e-6 <= limit - run_time <= 30 + 1e-6
 
 
 def test_root_hands_over_early_when_close_to_the_incumbent() -> None:

@@ -174,7 +174,8 @@ class PlaceSolution:
     model
         Size of the MIP when one was built: ``x_variables``, ``variables``, ``constraints``, ``contiguity_cuts``,
         ``pcn_cuts``, ``root_lps``, ``fixed_by_reduced_cost``, ``root_lp_columns`` (columns the root LP loaded;
-        the rest were priced out) (empty for the heuristic).
+        the rest were priced out), ``root_lps_by_interior_point`` (root LPs the interior point method finished
+        after the warm simplex stalled) (empty for the heuristic).
     message
         Human explanation for infeasible/error, warnings otherwise.
     """

@@ -91,6 +91,10 @@ ROOT_HANDOFF_GAP = 0.02
 MIP_ROOT_FACTOR = 2.0
 #: LPs of the root loop that only price columns in (no cuts) allowed on top of ``ROOT_MAX_ROUNDS``.
 MAX_PRICING_ROUNDS = 20
+#: A root round's warm dual simplex gets this many times the first LP's time (at least the floor, in seconds)
+#: before the round goes over to the interior point method (:func:`_run_round`).
+ROUND_PATIENCE = 1.0
+ROUND_PATIENCE_FLOOR = 1.0
 #: PCN home cuts added per root round at most, the most violated first. Adding every violated cut (150-400 a
 #: round on the largest places) sometimes sent the next dual simplex into tens of thousands of iterations
 #: (Barnet: one re-solve of 51 s, 4 LPs in 60 s). Root gap after 60 s, each place alone, all cuts -> 100 a round:
@@ -711,6 +715,7 @@ def _model_stats(model: PlaceModel, root: RootResult) -> dict[str, int]:
         "root_lps": root.rounds,
         "fixed_by_reduced_cost": root.fixed,
         "root_lp_columns": root.columns,
+        "root_lps_by_interior_point": root.interior,
     }
 
 
@@ -814,6 +819,8 @@ class RootResult:
         Seconds of the first LP (``nan`` when none was solved).
     columns
         Columns in the LP at the end (the rest were priced out; see :mod:`footprint.rootlp`).
+    interior
+        Rounds whose LP the interior point method finished (the warm simplex had stalled; see :func:`_run_round`).
     """
 
     rounds: int = 0
@@ -824,6 +831,7 @@ class RootResult:
     mip: bool = True
     first_lp: float = math.nan
     columns: int = 0
+    interior: int = 0
 
 
 def strengthen_root(
@@ -870,15 +878,13 @@ def strengthen_root(
     cuts = 0
     first_lp = math.nan
     last: tuple[np.ndarray, np.ndarray, float] | None = None  # values, reduced costs and bound of the last LP
+    interior = 0  # rounds that went over to the interior point method
     for round_number in range(ROOT_MAX_ROUNDS + MAX_PRICING_ROUNDS):
-        time_left = deadline - time.perf_counter()
-        if time_left <= 0.5:
+        if deadline - time.perf_counter() <= 0.5:
             break
-        # HiGHS compares time_limit with the run time summed over every run() of this object (HiGHS issue
-        # #1477, to change in 2.0): offset it, or each round would get less than the time left
-        h.setOptionValue("time_limit", float(h.getRunTime() + time_left))
         lp_started = time.perf_counter()
-        h.run()
+        patience = None if not bounds else max(ROUND_PATIENCE * first_lp, ROUND_PATIENCE_FLOOR)
+        interior += _run_round(h, deadline, patience)
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible and len(lp.left_out()):
             lp.add_columns(lp.left_out())  # the near columns alone cannot cover the place: take them all
@@ -928,7 +934,13 @@ def strengthen_root(
     )
     if not mip:  # no MIP follows, so fixing would only cost time
         return RootResult(
-            rounds=len(bounds), cuts=cuts, bound=bounds[-1], mip=False, first_lp=first_lp, columns=columns
+            rounds=len(bounds),
+            cuts=cuts,
+            bound=bounds[-1],
+            mip=False,
+            first_lp=first_lp,
+            columns=columns,
+            interior=interior,
         )
     fixed, cutoff = 0, math.inf
     if last is not None and math.isfinite(incumbent):
@@ -951,7 +963,41 @@ def strengthen_root(
         cutoff=cutoff,
         first_lp=first_lp,
         columns=columns,
+        interior=interior,
     )
+
+
+def _run_round(h: object, deadline: float, patience: float | None) -> bool:
+    """Solve the root LP of one round: warm dual simplex, then interior point if it takes over ``patience`` s.
+
+    Re-solving from the last basis usually takes a fraction of the first LP, but on some rounds the dual simplex
+    stalls on this degenerate LP (Lambeth: 131,623 iterations and no optimum in 150 s, from the basis or cold)
+    where the interior point method with crossover solves the same LP in 11 s; crossover leaves a basis, so the
+    next round is warm again. Returns whether the interior point method was used. ``deadline`` is a
+    ``time.perf_counter()`` time; the model's status tells the caller how the round ended.
+    """
+    import highspy
+
+    def run(seconds: float) -> None:
+        # HiGHS compares time_limit with the run time summed over every run() of this object (HiGHS issue
+        # #1477, to change in 2.0): offset it, or each round would get less than the time left
+        h.setOptionValue("time_limit", float(h.getRunTime() + seconds))
+        h.run()
+
+    time_left = deadline - time.perf_counter()
+    if patience is None or patience >= time_left - 0.5:
+        run(time_left)
+        return False
+    run(patience)
+    time_left = deadline - time.perf_counter()
+    if h.getModelStatus() != highspy.HighsModelStatus.kTimeLimit or time_left <= 0.5:
+        return False
+    h.setOptionValue("solver", "ipm")
+    try:
+        run(time_left)
+    finally:
+        h.setOptionValue("solver", "choose")
+    return True
 
 
 def _keep_cutting(bounds: list[float], entering: np.ndarray) -> bool:
