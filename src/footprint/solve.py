@@ -848,8 +848,9 @@ def strengthen_root(
 
     The PCN-alignment term's LP relaxation is weak (a home spread fractionally over centres aligns patients no
     single neighbourhood could hold); :func:`footprint.model.add_pcn_cuts` separates valid inequalities that
-    forbid it. The LP is kept in one highspy model and re-solved from its previous basis after each batch of
-    rows, so a round costs a fraction of a cold solve; it starts from each unit's ``near`` nearest centres (and
+    forbid it (the ``PCN_CUTS_PER_ROUND`` most violated each round). The LP is kept in one highspy model and
+    re-solved from its previous basis after each batch of rows, so a round usually costs a fraction of a cold
+    solve (a round whose simplex stalls is finished by the interior point method, :func:`_run_round`); it starts from each unit's ``near`` nearest centres (and
     the ``start`` plan's pairs) and prices the other x columns in as the duals ask (:mod:`footprint.rootlp`;
     ``near`` None loads them all), each round's bound being valid whether or not columns are still pricing in.
     The cuts are added to ``model`` (named ``pcn_cut_*``), so the MIP that follows starts from the tightened
