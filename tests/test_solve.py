@@ -364,3 +364,31 @@ def test_the_heuristic_stops_at_its_deadline_with_a_valid_plan_and_says_so() -> 
     solution = solve_place(problem, SolveOptions(method="heuristic", time_limit=1e-9))
     assert solution.status == "heuristic"
     assert "the heuristic stopped at 100% of the time limit" in solution.message
+
+
+def test_the_mip_time_limit_is_net_of_the_model_build(monkeypatch) -> None:
+    """PuLP builds the highspy model before HiGHS's clock starts: the limit set at the solve is what is left of
+    the place's time after that build, so a slow build does not run the place over its limit."""
+    import highspy
+
+    limits: list[float] = []
+
+    class Recording(highspy.Highs):
+        def setOptionValue(self, name, value):
+            if name == "time_limit":
+                limits.append(float(value))
+            return super().setOptionValue(name, value)
+
+    real_load = solve_module.load_highs
+
+    def slow_load(h, lp, *, integer):
+        time.sleep(1.5)
+        return real_load(h, lp, integer=integer)
+
+    monkeypatch.setattr(highspy, "Highs", Recording)
+    monkeypatch.setattr(solve_module, "load_highs", slow_load)
+    model = build_model(grid_problem(**CASES["hubs"]))
+    result = solve_module._run_highs(model, SolveOptions(), time_left=4.0, warm=False)
+    assert result.state in ("optimal", "stopped")
+    assert limits[0] == pytest.approx(4.0, abs=0.1)  # PuLP's option, set before the build
+    assert 1.0 <= limits[-1] <= 4.0 - 1.5 + 0.05  # set again at the solve, net of the build

@@ -348,12 +348,14 @@ class _Highs(pulp.HiGHS):
     """PuLP's highspy interface with a batched model build, a warm start, and the MIP's status and dual bound.
 
     PuLP 3.3's ``HiGHS`` adds columns and rows one at a time, ignores start values and the objective's constant,
-    and reports a time-limited MIP as optimal; this subclass fixes all four.
+    and reports a time-limited MIP as optimal; this subclass fixes all four. With a ``deadline``
+    (``time.perf_counter()`` time) the time limit is set when the solve starts, net of the model's build.
     """
 
-    def __init__(self, *, start: bool = True, **kwargs: object) -> None:
+    def __init__(self, *, start: bool = True, deadline: float | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.start = start
+        self.deadline = deadline
         self.result = RoundResult(state="failed")
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
@@ -364,6 +366,10 @@ class _Highs(pulp.HiGHS):
         # HiGHS keeps one thread pool per process, sized by the first run; a later run asking for another
         # number of threads fails with status "Not Set" unless the pool is reset first.
         lp.solverModel.resetGlobalScheduler(True)
+        if self.deadline is not None:
+            # the time limit counts from here, after PuLP built the model (1-3 s on London's places, which
+            # otherwise ran over the place's limit by as much)
+            lp.solverModel.setOptionValue("time_limit", max(self.deadline - time.perf_counter(), 1.0))
         super().callSolver(lp)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
@@ -455,6 +461,7 @@ def solver_available(name: str) -> bool:
 def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
     solver = _Highs(
         start=warm,
+        deadline=time.perf_counter() + time_left,
         msg=False,
         timeLimit=max(time_left, 1.0),
         gapRel=options.gap,
