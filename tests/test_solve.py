@@ -342,7 +342,12 @@ def test_short_time_limits_get_a_share_of_the_merge_split_iterations(monkeypatch
     monkeypatch.setattr(solve_module, "solve_heuristic", spy)
     solve_place(grid_problem(**CASES["hubs"]), SolveOptions(method="heuristic", time_limit=full_at / 5))
     solve_place(grid_problem(**CASES["hubs"]), SolveOptions(method="exact", time_limit=full_at / 5))
-    (iterations, heuristic_clock), (_, exact_clock) = seen
+    # auto with a model too large for the time a MIP would get: no MIP follows, the heuristic gets it all
+    monkeypatch.setattr(solve_module, "AUTO_VARIABLES_PER_SECOND", 1)
+    skipped = solve_place(grid_problem(**CASES["hubs"]), SolveOptions(method="auto", time_limit=full_at / 5))
+    assert skipped.method == "heuristic" and "too little for a model" in skipped.message
+    (iterations, heuristic_clock), (_, exact_clock), (_, auto_clock) = seen
+    assert full_at / 5 - 1 < auto_clock <= full_at / 5
     assert iterations == solve_module.RECOMBINE_ITERATIONS // 5
     assert full_at / 5 - 1 < heuristic_clock <= full_at / 5
     assert (

@@ -109,8 +109,9 @@ ROOT_MIN_PROGRESS = 1e-4
 #: the heuristic alone on two places (City and Hackney 1.279 against 1.274), so 30 s now gets them all.
 RECOMBINE_FULL_AT = 30.0
 #: Share of the time limit after which the heuristic starts nothing new when a MIP follows (the whole limit with
-#: ``--method heuristic``): a guard, measured to bind only on places of several hundred LSOAs at limits of a
-#: few seconds (the synthetic England's 586-LSOA place ran 12.3 s at 6 s before it); the note says when it did.
+#: ``--method heuristic`` or when method auto will skip the MIP for the model's size): a guard, measured to bind
+#: only on places of 160+ LSOAs at limits of a few seconds (the synthetic England's 586-LSOA place ran 12.3 s at
+#: 6 s before it; no London place at 30-60 s); the note says when it did.
 HEURISTIC_TIME_SHARE = 0.25
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
 BOUND_TOLERANCE = 1e-6
@@ -601,9 +602,21 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     if reasons:
         return _empty(problem, "infeasible", " ".join(reasons), "screen", "", seconds)
 
+    # the heuristic's share of the limit: a quarter when a MIP follows, else all of it (--method heuristic, or a
+    # model too large for the time: the synthetic England's places of 160+ LSOAs at 6 s)
+    share, allowed, access_seconds = 1.0, None, 0.0
+    if options.method != "heuristic":
+        clock = time.perf_counter()
+        allowed = define_access(problem)
+        size = int(allowed.sum())
+        access_seconds = time.perf_counter() - clock
+        mip_time = (1 - HEURISTIC_TIME_SHARE) * options.time_limit
+        if options.method == "exact" or (
+            size <= AUTO_EXACT_MAX_VARIABLES and size <= AUTO_VARIABLES_PER_SECOND * mip_time
+        ):
+            share = HEURISTIC_TIME_SHARE
     clock = time.perf_counter()
     best = _Best()
-    share = 1.0 if options.method == "heuristic" else HEURISTIC_TIME_SHARE
     heuristic = solve_heuristic(
         problem,
         seed=options.seed,
@@ -621,9 +634,8 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     if options.method == "heuristic":
         return _finish(problem, best, "heuristic", "", seconds, 0, options)
 
-    clock = time.perf_counter()
-    allowed = define_access(problem)
-    size = int(allowed.sum())
+    assert allowed is not None
+    clock = time.perf_counter() - access_seconds  # the model stage includes the access rules above
     time_left = options.time_limit - (time.perf_counter() - started)
     if options.method == "auto" and size > AUTO_EXACT_MAX_VARIABLES:
         best.notes.append(f"model too large for exact solving ({size:,} variables); heuristic plan")
