@@ -5,8 +5,8 @@
 ``heuristic``, the MIP of :mod:`footprint.model` warm-started from it. Before the MIP, :func:`strengthen_root`
 solves the LP relaxation, adds the PCN home cuts it violates until the bound stops rising, and fixes to 0 every x
 whose reduced cost rules it out of any plan better than the heuristic's by more than the gap (places whose root
-bound already proves the heuristic's plan stop there). The loop hands over to the MIP once its bound is within
-``ROOT_HANDOFF_GAP`` of the incumbent; where the MIP's share of the time could not even re-solve the root LP
+bound already proves the heuristic's plan stop there). The loop hands over to the MIP once its bound stalls,
+its share of the limit is spent or it is within ``ROOT_HANDOFF_GAP`` of the incumbent; where the MIP's share of the time could not even re-solve the root LP
 (the first LP took more than half of it: London's largest places), the loop keeps the whole limit and the MIP
 is skipped, since LP rounds then raise the bound and branching would not start. Then:
 
@@ -81,10 +81,13 @@ MAX_CUT_ROUNDS = 60
 #: raise the bound of a place 5-25% from its incumbent faster than branch and bound does).
 ROOT_MAX_ROUNDS = 40
 ROOT_TIME_SHARE = 0.85
-#: The root loop hands over to the MIP early once its bound is within this (relative) of the incumbent: branch
-#: and bound on the fixed model then has a fair chance to close the rest; further from it, LP rounds raise the
-#: bound faster than branching does (measured on London places, see BENCHMARKS.md).
-ROOT_HANDOFF_GAP = 0.02
+#: The root loop hands over to the MIP early once its bound is within this (relative) of the incumbent. Since
+#: rounds are cheap (capped cuts, the interior point fallback) they raise the bound faster than branch and bound
+#: down to the last per cent, so the loop now runs until its bound stalls or its share of the limit is spent:
+#: places alone at 60 s, handoff 2% / 1% / 0: City and Hackney gap 0.82% / 0.52% / 0.43% (optimal, 51.8 s);
+#: Haringey 0.61% (1%) / 0.52% (0); Merton optimal (0.31%) at the root in 51.6 s with 0; Kingston optimal in
+#: 17.0 s with 0 (the bound stalls, the MIP proves it); Sutton 1.03% with 1% and 0.
+ROOT_HANDOFF_GAP = 0.0
 #: The MIP re-solves the root LP from scratch (its presolve and cuts first): when the time it would get is less
 #: than this many times the root loop's first LP, it could not finish even that, and the root loop keeps the
 #: whole limit instead (London's largest places: first LP 20-25 s, see BENCHMARKS.md).
@@ -113,6 +116,9 @@ RECOMBINE_FULL_AT = 30.0
 #: only on places of 160+ LSOAs at limits of a few seconds (the synthetic England's 586-LSOA place ran 12.3 s at
 #: 6 s before it; no London place at 30-60 s); the note says when it did.
 HEURISTIC_TIME_SHARE = 0.25
+#: Seconds kept back from the MIP's time limit for reading its solution back through PuLP and checking it
+#: (places ended ~1 s over a 60 s limit without it).
+MIP_READ_BACK = 1.0
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
 BOUND_TOLERANCE = 1e-6
 
@@ -462,7 +468,7 @@ def solver_available(name: str) -> bool:
 def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
     solver = _Highs(
         start=warm,
-        deadline=time.perf_counter() + time_left,
+        deadline=time.perf_counter() + time_left - MIP_READ_BACK,
         msg=False,
         timeLimit=max(time_left, 1.0),
         gapRel=options.gap,
