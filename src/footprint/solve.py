@@ -953,21 +953,20 @@ def strengthen_root(
         cuts += len(names)
     if not bounds:
         return RootResult()
-    columns = lp.loaded_columns
+    result = RootResult(
+        rounds=len(bounds),
+        cuts=cuts,
+        bound=bounds[-1],
+        first_lp=first_lp,
+        columns=lp.loaded_columns,
+        interior=interior,
+    )
     # the MIP follows only when it has the time to re-solve the root LP (or is the only way to a plan)
     mip = (
         end is None or not math.isfinite(incumbent) or end - time.perf_counter() >= MIP_ROOT_FACTOR * first_lp
     )
     if not mip:  # no MIP follows, so fixing would only cost time
-        return RootResult(
-            rounds=len(bounds),
-            cuts=cuts,
-            bound=bounds[-1],
-            mip=False,
-            first_lp=first_lp,
-            columns=columns,
-            interior=interior,
-        )
+        return replace(result, mip=False)
     fixed, cutoff = 0, math.inf
     if last is not None and math.isfinite(incumbent):
         # the last LP solved is a relaxation (later cuts only tighten it); with its duals, a plan using a pair
@@ -981,16 +980,7 @@ def strengthen_root(
                 fixed += 1
         if not fixed:
             cutoff = math.inf
-    return RootResult(
-        rounds=len(bounds),
-        cuts=cuts,
-        bound=bounds[-1],
-        fixed=fixed,
-        cutoff=cutoff,
-        first_lp=first_lp,
-        columns=columns,
-        interior=interior,
-    )
+    return replace(result, fixed=fixed, cutoff=cutoff)
 
 
 def _run_round(h: object, deadline: float, patience: float | None) -> bool:
