@@ -370,10 +370,14 @@ def paths_relative_to(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
     A run's ``run.json`` stores its scenario this way, so the record is the same whichever folder
     ``footprint run`` was started from, and :func:`paths_resolved_from` finds the inputs again from anywhere.
     """
-    base = os.path.abspath(folder)
     copy = json.loads(json.dumps(raw))
-    _map_paths(copy, Scenario, lambda value: Path(os.path.relpath(os.path.abspath(value), base)).as_posix())
+    _map_paths(copy, Scenario, lambda value: path_relative_to(value, folder))
     return copy
+
+
+def path_relative_to(path: str | Path, folder: str | Path) -> str:
+    """``path`` (absolute, or relative to the working folder) written relative to ``folder``, with ``/``."""
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(folder))).as_posix()
 
 
 def paths_resolved_from(raw: dict[str, Any], folder: Path) -> dict[str, Any]:

@@ -40,7 +40,7 @@ import pyogrio
 
 from footprint import __version__
 from footprint import columns as C
-from footprint.config import paths_relative_to
+from footprint.config import path_relative_to, paths_relative_to
 from footprint.errors import ConfigError, InputDataError
 from footprint.findings import Finding
 from footprint.layers import build_layers
@@ -242,10 +242,9 @@ def decision_record(plan: Plan, run_dir: Path, *, extra: dict[str, Any] | None =
     """
     scenario = plan.dataset.scenario
     solvers = sorted({s.solver for s in plan.solutions.values() if s.solver})
-    base = os.path.abspath(run_dir)
 
     def relative(path: str | Path) -> str:
-        return Path(os.path.relpath(os.path.abspath(path), base)).as_posix()
+        return path_relative_to(path, run_dir)
 
     def finding(f: Finding) -> dict[str, Any]:
         entry = f.to_dict()
