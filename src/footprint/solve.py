@@ -6,9 +6,10 @@
 solves the LP relaxation, adds the PCN home cuts it violates until the bound stops rising, and fixes to 0 every x
 whose reduced cost rules it out of any plan better than the heuristic's by more than the gap (places whose root
 bound already proves the heuristic's plan stop there). The loop hands over to the MIP once its bound stalls,
-its share of the limit is spent or it is within ``ROOT_HANDOFF_GAP`` of the incumbent; where the MIP's share of the time could not even re-solve the root LP
-(the first LP took more than half of it: London's largest places), the loop keeps the whole limit and the MIP
-is skipped, since LP rounds then raise the bound and branching would not start. Then:
+its share of the limit is spent or it is within ``ROOT_HANDOFF_GAP`` of the incumbent; where the MIP's share of
+the time could not even re-solve the root LP (the first LP took more than half of it: London's largest places),
+the loop keeps the whole limit and the MIP is skipped, since LP rounds then raise the bound and branching would
+not start. Then:
 
 - contiguity ``cuts``: solve, cut off the disconnected neighbourhoods (:func:`footprint.model.add_contiguity_cuts`),
   re-solve, until the solver's plan is connected. Each round's model is a relaxation of the full problem (the cuts
@@ -875,12 +876,12 @@ def strengthen_root(
     single neighbourhood could hold); :func:`footprint.model.add_pcn_cuts` separates valid inequalities that
     forbid it (the ``PCN_CUTS_PER_ROUND`` most violated each round). The LP is kept in one highspy model and
     re-solved from its previous basis after each batch of rows, so a round usually costs a fraction of a cold
-    solve (a round whose simplex stalls is finished by the interior point method, :func:`_run_round`); it starts from each unit's ``near`` nearest centres (and
-    the ``start`` plan's pairs) and prices the other x columns in as the duals ask (:mod:`footprint.rootlp`;
-    ``near`` None loads them all), each round's bound being valid whether or not columns are still pricing in.
-    The cuts are added to ``model`` (named ``pcn_cut_*``), so the MIP that follows starts from the tightened
-    formulation. The loop stops when no cut is violated, when
-    three rounds raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), when the bound is within
+    solve (a round whose simplex stalls is finished by the interior point method, :func:`_run_round`); it starts
+    from each unit's ``near`` nearest centres (and the ``start`` plan's pairs) and prices the other x columns in
+    as the duals ask (:mod:`footprint.rootlp`; ``near`` None loads them all), each round's bound being valid
+    whether or not columns are still pricing in. The cuts are added to ``model`` (named ``pcn_cut_*``), so the
+    MIP that follows starts from the tightened formulation. The loop stops when no cut is violated, when three
+    rounds raised the bound by less than ``ROOT_MIN_PROGRESS`` (relative), when the bound is within
     ``handoff_gap`` (relative) of ``incumbent``, after ``ROOT_MAX_ROUNDS``, or at ``deadline``
     (``time.perf_counter()`` seconds).
     With ``end`` (when the place's time runs out) and an ``incumbent``, a loop whose first LP took more than
