@@ -4,6 +4,7 @@ single-move deltas."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -52,6 +53,41 @@ def test_reproducible_for_a_seed() -> None:
     first = solve_heuristic(problem, seed=7)
     second = solve_heuristic(problem, seed=7)
     assert first is not None and np.array_equal(first.assignment, second.assignment)
+
+
+def test_runs_keep_the_best_of_independent_generators(monkeypatch) -> None:
+    """Run 0 is exactly the single run (seed, then [seed, 1] for the merge-split); run r gets [seed, r, 0] and
+    [seed, r, 1]; the best plan is kept, ties going to the earlier run."""
+    import footprint.heuristic as heuristic
+
+    problem = grid_problem(4, 5, pop_min=40, pop_max=70, k_min=3, k_max=5)
+    calls, values = [], iter([2.0, 1.0, 1.0])
+
+    def one_run(problem, generators, *rest):
+        calls.append(generators)
+        return heuristic.HeuristicResult(np.full(problem.n_units, len(calls)), next(values), 1)
+
+    monkeypatch.setattr(heuristic, "_single_run", one_run)
+    best = solve_heuristic(problem, seed=7, runs=3)
+    assert calls == [(7, [7, 1]), ([7, 1, 0], [7, 1, 1]), ([7, 2, 0], [7, 2, 1])]
+    assert best.objective == 1.0 and set(best.assignment.tolist()) == {2} and not best.stopped
+
+
+def test_more_runs_are_reproducible_never_worse_and_stop_at_the_deadline(monkeypatch) -> None:
+    import footprint.heuristic as heuristic
+
+    problem = grid_problem(5, 6, pop_min=40, pop_max=80, k_min=3, k_max=6)
+    one = solve_heuristic(problem, seed=3)
+    four = solve_heuristic(problem, seed=3, runs=4)
+    assert np.array_equal(four.assignment, solve_heuristic(problem, seed=3, runs=4).assignment)
+    assert four.objective <= one.objective + 1e-12
+    assert np.array_equal(solve_heuristic(problem, seed=3, runs=1).assignment, one.assignment)
+    assert check_plan(problem, four.assignment) == []
+    runs = []
+    real = heuristic._single_run
+    monkeypatch.setattr(heuristic, "_single_run", lambda *args: runs.append(args[1]) or real(*args))
+    late = solve_heuristic(problem, seed=3, runs=4, deadline=time.perf_counter() - 1)
+    assert len(runs) == 1 and late.stopped and check_plan(problem, late.assignment) == []
 
 
 def test_hubs_required_and_locks_are_kept() -> None:

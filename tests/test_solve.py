@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -357,6 +358,34 @@ def test_short_time_limits_get_a_share_of_the_merge_split_iterations(monkeypatch
     )
 
 
+def test_heuristic_runs_scale_with_the_time_limit(monkeypatch) -> None:
+    """One heuristic run per SECONDS_PER_HEURISTIC_RUN of the limit, at least one, at most heuristic_runs; the
+    count reaches solve_heuristic from the scenario's solver section."""
+    per_run = solve_module.SECONDS_PER_HEURISTIC_RUN
+    assert solve_module.heuristic_runs(SolveOptions(time_limit=per_run / 2)) == 1
+    assert solve_module.heuristic_runs(SolveOptions(time_limit=3 * per_run + 1)) == 3
+    assert solve_module.heuristic_runs(SolveOptions(time_limit=100 * per_run)) == 4
+    assert solve_module.heuristic_runs(SolveOptions(time_limit=100 * per_run, heuristic_runs=2)) == 2
+    from footprint.config import Scenario
+    from footprint.runner import solve_options
+
+    scenario = Scenario.model_validate(
+        {"inputs": {"units": {"path": "u.gpkg"}}, "solver": {"heuristic_runs": 2, "time_limit": 90}}
+    )
+    options = solve_options(scenario)
+    assert options.heuristic_runs == 2 and solve_module.heuristic_runs(options) == 2
+    seen = []
+    real = solve_module.solve_heuristic
+
+    def spy(problem, **kwargs):
+        seen.append(kwargs["runs"])
+        return real(problem, **kwargs)
+
+    monkeypatch.setattr(solve_module, "solve_heuristic", spy)
+    solve_place(grid_problem(**CASES["hubs"]), replace(options, method="heuristic"))
+    assert seen == [2]
+
+
 def test_the_heuristic_stops_at_its_deadline_with_a_valid_plan_and_says_so() -> None:
     """A deadline already past: the first valid plan is kept (a plan is never given up for the clock), no
     further start or merge-split iteration runs, the result says it stopped, and solve_place notes it."""
@@ -397,5 +426,38 @@ def test_the_mip_time_limit_is_net_of_the_model_build(monkeypatch) -> None:
     assert result.state in ("optimal", "stopped")
     assert limits[0] == pytest.approx(4.0, abs=0.1)  # PuLP's option, set before the build
     assert (
-        1.0 <= limits[-1] <= 4.0 - 1.5 - solve_module.MIP_READ_BACK + 0.05
+        0.1 <= limits[-1] <= 4.0 - 1.5 - solve_module.MIP_READ_BACK + 0.05
     )  # at the solve, net of the build
+    assert result.build >= 1.5
+    # a build that leaves no time: HiGHS gets a token limit rather than a whole second past the place's end
+    limits.clear()
+    solve_module._run_highs(model, SolveOptions(), time_left=1.6, warm=False)
+    assert limits[-1] == pytest.approx(0.1)
+
+
+def test_no_cut_round_starts_without_time_for_its_model_build(monkeypatch) -> None:
+    """A round's PuLP build (as long as the last) and the read-back must fit in the time left, or no round starts:
+    a disconnected plan after a round whose build took 2 s, with 3 s of the limit left, ends the loop there."""
+    problem = grid_problem(1, 5, population=[10] * 5, pop_min=10, pop_max=30, k_min=2, k_max=2)
+    model = build_model(problem)
+    calls: list[float] = []
+
+    def one_round(model, options, time_left, warm):
+        calls.append(time_left)
+        return solve_module.RoundResult(state="optimal", bound=0.0, has_plan=True, build=2.0)
+
+    # centre 1 serves units 1 and 3, centre 2 units 0, 2 and 4: both regions are in pieces
+    monkeypatch.setattr(solve_module, "_run_highs", one_round)
+    monkeypatch.setattr(type(model), "assignment", lambda self: np.array([2, 1, 2, 1, 2]))
+    best = solve_module._Best()
+    rounds, infeasible = solve_module._solve_loop(
+        problem, model, "highs", SolveOptions(time_limit=3.5), best, time.perf_counter()
+    )
+    assert (rounds, infeasible, len(calls)) == (1, False, 1) and model.cuts > 0
+    assert "time limit reached after 1 cut rounds" in best.notes
+    calls.clear()
+    model = build_model(problem)
+    solve_module._solve_loop(
+        problem, model, "highs", SolveOptions(time_limit=8), solve_module._Best(), time.perf_counter()
+    )
+    assert len(calls) > 1  # with time for the build, the loop goes on cutting

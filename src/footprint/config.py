@@ -195,6 +195,12 @@ class Solver(_Strict):
     gap: float = Field(0.005, ge=0, description="Relative optimality gap at which to stop.")
     threads: int = Field(1, ge=1, description="Solver threads per place (1 is deterministic).")
     seed: int = Field(0, ge=0)
+    heuristic_runs: int = Field(
+        4,
+        ge=1,
+        description="Most independent heuristic runs (other seeds) per place, best plan kept; one run per 20 s "
+        "of time_limit, at least one.",
+    )
     contiguity: Literal["auto", "cuts", "flow"] = "auto"
     workers: int | None = Field(None, ge=1, description="Places solved in parallel (null = cores).")
     executor: Literal["local", "dask"] = Field(

@@ -220,6 +220,7 @@ def solve_heuristic(
     restarts: int = 4,
     recombine: int = RECOMBINE_ITERATIONS,
     deadline: float | None = None,
+    runs: int = 1,
 ) -> HeuristicResult | None:
     """The best valid plan over candidate k, seeded restarts and both growth modes, then recombination.
 
@@ -236,7 +237,14 @@ def solve_heuristic(
     deadline
         ``time.perf_counter()`` time after which, once a valid plan is in hand, no further start begins and the
         merge-split stops (None: no clock, every start and iteration runs). A guard for time limits too short
-        for the place's size; when it binds the result's ``stopped`` is True.
+        for the place's size; when it binds the result's ``stopped`` is True. No run after the first begins
+        past it.
+    runs
+        Independent runs of steps 1-5, the first with ``seed`` and run r with generators seeded by
+        ``[seed, r, 0]`` (starts) and ``[seed, r, 1]`` (merge-split); the best plan is kept (ties: the earlier run). The merge-split walk stays in its starting plan's basin
+        (5 times its iterations gain at most 0.26% on London's largest places), while another seed's starts reach
+        another basin: over London's 32 places the best of seeds 0-3 was better than seed 0 alone on 18, by a
+        mean 0.52% and up to 3.7% (Redbridge).
 
     Returns
     -------
@@ -245,10 +253,39 @@ def solve_heuristic(
     """
     if problem.k_min > problem.k_max or problem.n_units == 0:
         return None
-    rng = np.random.default_rng(seed)
     allowed = allowed_matrix(problem)
     neighbours = problem.neighbours()
     shared = _Shared(problem)
+    best: HeuristicResult | None = None
+    stopped = False
+    for run in range(max(runs, 1)):
+        if run and deadline is not None and time.perf_counter() > deadline:
+            stopped = True
+            break
+        generators = (seed, [seed, 1]) if run == 0 else ([seed, run, 0], [seed, run, 1])
+        result = _single_run(problem, generators, restarts, recombine, deadline, allowed, neighbours, shared)
+        if result is None:
+            continue
+        stopped = stopped or result.stopped
+        if best is None or result.objective < best.objective - 1e-12:
+            best = result
+    if best is not None and stopped != best.stopped:
+        best = replace(best, stopped=stopped)
+    return best
+
+
+def _single_run(
+    problem: PlaceProblem,
+    generators: tuple[int | list[int], int | list[int]],
+    restarts: int,
+    recombine: int,
+    deadline: float | None,
+    allowed: np.ndarray,
+    neighbours: list[list[int]],
+    shared: _Shared,
+) -> HeuristicResult | None:
+    """One run of steps 1-5 (see :func:`solve_heuristic`): ``generators`` seed the starts and the merge-split."""
+    rng = np.random.default_rng(generators[0])
     best: HeuristicResult | None = None
     best_state: _State | None = None
     stopped = False
@@ -286,12 +323,12 @@ def solve_heuristic(
             best_state,
             allowed,
             neighbours,
-            np.random.default_rng([seed, 1]),
+            np.random.default_rng(generators[1]),
             iterations=recombine,
             deadline=deadline,
         )
-        stopped = done < recombine
-        _improve(state, allowed, neighbours)
+        finished = _improve(state, allowed, neighbours, deadline=deadline)
+        stopped = done < recombine or not finished
         candidate = _valid_result(state)
         if candidate is not None and candidate.objective < best.objective - 1e-12:
             best = candidate
@@ -701,11 +738,14 @@ def _improve(
     neighbours: list[list[int]],
     max_passes: int = 30,
     focus: set[int] | None = None,
-) -> None:
+    deadline: float | None = None,
+) -> bool:
     """Move, paired-move and re-centring passes until none improves (or ``max_passes``).
 
     With ``focus`` (a set of regions, grown in place as moves touch other regions), only moves out of or into
-    those regions are tried and only they are re-centred: the cheap repair after a local change.
+    those regions are tried and only they are re-centred: the cheap repair after a local change. No pass begins
+    past ``deadline`` (``time.perf_counter()``; every move keeps the plan valid, so it may stop between any two
+    passes); returns False when the deadline stopped it.
     """
     p = state.p
     scale = access_scale(p)
@@ -713,6 +753,8 @@ def _improve(
     capacity = np.nan_to_num(p.centre_capacity[state.centre], nan=np.inf)
     load_vector = _load_vector(p)
     for _ in range(max_passes):
+        if deadline is not None and time.perf_counter() > deadline:
+            return False
         state.match = state._matching()
         improved = False
         for unit, target in list(_candidate_moves(state, allowed, neighbours, focus)):
@@ -737,6 +779,7 @@ def _improve(
             improved = True
         if not improved:
             break
+    return True
 
 
 def _swap_pass(

@@ -50,6 +50,7 @@ def solve_options(scenario: Scenario) -> SolveOptions:
         gap=solver.gap,
         threads=solver.threads,
         seed=solver.seed,
+        heuristic_runs=solver.heuristic_runs,
         contiguity=solver.contiguity,
     )
 

@@ -117,6 +117,10 @@ RECOMBINE_FULL_AT = 30.0
 #: only on places of 160+ LSOAs at limits of a few seconds (the synthetic England's 586-LSOA place ran 12.3 s at
 #: 6 s before it; no London place at 30-60 s); the note says when it did.
 HEURISTIC_TIME_SHARE = 0.25
+#: Seconds of time limit per independent heuristic run (``SolveOptions.heuristic_runs`` at most; a count fixed by
+#: the limit, not a clock, so plans stay reproducible). London's places take 1.5-4.5 s a run, so runs fit in the
+#: heuristic's share of the limit: 3 at 60 s (at most 13 s), 4 at the default 120 s, 1 at 30 s or less.
+SECONDS_PER_HEURISTIC_RUN = 20.0
 #: Seconds kept back from the MIP's time limit for reading its solution back through PuLP and checking it
 #: (places ended ~1 s over a 60 s limit without it).
 MIP_READ_BACK = 1.0
@@ -142,6 +146,9 @@ class SolveOptions:
         Solver threads (1 is deterministic; the default).
     seed
         Seed of the heuristic and of the solver's random choices.
+    heuristic_runs
+        Most independent heuristic runs (:func:`footprint.heuristic.solve_heuristic`'s ``runs``); the time limit
+        allows one per ``SECONDS_PER_HEURISTIC_RUN`` (:func:`heuristic_runs`).
     contiguity
         ``cuts``, ``flow`` or ``auto``.
     write_lp
@@ -156,6 +163,7 @@ class SolveOptions:
     gap: float = 0.005
     threads: int = 1
     seed: int = 0
+    heuristic_runs: int = 4
     contiguity: Literal["auto", "cuts", "flow"] = "auto"
     write_lp: str | None = None
     warm_start: bool = True
@@ -294,12 +302,17 @@ class RoundResult:
         Valid lower bound on this round's model (``nan`` when unknown).
     has_plan
         Whether the variables hold an integer-feasible plan of this round's model.
+    detail
+        The solver's own status words.
+    build
+        Seconds spent building the solver's model before it started (PuLP rebuilds it every round).
     """
 
     state: Literal["optimal", "stopped", "infeasible", "failed"]
     bound: float = math.nan
     has_plan: bool = False
     detail: str = ""
+    build: float = 0.0
 
 
 def load_highs(h: object, lp: pulp.LpProblem, *, integer: bool) -> list[pulp.LpVariable]:
@@ -365,6 +378,8 @@ class _Highs(pulp.HiGHS):
         self.start = start
         self.deadline = deadline
         self.result = RoundResult(state="failed")
+        self.created = time.perf_counter()
+        self.build = 0.0
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
         with _stdout_to_null():  # PuLP constructs the Highs object: its banner would reach stdout (new_highs)
@@ -374,10 +389,11 @@ class _Highs(pulp.HiGHS):
         # HiGHS keeps one thread pool per process, sized by the first run; a later run asking for another
         # number of threads fails with status "Not Set" unless the pool is reset first.
         lp.solverModel.resetGlobalScheduler(True)
+        self.build = time.perf_counter() - self.created
         if self.deadline is not None:
             # the time limit counts from here, after PuLP built the model (1-3 s on London's places, which
             # otherwise ran over the place's limit by as much)
-            lp.solverModel.setOptionValue("time_limit", max(self.deadline - time.perf_counter(), 1.0))
+            lp.solverModel.setOptionValue("time_limit", max(self.deadline - time.perf_counter(), 0.1))
         super().callSolver(lp)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
@@ -414,6 +430,7 @@ class _Highs(pulp.HiGHS):
             bound=bound if math.isfinite(bound) else math.nan,
             has_plan=has_plan,
             detail=h.modelStatusToString(model_status),
+            build=self.build,
         )
         return status
 
@@ -518,6 +535,12 @@ def _run_cbc(model: PlaceModel, options: SolveOptions, time_left: float, warm: b
     if "Stopped on time" in text or "Stopped on iterations" in text:
         return RoundResult(state="stopped", bound=bound, has_plan=has_plan)
     return RoundResult(state="failed", bound=bound, has_plan=has_plan, detail=f"PuLP status {status}")
+
+
+def heuristic_runs(options: SolveOptions) -> int:
+    """Independent heuristic runs for a place: one per ``SECONDS_PER_HEURISTIC_RUN`` of the limit, at least one,
+    at most ``options.heuristic_runs``."""
+    return max(1, min(options.heuristic_runs, int(options.time_limit // SECONDS_PER_HEURISTIC_RUN)))
 
 
 def recombine_budget(options: SolveOptions) -> int:
@@ -629,6 +652,7 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         seed=options.seed,
         recombine=recombine_budget(options),
         deadline=started + share * options.time_limit,
+        runs=heuristic_runs(options),
     )
     if heuristic is not None:
         best.offer(problem, heuristic.assignment, "heuristic")
@@ -764,10 +788,11 @@ def _solve_loop(
     tuple of (int, bool)
         Solver calls made, and whether the solver proved the place infeasible.
     """
-    rounds = 0
+    rounds, build = 0, 0.0
     while True:
         time_left = options.time_limit - (time.perf_counter() - started)
-        if time_left <= 0.5:
+        # a round needs its model build (as long as the last one) and the read-back before the solver's time
+        if time_left <= 0.5 + (build + MIP_READ_BACK if rounds else 0.0):
             best.notes.append(f"time limit reached after {rounds} cut rounds")
             return rounds, False
         warm = options.warm_start and best.assignment is not None and model.set_start(best.assignment)
@@ -782,7 +807,7 @@ def _solve_loop(
             if best.assignment is None:
                 best.source = "failed"
             return rounds, False
-        rounds += 1
+        rounds, build = rounds + 1, result.build
         logger.debug("place %s: round %d %s bound %s", problem.place_code, rounds, result.state, result.bound)
         if result.state == "infeasible" and math.isfinite(cutoff):
             best.raise_bound(cutoff)  # no plan below the cutoff: the incumbent is within the gap
