@@ -118,8 +118,8 @@ RECOMBINE_FULL_AT = 30.0
 #: 6 s before it; no London place at 30-60 s); the note says when it did.
 HEURISTIC_TIME_SHARE = 0.25
 #: Seconds of time limit per independent heuristic run (``SolveOptions.heuristic_runs`` at most; a count fixed by
-#: the limit, not a clock, so plans stay reproducible). London's places take 1.5-4.5 s a run, so runs fit in the
-#: heuristic's share of the limit: 3 at 60 s (at most 13 s), 4 at the default 120 s, 1 at 30 s or less.
+#: the limit, not a clock, so plans stay reproducible). London's places take 1.2-4.5 s a run, so runs fit in the
+#: heuristic's share of the limit: 3 at 60 s (at most 12 s), 4 at the default 120 s, 1 at 30 s or less.
 SECONDS_PER_HEURISTIC_RUN = 20.0
 #: Seconds kept back from the MIP's time limit for reading its solution back through PuLP and checking it
 #: (places ended ~1 s over a 60 s limit without it).
