@@ -27,7 +27,9 @@ guard against overrunning a time limit on very large places, and the result says
    finishes the plan, which becomes current when it is no worse than the current plan or than the current plan
    of 60 iterations ago (late acceptance: the walk can leave a basin). The best plan seen gets a full step 4.
 
-Every plan is checked against all hard rules (:func:`check_plan`) before it is returned.
+With ``runs`` > 1 (``solver.heuristic_runs``), steps 1-5 run again from independently seeded generators and the
+best plan of all runs is kept. Every plan is checked against all hard rules (:func:`check_plan`) before it is
+returned.
 
 Measured with ``benchmarks/bench_heuristic.py`` (CPU seconds on a busy shared 2-core machine). On the 32 London
 places (real LSOAs and PCNs, bounds 30,000-50,000) step 5 lowers the objective by a median 1.6% (mean 1.8%, best
@@ -241,10 +243,11 @@ def solve_heuristic(
         past it.
     runs
         Independent runs of steps 1-5, the first with ``seed`` and run r with generators seeded by
-        ``[seed, r, 0]`` (starts) and ``[seed, r, 1]`` (merge-split); the best plan is kept (ties: the earlier run). The merge-split walk stays in its starting plan's basin
-        (5 times its iterations gain at most 0.26% on London's largest places), while another seed's starts reach
-        another basin: over London's 32 places 4 runs beat 1 on 16, by a mean 0.49% and up to 3.4% (Redbridge
-        1.2846 -> 1.2412), and 3 runs on 13 (mean 0.42%), in 3-4 times the time.
+        ``[seed, r, 0]`` (starts) and ``[seed, r, 1]`` (merge-split); the best plan is kept (ties: the earlier
+        run). The merge-split walk stays in its starting plan's basin (5 times its iterations gain at most 0.26%
+        on London's largest places), while another seed's starts reach another basin: over London's 32 places
+        4 runs beat 1 on 16, by a mean 0.49% and up to 3.4% (Redbridge 1.2846 -> 1.2412), and 3 runs on 13
+        (mean 0.42%), in 3-4 times the time.
 
     Returns
     -------
