@@ -366,12 +366,12 @@ def test_heuristic_runs_scale_with_the_time_limit(monkeypatch) -> None:
     assert solve_module.heuristic_runs(SolveOptions(time_limit=3 * per_run + 1)) == 3
     assert solve_module.heuristic_runs(SolveOptions(time_limit=100 * per_run)) == 4
     assert solve_module.heuristic_runs(SolveOptions(time_limit=100 * per_run, heuristic_runs=2)) == 2
-    # a model too large for its root loop to spare the time: one run, unless no MIP follows
+    # a model too large for its root loop to spare the time: one run (variables 0: no MIP follows)
     limit = 3 * per_run
     most = solve_module.HEURISTIC_RUNS_VARIABLES_PER_SECOND * limit
     assert solve_module.heuristic_runs(SolveOptions(time_limit=limit), variables=int(most)) == 3
     assert solve_module.heuristic_runs(SolveOptions(time_limit=limit), variables=int(most) + 1) == 1
-    assert solve_module.heuristic_runs(SolveOptions(method="heuristic", time_limit=limit), int(most) + 1) == 3
+    assert solve_module.heuristic_runs(SolveOptions(method="heuristic", time_limit=limit), 0) == 3
     from footprint.config import Scenario
     from footprint.runner import solve_options
 
@@ -392,7 +392,8 @@ def test_heuristic_runs_scale_with_the_time_limit(monkeypatch) -> None:
     solve_place(grid_problem(**CASES["hubs"]), replace(options, method="exact"))
     monkeypatch.setattr(solve_module, "HEURISTIC_RUNS_VARIABLES_PER_SECOND", 0)
     solve_place(grid_problem(**CASES["hubs"]), replace(options, method="exact"))
-    assert seen == [2, 2, 1]
+    solve_place(grid_problem(**CASES["hubs"]), replace(options, method="heuristic"))  # no MIP: all runs
+    assert seen == [2, 2, 1, 2]
 
 
 def test_the_heuristic_stops_at_its_deadline_with_a_valid_plan_and_says_so() -> None:

@@ -546,9 +546,10 @@ def _run_cbc(model: PlaceModel, options: SolveOptions, time_left: float, warm: b
 
 def heuristic_runs(options: SolveOptions, variables: int = 0) -> int:
     """Independent heuristic runs for a place: one per ``SECONDS_PER_HEURISTIC_RUN`` of the limit, at least one,
-    at most ``options.heuristic_runs``; one when a MIP with ``variables`` x variables follows and they exceed
-    ``HEURISTIC_RUNS_VARIABLES_PER_SECOND`` per second of the limit (its root loop needs the time)."""
-    if options.method != "heuristic" and variables > HEURISTIC_RUNS_VARIABLES_PER_SECOND * options.time_limit:
+    at most ``options.heuristic_runs``; one when the MIP that follows has ``variables`` x variables (0: no MIP
+    follows) and they exceed ``HEURISTIC_RUNS_VARIABLES_PER_SECOND`` per second of the limit (its root loop
+    needs the time)."""
+    if variables > HEURISTIC_RUNS_VARIABLES_PER_SECOND * options.time_limit:
         return 1
     return max(1, min(options.heuristic_runs, int(options.time_limit // SECONDS_PER_HEURISTIC_RUN)))
 
@@ -662,7 +663,7 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         seed=options.seed,
         recombine=recombine_budget(options),
         deadline=started + share * options.time_limit,
-        runs=heuristic_runs(options, size if share < 1 else 0),
+        runs=heuristic_runs(options, size if share < 1 else 0),  # share 1: no MIP follows
     )
     if heuristic is not None:
         best.offer(problem, heuristic.assignment, "heuristic")
