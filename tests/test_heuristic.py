@@ -70,7 +70,7 @@ def test_runs_keep_the_best_of_independent_generators(monkeypatch) -> None:
     monkeypatch.setattr(heuristic, "_single_run", one_run)
     best = solve_heuristic(problem, seed=7, runs=3)
     assert calls == [(7, [7, 1]), ([7, 1, 0], [7, 1, 1]), ([7, 2, 0], [7, 2, 1])]
-    assert best.objective == 1.0 and set(best.assignment.tolist()) == {2} and not best.stopped
+    assert best.objective == 1.0 and set(best.assignment.tolist()) == {2} and not best.stopped and best.runs == 3
 
 
 def test_more_runs_are_reproducible_never_worse_and_stop_at_the_deadline(monkeypatch) -> None:
@@ -87,7 +87,7 @@ def test_more_runs_are_reproducible_never_worse_and_stop_at_the_deadline(monkeyp
     real = heuristic._single_run
     monkeypatch.setattr(heuristic, "_single_run", lambda *args: runs.append(args[1]) or real(*args))
     late = solve_heuristic(problem, seed=3, runs=4, deadline=time.perf_counter() - 1)
-    assert len(runs) == 1 and late.stopped and check_plan(problem, late.assignment) == []
+    assert len(runs) == 1 and late.runs == 1 and late.stopped and check_plan(problem, late.assignment) == []
 
 
 def test_hubs_required_and_locks_are_kept() -> None:

@@ -388,12 +388,13 @@ def test_heuristic_runs_scale_with_the_time_limit(monkeypatch) -> None:
         return real(problem, **kwargs)
 
     monkeypatch.setattr(solve_module, "solve_heuristic", spy)
-    solve_place(grid_problem(**CASES["hubs"]), replace(options, method="heuristic"))
-    solve_place(grid_problem(**CASES["hubs"]), replace(options, method="exact"))
+    made = [solve_place(grid_problem(**CASES["hubs"]), replace(options, method="heuristic")).heuristic_runs]
+    made.append(solve_place(grid_problem(**CASES["hubs"]), replace(options, method="exact")).heuristic_runs)
     monkeypatch.setattr(solve_module, "HEURISTIC_RUNS_VARIABLES_PER_SECOND", 0)
-    solve_place(grid_problem(**CASES["hubs"]), replace(options, method="exact"))
-    solve_place(grid_problem(**CASES["hubs"]), replace(options, method="heuristic"))  # no MIP: all runs
-    assert seen == [2, 2, 1, 2]
+    made.append(solve_place(grid_problem(**CASES["hubs"]), replace(options, method="exact")).heuristic_runs)
+    # no MIP follows: all runs
+    made.append(solve_place(grid_problem(**CASES["hubs"]), replace(options, method="heuristic")).heuristic_runs)
+    assert seen == [2, 2, 1, 2] and made == seen  # each place's solution records the runs it got
 
 
 def test_the_heuristic_stops_at_its_deadline_with_a_valid_plan_and_says_so() -> None:

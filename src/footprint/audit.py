@@ -195,6 +195,8 @@ def rebuild_plan(run: WrittenRun) -> Plan:
             solver=entry.get("solver", ""),
             iterations=int(entry.get("iterations", 0) or 0),
             message=entry.get("message", ""),
+            model={k: int(v) for k, v in (entry.get("model") or {}).items()},
+            heuristic_runs=int(entry.get("heuristic_runs", 0) or 0),
         )
     plan = build_plan(dataset, graph, problems, solutions)
     changed = sorted(p for p in entries if plan.statuses[p] != entries[p]["status"])

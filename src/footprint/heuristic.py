@@ -89,16 +89,19 @@ RECOMBINE_ITERATIONS = 300
 
 @dataclass
 class HeuristicResult:
-    """The best plan found, its weighted objective and k, and whether the ``deadline`` cut the work short.
+    """The best plan found, its weighted objective and k, whether the ``deadline`` cut the work short, and the
+    independent runs made.
 
-    ``stopped`` True means some starts or merge-split iterations were skipped at the deadline: the plan then
-    depends on the machine's speed (same seed, same inputs, another plan on a faster or slower machine).
+    ``stopped`` True means some starts, merge-split iterations or runs were skipped at the deadline: the plan then
+    depends on the machine's speed (same seed, same inputs, another plan on a faster or slower machine). ``runs``
+    is the runs begun (fewer than asked when the deadline came first).
     """
 
     assignment: np.ndarray
     objective: float
     k: int
     stopped: bool = False
+    runs: int = 1
 
 
 def allowed_matrix(problem: PlaceProblem) -> np.ndarray:
@@ -261,10 +264,12 @@ def solve_heuristic(
     shared = _Shared(problem)
     best: HeuristicResult | None = None
     stopped = False
+    made = 0
     for run in range(max(runs, 1)):
         if run and deadline is not None and time.perf_counter() > deadline:
             stopped = True
             break
+        made += 1
         generators = (seed, [seed, 1]) if run == 0 else ([seed, run, 0], [seed, run, 1])
         result = _single_run(problem, generators, restarts, recombine, deadline, allowed, neighbours, shared)
         if result is None:
@@ -272,9 +277,7 @@ def solve_heuristic(
         stopped = stopped or result.stopped
         if best is None or result.objective < best.objective - 1e-12:
             best = result
-    if best is not None and stopped != best.stopped:
-        best = replace(best, stopped=stopped)
-    return best
+    return None if best is None else replace(best, stopped=stopped, runs=made)
 
 
 def _single_run(

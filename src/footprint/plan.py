@@ -100,6 +100,7 @@ class Plan:
                 gap=_finite(solution.gap),
                 terms={k: _finite(v) for k, v in sorted(solution.terms.items())},
                 iterations=solution.iterations,
+                heuristic_runs=solution.heuristic_runs,
                 model=dict(sorted(solution.model.items())),
             )
         if len(self.neighbourhoods) and self.statuses[place] in GOOD_STATUSES:

@@ -178,6 +178,9 @@ class PlaceSolution:
         after the warm simplex stalled) (empty for the heuristic).
     message
         Human explanation for infeasible/error, warnings otherwise.
+    heuristic_runs
+        Independent heuristic runs made for the plan (``solver.heuristic_runs`` at most; fewer at short time limits
+        and for large models, see :func:`footprint.solve.heuristic_runs`; 0 when the heuristic did not run).
     """
 
     place_code: str
@@ -193,3 +196,4 @@ class PlaceSolution:
     iterations: int = 0
     message: str = ""
     model: dict[str, int] = field(default_factory=dict)
+    heuristic_runs: int = 0

@@ -591,6 +591,7 @@ class _Best:
     source: str = "none"
     bound: float = math.nan
     notes: list[str] = field(default_factory=list)
+    heuristic_runs: int = 0
 
     def offer(self, problem: PlaceProblem, assignment: np.ndarray, source: str) -> bool:
         """Keep ``assignment`` if it is valid and better; return whether it was kept."""
@@ -658,13 +659,15 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             share = HEURISTIC_TIME_SHARE
     clock = time.perf_counter()
     best = _Best()
+    runs = heuristic_runs(options, size if share < 1 else 0)  # share 1: no MIP follows
     heuristic = solve_heuristic(
         problem,
         seed=options.seed,
         recombine=recombine_budget(options),
         deadline=started + share * options.time_limit,
-        runs=heuristic_runs(options, size if share < 1 else 0),  # share 1: no MIP follows
+        runs=runs,
     )
+    best.heuristic_runs = runs if heuristic is None else heuristic.runs
     if heuristic is not None:
         best.offer(problem, heuristic.assignment, "heuristic")
         if heuristic.stopped:
@@ -1164,4 +1167,5 @@ def _finish(
         seconds=seconds,
         iterations=rounds,
         message=note,
+        heuristic_runs=best.heuristic_runs,
     )
