@@ -493,9 +493,8 @@ def solver_available(name: str) -> bool:
 def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
     solver = _Highs(
         start=warm,
-        deadline=time.perf_counter() + time_left - MIP_READ_BACK,
+        deadline=time.perf_counter() + time_left - MIP_READ_BACK,  # the time limit is set from it in callSolver
         msg=False,
-        timeLimit=max(time_left, 1.0),
         gapRel=options.gap,
         threads=options.threads,
         random_seed=options.seed,
@@ -508,13 +507,51 @@ def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm:
 _CBC_BEST_POSSIBLE = re.compile(r"best possible ([-+0-9.eE]+)")
 
 
+class _Cbc(pulp.PULP_CBC_CMD):
+    """PuLP's CBC command with its time limit set net of the model's build, as :class:`_Highs` does.
+
+    PuLP writes the model (MPS, and the start for a warm start) before it puts ``-sec`` on CBC's command line; with
+    a ``deadline`` (``time.perf_counter()`` time) the limit is taken there, so the files' writing (seconds on
+    London's places) is not spent past the place's limit, and ``build`` records it for the next round's guard.
+    """
+
+    def __init__(self, *, deadline: float, **kwargs: object) -> None:
+        super().__init__(timeLimit=max(deadline - time.perf_counter(), 0.1), **kwargs)  # until the files are written
+        self.deadline = deadline
+        self.created = time.perf_counter()
+        self.build = 0.0
+
+    def _built(self) -> None:
+        self.build = time.perf_counter() - self.created
+        self.timeLimit = max(self.deadline - time.perf_counter(), 0.1)
+
+    def solve_CBC(self, lp: pulp.LpProblem, use_mps: bool = True) -> int:
+        write = lp.writeMPS
+
+        def write_then_time(*args: object, **kwargs: object) -> object:
+            written = write(*args, **kwargs)
+            self._built()
+            return written
+
+        lp.writeMPS = write_then_time  # type: ignore[method-assign]
+        try:
+            return super().solve_CBC(lp, use_mps)
+        finally:
+            del lp.writeMPS
+
+    def writesol(self, *args: object, **kwargs: object) -> bool:
+        written = super().writesol(*args, **kwargs)
+        self._built()
+        return written
+
+
 def _run_cbc(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
     """Solve with CBC; its dual bound is read from the log's last ``best possible`` (8 significant digits)."""
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "cbc.log"
-        solver = pulp.PULP_CBC_CMD(
+        solver = _Cbc(
+            deadline=time.perf_counter() + time_left - MIP_READ_BACK,
             msg=False,
-            timeLimit=max(time_left, 1.0),
             gapRel=options.gap,
             threads=options.threads,
             warmStart=warm,
@@ -525,8 +562,9 @@ def _run_cbc(model: PlaceModel, options: SolveOptions, time_left: float, warm: b
         text = log.read_text(errors="replace") if log.exists() else ""
     constant = float(model.lp.objective.constant)
     has_plan = model.lp.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    build = solver.build
     if status == pulp.LpStatusInfeasible or "Problem proven infeasible" in text:
-        return RoundResult(state="infeasible")
+        return RoundResult(state="infeasible", build=build)
     bound = math.nan
     found = _CBC_BEST_POSSIBLE.findall(text)
     if found:
@@ -538,10 +576,12 @@ def _run_cbc(model: PlaceModel, options: SolveOptions, time_left: float, warm: b
             # (best' - bound') <= gapRel |best'| with best' = value - constant; with gapRel 0 the plan is the bound
             proven = float(value) - options.gap * abs(float(value) - constant)
             bound = proven if math.isnan(bound) else max(bound, proven)
-        return RoundResult(state="optimal", bound=bound, has_plan=has_plan)
+        return RoundResult(state="optimal", bound=bound, has_plan=has_plan, build=build)
     if "Stopped on time" in text or "Stopped on iterations" in text:
-        return RoundResult(state="stopped", bound=bound, has_plan=has_plan)
-    return RoundResult(state="failed", bound=bound, has_plan=has_plan, detail=f"PuLP status {status}")
+        return RoundResult(state="stopped", bound=bound, has_plan=has_plan, build=build)
+    return RoundResult(
+        state="failed", bound=bound, has_plan=has_plan, detail=f"PuLP status {status}", build=build
+    )
 
 
 def heuristic_runs(options: SolveOptions, variables: int = 0) -> int:
