@@ -436,15 +436,22 @@ def test_restricted_lp_prices_in_to_the_full_lp_value() -> None:
 
     On a 4 x 5 grid (access only, so no cuts: the loop only prices) every round's bound is valid (at most the
     full LP value) and the last equals it; the first restricted LP (each unit with its own centre only) is
-    infeasible under the population bounds, so this also covers the fall-back that loads every column.
+    infeasible under the population bounds, so this also covers the fall-back that loads every column. "Full"
+    is the LP without the relaxed families (the touch rows), at most the LP with them.
     """
-    problem = grid_problem(4, 5, pop_min=40, pop_max=60, k_min=4, k_max=5, population=[10] * 20)
-    full = _lp_value(build_model(problem))
+    from footprint.rootlp import RELAXED_FAMILIES
+
+    problem = grid_problem(4, 5, pop_min=40, pop_max=60, k_min=4, k_max=5, population=[5, 15] * 10)
+    relaxed = build_model(problem)
+    for name in [n for n in relaxed.lp.constraints if n.partition("_")[0] in RELAXED_FAMILIES]:
+        del relaxed.lp.constraints[name]
+    full = _lp_value(relaxed)
+    assert RELAXED_FAMILIES == ("touch",) and full <= _lp_value(build_model(problem)) + 1e-9
     model = build_model(problem)
     root = strengthen_root(model, SolveOptions(), time.perf_counter() + 30, near=1)
     assert root.bound == pytest.approx(full, rel=1e-7, abs=1e-9)
     assert root.columns == len(model.lp.variables())  # infeasible with its own centre only: all loaded
-    near = strengthen_root(build_model(problem), SolveOptions(), time.perf_counter() + 30, near=6)
+    near = strengthen_root(build_model(problem), SolveOptions(), time.perf_counter() + 30, near=5)
     assert near.bound == pytest.approx(full, rel=1e-7, abs=1e-9)
     assert near.rounds >= 2 and near.columns < len(model.lp.variables()) // 2  # priced in, not loaded
 

@@ -6,8 +6,8 @@ loads into one highspy model:
 
 - columns: every variable that is not an x, each unit's ``near`` nearest allowed centres, every root pair
   (y[c] = x[r(c), c]) and the pairs of a ``start`` plan;
-- rows: every row, restricted to the loaded columns, except the rows that belong to one x pair (``open_i_c``,
-  ``touch_i_c``), which are loaded with their pair.
+- rows: every row but the ``relaxed`` families (below), restricted to the loaded columns, except the rows that
+  belong to one x pair (``open_i_c``, and ``touch_i_c`` when not relaxed), which are loaded with their pair.
 
 After a solve, :meth:`RestrictedLP.price` prices every column left out against the row duals pi (pi = 0 on rows
 not loaded): reduced cost r_j = c_j - A_j^T pi, from one sparse product over the catalogue of all rows. Columns
@@ -21,11 +21,18 @@ objective by at most |r_j| per unit), hence on every plan. With reduced costs of
 pair j costs at least L + max(r_j, 0) when x_j is at 0: the reduced-cost fixing of :func:`footprint.solve.
 strengthen_root`.
 
-The rows left out with their pair (x[i,c] <= y[c], x[i,c] <= sum of neighbours) only constrain x[i,c] itself,
-so with x[i,c] = 0 every left-out row holds: a solution of the restricted LP, extended by zeros, is a solution of
-the full LP, and the PCN cuts separated from it are the full model's cuts. Measured on Ealing (196 LSOAs, 38,416
-x columns): the first LP with 40 near centres per unit took 8.2 s against 20-25 s for the full LP, and each
-PCN-cut round 2-3.5 s against 12-15 s (BENCHMARKS.md).
+The rows left out with their pair (x[i,c] <= y[c]) only constrain x[i,c] itself, so with x[i,c] = 0 every
+left-out row holds: a solution of the restricted LP, extended by zeros, is a solution of the full LP, and the PCN
+cuts separated from it are the full model's cuts. Measured on Ealing (196 LSOAs, 38,416 x columns): the first LP
+with 40 near centres per unit took 8.2 s against 20-25 s for the full LP, and each PCN-cut round 2-3.5 s against
+12-15 s (BENCHMARKS.md).
+
+The families in ``relaxed`` (by default the ``touch`` rows, x[i,c] <= sum of i's neighbours' x[., c]) are left
+out of the LP altogether: it is then the relaxation of a model without them, so its bounds, duals and reduced
+costs are still valid for every plan (the MIP that follows keeps the rows). They are as many as the x columns
+and nearly double the LP's rows, yet barely move its value: on Barnet (211 LSOAs) the first LP is 0.94777 with
+them and 0.94766 without, while each round costs a third less (first LP 9.7 s -> 6.3 s), so 45 s of root loop
+reach a bound of 1.120 (11 LPs) instead of 1.051 (7 LPs).
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ NEAR_CENTRES = 40
 PRICE_TOLERANCE = 1e-9
 #: Families of rows that belong to one x pair and are loaded with it.
 OWNED_FAMILIES = ("open", "touch")
+#: Families of rows left out of the LP altogether (a relaxation: see the module docstring).
+RELAXED_FAMILIES = ("touch",)
 
 
 def column_arrays(lp: pulp.LpProblem) -> tuple[list[pulp.LpVariable], np.ndarray, np.ndarray, np.ndarray]:
@@ -69,7 +78,13 @@ class RestrictedLP:
     """
 
     def __init__(
-        self, h: object, model: PlaceModel, *, near: int | None, start: np.ndarray | None = None
+        self,
+        h: object,
+        model: PlaceModel,
+        *,
+        near: int | None,
+        start: np.ndarray | None = None,
+        relaxed: tuple[str, ...] = RELAXED_FAMILIES,
     ) -> None:
         import highspy
 
@@ -86,7 +101,9 @@ class RestrictedLP:
         self.row_pos: list[int] = []
         self._blocks: list[sparse.csr_matrix] = []
         self._matrix: sparse.csr_matrix | None = None
-        self._catalogue(list(model.lp.constraints.items()))
+        self._catalogue(
+            [(name, row) for name, row in model.lp.constraints.items() if name.partition("_")[0] not in relaxed]
+        )
         active = self._initial_columns(near, start)
         self._load(active)
 
