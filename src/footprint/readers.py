@@ -235,6 +235,8 @@ def read_geo_table(path: Path, *, what: str, layer: str | None = None) -> gpd.Ge
     """Read a geospatial file (GeoPackage, shapefile, GeoJSON...) with pyogrio."""
     _require_file(path, what)
     kwargs = {"layer": layer} if layer else {}
+    if layer:
+        _require_layer(path, what, layer)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -253,6 +255,25 @@ def read_geo_table(path: Path, *, what: str, layer: str | None = None) -> gpd.Ge
             f"{path}: cannot read {what} as a geospatial file ({_detail(error)}); {hint}."
         ) from None
     return frame
+
+
+def _require_layer(path: Path, what: str, layer: str) -> None:
+    """Refuse a ``layer`` setting the file does not have, naming the layers it has (files pyogrio cannot list
+    are left to the reader's own error)."""
+    import pyogrio
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # not a file pyogrio can open: read_geo_table says what it is
+        return
+    if layer not in names:
+        shown = ", ".join(repr(name) for name in names[:10]) + (" ..." if len(names) > 10 else "")
+        raise InputDataError(
+            f"{path}: the {what} file has no layer {layer!r} (its layers: {shown}); set the input's layer to one "
+            "of them, or remove the layer setting to read the first."
+        )
 
 
 def read_any_table(spec: TableInput, *, what: str) -> pd.DataFrame:
@@ -465,6 +486,7 @@ def _set_crs(
     contradict (longitude/latitude numbers in a British National Grid file, metres in a longitude/latitude file),
     is an error whose fix names the CRS the coordinates look like.
     """
+    file_crs = frame.crs
     if crs is not None:
         try:
             frame = frame.set_crs(crs, allow_override=True)
@@ -492,17 +514,30 @@ def _set_crs(
             f"its coordinates ({extent}) cannot be placed: {guess.format(key=config_key)}, or re-export the "
             "file with its CRS."
         )
+    # the setting, when given, named the CRS, so the fix is the setting; else the file or a setting
+    said = f"{config_key}.crs says" if crs is not None else "the file says"
+
+    def fix(target: str) -> str:
+        if crs is None:
+            return f"set {config_key}.crs: {target} or fix the file's CRS (.prj)"
+        if file_crs is not None:
+            return f"remove {config_key}.crs (the file says {file_crs.to_string()}) or set it to {target}"
+        return f"set {config_key}.crs to {target}"
+
     if frame.crs.is_projected and looks_degrees and bounds[2] - bounds[0] < 5 and bounds[3] - bounds[1] < 5:
         raise InputDataError(
-            f"{path}: the file says {frame.crs.to_string()} but its coordinates look like longitude/latitude "
-            f"({extent}); set {config_key}.crs: EPSG:4326 or fix the file's CRS (.prj)."
+            f"{path}: {said} {frame.crs.to_string()} but its coordinates look like longitude/latitude "
+            f"({extent}); {fix('EPSG:4326')}."
         )
     if frame.crs.is_geographic and finite and not looks_degrees:
-        fix = "EPSG:27700" if looks_bng else "the CRS they are in"
+        geojson = (
+            " (A GeoJSON file without a crs member is longitude/latitude by definition.)"
+            if crs is None and path.suffix.lower() in (".geojson", ".json")
+            else ""
+        )
         raise InputDataError(
-            f"{path}: the file says {frame.crs.to_string()} (longitude/latitude) but its coordinates are not "
-            f"degrees ({extent}); set {config_key}.crs: {fix} or fix the file's CRS (.prj). (A GeoJSON file "
-            "without a crs member is longitude/latitude by definition.)"
+            f"{path}: {said} {frame.crs.to_string()} (longitude/latitude) but its coordinates are not degrees "
+            f"({extent}); {fix('EPSG:27700' if looks_bng else 'the CRS they are in')}.{geojson}"
         )
     if frame.crs.to_epsg() != 27700:
         try:
