@@ -67,8 +67,24 @@ def test_contradictory_bounds(tmp_path: Path) -> None:
 
 def test_wrong_type_names_the_key(tmp_path: Path) -> None:
     config = write(tmp_path / "s.yaml", "inputs:\n  units: {path: x.gpkg}\npop: {max: lots}\n")
-    with pytest.raises(ConfigError, match=r"pop.max: Input should be a valid integer.*\(got 'lots'\)"):
+    with pytest.raises(
+        ConfigError, match=r"s.yaml: pop.max: Input should be a valid integer.*\(got 'lots'\); write a whole number"
+    ):
         load_scenario(config)
+
+
+def test_a_bad_command_line_value_is_blamed_on_the_command_line(tmp_path: Path) -> None:
+    """--gap 2 (a percentage typed as a fraction) is refused, and the line names the command line, not the file
+    that had a good value; a bad value in the file is still the file's."""
+    config = write(tmp_path / "s.yaml", "inputs:\n  units: {path: x.gpkg}\nsolver: {gap: 0.01}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(config, overrides=["solver.gap=2"])
+    assert str(caught.value) == "command line: solver.gap: Input should be less than 1 (got 2)"
+    with pytest.raises(ConfigError, match=r"^command line: solver.method: Input should be 'auto'"):
+        load_scenario(config, overrides=["solver.method=bogus", "pop.max=45000"])
+    bad = write(tmp_path / "b.yaml", "inputs:\n  units: {path: x.gpkg}\nsolver: {gap: 1.5}\n")
+    with pytest.raises(ConfigError, match=r"b.yaml: solver.gap: Input should be less than 1"):
+        load_scenario(bad, overrides=["pop.max=45000"])
 
 
 def test_missing_required_key(tmp_path: Path) -> None:

@@ -192,7 +192,12 @@ class Solver(_Strict):
     method: Literal["auto", "exact", "heuristic"] = "auto"
     name: Literal["auto", "highs", "cbc"] = "auto"
     time_limit: float = Field(120.0, gt=0, description="Seconds per place.")
-    gap: float = Field(0.005, ge=0, description="Relative optimality gap at which to stop.")
+    gap: float = Field(
+        0.005,
+        ge=0,
+        lt=1,
+        description="Relative optimality gap at which to stop, as a fraction (0.005 = 0.5%; below 1).",
+    )
     threads: int = Field(1, ge=1, description="Solver threads per place (1 is deterministic).")
     seed: int = Field(0, ge=0)
     heuristic_runs: int = Field(
@@ -278,16 +283,23 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     raw = _read_with_extends(path, seen=())
     for override in overrides:
         _apply_override(raw, override)
-    return scenario_from_dict(raw, source=path)
+    overridden = {override.partition("=")[0].strip() for override in overrides}
+    return scenario_from_dict(raw, source=path, overridden=overridden)
 
 
-def scenario_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Scenario:
-    """Validate a plain mapping (paths already absolute or relative to the working folder)."""
+def scenario_from_dict(
+    raw: dict[str, Any], *, source: Path | None = None, overridden: set[str] | frozenset[str] = frozenset()
+) -> Scenario:
+    """Validate a plain mapping (paths already absolute or relative to the working folder).
+
+    ``overridden``: key paths set on the command line (``--set``, or a flag such as ``--gap``); a problem with
+    one of them is reported against the command line, not the file.
+    """
     label = str(source) if source else "<scenario>"
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(_format_validation_error(error, label)) from None
+        raise ConfigError(_format_validation_error(error, label, overridden)) from None
     return scenario.model_copy(update={"source": source.resolve() if source else None})
 
 
@@ -464,11 +476,28 @@ def _allowed_keys(location: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def _format_validation_error(error: ValidationError, label: str) -> str:
+#: What to write instead, by pydantic error type (the message says what is wrong, this the fix).
+_TYPE_FIXES = {
+    "int_parsing": "write a whole number",
+    "int_from_float": "write a whole number",
+    "float_parsing": "write a number",
+    "bool_parsing": "write true or false",
+    "string_type": "write text (quote it)",
+}
+
+
+def _format_validation_error(
+    error: ValidationError, label: str, overridden: set[str] | frozenset[str] = frozenset()
+) -> str:
     lines = []
     for item in error.errors():
         location = tuple(item["loc"])
         key = ".".join(str(part) for part in location) or "(top level)"
+        if any(key == given or key.startswith(f"{given}.") for given in overridden):
+            label_here = "command line"
+        else:
+            label_here = label
+        fix = _TYPE_FIXES.get(item["type"])
         if item["type"] == "extra_forbidden":
             allowed = _allowed_keys(location)
             guess = difflib.get_close_matches(str(location[-1]), allowed, n=1, cutoff=0.6)
@@ -477,14 +506,14 @@ def _format_validation_error(error: ValidationError, label: str) -> str:
                 if guess
                 else (f"; allowed: {', '.join(allowed)}" if allowed else "")
             )
-            lines.append(f"{label}: {key}: unknown key{hint}")
+            lines.append(f"{label_here}: {key}: unknown key{hint}")
         elif item["type"] == "missing":
-            lines.append(f"{label}: {key}: required key is missing")
+            lines.append(f"{label_here}: {key}: required key is missing")
         else:
             message = item["msg"].removeprefix("Value error, ")
             given = item.get("input")
             shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
-            lines.append(f"{label}: {key}: {message}{shown}")
+            lines.append(f"{label_here}: {key}: {message}{shown}{f'; {fix}' if fix else ''}")
     return "\n".join(lines)
 
 
