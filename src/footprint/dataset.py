@@ -9,8 +9,10 @@ caller (``footprint validate`` or ``run``) decides to stop. No solving, no print
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -247,13 +249,18 @@ def _attach_population(
     }
     missing = units[C.POPULATION].isna() & ~units[C.LSOA_CODE].isin(not_numeric)
     if missing.any():
+        mistyped = _mistyped(units.loc[missing, C.LSOA_CODE].tolist(), unknown if spec is not None else [])
         findings.append(
             Finding(
                 "error",
                 "population.missing",
                 f"{int(missing.sum()):,} LSOAs have no population; "
-                + _vintage_fix(
-                    units.attrs.get("vintage"), population_vintage, len(units), int(missing.sum())
+                + (
+                    f"the file's {mistyped} (correct the codes)"
+                    if mistyped
+                    else _vintage_fix(
+                        units.attrs.get("vintage"), population_vintage, len(units), int(missing.sum())
+                    )
                 ),
                 population_file,
                 codes(units.loc[missing, C.LSOA_CODE]),
@@ -272,6 +279,25 @@ def _attach_population(
         )
     units[C.POPULATION] = units[C.POPULATION].fillna(0).clip(lower=0).round().astype("int64")
     return units
+
+
+#: The form of an LSOA code (England E01, Wales W01, then six digits).
+LSOA_CODE_FORM = re.compile(r"[EW]01\d{6}")
+
+
+def _mistyped(missing: list[str], unknown: list[str], show: int = 3) -> str:
+    """'X may be a mistyped Y, ...' for the file's codes that are not of the LSOA code form and are one or two
+    characters from a missing code (empty when none is; well-formed codes are other LSOAs or vintages)."""
+    pairs = []
+    left = [code for code in unknown if not LSOA_CODE_FORM.fullmatch(code)]
+    for code in missing:
+        close = difflib.get_close_matches(code, left, n=1, cutoff=0.8)
+        if close:
+            pairs.append(f"{close[0]} may be a mistyped {code}")
+            left.remove(close[0])
+    if not pairs:
+        return ""
+    return ", ".join(pairs[:show]) + (f" and {len(pairs) - show} more" if len(pairs) > show else "")
 
 
 def _vintage_fix(units_vintage: str | None, other_vintage: str | None, n_units: int, n_missing: int) -> str:
