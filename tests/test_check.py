@@ -70,7 +70,7 @@ def test_different_settings_exit_1_naming_files_places_and_lsoas(written: tuple[
     result = runner.invoke(app, ["run", str(config), "--out", str(out), "--check", "--set", "k.max=2"])
     assert result.exit_code == 1, result.output
     assert f"outputs differ from {out}" in result.output
-    assert "changed: assignment.csv" in result.output and "run.json (config, places)" in result.output
+    assert "changed: assignment.csv" in result.output and "run.json (config, places[E09900001." in result.output
     assert "places with LSOAs in another neighbourhood: E09900001 (" in result.output
     assert "E09900002 (" in result.output and "LSOAs: E0190" in result.output
     assert snapshot(out) == before
@@ -106,6 +106,14 @@ def test_tampered_record_names_the_key(written: tuple[Path, Path], tmp_path: Pat
     assert diff.changed == ["run.json"] and diff.record_keys == ["status"]
     assert diff.missing == ["changes.csv"]
     assert diff.lines() == ["changed: run.json (status)", f"missing in {copy}: changes.csv"]
+    # a place's field: named with the place, as a run whose heuristic was cut short by a busy machine would be
+    record["places"][1]["message"] = "the heuristic stopped at 25% of the time limit"
+    del record["places"][0]
+    (copy / "run.json").write_text(json.dumps(record))
+    diff = diff_outputs(copy, written[1])
+    code = record["places"][0]["place_code"]
+    first = json.loads((written[1] / "run.json").read_text())["places"][0]["place_code"]
+    assert diff.record_keys == [f"places[{first}]", f"places[{code}.message]", "status"]
 
 
 def test_missing_folder_exits_1_with_a_message(written: tuple[Path, Path], tmp_path: Path) -> None:
@@ -114,3 +122,18 @@ def test_missing_folder_exits_1_with_a_message(written: tuple[Path, Path], tmp_p
     assert result.exit_code == 1
     assert f"{target} does not exist, so there is nothing to check against" in result.output
     assert not target.exists()
+
+
+def test_a_folder_that_is_not_a_run_exits_1_before_solving(
+    written: tuple[Path, Path], tmp_path: Path, monkeypatch
+) -> None:
+    import footprint.runner
+
+    target = tmp_path / "notes"
+    target.mkdir()
+    (target / "readme.txt").write_text("not a run")
+    monkeypatch.setattr(footprint.runner, "run_scenario", lambda *a, **k: pytest.fail("solved before refusing"))
+    result = runner.invoke(app, ["run", str(written[0]), "--out", str(target), "--check"])
+    assert result.exit_code == 1
+    assert f"{target} is not a footprint run (no run.json), so there is nothing to check against" in result.output
+    assert sorted(p.name for p in target.iterdir()) == ["readme.txt"]

@@ -507,7 +507,8 @@ class OutputDiff:
     unexpected
         Files in the folder the plan would not write.
     record_keys
-        Top-level keys of run.json that differ (``timing`` ignored).
+        Top-level keys of run.json that differ (``timing`` ignored); for ``places``, each place field that differs
+        as ``places[CODE.field]`` (``places[CODE]`` for a place in one record only).
     places
         Place code -> LSOAs whose neighbourhood id differs in assignment.csv (or that are planned in only one).
     lsoas
@@ -530,11 +531,11 @@ class OutputDiff:
         """A short human summary of the differences (empty when identical)."""
         out = []
         if self.changed:
+            keys = ", ".join(self.record_keys[:limit]) + (
+                f" and {len(self.record_keys) - limit} more" if len(self.record_keys) > limit else ""
+            )
             shown = [
-                f"run.json ({', '.join(self.record_keys)})"
-                if name == "run.json" and self.record_keys
-                else name
-                for name in self.changed
+                f"run.json ({keys})" if name == "run.json" and self.record_keys else name for name in self.changed
             ]
             out.append(f"changed: {', '.join(shown)}")
         if self.missing:
@@ -603,7 +604,35 @@ def _record_differences(old: bytes, new: bytes, *, ignore: Sequence[str]) -> lis
     if not isinstance(first, dict) or not isinstance(second, dict):
         return ["(not a JSON object)"]
     keys = sorted((set(first) | set(second)) - set(ignore))
-    return [key for key in keys if first.get(key) != second.get(key)]
+    differences = []
+    for key in keys:
+        if first.get(key) == second.get(key):
+            continue
+        per_place = _place_differences(first.get(key), second.get(key)) if key == "places" else None
+        differences.extend([f"places[{where}]" for where in per_place] if per_place else [key])
+    return differences
+
+
+def _place_differences(first: Any, second: Any) -> list[str] | None:
+    """``CODE.field`` for each field of a place record that differs (``CODE`` alone for a place in one record
+    only), or None when the values are not lists of place records."""
+
+    def by_code(records: Any) -> dict[str, dict[str, Any]] | None:
+        if not isinstance(records, list) or not all(isinstance(r, dict) and "place_code" in r for r in records):
+            return None
+        return {str(r["place_code"]): r for r in records}
+
+    old, new = by_code(first), by_code(second)
+    if old is None or new is None:
+        return None
+    out = []
+    for code in sorted(set(old) | set(new)):
+        if code not in old or code not in new:
+            out.append(code)
+            continue
+        fields = sorted(set(old[code]) | set(new[code]))
+        out.extend(f"{code}.{name}" for name in fields if old[code].get(name) != new[code].get(name))
+    return out
 
 
 def _assignment_changes(on_disk: Path, now: Path) -> pd.DataFrame:
