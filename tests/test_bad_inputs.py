@@ -121,6 +121,11 @@ def test_one_practice_outside_the_area_is_a_warning(tmp_path: Path) -> None:
     report = validate_scenario(load_scenario(config))
     assert report.ok
     assert [(f.code, f.items) for f in report.warnings] == [("practices.outside_area", ("B20001",))]
+    # the run says it too, on the console (even --quiet), not only in run.json
+    result = runner.invoke(app, ["run", str(config), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    warning = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "practices.csv: " in warning[0] and "[B20001]" in warning[0]
 
 
 def test_a_self_intersecting_polygon_is_repaired_with_a_warning(tmp_path: Path) -> None:

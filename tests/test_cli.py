@@ -32,6 +32,20 @@ def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
     assert f"footprint {command}" in (REPO / "README.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "schema"])
+def test_every_command_but_schema_takes_quiet_and_debug(command: str) -> None:
+    """As the README says (schema prints only the schema)."""
+    options = {opt for param in get_command(app).commands[command].params for opt in param.opts}
+    assert {"--quiet", "-q", "--debug"} <= options, command
+
+
+def test_quiet_init_and_sample_print_nothing(tmp_path: Path) -> None:
+    for args in (["init", str(tmp_path / "a"), "-q"], ["sample", str(tmp_path / "b"), "--quiet"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and result.output == "", (args, result.output)
+    assert (tmp_path / "a" / "scenario.yaml").is_file() and any((tmp_path / "b").iterdir())
+
+
 def test_top_level_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0

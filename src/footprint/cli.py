@@ -225,7 +225,7 @@ def run(
         list[str] | None, typer.Option("--place", help="Only these place codes (repeatable).")
     ] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per place.")] = None,
-    gap: Annotated[float | None, typer.Option("--gap", help="Relative optimality gap to stop at.")] = None,
+    gap: Annotated[float | None, typer.Option("--gap", help="Relative optimality gap to stop at, as a fraction (0.01 = 1%).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Places solved in parallel.")] = None,
     threads: Annotated[int | None, typer.Option("--threads", help="Solver threads per place.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed of the heuristic.")] = None,
@@ -279,9 +279,10 @@ def run(
         if scenario.solver.executor == "dask":
             check_dask()  # before minutes of reading inputs
         target = out_dir or scenario.output.dir
-        if check_ and not Path(target).is_dir():
+        if check_ and not (Path(target) / "run.json").is_file():  # before solving, not after
+            what = "is not a footprint run (no run.json)" if Path(target).exists() else "does not exist"
             console.print(
-                f"[bold red]error:[/] {target} does not exist, so there is nothing to check against; "
+                f"[bold red]error:[/] {target} {what}, so there is nothing to check against; "
                 "run without --check to write it.",
                 highlight=False,
                 soft_wrap=True,
@@ -296,6 +297,11 @@ def run(
             else nullcontext()
         ):
             report = validate_scenario(scenario, places=place)
+        if not any(finding.code != "place.infeasible" for finding in report.errors):  # else the errors say it all
+            for finding in report.warnings:  # data problems the run works around: said now, not only in run.json
+                console.print(
+                    f"[bold yellow]warning:[/] {escape(finding.line())}", highlight=False, soft_wrap=True
+                )
         progress = _RunProgress(enabled=interactive)
         with progress:
             plan = run_scenario(scenario, places=place, on_event=progress.event, report=report)
@@ -670,6 +676,7 @@ def solver_warnings(plan: Any) -> list[str]:
 def check(
     run_dir: Annotated[Path, typer.Argument(help="Folder written by footprint run.", show_default=False)],
     json_: JsonOpt = False,
+    quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Re-verify a written plan against the scenario's inputs (exit 1 if it fails)."""
@@ -687,6 +694,8 @@ def check(
             for line in audit.problems:
                 out.print(f"[red]{escape(line)}[/]", highlight=False)
             for place, verdict in sorted(audit.verdicts.items()):
+                if quiet and verdict.ok:
+                    continue
                 state = "[green]ok[/]" if verdict.ok else "[red]FAILED[/]"
                 out.print(f"{place}: {state} ({verdict.neighbourhoods} neighbourhoods)", highlight=False)
                 for failure in verdict.failures:
@@ -747,10 +756,13 @@ def schema() -> None:
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the starter scenario in.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing scenario.yaml.")] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Write a starter scenario (scenario.yaml with every setting documented) into DIR."""
     from importlib import resources
 
+    _setup_logging(debug)
     target = directory / "scenario.yaml"
     if target.exists() and not force:
         console.print(
@@ -762,25 +774,29 @@ def init(
         directory.mkdir(parents=True, exist_ok=True)
         text = resources.files("footprint").joinpath("default.yaml").read_text(encoding="utf-8")
         target.write_text(text, encoding="utf-8")
-        out.print(f"wrote {target}; edit the inputs, then: footprint validate {target}", highlight=False)
+        if not quiet:
+            out.print(f"wrote {target}; edit the inputs, then: footprint validate {target}", highlight=False)
         return 0
 
-    raise typer.Exit(_guard(action))
+    raise typer.Exit(_guard(action, debug=debug))
 
 
 @app.command()
 def sample(
     directory: Annotated[Path, typer.Argument(help="Folder to write the synthetic sample data into.")],
     seed: Annotated[int, typer.Option("--seed", help="Generator seed.")] = 20261123,
+    quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Regenerate the synthetic sample data (deterministic) into DIR."""
+    _setup_logging(debug)
 
     def action() -> int:
         from footprint.sample import write_sample
 
         files = write_sample(directory, seed=seed)
-        out.print(f"wrote {len(files)} files to {directory}", highlight=False)
+        if not quiet:
+            out.print(f"wrote {len(files)} files to {directory}", highlight=False)
         return 0
 
     raise typer.Exit(_guard(action, debug=debug))
