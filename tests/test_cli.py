@@ -93,6 +93,22 @@ def test_bad_config_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_json_mode_answers_in_json_when_the_command_fails(tmp_path: Path, command: str) -> None:
+    """A script reading --json gets a JSON object on stdout for a bad scenario too, not an empty stdout."""
+    config = tmp_path / "s.yaml"
+    config.write_text("inputs:\n  units: {path: x.gpkg\n", encoding="utf-8")  # YAML syntax error
+    args = [command, str(config), "--json"] + (["--out", str(tmp_path / "out")] if command == "run" else [])
+    result = subprocess.run(
+        [sys.executable, "-m", "footprint", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 2
+    answer = json.loads(result.stdout)
+    assert answer["ok"] is False and answer["exit_code"] == 2
+    assert len(answer["errors"]) == 1 and "YAML syntax error" in answer["errors"][0]
+    assert "error:" in result.stderr and not (tmp_path / "out").exists()
+
+
 def test_missing_input_file_exits_2(tmp_path: Path) -> None:
     config = tmp_path / "s.yaml"
     config.write_text("inputs:\n  units: {path: nope.gpkg}\n", encoding="utf-8")

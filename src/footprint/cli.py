@@ -75,8 +75,9 @@ def _terminate(signum: int, frame: object) -> None:
     raise _Terminated()
 
 
-def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
-    """Run ``action``; turn library errors into one line and an exit code."""
+def _guard(action: Callable[[], T], *, debug: bool = False, json_: bool = False) -> T:
+    """Run ``action``; turn library errors into one line and an exit code (with ``json_``, also a JSON object
+    ``{"ok": false, "exit_code": ..., "errors": [...]}`` on stdout, so scripts parsing it get an answer)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -85,6 +86,8 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
         lines = str(error).splitlines() or [type(error).__name__]
         for line in lines:
             console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        if json_:
+            out.print_json(json.dumps({"ok": False, "exit_code": error.exit_code, "errors": lines}))
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         console.print("interrupted; no partial output was written", highlight=False)
@@ -98,12 +101,10 @@ def _guard(action: Callable[[], T], *, debug: bool = False) -> T:
         if debug:
             raise
         where = f"{error.filename}: " if error.filename else ""
-        console.print(
-            f"[bold red]error:[/] {escape(where)}{escape(error.strerror or str(error))}; check the path, its "
-            "permissions and the free space.",
-            highlight=False,
-            soft_wrap=True,
-        )
+        line = f"{where}{error.strerror or str(error)}; check the path, its permissions and the free space."
+        console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        if json_:
+            out.print_json(json.dumps({"ok": False, "exit_code": 2, "errors": [line]}))
         raise typer.Exit(2) from None
     except Exception as error:
         if debug:
@@ -161,7 +162,7 @@ def validate(
             _print_validation(report, quiet=quiet)
         return 0 if report.ok else 2
 
-    raise typer.Exit(_guard(action, debug=debug))
+    raise typer.Exit(_guard(action, debug=debug, json_=json_))
 
 
 def _print_validation(report: Any, *, quiet: bool) -> None:
@@ -281,12 +282,10 @@ def run(
         target = out_dir or scenario.output.dir
         if check_ and not (Path(target) / "run.json").is_file():  # before solving, not after
             what = "is not a footprint run (no run.json)" if Path(target).exists() else "does not exist"
-            console.print(
-                f"[bold red]error:[/] {target} {what}, so there is nothing to check against; "
-                "run without --check to write it.",
-                highlight=False,
-                soft_wrap=True,
-            )
+            line = f"{target} {what}, so there is nothing to check against; run without --check to write it."
+            console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+            if json_:
+                out.print_json(json.dumps({"ok": False, "exit_code": 1, "errors": [line]}))
             return 1
         if not check_:
             check_target(Path(target))  # before solving, not after
@@ -319,7 +318,7 @@ def run(
             _print_run(plan, Path(target), files, quiet=quiet)
         return 0 if plan.ok else 1
 
-    raise typer.Exit(_guard(action, debug=debug))
+    raise typer.Exit(_guard(action, debug=debug, json_=json_))
 
 
 class _RunProgress:
@@ -504,7 +503,7 @@ def compare(
             out.print(f"{len(files)} files written to {out_dir}", highlight=False)
         return 0
 
-    raise typer.Exit(_guard(action, debug=debug))
+    raise typer.Exit(_guard(action, debug=debug, json_=json_))
 
 
 # ---- sweep ----------------------------------------------------------------------------------------------------
@@ -590,7 +589,7 @@ def sweep(
         )
         return 0 if result.ok else 1
 
-    raise typer.Exit(_guard(action, debug=debug))
+    raise typer.Exit(_guard(action, debug=debug, json_=json_))
 
 
 class _SweepProgress:
@@ -703,7 +702,7 @@ def check(
             out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
         return 0 if audit.ok else 1
 
-    raise typer.Exit(_guard(action, debug=debug))
+    raise typer.Exit(_guard(action, debug=debug, json_=json_))
 
 
 # ---- report ---------------------------------------------------------------------------------------------------
