@@ -70,7 +70,9 @@ def test_different_settings_exit_1_naming_files_places_and_lsoas(written: tuple[
     result = runner.invoke(app, ["run", str(config), "--out", str(out), "--check", "--set", "k.max=2"])
     assert result.exit_code == 1, result.output
     assert f"outputs differ from {out}" in result.output
-    assert "changed: assignment.csv" in result.output and "run.json (config, places[E09900001." in result.output
+    assert (
+        "changed: assignment.csv" in result.output and "run.json (config, places[E09900001." in result.output
+    )
     assert "places with LSOAs in another neighbourhood: E09900001 (" in result.output
     assert "E09900002 (" in result.output and "LSOAs: E0190" in result.output
     assert snapshot(out) == before
@@ -132,8 +134,13 @@ def test_a_folder_that_is_not_a_run_exits_1_before_solving(
     target = tmp_path / "notes"
     target.mkdir()
     (target / "readme.txt").write_text("not a run")
-    monkeypatch.setattr(footprint.runner, "run_scenario", lambda *a, **k: pytest.fail("solved before refusing"))
+    monkeypatch.setattr(
+        footprint.runner, "run_scenario", lambda *a, **k: pytest.fail("solved before refusing")
+    )
     result = runner.invoke(app, ["run", str(written[0]), "--out", str(target), "--check"])
     assert result.exit_code == 1
-    assert f"{target} is not a footprint run (no run.json), so there is nothing to check against" in result.output
+    assert (
+        f"{target} is not a footprint run (no run.json), so there is nothing to check against"
+        in result.output
+    )
     assert sorted(p.name for p in target.iterdir()) == ["readme.txt"]

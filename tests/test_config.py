@@ -68,7 +68,8 @@ def test_contradictory_bounds(tmp_path: Path) -> None:
 def test_wrong_type_names_the_key(tmp_path: Path) -> None:
     config = write(tmp_path / "s.yaml", "inputs:\n  units: {path: x.gpkg}\npop: {max: lots}\n")
     with pytest.raises(
-        ConfigError, match=r"s.yaml: pop.max: Input should be a valid integer.*\(got 'lots'\); write a whole number"
+        ConfigError,
+        match=r"s.yaml: pop.max: Input should be a valid integer.*\(got 'lots'\); write a whole number",
     ):
         load_scenario(config)
 

@@ -70,7 +70,9 @@ def test_runs_keep_the_best_of_independent_generators(monkeypatch) -> None:
     monkeypatch.setattr(heuristic, "_single_run", one_run)
     best = solve_heuristic(problem, seed=7, runs=3)
     assert calls == [(7, [7, 1]), ([7, 1, 0], [7, 1, 1]), ([7, 2, 0], [7, 2, 1])]
-    assert best.objective == 1.0 and set(best.assignment.tolist()) == {2} and not best.stopped and best.runs == 3
+    assert (
+        best.objective == 1.0 and set(best.assignment.tolist()) == {2} and not best.stopped and best.runs == 3
+    )
 
 
 def test_more_runs_are_reproducible_never_worse_and_stop_at_the_deadline(monkeypatch) -> None:

@@ -393,7 +393,9 @@ def test_heuristic_runs_scale_with_the_time_limit(monkeypatch) -> None:
     monkeypatch.setattr(solve_module, "HEURISTIC_RUNS_VARIABLES_PER_SECOND", 0)
     made.append(solve_place(grid_problem(**CASES["hubs"]), replace(options, method="exact")).heuristic_runs)
     # no MIP follows: all runs
-    made.append(solve_place(grid_problem(**CASES["hubs"]), replace(options, method="heuristic")).heuristic_runs)
+    made.append(
+        solve_place(grid_problem(**CASES["hubs"]), replace(options, method="heuristic")).heuristic_runs
+    )
     assert seen == [2, 2, 1, 2] and made == seen  # each place's solution records the runs it got
 
 

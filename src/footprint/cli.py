@@ -75,6 +75,15 @@ def _terminate(signum: int, frame: object) -> None:
     raise _Terminated()
 
 
+def _fail(lines: list[str], exit_code: int, *, json_: bool) -> int:
+    """Print ``error:`` lines on stderr (and with ``json_`` the same as a JSON object on stdout); return the code."""
+    for line in lines:
+        console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    if json_:
+        out.print_json(json.dumps({"ok": False, "exit_code": exit_code, "errors": lines}))
+    return exit_code
+
+
 def _guard(action: Callable[[], T], *, debug: bool = False, json_: bool = False) -> T:
     """Run ``action``; turn library errors into one line and an exit code (with ``json_``, also a JSON object
     ``{"ok": false, "exit_code": ..., "errors": [...]}`` on stdout, so scripts parsing it get an answer)."""
@@ -84,11 +93,7 @@ def _guard(action: Callable[[], T], *, debug: bool = False, json_: bool = False)
         return action()
     except FootprintError as error:
         lines = str(error).splitlines() or [type(error).__name__]
-        for line in lines:
-            console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
-        if json_:
-            out.print_json(json.dumps({"ok": False, "exit_code": error.exit_code, "errors": lines}))
-        raise typer.Exit(error.exit_code) from None
+        raise typer.Exit(_fail(lines, error.exit_code, json_=json_)) from None
     except KeyboardInterrupt:
         console.print("interrupted; no partial output was written", highlight=False)
         raise typer.Exit(130) from None
@@ -102,10 +107,7 @@ def _guard(action: Callable[[], T], *, debug: bool = False, json_: bool = False)
             raise
         where = f"{error.filename}: " if error.filename else ""
         line = f"{where}{error.strerror or str(error)}; check the path, its permissions and the free space."
-        console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
-        if json_:
-            out.print_json(json.dumps({"ok": False, "exit_code": 2, "errors": [line]}))
-        raise typer.Exit(2) from None
+        raise typer.Exit(_fail([line], 2, json_=json_)) from None
     except Exception as error:
         if debug:
             raise
@@ -226,7 +228,10 @@ def run(
         list[str] | None, typer.Option("--place", help="Only these place codes (repeatable).")
     ] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per place.")] = None,
-    gap: Annotated[float | None, typer.Option("--gap", help="Relative optimality gap to stop at, as a fraction (0.01 = 1%).")] = None,
+    gap: Annotated[
+        float | None,
+        typer.Option("--gap", help="Relative optimality gap to stop at, as a fraction (0.01 = 1%)."),
+    ] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Places solved in parallel.")] = None,
     threads: Annotated[int | None, typer.Option("--threads", help="Solver threads per place.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed of the heuristic.")] = None,
@@ -283,10 +288,7 @@ def run(
         if check_ and not (Path(target) / "run.json").is_file():  # before solving, not after
             what = "is not a footprint run (no run.json)" if Path(target).exists() else "does not exist"
             line = f"{target} {what}, so there is nothing to check against; run without --check to write it."
-            console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
-            if json_:
-                out.print_json(json.dumps({"ok": False, "exit_code": 1, "errors": [line]}))
-            return 1
+            return _fail([line], 1, json_=json_)
         if not check_:
             check_target(Path(target))  # before solving, not after
         interactive = _interactive(quiet) and not json_
@@ -296,8 +298,10 @@ def run(
             else nullcontext()
         ):
             report = validate_scenario(scenario, places=place)
-        if not any(finding.code != "place.infeasible" for finding in report.errors):  # else the errors say it all
-            for finding in report.warnings:  # data problems the run works around: said now, not only in run.json
+        if not report.blocking:  # else the errors say it all
+            for (
+                finding
+            ) in report.warnings:  # data problems the run works around: said now, not only in run.json
                 console.print(
                     f"[bold yellow]warning:[/] {escape(finding.line())}", highlight=False, soft_wrap=True
                 )

@@ -535,7 +535,8 @@ class OutputDiff:
                 f" and {len(self.record_keys) - limit} more" if len(self.record_keys) > limit else ""
             )
             shown = [
-                f"run.json ({keys})" if name == "run.json" and self.record_keys else name for name in self.changed
+                f"run.json ({keys})" if name == "run.json" and self.record_keys else name
+                for name in self.changed
             ]
             out.append(f"changed: {', '.join(shown)}")
         if self.missing:
@@ -618,7 +619,9 @@ def _place_differences(first: Any, second: Any) -> list[str] | None:
     only), or None when the values are not lists of place records."""
 
     def by_code(records: Any) -> dict[str, dict[str, Any]] | None:
-        if not isinstance(records, list) or not all(isinstance(r, dict) and "place_code" in r for r in records):
+        if not isinstance(records, list) or not all(
+            isinstance(r, dict) and "place_code" in r for r in records
+        ):
             return None
         return {str(r["place_code"]): r for r in records}
 

@@ -102,7 +102,11 @@ class RestrictedLP:
         self._blocks: list[sparse.csr_matrix] = []
         self._matrix: sparse.csr_matrix | None = None
         self._catalogue(
-            [(name, row) for name, row in model.lp.constraints.items() if name.partition("_")[0] not in relaxed]
+            [
+                (name, row)
+                for name, row in model.lp.constraints.items()
+                if name.partition("_")[0] not in relaxed
+            ]
         )
         active = self._initial_columns(near, start)
         self._load(active)

@@ -127,9 +127,8 @@ def run_scenario(
         check_dask()
     if report is None:
         report = validate_scenario(scenario, places=list(places) if places else None)
-    blocking = [f for f in report.errors if f.code != "place.infeasible"]
-    if blocking:
-        raise InputDataError("\n".join(f.line() for f in blocking))
+    if report.blocking:
+        raise InputDataError("\n".join(f.line() for f in report.blocking))
     timings = {"validate": time.perf_counter() - started}
 
     infeasible = {f.items[0]: f.message for f in report.errors if f.code == "place.infeasible"}

@@ -493,7 +493,9 @@ def solver_available(name: str) -> bool:
 def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
     solver = _Highs(
         start=warm,
-        deadline=time.perf_counter() + time_left - MIP_READ_BACK,  # the time limit is set from it in callSolver
+        deadline=time.perf_counter()
+        + time_left
+        - MIP_READ_BACK,  # the time limit is set from it in callSolver
         msg=False,
         gapRel=options.gap,
         threads=options.threads,
@@ -516,7 +518,9 @@ class _Cbc(pulp.PULP_CBC_CMD):
     """
 
     def __init__(self, *, deadline: float, **kwargs: object) -> None:
-        super().__init__(timeLimit=max(deadline - time.perf_counter(), 0.1), **kwargs)  # until the files are written
+        super().__init__(
+            timeLimit=max(deadline - time.perf_counter(), 0.1), **kwargs
+        )  # until the files are written
         self.deadline = deadline
         self.created = time.perf_counter()
         self.build = 0.0

@@ -239,9 +239,8 @@ class _ScenarioRun:
     def prepare(cls, report: ValidationReport) -> _ScenarioRun:
         """Stop on input errors; places the screen found infeasible get their reason as their solution."""
         started = time.perf_counter()
-        blocking = [f for f in report.errors if f.code != "place.infeasible"]
-        if blocking:
-            raise InputDataError("\n".join(f.line() for f in blocking))
+        if report.blocking:
+            raise InputDataError("\n".join(f.line() for f in report.blocking))
         infeasible = {f.items[0]: f.message for f in report.errors if f.code == "place.infeasible"}
         solutions = {
             place: PlaceSolution(

@@ -70,6 +70,11 @@ class ValidationReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def blocking(self) -> list[Finding]:
+        """Errors that stop a run (a place that cannot be split is reported as infeasible, the others solved)."""
+        return [f for f in self.errors if f.code != "place.infeasible"]
+
     def totals(self) -> dict[str, int]:
         units = self.dataset.units
         return {
