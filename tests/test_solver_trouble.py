@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -171,8 +172,46 @@ def test_a_dead_worker_process_is_an_error_for_its_place_and_the_others_are_writ
     assert result.exit_code == 1, result.output
     assert (
         "E09900002: Place E09900002 (Beta): the solving process stopped abruptly (the solver crashed or the "
-        "process was killed, e.g. out of memory) while this or another place was being solved; re-run with "
-        "--solver cbc, or with --workers 1 to find the place, or --method heuristic." in result.output
+        "process was killed, e.g. out of memory); re-run with --solver cbc, or --method heuristic."
+        in result.output
     )
     recorded = places(out)
     assert recorded["E09900001"]["status"] == "optimal" and recorded["E09900002"]["status"] == "error"
+
+
+def test_a_dead_worker_takes_down_only_its_own_place_with_two_workers(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two places in flight, one dead process breaks the whole pool; each place it took down is solved
+    again on its own, so only the place whose process dies again is lost, and the other gets its plan."""
+    real = runner_module.solve_place
+    alpha_started = tmp_path / "alpha-started"
+
+    def die_on_beta(problem, options):
+        if problem.place_code == "E09900002":
+            for _ in range(200):  # die while Alpha is being solved, not before it starts
+                if alpha_started.exists():
+                    break
+                time.sleep(0.05)
+            os._exit(9)
+        alpha_started.touch()
+        time.sleep(1.0)  # still solving when Beta's process dies
+        return real(problem, options)
+
+    monkeypatch.setattr(runner_module, "solve_place", die_on_beta)
+    solved = []
+    real_solve_places = runner_module.solve_places
+
+    def spy(executor, problems, *args, **kwargs):
+        solved.append([p.place_code for p in problems])
+        return real_solve_places(executor, problems, *args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "solve_places", spy)
+    out = tmp_path / "out"
+    result = run(tiny, out, "--workers", "2")
+    assert result.exit_code == 1, result.output
+    assert solved == [["E09900001", "E09900002"], ["E09900001"], ["E09900002"]]
+    recorded = places(out)
+    assert recorded["E09900001"]["status"] == "optimal"
+    assert recorded["E09900002"]["status"] == "error"
+    assert "the solving process stopped abruptly" in recorded["E09900002"]["message"]

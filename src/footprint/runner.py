@@ -150,10 +150,19 @@ def run_scenario(
     workers = workers or scenario.solver.workers or default_workers()
     solve_started = time.perf_counter()
     if todo:
+        crashed: set[str] = set()
         with place_executor(
             scenario.solver.executor, scenario.solver.scheduler, workers=workers, places=len(todo)
         ) as executor:
-            solutions.update(solve_places(executor, [report.problems[p] for p in todo], options, on_event))
+            solutions.update(
+                solve_places(executor, [report.problems[p] for p in todo], options, on_event, crashed)
+            )
+        if len(crashed) > 1:
+            # one dead process took the whole local pool down: solve each place it took with it on its own, so
+            # only the place whose own process dies again is lost
+            for place in sorted(crashed):
+                with place_executor("local", workers=1, places=1) as alone:
+                    solutions.update(solve_places(alone, [report.problems[place]], options, on_event))
     timings["solve"] = time.perf_counter() - solve_started
     verify_started = time.perf_counter()
     plan = build_plan(report.dataset, report.graph, report.problems, solutions)
@@ -167,14 +176,16 @@ def solve_places(
     problems: Sequence[PlaceProblem],
     options: SolveOptions,
     on_event: EventCallback | None = None,
+    crashed: set[str] | None = None,
 ) -> dict[str, PlaceSolution]:
     """Solve ``problems`` on ``executor``, keeping ``executor.slots()`` in flight; solutions by place code.
 
     The same loop drives every executor, so where a place is solved never changes its plan. The wait has a
     timeout so that the main thread runs Python code often enough to see Ctrl-C or SIGTERM (a signal can land on
     the executor's thread, which does not wake the main thread's wait); on either, the workers are stopped at once
-    rather than after their solves. A worker process that dies (a solver crash, out of memory) makes the places
-    still pending errors with a clear message; the others keep their plans.
+    rather than after their solves. A worker process that dies (a solver crash, out of memory) breaks a local
+    pool: the places still pending or queued become errors with a clear message (their codes are added to
+    ``crashed`` when given); the finished ones keep their plans.
     """
     by_code = {problem.place_code: problem for problem in problems}
     solutions: dict[str, PlaceSolution] = {}
@@ -193,9 +204,12 @@ def solve_places(
                 del pending[future]  # only now: a broken pool must still find this place pending
                 _emit(on_event, place, "finished", _summary(solutions[place]))
     except BrokenProcessPool:
-        for place in [*pending.values(), *(p.place_code for p in queue)]:  # no place can still be solved
-            solutions[place] = _crashed(by_code[place], options)
+        lost = [*pending.values(), *(p.place_code for p in queue)]  # no place can still be solved
+        for place in lost:
+            solutions[place] = _crashed(by_code[place], options, alone=len(lost) == 1)
             _emit(on_event, place, "finished", _summary(solutions[place]))
+        if crashed is not None:
+            crashed.update(lost)
     except BaseException:  # Ctrl-C, SIGTERM: stop the workers now rather than after their solves
         executor.stop()
         raise
@@ -228,15 +242,18 @@ def _result(future: Future[PlaceSolution], problem: PlaceProblem, options: Solve
         return _failed(problem, options, str(error))
 
 
-def _crashed(problem: PlaceProblem, options: SolveOptions) -> PlaceSolution:
-    """A place whose worker process died (a solver crash, or the process killed, e.g. out of memory)."""
+def _crashed(problem: PlaceProblem, options: SolveOptions, *, alone: bool = False) -> PlaceSolution:
+    """A place whose worker process died (a solver crash, or the process killed, e.g. out of memory); ``alone``
+    when it was the only place the pool still had, so its own solve is the one that died."""
     other = "cbc" if options.solver != "cbc" else "highs"
+    where = "" if alone else " while this or another place was being solved"
+    find = "" if alone else ", or with --workers 1 to find the place"
     return _failed(
         problem,
         options,
         f"Place {problem.place_code} ({problem.place_name}): the solving process stopped abruptly (the solver "
-        f"crashed or the process was killed, e.g. out of memory) while this or another place was being solved; "
-        f"re-run with --solver {other}, or with --workers 1 to find the place, or --method heuristic.",
+        f"crashed or the process was killed, e.g. out of memory){where}; re-run with --solver {other}{find}, "
+        "or --method heuristic.",
     )
 
 
