@@ -61,6 +61,10 @@ def test_sample_outputs(sample_run: Path) -> None:
     }
     geojson = json.loads((sample_run / "neighbourhoods.geojson").read_text())
     assert len(geojson["features"]) == len(hoods)
+    # a yes/no column is a boolean in every file, not True/False in the CSV and 0/1 in the geo files
+    assert hoods["within_bounds"].dtype == bool
+    assert pd.read_csv(sample_run / "neighbourhoods.csv")["within_bounds"].dtype == bool
+    assert all(f["properties"]["within_bounds"] is True for f in geojson["features"])
     x, y = geojson["features"][0]["geometry"]["coordinates"][0][0][:2]
     assert -1 < x < 1.5 and 51 < y < 52  # longitude/latitude
 

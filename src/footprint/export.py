@@ -321,15 +321,12 @@ PRODUCT_FILES = (
 
 
 def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
-    """Floats rounded to :data:`FLOAT_DECIMALS`, booleans as 0/1 (GeoPackage and GeoJSON have no boolean)."""
+    """Floats rounded to :data:`FLOAT_DECIMALS`; booleans stay booleans, as in the CSV files (a GeoPackage field of
+    integer subtype boolean, GeoJSON ``true``/``false``), so each column reads back as the same type everywhere."""
     out = frame.copy()
     for name in out.columns:
-        if name == "geometry":
-            continue
-        if pd.api.types.is_float_dtype(out[name]):
+        if name != "geometry" and pd.api.types.is_float_dtype(out[name]):
             out[name] = out[name].round(FLOAT_DECIMALS)
-        elif pd.api.types.is_bool_dtype(out[name]):
-            out[name] = out[name].astype("int64")
     return out
 
 
