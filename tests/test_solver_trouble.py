@@ -215,3 +215,34 @@ def test_a_dead_worker_takes_down_only_its_own_place_with_two_workers(
     assert recorded["E09900001"]["status"] == "optimal"
     assert recorded["E09900002"]["status"] == "error"
     assert "the solving process stopped abruptly" in recorded["E09900002"]["message"]
+
+
+def test_places_queued_behind_a_dead_worker_are_solved_in_a_fresh_pool_and_the_culprit_is_named(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One worker: Alpha's process dies with Beta still queued. Beta never started, so it cannot be the cause:
+    it goes to a fresh pool (not a retry alone after Alpha's), and Alpha, the only place in flight, is named."""
+    real = runner_module.solve_place
+
+    def die_on_alpha(problem, options):
+        if problem.place_code == "E09900001":
+            os._exit(9)
+        return real(problem, options)
+
+    monkeypatch.setattr(runner_module, "solve_place", die_on_alpha)
+    solved = []
+    real_solve_places = runner_module.solve_places
+
+    def spy(executor, problems, *args, **kwargs):
+        solved.append([p.place_code for p in problems])
+        return real_solve_places(executor, problems, *args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "solve_places", spy)
+    out = tmp_path / "out"
+    result = run(tiny, out, "--workers", "1")
+    assert result.exit_code == 1, result.output
+    assert solved == [["E09900001", "E09900002"], ["E09900002"]]
+    recorded = places(out)
+    assert recorded["E09900002"]["status"] == "optimal"
+    assert recorded["E09900001"]["status"] == "error"
+    assert "while this or another place" not in recorded["E09900001"]["message"]

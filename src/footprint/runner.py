@@ -150,19 +150,25 @@ def run_scenario(
     workers = workers or scenario.solver.workers or default_workers()
     solve_started = time.perf_counter()
     if todo:
-        crashed: set[str] = set()
-        with place_executor(
-            scenario.solver.executor, scenario.solver.scheduler, workers=workers, places=len(todo)
-        ) as executor:
-            solutions.update(
-                solve_places(executor, [report.problems[p] for p in todo], options, on_event, crashed)
-            )
-        if len(crashed) > 1:
-            # one dead process took the whole local pool down: solve each place it took with it on its own, so
-            # only the place whose own process dies again is lost
-            for place in sorted(crashed):
-                with place_executor("local", workers=1, places=1) as alone:
-                    solutions.update(solve_places(alone, [report.problems[place]], options, on_event))
+        remaining = todo
+        while remaining:  # each pass settles at least one place: a pool breaks only with a place in flight
+            crashed: set[str] = set()
+            with place_executor(
+                scenario.solver.executor, scenario.solver.scheduler, workers=workers, places=len(remaining)
+            ) as executor:
+                solutions.update(
+                    solve_places(
+                        executor, [report.problems[p] for p in remaining], options, on_event, crashed
+                    )
+                )
+            if len(crashed) > 1:
+                # one dead process took the whole local pool down with several places in flight: solve each of
+                # them on its own, so only the place whose own process dies again is lost
+                for place in sorted(crashed):
+                    with place_executor("local", workers=1, places=1) as alone:
+                        solutions.update(solve_places(alone, [report.problems[place]], options, on_event))
+            # places still queued when the pool broke were never started: a fresh pool of full size takes them
+            remaining = [place for place in remaining if place not in solutions]
     timings["solve"] = time.perf_counter() - solve_started
     verify_started = time.perf_counter()
     plan = build_plan(report.dataset, report.graph, report.problems, solutions)
@@ -184,8 +190,10 @@ def solve_places(
     timeout so that the main thread runs Python code often enough to see Ctrl-C or SIGTERM (a signal can land on
     the executor's thread, which does not wake the main thread's wait); on either, the workers are stopped at once
     rather than after their solves. A worker process that dies (a solver crash, out of memory) breaks a local
-    pool: the places still pending or queued become errors with a clear message (their codes are added to
-    ``crashed`` when given); the finished ones keep their plans.
+    pool: the places in flight become errors with a clear message (their codes are added to ``crashed`` when
+    given, one of them being the culprit); the finished ones keep their plans. Places still queued are errors
+    too when ``crashed`` is None; when it is given they are left out of the result, for the caller to solve
+    again (they cannot have caused the crash).
     """
     by_code = {problem.place_code: problem for problem in problems}
     solutions: dict[str, PlaceSolution] = {}
@@ -204,12 +212,13 @@ def solve_places(
                 del pending[future]  # only now: a broken pool must still find this place pending
                 _emit(on_event, place, "finished", _summary(solutions[place]))
     except BrokenProcessPool:
-        lost = [*pending.values(), *(p.place_code for p in queue)]  # no place can still be solved
+        in_flight = sorted(pending.values())  # one of these took the pool down; no place can still be solved
+        lost = in_flight if crashed is not None else [*in_flight, *(p.place_code for p in queue)]
         for place in lost:
-            solutions[place] = _crashed(by_code[place], options, alone=len(lost) == 1)
+            solutions[place] = _crashed(by_code[place], options, alone=in_flight == [place])
             _emit(on_event, place, "finished", _summary(solutions[place]))
         if crashed is not None:
-            crashed.update(lost)
+            crashed.update(in_flight)
     except BaseException:  # Ctrl-C, SIGTERM: stop the workers now rather than after their solves
         executor.stop()
         raise
@@ -244,7 +253,7 @@ def _result(future: Future[PlaceSolution], problem: PlaceProblem, options: Solve
 
 def _crashed(problem: PlaceProblem, options: SolveOptions, *, alone: bool = False) -> PlaceSolution:
     """A place whose worker process died (a solver crash, or the process killed, e.g. out of memory); ``alone``
-    when it was the only place the pool still had, so its own solve is the one that died."""
+    when it was the only place in flight, so its own solve is the one that died."""
     other = "cbc" if options.solver != "cbc" else "highs"
     where = "" if alone else " while this or another place was being solved"
     find = "" if alone else ", or with --workers 1 to find the place"
