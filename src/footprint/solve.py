@@ -737,8 +737,8 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     ):
         # building the model alone would use most of the time left (measured ~10,000 x variables a second)
         best.notes.append(
-            f"{max(time_left, 0):.0f} s left after the heuristic is too little for a model of {size:,} variables; "
-            "heuristic plan (allow more time with --time-limit for a bound)"
+            f"the time left after the heuristic is too little for a model of {size:,} variables; heuristic plan "
+            "(allow more time with --time-limit for a bound)"
         )
         seconds["model"] = time.perf_counter() - clock
         return _finish(problem, best, "heuristic", "", seconds, 0, options)
@@ -787,8 +787,8 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             )
         if not root.mip:
             best.notes.append(
-                f"the MIP was skipped: its root LP alone (about {root.first_lp:.0f} s) would not finish in the "
-                "time left, which went to root cuts instead (allow more time with --time-limit)"
+                "the MIP was skipped: its root LP alone would not finish in the time left, which went to root "
+                "cuts instead (allow more time with --time-limit)"
             )
             seconds["solve"] = 0.0
             return replace(
