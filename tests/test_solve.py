@@ -372,6 +372,20 @@ def test_short_time_limits_get_a_share_of_the_merge_split_iterations(monkeypatch
     )
 
 
+def test_the_heuristic_guard_allows_its_runs_the_time_they_take_on_a_slow_machine() -> None:
+    """The guard is a quarter of the limit, or the runs' expected time on a slow machine when that is longer (so
+    the fixed counts, and with them the plan, do not depend on the machine), but never over half the limit."""
+    per_unit = solve_module.HEURISTIC_SECONDS_PER_UNIT
+    options = SolveOptions(time_limit=60)
+    small = grid_problem(4, 4, pop_min=30, pop_max=60, k_min=3, k_max=5)
+    assert solve_module.heuristic_share(small, options, runs=3) == solve_module.HEURISTIC_TIME_SHARE
+    units = 120  # 3 runs of 120 LSOAs: 19.8 s expected, a third of the limit
+    problem = replace(small, unit_codes=tuple(f"E01{i:06d}" for i in range(units)))  # only its size is read
+    assert solve_module.heuristic_share(problem, options, runs=3) == pytest.approx(3 * per_unit * units / 60)
+    assert solve_module.heuristic_share(problem, options, runs=1) == solve_module.HEURISTIC_TIME_SHARE
+    assert solve_module.heuristic_share(problem, SolveOptions(time_limit=6), runs=1) == 0.5
+
+
 def test_heuristic_runs_scale_with_the_time_limit(monkeypatch) -> None:
     """One heuristic run per SECONDS_PER_HEURISTIC_RUN of the limit, at least one, at most heuristic_runs; the
     count reaches solve_heuristic from the scenario's solver section."""

@@ -112,11 +112,19 @@ ROOT_MIN_PROGRESS = 1e-4
 #: reproducible). London's places take 1-5 s for all 300; at 60 s here, a full solve at 30 s ended worse than
 #: the heuristic alone on two places (City and Hackney 1.279 against 1.274), so 30 s now gets them all.
 RECOMBINE_FULL_AT = 30.0
-#: Share of the time limit after which the heuristic starts nothing new when a MIP follows (the whole limit with
-#: ``--method heuristic`` or when method auto will skip the MIP for the model's size): a guard, measured to bind
-#: only on places of 160+ LSOAs at limits of a few seconds (the synthetic England's 586-LSOA place ran 12.3 s at
-#: 6 s before it; no London place at 30-60 s); the note says when it did.
+#: The least share of the time limit after which the heuristic starts nothing new when a MIP follows (the whole
+#: limit with ``--method heuristic`` or when method auto will skip the MIP for the model's size; more for slow
+#: runs, :func:`heuristic_share`): a guard against overrunning the limit (the synthetic England's 586-LSOA place
+#: ran 12.3 s at 6 s before it); the place's note says when it bound.
 HEURISTIC_TIME_SHARE = 0.25
+#: Seconds one heuristic run may take per LSOA on a slow machine: the heuristic's guard allows its runs this long
+#: (up to ``HEURISTIC_TIME_SHARE_MAX`` of the limit) before it stops them. The runs are a count fixed before the
+#: solve, so a plan is the same on any machine as long as the guard does not bind; at a flat quarter of 60 s it
+#: bound on 6-11 London places on a slower 2-core machine (3 runs of 0.021-0.042 s per LSOA each, two places
+#: solving at once), whose plans then depended on the machine's speed and load.
+HEURISTIC_SECONDS_PER_UNIT = 0.055
+#: The most of the time limit the heuristic's guard allows when a MIP follows.
+HEURISTIC_TIME_SHARE_MAX = 0.5
 #: Seconds of time limit per independent heuristic run (``SolveOptions.heuristic_runs`` at most; a count fixed by
 #: the limit, not a clock, so plans stay reproducible). London's places take 1.2-4.5 s a run, so runs fit in the
 #: heuristic's share of the limit: 3 at 60 s (at most 12 s), 4 at the default 120 s, 1 at 30 s or less.
@@ -598,6 +606,15 @@ def heuristic_runs(options: SolveOptions, variables: int = 0) -> int:
     return max(1, min(options.heuristic_runs, int(options.time_limit // SECONDS_PER_HEURISTIC_RUN)))
 
 
+def heuristic_share(problem: PlaceProblem, options: SolveOptions, runs: int) -> float:
+    """Share of the time limit after which the heuristic starts nothing new when a MIP follows: a quarter, or
+    the time its ``runs`` may take on a slow machine (``HEURISTIC_SECONDS_PER_UNIT`` per LSOA a run), at most
+    ``HEURISTIC_TIME_SHARE_MAX``. A guard, not a budget: the runs and iterations are counts, and the MIP gets
+    whatever time the heuristic leaves."""
+    expected = runs * HEURISTIC_SECONDS_PER_UNIT * problem.n_units
+    return min(HEURISTIC_TIME_SHARE_MAX, max(HEURISTIC_TIME_SHARE, expected / max(options.time_limit, 1e-9)))
+
+
 def recombine_budget(options: SolveOptions) -> int:
     """Merge-split iterations for the heuristic: the full count from ``RECOMBINE_FULL_AT`` seconds, a share below."""
     share = min(1.0, options.time_limit / RECOMBINE_FULL_AT)
@@ -704,6 +721,8 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     clock = time.perf_counter()
     best = _Best()
     runs = heuristic_runs(options, size if share < 1 else 0)  # share 1: no MIP follows
+    if share < 1:
+        share = heuristic_share(problem, options, runs)
     heuristic = solve_heuristic(
         problem,
         seed=options.seed,
