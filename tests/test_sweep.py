@@ -84,6 +84,23 @@ def test_sweep_rows_folders_and_hand_checked_figures(tiny: Path, tmp_path: Path)
     assert "# Sweep of scenario.yaml: 2 scenarios" in markdown and "| k.max=2 " in markdown
 
 
+def test_a_folder_that_is_not_a_sweep_is_refused_and_kept(tiny: Path, tmp_path: Path) -> None:
+    """A sweep replaces its whole output folder, so --out pointing at a folder of other files (or at runs/, with
+    earlier runs inside) must stop before solving, with exit 2, and leave every file; an earlier sweep's folder
+    is replaced as before."""
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    result = runner.invoke(app, ["sweep", str(tiny), "--set", "k.max=2,3", "--out", str(out), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "the output folder exists and is not a footprint sweep (no summary.csv)" in result.output
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    sweep = tmp_path / "sweep"
+    for _ in range(2):
+        result = runner.invoke(app, ["sweep", str(tiny), "--set", "k.max=2", "--out", str(sweep), "--quiet"])
+        assert result.exit_code == 0, result.output
+
+
 def test_failed_and_infeasible_scenarios_get_rows(tiny: Path, tmp_path: Path) -> None:
     """pop.min=35000 leaves no k for 60,000 residents (2 need 30,000 each): infeasible; pop.min=45000 is above
     pop.max 40,000: a config error. Both get rows, the sweep goes on, and the exit code is 1."""

@@ -40,7 +40,7 @@ from footprint.compare import markdown_table, read_run
 from footprint.config import Scenario, load_scenario
 from footprint.dataset import Dataset, load_dataset
 from footprint.errors import ConfigError, FootprintError, InputDataError
-from footprint.export import atomic_folder, write_csv, write_plan
+from footprint.export import atomic_folder, check_target, write_csv, write_plan
 from footprint.graph import ContiguityGraph, build_graph
 from footprint.metrics import HEADLINE
 from footprint.plan import Plan, build_plan
@@ -331,6 +331,7 @@ def run_sweep(
     """
     started = time.perf_counter()
     config, out_dir = Path(config), Path(out_dir)
+    check_target(out_dir, marker="summary.csv", kind="sweep")  # before solving, not after
     axes, plain = parse_settings(settings)
     grid = scenario_grid(axes)
     names = [folder_name(point) for point in grid]
