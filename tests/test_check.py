@@ -63,6 +63,16 @@ def test_timing_is_ignored(written: tuple[Path, Path], tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+def test_where_places_were_solved_is_ignored(written: tuple[Path, Path]) -> None:
+    """Plans are the same on any number of workers or executor, so a run checks against one made elsewhere (a
+    cluster run against a local baseline); a setting that changes the plan, as the seed may, still counts."""
+    config, out = written
+    result = runner.invoke(app, ["run", str(config), "--out", str(out), "--check", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["run", str(config), "--out", str(out), "--check", "--seed", "7"])
+    assert result.exit_code == 1 and "run.json (config, " in result.output
+
+
 def test_different_settings_exit_1_naming_files_places_and_lsoas(written: tuple[Path, Path]) -> None:
     """k.max=2 gives two neighbourhoods per borough instead of three: every file with ids changes."""
     config, out = written

@@ -252,7 +252,8 @@ def run(
         typer.Option(
             "--check",
             help="Solve, then compare with the run already in the output folder instead of writing: exit 0 when "
-            "the files would be identical (run.json's timing aside), 1 with what differs. Writes nothing.",
+            "the files would be identical (run.json's timing and workers/executor aside), 1 with what differs. "
+            "Writes nothing.",
         ),
     ] = False,
     json_: JsonOpt = False,
@@ -418,7 +419,9 @@ def _check_run(plan: Any, target: Path, *, json_: bool, quiet: bool) -> int:
             f"[bold red]{place}:[/] {plan.messages.get(place, '')}", highlight=False, soft_wrap=True
         )
     if diff.identical:
-        out.print(f"outputs identical to {target} (run.json timing aside)", highlight=False)
+        out.print(
+            f"outputs identical to {target} (run.json timing and workers/executor aside)", highlight=False
+        )
         return 0
     out.print(f"[bold red]outputs differ from {target}[/]", highlight=False)
     for line in diff.lines(limit=3 if quiet else 10):

@@ -573,7 +573,8 @@ class OutputDiff:
 def diff_outputs(expected_dir: str | Path, actual_dir: str | Path) -> OutputDiff:
     """Compare the files of a freshly written run (``actual_dir``) with a run folder on disk (``expected_dir``).
 
-    Files are compared byte for byte, except ``run.json`` whose ``timing`` key (wall times, date) is ignored.
+    Files are compared byte for byte, except ``run.json`` whose ``timing`` key (wall times, date) and the solver
+    settings that say where places were solved (workers, executor, scheduler) are ignored.
     """
     from footprint.export import VOLATILE_KEYS
 
@@ -604,6 +605,7 @@ def _record_differences(old: bytes, new: bytes, *, ignore: Sequence[str]) -> lis
         return ["(not valid JSON)"]
     if not isinstance(first, dict) or not isinstance(second, dict):
         return ["(not a JSON object)"]
+    first, second = _without_placement(first), _without_placement(second)
     keys = sorted((set(first) | set(second)) - set(ignore))
     differences = []
     for key in keys:
@@ -612,6 +614,20 @@ def _record_differences(old: bytes, new: bytes, *, ignore: Sequence[str]) -> lis
         per_place = _place_differences(first.get(key), second.get(key)) if key == "places" else None
         differences.extend([f"places[{where}]" for where in per_place] if per_place else [key])
     return differences
+
+
+def _without_placement(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a run.json mapping without the settings that only say where places were solved."""
+    from footprint.export import PLACEMENT_SETTINGS
+
+    record = json.loads(json.dumps(record))
+    for outer, inner in (("config", "solver"), ("solver", "settings")):
+        section = record.get(outer)
+        section = section.get(inner) if isinstance(section, dict) else None
+        if isinstance(section, dict):
+            for key in PLACEMENT_SETTINGS:
+                section.pop(key, None)
+    return record
 
 
 def _place_differences(first: Any, second: Any) -> list[str] | None:

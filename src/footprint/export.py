@@ -60,6 +60,10 @@ PINNED_DATE = "2000-01-01T00:00:00.000Z"
 FLOAT_DECIMALS = 6
 #: run.json keys whose values vary between identical runs (ignored by ``run --check``).
 VOLATILE_KEYS = ("timing",)
+#: Solver settings that say where places were solved, not what was solved: the plans are the same on any executor
+#: and any number of workers, so ``run --check`` ignores them in run.json's ``config.solver`` and
+#: ``solver.settings`` (a cluster run checks against a local one).
+PLACEMENT_SETTINGS = ("workers", "executor", "scheduler")
 
 
 #: A run writes into ``.<name>.tmp-<pid>-<random>`` beside the target folder ``<name>`` and renames it into place

@@ -222,7 +222,7 @@ def build_plan(
         if not verdict.ok:
             statuses[place] = "error"
             messages[place] = "the plan failed verification: " + "; ".join(verdict.failures)
-            logger.error("place %s: plan failed verification: %s", place, "; ".join(verdict.failures))
+            logger.debug("place %s: plan failed verification: %s", place, "; ".join(verdict.failures))
             continue
         assignment_rows.append(
             pd.DataFrame({C.LSOA_CODE: problem.unit_codes, C.NEIGHBOURHOOD: labels, C.PLACE_CODE: place})

@@ -43,8 +43,8 @@ ENCODINGS = ("utf-8-sig", "cp1252")
 def _require_file(path: Path, what: str) -> None:
     if not path.exists():
         raise InputDataError(
-            f"{path}: {what} file not found; check the path (relative paths are resolved against the scenario "
-            "file's folder)."
+            f"{path}: {what} file not found; check the path (relative paths in a scenario file are resolved "
+            "against its folder, those given with --set against the current folder)."
         )
     if path.is_dir():
         raise InputDataError(f"{path}: {what} path is a folder, not a file; name the file itself.")
