@@ -114,3 +114,20 @@ def test_scheduler_without_dask_executor_is_a_config_error(tmp_path: Path) -> No
         load_scenario(config, overrides=["solver.scheduler=tcp://h:1"])
     scenario = load_scenario(config, overrides=["solver.scheduler=tcp://h:1", "solver.executor=dask"])
     assert scenario.solver.scheduler == "tcp://h:1"
+
+
+def test_a_local_dask_cluster_run_prints_no_cluster_logs(tmp_path: Path) -> None:
+    """distributed sets its loggers to INFO on import: a quiet run on a local cluster printed ~30 lines of its
+    start and stop, and a closed-connection traceback at shutdown. The CLI's own process, as a user runs it."""
+    pytest.importorskip("distributed")
+    import subprocess
+
+    config = write_tiny_scenario(tmp_path / "in")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "footprint", "run", str(config), "--out", str(out), "--quiet"]
+    done = subprocess.run(
+        [*command, "--executor", "dask", "--workers", "1"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "distributed" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert (out / "assignment.csv").is_file()

@@ -382,6 +382,11 @@ def _dask_executor(scheduler: str | None, *, workers: int) -> Iterator[PlaceExec
     check_dask()
     from distributed import Client, LocalCluster
 
+    # distributed sets its own loggers to INFO when imported, and its records reach the CLI's handler: a local
+    # cluster's start and stop (and a harmless closed-connection traceback at shutdown) would print ~30 lines even
+    # with --quiet. Its warnings and errors still show.
+    for name in ("distributed", "tornado", "bokeh"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     cluster = None
     if scheduler is None:
         # silence_logs: workers of a cluster that is shutting down log heartbeat tracebacks; task errors still
