@@ -91,6 +91,12 @@ def test_unreachable_scheduler_exits_2(tmp_path: Path, monkeypatch: pytest.Monke
         port = probe.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
     config = write_tiny_scenario(tmp_path / "tiny")
+    import footprint.validate
+
+    def read(*args, **kwargs):
+        raise AssertionError("the inputs were read before the scheduler was tried")
+
+    monkeypatch.setattr(footprint.validate, "validate_scenario", read)  # a mistyped address fails first
     result = cli.invoke(app, ["run", str(config), "--out", str(tmp_path / "out"), "--scheduler", address])
     assert result.exit_code == 2, result.output
     assert f"cannot reach the Dask scheduler at {address}" in result.output

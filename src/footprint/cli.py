@@ -284,7 +284,7 @@ def run(
 
         scenario = _load(config, overrides)
         if scenario.solver.executor == "dask":
-            check_dask()  # before minutes of reading inputs
+            check_dask(scenario.solver.scheduler)  # before minutes of reading inputs
         target = out_dir or scenario.output.dir
         if check_ and not (Path(target) / "run.json").is_file():  # before solving, not after
             what = "is not a footprint run (no run.json)" if Path(target).exists() else "does not exist"

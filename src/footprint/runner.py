@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -124,7 +125,7 @@ def run_scenario(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides=list(overrides))
     if scenario.solver.executor == "dask":
-        check_dask()
+        check_dask(scenario.solver.scheduler)
     if report is None:
         report = validate_scenario(scenario, places=list(places) if places else None)
     if report.blocking:
@@ -330,6 +331,8 @@ DASK_MISSING = (
 )
 #: Seconds to wait for a scheduler to answer, and for a cluster to have at least one worker.
 DASK_CONNECT_SECONDS = 30.0
+#: Seconds the early probe of a scheduler's address waits for a TCP connection (:func:`check_dask`).
+DASK_PROBE_SECONDS = 5.0
 
 
 @contextmanager
@@ -369,12 +372,25 @@ def place_executor(
             )
 
 
-def check_dask() -> None:
-    """Raise :class:`ConfigError` naming the install command when dask.distributed is missing."""
+def check_dask(scheduler: str | None = None) -> None:
+    """Raise :class:`ConfigError` naming the install command when dask.distributed is missing, or saying so when
+    nothing listens at a ``tcp://HOST:PORT`` ``scheduler``: a quick probe, so that a mistyped address fails before
+    minutes of reading inputs rather than after them (the connection proper happens when places are solved)."""
     try:
         import distributed  # noqa: F401
     except ImportError:
         raise ConfigError(DASK_MISSING) from None
+    if scheduler is None or not scheduler.startswith("tcp://"):
+        return
+    host, _, port = scheduler.removeprefix("tcp://").rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=DASK_PROBE_SECONDS):
+            pass
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"solver.scheduler: cannot reach the Dask scheduler at {scheduler} ({error}); start it with "
+            "`dask scheduler` and check the address (tcp://HOST:PORT)"
+        ) from None
 
 
 @contextmanager
