@@ -137,3 +137,57 @@ def test_a_local_dask_cluster_run_prints_no_cluster_logs(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert "distributed" not in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert (out / "assignment.csv").is_file()
+
+
+def test_a_place_that_finished_as_the_pool_broke_keeps_its_plan() -> None:
+    """One wait can return the dead place's future and another place's finished one: the finished plan is kept
+    (solving it again alone would cost time, and at a time limit could give another plan); only the dead place is
+    the suspect, named as the one in flight."""
+    from concurrent.futures import Executor, Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from footprint.problem import PlaceSolution
+    from footprint.runner import PlaceExecutor
+
+    finished = PlaceSolution(place_code="P2", status="optimal", assignment=np.zeros(6, dtype=np.int64))
+
+    class OneDies(Executor):
+        def submit(self, fn, *args, **kwargs):
+            future: Future = Future()
+            if args[0].place_code == "P1":
+                future.set_exception(BrokenProcessPool("a worker process died"))
+            else:
+                future.set_result(finished)
+            return future
+
+    crashed: set[str] = set()
+    executor = PlaceExecutor(OneDies(), lambda: 2, "test")
+    problems = [p for p in _problems() if p.place_code in ("P1", "P2")]
+    solutions = solve_places(executor, problems, SolveOptions(method="heuristic"), None, crashed)
+    assert solutions["P2"] is finished
+    assert crashed == {"P1"} and solutions["P1"].status == "error"
+    assert "while this or another place" not in solutions["P1"].message
+
+
+def test_a_scheduler_address_without_a_valid_port_is_refused_at_once() -> None:
+    pytest.importorskip("distributed")
+    for address in ("tcp://10.0.0.5", "tcp://10.0.0.5:70000", "tcp://:8786"):
+        with pytest.raises(ConfigError, match="has no valid host and port; write it as tcp://HOST:PORT"):
+            runner_module.check_dask(address)
+
+
+def test_the_scheduler_probe_waits_for_a_scheduler_still_starting() -> None:
+    """`dask scheduler &` then `footprint run --scheduler ...` at once: the address refuses connections for a
+    moment, and the early probe retries rather than failing the run."""
+    pytest.importorskip("distributed")
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))  # bound, not yet listening: connections are refused
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        timer = threading.Timer(1.0, server.listen)
+        timer.start()
+        try:
+            runner_module.check_dask(address)
+        finally:
+            timer.join()

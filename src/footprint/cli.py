@@ -252,7 +252,7 @@ def run(
         typer.Option(
             "--check",
             help="Solve, then compare with the run already in the output folder instead of writing: exit 0 when "
-            "the files would be identical (run.json's timing and workers/executor aside), 1 with what differs. "
+            "the files would be identical (run.json's timing and workers/executor/scheduler aside), 1 with what differs. "
             "Writes nothing.",
         ),
     ] = False,
@@ -420,7 +420,8 @@ def _check_run(plan: Any, target: Path, *, json_: bool, quiet: bool) -> int:
         )
     if diff.identical:
         out.print(
-            f"outputs identical to {target} (run.json timing and workers/executor aside)", highlight=False
+            f"outputs identical to {target} (run.json timing and workers/executor/scheduler aside)",
+            highlight=False,
         )
         return 0
     out.print(f"[bold red]outputs differ from {target}[/]", highlight=False)

@@ -102,7 +102,9 @@ def read_run_record(run_dir: str | Path) -> tuple[Path, dict[str, Any]]:
     return record_path, record
 
 
-def check_target(target: Path, *, marker: str = "run.json", kind: str = "run") -> None:
+def check_target(
+    target: Path, *, marker: str = "run.json", kind: str = "run", option: str = "--out or output.dir"
+) -> None:
     """Refuse an output path that is a file, or an existing folder that is not a footprint ``kind`` (a run, a
     sweep) by its ``marker`` file (``run.json``, ``summary.csv``).
 
@@ -110,11 +112,11 @@ def check_target(target: Path, *, marker: str = "run.json", kind: str = "run") -
     """
     target = Path(target)
     if target.exists() and not target.is_dir():
-        raise ConfigError(f"{target}: the output path is a file; name a folder (--out or output.dir).")
+        raise ConfigError(f"{target}: the output path is a file; name a folder ({option}).")
     if target.is_dir() and any(target.iterdir()) and not (target / marker).is_file():
         raise ConfigError(
             f"{target}: the output folder exists and is not a footprint {kind} (no {marker}); a {kind} replaces "
-            "the whole folder, so choose a new or empty folder (--out or output.dir)."
+            f"the whole folder, so choose a new or empty folder ({option})."
         )
 
 

@@ -152,7 +152,7 @@ def run_scenario(
     solve_started = time.perf_counter()
     if todo:
         remaining = todo
-        while remaining:  # each pass settles at least one place: a pool breaks only with a place in flight
+        while remaining:  # a broken pool settles the places in flight; those never started go to a fresh pool
             crashed: set[str] = set()
             with place_executor(
                 scenario.solver.executor, scenario.solver.scheduler, workers=workers, places=len(remaining)
@@ -169,7 +169,13 @@ def run_scenario(
                     with place_executor("local", workers=1, places=1) as alone:
                         solutions.update(solve_places(alone, [report.problems[place]], options, on_event))
             # places still queued when the pool broke were never started: a fresh pool of full size takes them
-            remaining = [place for place in remaining if place not in solutions]
+            left = [place for place in remaining if place not in solutions]
+            if len(left) == len(remaining):  # the pool broke before any place started: do not retry forever
+                for place in left:
+                    solutions[place] = _crashed(report.problems[place], options)
+                    _emit(on_event, place, "finished", _summary(solutions[place]))
+                left = []
+            remaining = left
     timings["solve"] = time.perf_counter() - solve_started
     verify_started = time.perf_counter()
     plan = build_plan(report.dataset, report.graph, report.problems, solutions)
@@ -213,7 +219,17 @@ def solve_places(
                 del pending[future]  # only now: a broken pool must still find this place pending
                 _emit(on_event, place, "finished", _summary(solutions[place]))
     except BrokenProcessPool:
-        in_flight = sorted(pending.values())  # one of these took the pool down; no place can still be solved
+        for future, place in sorted(pending.items(), key=lambda item: item[1]):
+            # a place that finished in the same wait as the crash keeps its plan
+            if (
+                future.done()
+                and not future.cancelled()
+                and not isinstance(future.exception(), BrokenProcessPool)
+            ):
+                solutions[place] = _result(future, by_code[place], options)
+                _emit(on_event, place, "finished", _summary(solutions[place]))
+        # one of the others took the pool down; none of them can still be solved
+        in_flight = sorted(place for place in pending.values() if place not in solutions)
         lost = in_flight if crashed is not None else [*in_flight, *(p.place_code for p in queue)]
         for place in lost:
             solutions[place] = _crashed(by_code[place], options, alone=in_flight == [place])
@@ -331,8 +347,10 @@ DASK_MISSING = (
 )
 #: Seconds to wait for a scheduler to answer, and for a cluster to have at least one worker.
 DASK_CONNECT_SECONDS = 30.0
-#: Seconds the early probe of a scheduler's address waits for a TCP connection (:func:`check_dask`).
+#: Seconds the early probe of a scheduler's address waits for one TCP connection, and between two tries; it
+#: tries for up to ``DASK_CONNECT_SECONDS`` (:func:`check_dask`).
 DASK_PROBE_SECONDS = 5.0
+DASK_PROBE_RETRY = 0.5
 
 
 @contextmanager
@@ -383,26 +401,57 @@ def check_dask(scheduler: str | None = None) -> None:
     if scheduler is None or not scheduler.startswith("tcp://"):
         return
     host, _, port = scheduler.removeprefix("tcp://").rpartition(":")
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=DASK_PROBE_SECONDS):
-            pass
-    except (OSError, ValueError) as error:
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(
-            f"solver.scheduler: cannot reach the Dask scheduler at {scheduler} ({error}); start it with "
-            "`dask scheduler` and check the address (tcp://HOST:PORT)"
-        ) from None
+            f"solver.scheduler: {scheduler} has no valid host and port; write it as tcp://HOST:PORT "
+            "(e.g. tcp://10.0.0.5:8786)"
+        )
+    give_up = time.monotonic() + DASK_CONNECT_SECONDS
+    while True:  # a scheduler started a moment ago may not listen yet: retry a refused connection for a while
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=DASK_PROBE_SECONDS):
+                return
+        except OSError as error:
+            if isinstance(error, socket.gaierror) or time.monotonic() + DASK_PROBE_RETRY >= give_up:
+                raise ConfigError(
+                    f"solver.scheduler: cannot reach the Dask scheduler at {scheduler} ({error}); start it with "
+                    "`dask scheduler` and check the address (tcp://HOST:PORT)"
+                ) from None
+            time.sleep(DASK_PROBE_RETRY)
+
+
+@contextmanager
+def _quiet_dask_logs() -> Iterator[None]:
+    """Raise distributed's loggers to WARNING at least while places are solved, then put their levels back.
+
+    distributed sets its loggers to INFO when imported, and their records reach the CLI's handler: a local
+    cluster's start and stop (and a harmless closed-connection traceback at shutdown) printed ~30 lines even with
+    --quiet. Its warnings and errors still show; levels already higher (its own tornado, bokeh) are kept.
+    """
+    import distributed  # noqa: F401  (sets its levels, which must come first)
+
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "bokeh")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 @contextmanager
 def _dask_executor(scheduler: str | None, *, workers: int) -> Iterator[PlaceExecutor]:
     check_dask()
+    with _quiet_dask_logs(), _dask_cluster(scheduler, workers=workers) as executor:
+        yield executor
+
+
+@contextmanager
+def _dask_cluster(scheduler: str | None, *, workers: int) -> Iterator[PlaceExecutor]:
     from distributed import Client, LocalCluster
 
-    # distributed sets its own loggers to INFO when imported, and its records reach the CLI's handler: a local
-    # cluster's start and stop (and a harmless closed-connection traceback at shutdown) would print ~30 lines even
-    # with --quiet. Its warnings and errors still show.
-    for name in ("distributed", "tornado", "bokeh"):
-        logging.getLogger(name).setLevel(logging.WARNING)
     cluster = None
     if scheduler is None:
         # silence_logs: workers of a cluster that is shutting down log heartbeat tracebacks; task errors still

@@ -713,6 +713,8 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         allowed = define_access(problem)
         size = int(allowed.sum())
         access_seconds = time.perf_counter() - clock
+        # whether a MIP could follow, judged on the least the heuristic leaves it (its guard may take more on a
+        # large place, heuristic_share; the check of the time actually left below then skips the MIP)
         mip_time = (1 - HEURISTIC_TIME_SHARE) * options.time_limit
         if options.method == "exact" or (
             size <= AUTO_EXACT_MAX_VARIABLES and size <= AUTO_VARIABLES_PER_SECOND * mip_time
