@@ -47,6 +47,16 @@ def test_set_overrides(tmp_path: Path) -> None:
     )
 
 
+def test_overrides_on_a_loaded_scenario_equal_overrides_on_its_file(tmp_path: Path) -> None:
+    from footprint.config import with_overrides
+
+    config = write(tmp_path / "s.yaml", "inputs:\n  units: {path: x.gpkg}\npop: {max: 50000}\n")
+    settings = ["pop.max=45000", "weights.pcn=5"]
+    assert with_overrides(load_scenario(config), settings) == load_scenario(config, overrides=settings)
+    with pytest.raises(ConfigError, match=r"pop.min \(60,000\) is greater than pop.max \(50,000\)"):
+        with_overrides(load_scenario(config), ["pop.min=60000"])
+
+
 def test_unknown_keys_get_a_suggestion(tmp_path: Path) -> None:
     config = write(tmp_path / "s.yaml", "inputs:\n  units: {path: x.gpkg, colums: {}}\nweights: {pcnn: 2}\n")
     with pytest.raises(ConfigError) as caught:

@@ -178,6 +178,11 @@ def test_python_api(tmp_path: Path) -> None:
     }
     files = footprint.write_plan(plan, tmp_path / "api")
     assert {f.name for f in files} >= {"assignment.csv", "run.json"}
+    # overrides apply to a loaded scenario too (they were silently ignored): k.max=2 gives 2 per borough
+    two = footprint.run_scenario(scenario, overrides=["k.max=2", "solver.method=heuristic"])
+    used = two.dataset.scenario
+    assert used.k.max == 2 and used.weights.community == 1 and scenario.k.max is None
+    assert set(two.assignment.groupby("place_code")["neighbourhood_id"].nunique()) == {2}
 
 
 def test_dask_cluster_run_is_byte_identical_to_the_local_run(sample_run: Path, tmp_path: Path) -> None:

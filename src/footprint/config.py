@@ -287,6 +287,18 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     return scenario_from_dict(raw, source=path, overridden=overridden)
 
 
+def with_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) -> Scenario:
+    """A copy of a loaded scenario with ``key.path=value`` overrides applied, as ``--set`` applies them to a file
+    (relative paths in them resolved against the working folder)."""
+    if not overrides:
+        return scenario
+    raw = scenario.to_dict()
+    for override in overrides:
+        _apply_override(raw, override)
+    overridden = {override.partition("=")[0].strip() for override in overrides}
+    return scenario_from_dict(raw, source=scenario.source, overridden=overridden)
+
+
 def scenario_from_dict(
     raw: dict[str, Any], *, source: Path | None = None, overridden: set[str] | frozenset[str] = frozenset()
 ) -> Scenario:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from footprint.config import Scenario, load_scenario
+from footprint.config import Scenario, load_scenario, with_overrides
 from footprint.errors import ConfigError, InputDataError, SolverError
 from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
@@ -108,7 +108,7 @@ def run_scenario(
     places
         Place codes to solve (default: all).
     overrides
-        ``key=value`` settings applied when ``scenario`` is a path.
+        ``key.path=value`` settings applied to the scenario (a file or a loaded one), as ``--set`` does.
     workers
         Places solved in parallel (default ``solver.workers`` or the number of cores).
     on_event
@@ -124,6 +124,8 @@ def run_scenario(
     started = time.perf_counter()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides=list(overrides))
+    else:
+        scenario = with_overrides(scenario, tuple(overrides))
     if scenario.solver.executor == "dask":
         check_dask(scenario.solver.scheduler)
     if report is None:
