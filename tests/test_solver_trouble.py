@@ -179,6 +179,19 @@ def test_a_dead_worker_process_is_an_error_for_its_place_and_the_others_are_writ
     assert recorded["E09900001"]["status"] == "optimal" and recorded["E09900002"]["status"] == "error"
 
 
+def record_pools(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The place codes given to each pool the run opens, in order (a spy on ``runner.solve_places``)."""
+    solved: list[list[str]] = []
+    real = runner_module.solve_places
+
+    def spy(executor, problems, *args, **kwargs):
+        solved.append([p.place_code for p in problems])
+        return real(executor, problems, *args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "solve_places", spy)
+    return solved
+
+
 def test_a_dead_worker_takes_down_only_its_own_place_with_two_workers(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -199,14 +212,7 @@ def test_a_dead_worker_takes_down_only_its_own_place_with_two_workers(
         return real(problem, options)
 
     monkeypatch.setattr(runner_module, "solve_place", die_on_beta)
-    solved = []
-    real_solve_places = runner_module.solve_places
-
-    def spy(executor, problems, *args, **kwargs):
-        solved.append([p.place_code for p in problems])
-        return real_solve_places(executor, problems, *args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "solve_places", spy)
+    solved = record_pools(monkeypatch)
     out = tmp_path / "out"
     result = run(tiny, out, "--workers", "2")
     assert result.exit_code == 1, result.output
@@ -230,14 +236,7 @@ def test_places_queued_behind_a_dead_worker_are_solved_in_a_fresh_pool_and_the_c
         return real(problem, options)
 
     monkeypatch.setattr(runner_module, "solve_place", die_on_alpha)
-    solved = []
-    real_solve_places = runner_module.solve_places
-
-    def spy(executor, problems, *args, **kwargs):
-        solved.append([p.place_code for p in problems])
-        return real_solve_places(executor, problems, *args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "solve_places", spy)
+    solved = record_pools(monkeypatch)
     out = tmp_path / "out"
     result = run(tiny, out, "--workers", "1")
     assert result.exit_code == 1, result.output
