@@ -281,10 +281,7 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     """
     path = Path(path)
     raw = _read_with_extends(path, seen=())
-    for override in overrides:
-        _apply_override(raw, override)
-    overridden = {override.partition("=")[0].strip() for override in overrides}
-    return scenario_from_dict(raw, source=path, overridden=overridden)
+    return scenario_from_dict(raw, source=path, overridden=_apply_overrides(raw, overrides))
 
 
 def with_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) -> Scenario:
@@ -293,10 +290,7 @@ def with_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) -
     if not overrides:
         return scenario
     raw = scenario.to_dict()
-    for override in overrides:
-        _apply_override(raw, override)
-    overridden = {override.partition("=")[0].strip() for override in overrides}
-    return scenario_from_dict(raw, source=scenario.source, overridden=overridden)
+    return scenario_from_dict(raw, source=scenario.source, overridden=_apply_overrides(raw, overrides))
 
 
 def scenario_from_dict(
@@ -439,6 +433,13 @@ def _map_paths(data: Any, model: type[BaseModel], change: Callable[[str], str]) 
                     for item in value:
                         _map_paths(item, item_type, change)
                 break
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> set[str]:
+    """Apply ``key.path=value`` overrides to ``raw`` in place; return the key paths they set."""
+    for override in overrides:
+        _apply_override(raw, override)
+    return {override.partition("=")[0].strip() for override in overrides}
 
 
 def _apply_override(raw: dict[str, Any], override: str) -> None:

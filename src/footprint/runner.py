@@ -415,11 +415,15 @@ def check_dask(scheduler: str | None = None) -> None:
                 return
         except OSError as error:
             if isinstance(error, socket.gaierror) or time.monotonic() + DASK_PROBE_RETRY >= give_up:
-                raise ConfigError(
-                    f"solver.scheduler: cannot reach the Dask scheduler at {scheduler} ({error}); start it with "
-                    "`dask scheduler` and check the address (tcp://HOST:PORT)"
-                ) from None
+                raise _unreachable(scheduler, error) from None
             time.sleep(DASK_PROBE_RETRY)
+
+
+def _unreachable(address: str, error: Exception) -> ConfigError:
+    return ConfigError(
+        f"solver.scheduler: cannot reach the Dask scheduler at {address} ({error}); start it with "
+        "`dask scheduler` and check the address (tcp://HOST:PORT)"
+    )
 
 
 @contextmanager
@@ -472,10 +476,7 @@ def _dask_cluster(scheduler: str | None, *, workers: int) -> Iterator[PlaceExecu
         try:
             client = Client(address, timeout=DASK_CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError) as error:
-            raise ConfigError(
-                f"solver.scheduler: cannot reach the Dask scheduler at {address} ({error}); start it with "
-                "`dask scheduler` and check the address (tcp://HOST:PORT)"
-            ) from None
+            raise _unreachable(address, error) from None
         try:
             try:
                 client.wait_for_workers(1, timeout=DASK_CONNECT_SECONDS)
