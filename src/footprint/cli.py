@@ -252,8 +252,8 @@ def run(
         typer.Option(
             "--check",
             help="Solve, then compare with the run already in the output folder instead of writing: exit 0 when "
-            "the files would be identical (run.json's timing and workers/executor/scheduler aside), 1 with what differs. "
-            "Writes nothing.",
+            "the files would be identical (run.json's timing and workers/executor/scheduler aside), 1 with what "
+            "differs. Writes nothing.",
         ),
     ] = False,
     json_: JsonOpt = False,
@@ -300,9 +300,8 @@ def run(
         ):
             report = validate_scenario(scenario, places=place)
         if not report.blocking:  # else the errors say it all
-            for (
-                finding
-            ) in report.warnings:  # data problems the run works around: said now, not only in run.json
+            # data problems the run works around: said now, not only in run.json
+            for finding in report.warnings:
                 console.print(
                     f"[bold yellow]warning:[/] {escape(finding.line())}", highlight=False, soft_wrap=True
                 )

@@ -501,9 +501,8 @@ def solver_available(name: str) -> bool:
 def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
     solver = _Highs(
         start=warm,
-        deadline=time.perf_counter()
-        + time_left
-        - MIP_READ_BACK,  # the time limit is set from it in callSolver
+        # the time limit is set from the deadline in callSolver
+        deadline=time.perf_counter() + time_left - MIP_READ_BACK,
         msg=False,
         gapRel=options.gap,
         threads=options.threads,
@@ -526,9 +525,8 @@ class _Cbc(pulp.PULP_CBC_CMD):
     """
 
     def __init__(self, *, deadline: float, **kwargs: object) -> None:
-        super().__init__(
-            timeLimit=max(deadline - time.perf_counter(), 0.1), **kwargs
-        )  # until the files are written
+        # a provisional limit until the files are written (_built then sets the real one)
+        super().__init__(timeLimit=max(deadline - time.perf_counter(), 0.1), **kwargs)
         self.deadline = deadline
         self.created = time.perf_counter()
         self.build = 0.0
