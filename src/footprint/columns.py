@@ -51,6 +51,9 @@ NEIGHBOURHOOD = "neighbourhood_id"
 END_DATE = "end_date"
 AGE = "age"
 IMD_DECILE = "imd_decile"
+MSOA_CODE = "msoa_code"
+AREA_CODE = "area_code"
+AREA_NAME = "area_name"
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field(LSOA_NAME, _LSOA_NAME[:-1], required=False, description="LSOA name"),
         Field(LAD_CODE, _LAD_CODE, description="local authority (borough) code"),
         Field(LAD_NAME, _LAD_NAME, required=False, description="local authority (borough) name"),
+        Field(
+            MSOA_CODE,
+            (r"msoa\d{2}cd", r"msoacode", r"msoacd"),
+            required=False,
+            description="MSOA code (joins inputs.area_names)",
+        ),
         Field(
             GROUP_CODE, (), required=False, description="keep-together group (e.g. MSOA11CD); set explicitly"
         ),
@@ -204,6 +213,18 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "locks": (
         Field(LSOA_CODE, _LSOA_CODE, description="LSOA code"),
         Field(HUB_ID, (r"hubid", r"hub", r"centre", r"center")),
+    ),
+    "area_names": (
+        Field(
+            AREA_CODE,
+            (r"msoa\d{2}cd", r"lsoa\d{2}cd", r"msoacode", r"lsoacode", r"areacode", r"code"),
+            description="MSOA or LSOA code (e.g. msoa11cd)",
+        ),
+        Field(
+            AREA_NAME,
+            (r"msoa\d{2}hclnm", r"\w*hclnm", r"localname", r"areaname", r"name"),
+            description="recognisable area name (e.g. msoa11hclnm)",
+        ),
     ),
 }
 

@@ -115,6 +115,11 @@ class Inputs(_Strict):
     imd: TableInput | None = Field(None, description="IMD file for deprivation deciles in reports.")
     baseline: TableInput | None = Field(None, description="Current map: LSOA -> neighbourhood CSV.")
     locks: TableInput | None = Field(None, description="LSOA -> hub locks CSV.")
+    area_names: TableInput | None = Field(
+        None,
+        description="Recognisable area names by MSOA or LSOA code (e.g. the House of Commons Library MSOA names "
+        "CSV) for neighbourhood names.",
+    )
 
 
 class Population(_Strict):

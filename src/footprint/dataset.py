@@ -95,7 +95,8 @@ def _input_paths(scenario: Scenario) -> list[Path]:
     paths: list[Path | None] = [inputs.units.path]
     paths += [spec.path if spec else None for spec in (inputs.population, inputs.pcns, inputs.registrations)]
     paths += [
-        spec.path if spec else None for spec in (inputs.hubs, inputs.imd, inputs.baseline, inputs.locks)
+        spec.path if spec else None
+        for spec in (inputs.hubs, inputs.imd, inputs.baseline, inputs.locks, inputs.area_names)
     ]
     paths += [inputs.places.lookup, inputs.practices.epraccur]
     paths += [
@@ -161,6 +162,7 @@ def load_dataset(scenario: Scenario) -> Dataset:
     units[C.DEMAND] = _load_demand(scenario, units, findings)
     units[C.IMD_DECILE] = _load_imd(scenario, units, findings)
     units["baseline"] = _load_baseline(scenario, units, registrations, findings)
+    units[C.AREA_NAME] = _load_area_names(scenario, units, findings)
     hubs = _load_hubs(scenario, units, findings)
     locks = _load_locks(scenario, units, hubs, findings)
     boundaries = readers.read_boundaries(inputs.places.boundaries) if inputs.places.boundaries else None
@@ -793,6 +795,50 @@ def _load_baseline(
     if dominant.empty:
         return np.full(len(units), None, dtype=object)
     return dominant[C.PCN_CODE].reindex(units[C.LSOA_CODE]).astype("object").to_numpy()
+
+
+def _load_area_names(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> np.ndarray:
+    """Recognisable area name of each LSOA, joined by LSOA code or, for names keyed by MSOA, by its MSOA code."""
+    spec = scenario.inputs.area_names
+    if spec is None:
+        return np.full(len(units), None, dtype=object)
+    frame, found = readers.read_area_names(spec)
+    findings += found
+    path = str(spec.path)
+    names = frame.set_index(C.AREA_CODE)[C.AREA_NAME]
+    by_lsoa = units[C.LSOA_CODE].isin(names.index).sum()
+    if C.MSOA_CODE in units and units[C.MSOA_CODE].notna().any():
+        by_msoa = units[C.MSOA_CODE].isin(names.index).sum()
+    else:
+        by_msoa = 0
+    if by_lsoa == 0 and by_msoa == 0:
+        keyed_by_msoa = frame[C.AREA_CODE].str.match(r"^[EW]02").any()
+        fix = (
+            "the boundaries have no MSOA code column to join them on: name it with inputs.units.columns.msoa_code"
+            if keyed_by_msoa and C.MSOA_CODE not in units
+            else "check the file covers this area and uses the boundaries' LSOA or MSOA codes"
+        )
+        findings.append(
+            Finding(
+                "error", "area_names.no_match", f"no area name matches an LSOA of the boundaries; {fix}", path
+            )
+        )
+        return np.full(len(units), None, dtype=object)
+    key = units[C.LSOA_CODE] if by_lsoa >= by_msoa else units[C.MSOA_CODE]
+    joined = key.map(names)
+    missing = joined.isna()
+    if missing.any():
+        findings.append(
+            Finding(
+                "info",
+                "area_names.missing",
+                f"{int(missing.sum()):,} LSOAs have no area name (their {'LSOA' if by_lsoa >= by_msoa else 'MSOA'} "
+                "code is not in the file); neighbourhoods are named after the other areas they hold",
+                path,
+                codes(units.loc[missing.to_numpy(), C.LSOA_CODE]),
+            )
+        )
+    return joined.astype("object").where(joined.notna(), None).to_numpy()
 
 
 def dominant_pcns(registrations: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pandas as pd
 from footprint import columns as C
 from footprint.dataset import Dataset
 from footprint.graph import ContiguityGraph
+from footprint.naming import name_neighbourhoods
 from footprint.problem import PlaceProblem, PlaceSolution
 from footprint.verify import PlanRules, Verdict, verify_plan
 
@@ -202,6 +203,7 @@ def build_plan(
     messages: dict[str, str] = {}
     hubs = dataset.hubs.set_index(C.HUB_ID) if dataset.hubs is not None else None
     units = dataset.units.set_index(C.LSOA_CODE)
+    has_area_names = C.AREA_NAME in units and units[C.AREA_NAME].notna().any()
     for place in sorted(problems):
         problem, solution = problems[place], solutions[place]
         statuses[place] = solution.status
@@ -209,6 +211,13 @@ def build_plan(
         if solution.status not in GOOD_STATUSES:
             continue
         labels, names = label_neighbourhoods(problem, solution)
+        place_units = units.loc[list(problem.unit_codes)]
+        hood_names = name_neighbourhoods(
+            labels,
+            place_units[C.POPULATION].to_numpy(dtype=float),
+            place_units[C.AREA_NAME].tolist() if has_area_names else None,
+            fallback={hood: f"{problem.place_name} {hood.rsplit('-', 1)[1]}" for hood in names.values()},
+        )
         assignment = dict(zip(problem.unit_codes, labels, strict=True))
         hood_hub = {names[c]: problem.centre_ids[c] for c in names}
         place_rules = PlanRules(
@@ -237,7 +246,7 @@ def build_plan(
             hood_rows.append(
                 {
                     C.NEIGHBOURHOOD: hood,
-                    "neighbourhood_name": f"{problem.place_name} {hood.rsplit('-', 1)[1]}",
+                    "neighbourhood_name": hood_names[hood],
                     C.PLACE_CODE: place,
                     C.PLACE_NAME: problem.place_name,
                     C.HUB_ID: hub_id,

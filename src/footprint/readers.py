@@ -995,3 +995,30 @@ def read_locks(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     frame = read_canonical(spec, "locks", what="locks", config_key="inputs.locks")
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
     return frame.sort_values(C.LSOA_CODE).reset_index(drop=True), []
+
+
+def read_area_names(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
+    """Area names (e.g. House of Commons Library MSOA names) -> DataFrame(area_code, area_name), one row a code.
+
+    A code named twice with different names is an error (which name is meant cannot be told); rows without a
+    name are dropped.
+    """
+    frame = read_canonical(spec, "area_names", what="area names", config_key="inputs.area_names")
+    frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
+    frame = frame[frame[C.AREA_NAME] != ""]
+    findings: list[Finding] = []
+    distinct = frame.drop_duplicates()
+    clash = distinct[C.AREA_CODE].duplicated(keep=False)
+    if clash.any():
+        findings.append(
+            Finding(
+                "error",
+                "area_names.duplicate_code",
+                f"{int(distinct.loc[clash, C.AREA_CODE].nunique()):,} codes have more than one name; keep one "
+                "name a code",
+                str(spec.path),
+                codes(distinct.loc[clash, C.AREA_CODE]),
+            )
+        )
+    frame = distinct.drop_duplicates(C.AREA_CODE).sort_values(C.AREA_CODE).reset_index(drop=True)
+    return frame, findings
