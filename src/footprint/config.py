@@ -24,7 +24,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from footprint.errors import ConfigError
 
@@ -93,6 +102,33 @@ class Indicator(TableInput):
     )
 
 
+class PracticeHubs(_Strict):
+    """Candidate hubs at the GP practice sites of ``inputs.practices`` (one a site: practices sharing a location
+    are one hub, named after the largest)."""
+
+    source: Literal["practices"] = Field(
+        alias="from",
+        description="'practices': every active practice site with a location is a candidate hub.",
+    )
+    min_list_size: int = Field(
+        0, ge=0, description="Only practices with at least this many registered patients (list size)."
+    )
+
+
+def _hubs_kind(value: Any) -> str:
+    """Which form of ``inputs.hubs`` a value is: ``{from: practices}`` or a file."""
+    if isinstance(value, PracticeHubs) or (isinstance(value, dict) and "from" in value):
+        return "practices"
+    return "file"
+
+
+#: ``inputs.hubs``: a hubs file, or the practice sites (told apart by the ``from`` key, so errors name one form).
+HubsInput = Annotated[
+    Annotated[TableInput, Tag("file")] | Annotated[PracticeHubs, Tag("practices")],
+    Discriminator(_hubs_kind),
+]
+
+
 class DemandInput(_Strict):
     """Demand indicators combined into one score per LSOA (each standardised to mean 1, then weighted)."""
 
@@ -110,7 +146,10 @@ class Inputs(_Strict):
     registrations: TableInput | None = Field(
         None, description="Patients registered at a GP practice by LSOA."
     )
-    hubs: TableInput | None = Field(None, description="Candidate or existing hub sites (CSV or GeoJSON).")
+    hubs: HubsInput | None = Field(
+        None,
+        description="Candidate or existing hub sites (CSV or GeoJSON), or {from: practices} for the practice sites.",
+    )
     demand: DemandInput = Field(default_factory=DemandInput)
     imd: TableInput | None = Field(None, description="IMD file for deprivation deciles in reports.")
     baseline: TableInput | None = Field(None, description="Current map: LSOA -> neighbourhood CSV.")
@@ -263,7 +302,7 @@ class Scenario(_Strict):
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved configuration as plain JSON-compatible data (paths as strings)."""
-        return json.loads(self.model_dump_json(exclude={"source"}))
+        return json.loads(self.model_dump_json(exclude={"source"}, by_alias=True))
 
 
 # ---- loading --------------------------------------------------------------------------------------------------

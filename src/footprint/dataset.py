@@ -22,7 +22,7 @@ import pandas as pd
 
 from footprint import columns as C
 from footprint import readers
-from footprint.config import Scenario
+from footprint.config import PracticeHubs, Scenario, TableInput
 from footprint.errors import InputDataError
 from footprint.findings import Finding, Severity, codes
 
@@ -95,9 +95,9 @@ def _input_paths(scenario: Scenario) -> list[Path]:
     paths: list[Path | None] = [inputs.units.path]
     paths += [spec.path if spec else None for spec in (inputs.population, inputs.pcns, inputs.registrations)]
     paths += [
-        spec.path if spec else None
-        for spec in (inputs.hubs, inputs.imd, inputs.baseline, inputs.locks, inputs.area_names)
+        spec.path if spec else None for spec in (inputs.imd, inputs.baseline, inputs.locks, inputs.area_names)
     ]
+    paths += [inputs.hubs.path if isinstance(inputs.hubs, TableInput) else None]
     paths += [inputs.places.lookup, inputs.practices.epraccur]
     paths += [
         spec.path if spec else None for spec in (inputs.practices.locations, inputs.practices.list_sizes)
@@ -163,7 +163,7 @@ def load_dataset(scenario: Scenario) -> Dataset:
     units[C.IMD_DECILE] = _load_imd(scenario, units, findings)
     units["baseline"] = _load_baseline(scenario, units, registrations, findings)
     units[C.AREA_NAME] = _load_area_names(scenario, units, findings)
-    hubs = _load_hubs(scenario, units, findings)
+    hubs = _load_hubs(scenario, units, practices, findings)
     locks = _load_locks(scenario, units, hubs, findings)
     boundaries = readers.read_boundaries(inputs.places.boundaries) if inputs.places.boundaries else None
 
@@ -861,10 +861,14 @@ def dominant_pcns(registrations: pd.DataFrame) -> pd.DataFrame:
     return by_pcn.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE)[[C.PCN_CODE, C.PATIENTS, "share"]]
 
 
-def _load_hubs(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> pd.DataFrame | None:
+def _load_hubs(
+    scenario: Scenario, units: gpd.GeoDataFrame, practices: pd.DataFrame, findings: list[Finding]
+) -> pd.DataFrame | None:
     spec = scenario.inputs.hubs
     if spec is None:
         return None
+    if isinstance(spec, PracticeHubs):
+        return _hubs_from_practices(spec, practices, findings)
     hubs, found = readers.read_hubs(spec)
     findings += found
     located = _locate(hubs, units)
@@ -882,6 +886,93 @@ def _load_hubs(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Findi
             )
         )
     return hubs
+
+
+def _hubs_from_practices(
+    spec: PracticeHubs, practices: pd.DataFrame, findings: list[Finding]
+) -> pd.DataFrame:
+    """Candidate hubs at the practice sites: one a site (practices at the same location are one hub, named after
+    the one with most patients), each practice's code as the hub id and its name and postcode as the hub name."""
+    columns = [C.HUB_ID, C.HUB_NAME, C.X, C.Y, C.CAPACITY, C.REQUIRED, C.LSOA_CODE, C.PLACE_CODE]
+    sited = practices[practices[C.LSOA_CODE].notna() & practices[C.X].notna()].copy()
+    if sited.empty:
+        findings.append(
+            Finding(
+                "error",
+                "hubs.no_practice_sites",
+                "inputs.hubs is {from: practices} but no practice has a site inside the area; give "
+                "inputs.practices.locations, or a hubs file",
+                "inputs.hubs",
+            )
+        )
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+    registered = sited["registered"] if "registered" in sited else pd.Series(np.nan, index=sited.index)
+    patients = sited[C.LIST_SIZE].astype(float).fillna(registered.astype(float)).fillna(0.0)
+    sited["patients_for_hub"] = patients.to_numpy()
+    small = sited["patients_for_hub"] < spec.min_list_size
+    if small.any():
+        findings.append(
+            Finding(
+                "info",
+                "hubs.small_practices",
+                f"{int(small.sum()):,} practice sites with fewer than {spec.min_list_size:,} patients are not "
+                "candidate hubs (inputs.hubs.min_list_size)",
+                "inputs.hubs",
+                codes(sited.loc[small, C.PRACTICE_CODE]),
+            )
+        )
+        sited = sited[~small]
+    sited = sited.sort_values(
+        [C.X, C.Y, "patients_for_hub", C.PRACTICE_CODE], ascending=[True, True, False, True], kind="stable"
+    )
+    sites = sited.drop_duplicates([C.X, C.Y])
+    shared = len(sited) - len(sites)
+    if shared:
+        findings.append(
+            Finding(
+                "info",
+                "hubs.shared_sites",
+                f"{shared:,} practices share a site with a larger practice; each site is one candidate hub",
+                "inputs.hubs",
+            )
+        )
+
+    def display(row: pd.Series) -> str:
+        name = str(row[C.PRACTICE_NAME]) if pd.notna(row[C.PRACTICE_NAME]) else str(row[C.PRACTICE_CODE])
+        if name.isupper():
+            name = _title(name)
+        return f"{name} ({row[C.POSTCODE]})" if pd.notna(row[C.POSTCODE]) else name
+
+    hubs = pd.DataFrame(
+        {
+            C.HUB_ID: sites[C.PRACTICE_CODE].astype(str),
+            C.HUB_NAME: [display(row) for _, row in sites.iterrows()],
+            C.X: sites[C.X].astype(float),
+            C.Y: sites[C.Y].astype(float),
+            C.CAPACITY: np.nan,
+            C.REQUIRED: False,
+            C.LSOA_CODE: sites[C.LSOA_CODE],
+            C.PLACE_CODE: sites[C.PLACE_CODE],
+        }
+    )
+    findings.append(
+        Finding(
+            "info",
+            "hubs.from_practices",
+            f"{len(hubs):,} candidate hubs at practice sites (inputs.hubs: from practices)",
+            "inputs.hubs",
+        )
+    )
+    return hubs.sort_values(C.HUB_ID).reset_index(drop=True)
+
+
+#: Words kept in capitals when a practice name in capitals is written in title case.
+_KEEP_UPPER = frozenset({"GP", "NHS", "PCN", "UK", "II", "III", "IV"})
+
+
+def _title(name: str) -> str:
+    """'THE OAKS MEDICAL CENTRE' -> 'The Oaks Medical Centre' (initialisms such as NHS and GP kept)."""
+    return " ".join(word if word in _KEEP_UPPER else word.capitalize() for word in name.split())
 
 
 def _follow_on(findings: list[Finding]) -> Severity:

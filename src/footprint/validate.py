@@ -270,7 +270,7 @@ def check_settings(problems: dict[str, PlaceProblem], scenario: Scenario) -> lis
                 f"more hubs are marked required than neighbourhoods fit in {_places(required)} ({bounds}"
                 f"{', k.max ' + str(scenario.k.max) if scenario.k.max is not None else ''}): "
                 f"{'; '.join(c.detail for c in required[:5])}; drop some required flags or widen the bounds",
-                str(inputs.hubs.path) if inputs.hubs else source,
+                str(getattr(inputs.hubs, "path", None) or source),
                 tuple(code for c in required for code in c.items),
             )
         )
