@@ -33,7 +33,8 @@ A1, A2, B1, B2 = "E09900001-01", "E09900001-02", "E09900002-01", "E09900002-02"
 
 @pytest.fixture(scope="module")
 def hand_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    return build_hand_plan(tmp_path_factory.mktemp("hand"))
+    """The hand plan, with PCNs coterminous from 70% (X's 60% is not; Y's and Z's 80% are)."""
+    return build_hand_plan(tmp_path_factory.mktemp("hand"), ["alignment.coterminous_share=0.7"])
 
 
 def test_hand_plan_ids(hand_plan: Plan) -> None:
@@ -65,8 +66,15 @@ def test_pcn_figures_by_hand(hand_plan: Plan) -> None:
     assert pcns["home_neighbourhood"].to_dict() == {"PCNX": A1, "PCNY": A2, "PCNZ": B1}
     assert pcns["coterminosity"].to_dict() == pytest.approx({"PCNX": 0.6, "PCNY": 0.8, "PCNZ": 0.8})
     assert pcns.loc["PCNX", "neighbourhoods"] == f"{A1} 60%; {A2} 40%"
-    assert pcns["status"].to_dict() == {"PCNX": "split", "PCNY": "split", "PCNZ": "split"}
     assert pcns["list_size"].to_dict() == {"PCNX": 1550, "PCNY": 1000, "PCNZ": 1000}
+    # every PCN within the bounds needs one home neighbourhood
+    assert pcns["homes_needed"].to_dict() == {"PCNX": 1, "PCNY": 1, "PCNZ": 1}
+    assert pcns["home_neighbourhoods"].to_dict() == {"PCNX": A1, "PCNY": A2, "PCNZ": B1}
+    # X (60% < 70%): its practice P5 has most patients in A-02, so it realigns; Y and Z fit their homes
+    assert pcns["route"].to_dict() == {"PCNX": "realign", "PCNY": "coterminous", "PCNZ": "coterminous"}
+    assert pcns.loc["PCNX", "route_practices"] == "P00005"
+    assert pcns.loc["PCNX", "route_patients"] == 500  # P5's patients, all living in A-02
+    assert pcns["route_patients"].to_dict()["PCNY"] == 200  # living outside its home, served across as today
     distribution = metrics.pcn_distribution(hand_plan)
     assert distribution.groupby("pcn_code")["share"].sum().to_dict() == pytest.approx(
         {"PCNX": 1.0, "PCNY": 1.0, "PCNZ": 1.0}
@@ -101,16 +109,43 @@ def test_practice_realignment_by_hand(hand_plan: Plan) -> None:
     }
     assert practices.loc["P00005", "patients_involved"] == 500
     assert practices.loc["P00005", "suggested_action"] == (
-        f"join PCNY (home {A2}): PCNX 1,550 -> 1,050, PCNY 1,000 -> 1,500"
+        f"join PCNY, the PCN grouping of Alpha 02 ({A2}): PCNX 1,550 -> 1,050, PCNY 1,000 -> 1,500"
     )
-    assert practices.loc["P00004", "suggested_action"] == f"not in an active PCN: join the PCN homed in {B2}"
+    assert practices.loc["P00004", "suggested_action"] == (
+        f"not in an active PCN: join the PCN grouping of Beta 02 ({B2})"
+    )
+
+
+def test_every_pcn_has_one_route_at_any_threshold(tmp_path: Path) -> None:
+    """At 90%: X still realigns (P5); Y and Z (80%) have no practice living elsewhere, so they work across."""
+    plan = build_hand_plan(tmp_path, ["alignment.coterminous_share=0.9"])
+    pcns = metrics.summarise_pcns(plan).set_index("pcn_code")
+    assert pcns["route"].to_dict() == {"PCNX": "realign", "PCNY": "work-across", "PCNZ": "work-across"}
+    assert pcns.loc["PCNY", "route_detail"] == (
+        f"80% of its patients live in Alpha 02 ({A2}); it also serves Alpha 01 ({A1}) 20%: agree an arrangement "
+        "to work across the boundary"
+    )
+    assert set(pcns["route"]) <= set(metrics.ROUTES)
+    # a practice moves only where its PCN's route is realign
+    practices = metrics.summarise_practices(plan).set_index("practice_code")
+    assert practices.loc[practices["realign"]].index.tolist() == ["P00005"]
+
+
+def test_homes_needed_follows_the_pcn_size() -> None:
+    """Brompton Health PCN (96,900 patients) against a 50,000 bound needs two neighbourhoods."""
+    assert metrics.homes_needed(96_900, 50_000) == 2
+    assert metrics.homes_needed(50_000, 50_000) == 1
+    assert metrics.homes_needed(50_001, 50_000) == 2
+    assert metrics.homes_needed(150_000, 50_000) == 3
+    assert metrics.homes_needed(float("nan"), 50_000) == 1
 
 
 def test_place_headlines_by_hand(hand_plan: Plan) -> None:
     places = metrics.summarise_places(hand_plan).set_index("place_code")
     alpha, beta = places.loc["E09900001"], places.loc["E09900002"]
     assert (alpha["population"], alpha["registered"], alpha["neighbourhoods"]) == (60_000, 2500, 2)
-    assert (alpha["pcns"], alpha["pcns_aligned"], alpha["median_coterminosity"]) == (2, 0, pytest.approx(0.7))
+    assert (alpha["pcns"], alpha["median_coterminosity"]) == (2, pytest.approx(0.7))
+    assert (alpha["pcns_coterminous"], alpha["pcns_realign"], alpha["pcns_work_across"]) == (1, 1, 0)
     assert (alpha["practices"], alpha["practices_to_realign"], alpha["patients_involved"]) == (3, 1, 500)
     assert alpha["self_containment"] == pytest.approx((900 + 1300) / 2500)
     assert (alpha["unchanged"], alpha["split"], alpha["merged"], alpha["complex"]) == (1, 1, 0, 0)
@@ -124,7 +159,8 @@ def test_written_hand_plan_matches_metrics(hand_plan: Plan, tmp_path: Path) -> N
     assert changes["change"].tolist() == ["U", "S", "X", "M"]
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "1 unchanged (U), 1 split (S), 1 merged (M), 1 complex (X)" in report
-    assert f"join PCNY (home {A2}): PCNX 1,550 -> 1,050, PCNY 1,000 -> 1,500" in report
+    assert f"join PCNY, the PCN grouping of Alpha 02 ({A2}): PCNX 1,550 -> 1,050, PCNY 1,000 -> 1,500" in report
+    assert "2 coterminous, 1 realign" in report
     lsoas = gpd.read_file(tmp_path / "out" / "neighbourhoods.gpkg", layer="lsoas")
     assert lsoas.set_index("lsoa_code").loc[lsoa_code(5), "dominant_pcn"] == "PCNX"  # 300 of X vs 200 of Y
 

@@ -37,7 +37,8 @@ EXTERNAL = re.compile(
 
 @pytest.fixture(scope="module")
 def hand_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    return build_hand_plan(tmp_path_factory.mktemp("hand"))
+    """The hand plan of tests/test_reconcile.py, where PCN X (60% < 70%) realigns its practice P5."""
+    return build_hand_plan(tmp_path_factory.mktemp("hand"), ["alignment.coterminous_share=0.7"])
 
 
 def _screens() -> object:
@@ -228,7 +229,9 @@ def test_report_matches_metrics_on_the_hand_plan(hand_plan: Plan, tmp_path: Path
     rows = {row[0]: row for row in _table_rows(markdown, "## Headline figures per place")}
     for place, figures in places.iterrows():
         assert rows[f"`{place}`"][8] == f"{figures['self_containment']:.0%}"
-        assert rows[f"`{place}`"][9] == f"{figures['pcns_aligned']} of {figures['pcns']}"
+        routes = (figures["pcns_coterminous"], figures["pcns_realign"], figures["pcns_work_across"])
+        assert rows[f"`{place}`"][9] == " / ".join(str(n) for n in routes)
+        assert sum(routes) == figures["pcns"]
         assert rows[f"`{place}`"][11] == str(figures["practices_to_realign"])
 
 

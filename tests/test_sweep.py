@@ -76,7 +76,7 @@ def test_sweep_rows_folders_and_hand_checked_figures(tiny: Path, tmp_path: Path)
     assert summary["neighbourhoods"].tolist() == [4, 6]
     assert summary["population_max"].tolist() == [30_000, 20_000]
     assert summary["mean_distance_km"].round(6).tolist() == [0.666667, 0.5]
-    assert {"coterminosity_weighted", "pcns_split", "residents_moved", "objective", "gap"} <= set(
+    assert {"coterminosity_weighted", "pcns_realign", "residents_moved", "objective", "gap"} <= set(
         summary.columns
     )
     assert (out / "k.max=3" / "assignment.csv").is_file() and (out / "k.max=3" / "run.json").is_file()

@@ -13,6 +13,8 @@ each borough (6 LSOAs, 60,000) splits into 2 neighbourhoods of 30,000 under boun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -189,13 +191,14 @@ def write_tiny_primary_care(folder: Path) -> dict[str, Any]:
 HAND_PLAN = {1: (1, 5, 9), 2: (2, 6, 10), 3: (3, 7, 11), 4: (4, 8, 12)}
 
 
-def build_hand_plan(folder: Path) -> Plan:
-    """The grid with its primary-care layer, split by hand into its four columns (see tests/test_reconcile.py)."""
+def build_hand_plan(folder: Path, overrides: Sequence[str] = ()) -> Plan:
+    """The grid with its primary-care layer, split by hand into its four columns (see tests/test_reconcile.py);
+    ``overrides`` are ``--set`` style settings (e.g. ``alignment.coterminous_share=0.7``)."""
     config = write_tiny_scenario(folder)
     raw = yaml.safe_load(config.read_text(encoding="utf-8"))
     raw["inputs"].update(write_tiny_primary_care(folder))
     config.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    scenario = footprint.load_scenario(config)
+    scenario = footprint.load_scenario(config, overrides=list(overrides))
     dataset = load_dataset(scenario)
     graph = build_graph(dataset.units, scenario.graph)
     homes = pcn_home_places(dataset)

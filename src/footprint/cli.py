@@ -566,7 +566,7 @@ def sweep(
                 "mean_distance_km": "mean km",
                 "share_within_km": "within km",
                 "coterminosity_weighted": "coterminosity",
-                "pcns_split": "PCNs split",
+                "pcns_coterminous": "PCNs coterminous",
                 "practices_to_realign": "practices to realign",
                 "residents_moved": "residents moved",
                 "objective": "objective",

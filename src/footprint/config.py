@@ -211,6 +211,18 @@ class Weights(_Strict):
     community: float = Field(0.0, ge=0, description="Residents in keep-together groups that are split.")
 
 
+class Alignment(_Strict):
+    """How PCN alignment is judged in reports (not in the objective)."""
+
+    coterminous_share: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="A PCN is coterminous when at least this share of its registered patients live in its home "
+        "neighbourhoods (docs/metrics.md explains the default from the London data).",
+    )
+
+
 class GraphSettings(_Strict):
     """How the LSOA contiguity graph is built."""
 
@@ -288,6 +300,7 @@ class Scenario(_Strict):
     k: NeighbourhoodCount = Field(default_factory=NeighbourhoodCount)
     access: Access = Field(default_factory=Access)
     weights: Weights = Field(default_factory=Weights)
+    alignment: Alignment = Field(default_factory=Alignment)
     graph: GraphSettings = Field(default_factory=GraphSettings)
     solver: Solver = Field(default_factory=Solver)
     output: Output = Field(default_factory=Output)

@@ -210,10 +210,17 @@ def pcn_distribution(plan: Plan) -> pd.DataFrame:
     return counts[[C.PCN_CODE, C.NEIGHBOURHOOD, C.PATIENTS, "share"]].reset_index(drop=True)
 
 
-#: A PCN is "aligned" when at least this share of its registered patients live in its home neighbourhood.
-ALIGNED_SHARE = 0.90
 #: Neighbourhoods holding at least this share of a PCN's patients are listed against it.
 LISTED_SHARE = 0.05
+#: The three routes a PCN can take against the proposed footprints (``route`` in realignment_pcns.csv).
+ROUTES = ("coterminous", "realign", "work-across")
+
+
+def homes_needed(size: float, pop_max: float) -> int:
+    """Whole neighbourhoods a PCN of ``size`` patients calls for: one within the bounds, ceil(size / max) above."""
+    if not np.isfinite(size) or size <= 0 or pop_max <= 0:
+        return 1
+    return max(1, int(np.ceil(size / pop_max - 1e-9)))
 
 
 def _registrations_with_neighbourhood(plan: Plan) -> pd.DataFrame:
@@ -238,57 +245,163 @@ def _shares(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     )
 
 
+def _listed_pcns(plan: Plan) -> pd.DataFrame:
+    """Member practices of the PCNs belonging to the planned places (see :func:`summarise_pcns`)."""
+    practices = plan.dataset.practices.dropna(subset=[C.PCN_CODE])
+    planned = set(plan.assignment[C.PLACE_CODE])
+    homes = pcn_home_places(plan.dataset)
+    sited = set(practices.loc[practices[C.PLACE_CODE].isin(planned), C.PCN_CODE])
+    return practices[
+        practices[C.PCN_CODE].map(homes).isin(planned)
+        | (~practices[C.PCN_CODE].isin(homes.index) & practices[C.PCN_CODE].isin(sited))
+    ]
+
+
+@_cached
+def pcn_homes(plan: Plan) -> pd.DataFrame:
+    """Each listed PCN's home footprint: the whole neighbourhoods its size calls for, holding most of its patients.
+
+    A PCN's size is its members' list sizes (its registered patients in the area where none is given); it needs
+    :func:`homes_needed` neighbourhoods (two for a PCN twice the upper bound). Its home neighbourhoods are that
+    many of those holding most of its patients (ties: lowest id). Columns: pcn_code, neighbourhood_id, rank
+    (1 = the main home), patients, share. One row per PCN and home neighbourhood.
+    """
+    members = _listed_pcns(plan)
+    if members.empty:
+        return pd.DataFrame(columns=[C.PCN_CODE, C.NEIGHBOURHOOD, "rank", C.PATIENTS, "share"])
+    pop_max = float(plan.dataset.scenario.pop.max)
+    shares = pcn_distribution(plan).dropna(subset=[C.NEIGHBOURHOOD])
+    registered = (
+        _registrations_with_neighbourhood(plan)
+        .dropna(subset=[C.PCN_CODE])
+        .groupby(C.PCN_CODE)[C.PATIENTS]
+        .sum()
+    )
+    rows = []
+    by_pcn = {pcn: group for pcn, group in shares.groupby(C.PCN_CODE, sort=False)}
+    for pcn, group in members.groupby(C.PCN_CODE, sort=True):
+        size = group[C.LIST_SIZE].sum(min_count=1)
+        size = float(registered.get(pcn, 0.0)) if pd.isna(size) else float(size)
+        mine = by_pcn.get(pcn)
+        if mine is None:
+            continue
+        for rank, row in enumerate(mine.head(homes_needed(size, pop_max)).itertuples(index=False), start=1):
+            rows.append(
+                {
+                    C.PCN_CODE: pcn,
+                    C.NEIGHBOURHOOD: getattr(row, C.NEIGHBOURHOOD),
+                    "rank": rank,
+                    C.PATIENTS: float(getattr(row, C.PATIENTS)),
+                    "share": float(row.share),
+                }
+            )
+    return pd.DataFrame(rows, columns=[C.PCN_CODE, C.NEIGHBOURHOOD, "rank", C.PATIENTS, "share"])
+
+
+def _practice_patients(plan: Plan) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Per practice: its main patients' neighbourhood and share; patients per (practice, neighbourhood); total."""
+    frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD])
+    main = _shares(frame, C.PRACTICE_CODE).drop_duplicates(C.PRACTICE_CODE).set_index(C.PRACTICE_CODE)
+    patients = frame.groupby([C.PRACTICE_CODE, C.NEIGHBOURHOOD])[C.PATIENTS].sum()
+    registered = frame.groupby(C.PRACTICE_CODE)[C.PATIENTS].sum()
+    return main, patients, registered
+
+
 @_cached
 def summarise_pcns(plan: Plan) -> pd.DataFrame:
-    """Per PCN of the planned places: how well it fits the proposed neighbourhoods.
+    """Per PCN of the planned places: how well it fits the proposed neighbourhoods, and its route.
 
     A PCN belongs to the planned places when its home place (where most of its registered patients live,
     :func:`footprint.instance.pcn_home_places`) is planned, or, with no registered patients at all, when one of
     its practices is sited there.
 
     Columns: pcn_code, pcn_name, practices (member codes, ``;``-separated), list_size (sum of members' list
-    sizes), registered (its registered patients resident in the area), home_neighbourhood (the neighbourhood
-    holding most of them), home_place, coterminosity (patients in the home neighbourhood / registered),
-    neighbourhoods (every neighbourhood holding >= 5% of its patients, as ``id share%``), outside_home_place
-    (share living in another place), status (``aligned`` when coterminosity >= 90%, else ``cross-borough`` when
-    more than 10% live outside the home neighbourhood's place, else ``split``), size_band (list size against
-    the scenario's population bounds: ``below``, ``within``, ``above``).
+    sizes), registered (its registered patients resident in the area), homes_needed (whole neighbourhoods its
+    size calls for, :func:`homes_needed`), home_neighbourhood (the main home: holding most of its patients),
+    home_neighbourhoods (all its homes, :func:`pcn_homes`), home_place, coterminosity (patients living in its
+    home neighbourhoods / registered), neighbourhoods (every neighbourhood holding >= 5% of its patients, as
+    ``id share%``), outside_home_place (share living in another place than the main home's), route (exactly one
+    of :data:`ROUTES`), route_practices, route_patients, route_detail (below), size_band (list size against the
+    scenario's population bounds: ``below``, ``within``, ``above``).
+
+    Route: ``coterminous`` when coterminosity >= ``alignment.coterminous_share`` (route_patients: its patients
+    living outside its homes, served across the boundary as today); else ``realign`` when some member
+    practices' patients mostly live outside the PCN's homes (route_practices: those practices, each to join the
+    PCN grouping of the neighbourhood where its patients live; route_patients: their registered patients);
+    else ``work-across`` (route_patients: its patients living outside its homes, route_detail: the
+    neighbourhoods they live in with their shares, for a local arrangement across the boundary).
     """
-    practices = plan.dataset.practices.dropna(subset=[C.PCN_CODE])
-    planned = set(plan.assignment[C.PLACE_CODE])
-    homes = pcn_home_places(plan.dataset)
-    sited = set(practices.loc[practices[C.PLACE_CODE].isin(planned), C.PCN_CODE])
-    practices = practices[
-        practices[C.PCN_CODE].map(homes).isin(planned)
-        | (~practices[C.PCN_CODE].isin(homes.index) & practices[C.PCN_CODE].isin(sited))
-    ]
+    practices = _listed_pcns(plan)
     if practices.empty:
         return pd.DataFrame()
     scenario = plan.dataset.scenario
+    threshold = scenario.alignment.coterminous_share
     frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.PCN_CODE])
     shares = pcn_distribution(plan).dropna(subset=[C.NEIGHBOURHOOD])
+    homes = pcn_homes(plan)
+    home_sets = {pcn: group for pcn, group in homes.groupby(C.PCN_CODE, sort=False)}
     totals = frame.groupby(C.PCN_CODE)[C.PATIENTS].sum()
     hood_place = plan.assignment.drop_duplicates(C.NEIGHBOURHOOD).set_index(C.NEIGHBOURHOOD)[C.PLACE_CODE]
     per_place = frame.groupby([C.PCN_CODE, C.PLACE_CODE])[C.PATIENTS].sum()
     by_pcn = {pcn: group for pcn, group in shares.groupby(C.PCN_CODE, sort=False)}
+    main_of, _, registered_of = _practice_patients(plan)
+    names = _hood_names(plan)
     rows = []
     for pcn, members in practices.groupby(C.PCN_CODE, sort=True):
         mine = by_pcn.get(pcn, shares.iloc[0:0])
+        home_rows = home_sets.get(pcn, homes.iloc[0:0])
+        home_ids = list(home_rows[C.NEIGHBOURHOOD])
         registered = float(totals.get(pcn, 0.0))
-        home = mine.iloc[0][C.NEIGHBOURHOOD] if len(mine) else None
-        in_home = float(mine.iloc[0][C.PATIENTS]) if len(mine) else 0.0
+        home = home_ids[0] if home_ids else None
+        in_home = float(home_rows[C.PATIENTS].sum())
         home_place = hood_place.get(home) if home else None
         in_place = float(per_place.get((pcn, home_place), 0.0))
         coterminosity = in_home / registered if registered else np.nan
         outside_place = 1 - in_place / registered if registered else np.nan
         listed = mine[mine["share"] >= LISTED_SHARE]
         list_size = members[C.LIST_SIZE].sum(min_count=1)
-        if coterminosity >= ALIGNED_SHARE:
-            status = "aligned"
-        elif outside_place > 1 - ALIGNED_SHARE:
-            status = "cross-borough"
+        size = float(list_size) if pd.notna(list_size) else registered
+        away = mine[~mine[C.NEIGHBOURHOOD].isin(home_ids)]
+        moving = sorted(
+            code
+            for code in members[C.PRACTICE_CODE]
+            if code in main_of.index and main_of.at[code, C.NEIGHBOURHOOD] not in home_ids
+        )
+        if not registered:
+            route, route_practices, route_patients = "work-across", [], 0.0
+            detail = (
+                "none of its patients is in the registrations file: agree its arrangements with the place"
+            )
+        elif coterminosity >= threshold:
+            route, route_practices, route_patients = "coterminous", [], registered - in_home
+            detail = (
+                f"{coterminosity:.0%} of its patients live in "
+                + _hood_list(home_ids, names)
+                + " (at least "
+                + f"{threshold:.0%}): keep it as it is"
+            )
+        elif moving:
+            route, route_practices = "realign", moving
+            route_patients = float(sum(registered_of.get(code, 0.0) for code in moving))
+            detail = "; ".join(
+                f"{code} ({registered_of.get(code, 0.0):,.0f} patients, {main_of.at[code, 'share']:.0%} in "
+                f"{_hood_list([main_of.at[code, C.NEIGHBOURHOOD]], names)}) joins that neighbourhood's PCN grouping"
+                for code in moving
+            )
         else:
-            status = "split"
+            route, route_practices, route_patients = "work-across", [], registered - in_home
+            spread = away[away["share"] >= LISTED_SHARE]
+            detail = (
+                f"{coterminosity:.0%} of its patients live in {_hood_list(home_ids, names)}; it also serves "
+                + (
+                    ", ".join(
+                        f"{_hood_list([hood], names)} {share:.0%}"
+                        for hood, share in zip(spread[C.NEIGHBOURHOOD], spread["share"], strict=True)
+                    )
+                    or "many neighbourhoods, none with 5% of its patients"
+                )
+                + ": agree an arrangement to work across the boundary"
+            )
         band = (
             None
             if pd.isna(list_size)
@@ -305,18 +418,36 @@ def summarise_pcns(plan: Plan) -> pd.DataFrame:
                 "practices": ";".join(sorted(members[C.PRACTICE_CODE])),
                 C.LIST_SIZE: list_size,
                 "registered": round(registered),
+                "homes_needed": homes_needed(size, float(scenario.pop.max)),
                 "home_neighbourhood": home,
+                "home_neighbourhoods": ";".join(home_ids),
                 "home_place": home_place,
                 "coterminosity": coterminosity,
                 "neighbourhoods": "; ".join(
                     f"{n} {s:.0%}" for n, s in zip(listed[C.NEIGHBOURHOOD], listed["share"], strict=True)
                 ),
                 "outside_home_place": outside_place,
-                "status": status if registered else "no patients in area",
+                "route": route,
+                "route_practices": ";".join(route_practices),
+                "route_patients": round(route_patients),
+                "route_detail": detail,
                 "size_band": band,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _hood_names(plan: Plan) -> dict[str, str]:
+    hoods = plan.neighbourhoods
+    if hoods.empty or "neighbourhood_name" not in hoods:
+        return {}
+    return dict(zip(hoods[C.NEIGHBOURHOOD], hoods["neighbourhood_name"], strict=True))
+
+
+def _hood_list(hood_ids: list[str], names: dict[str, str]) -> str:
+    """'Hendon Central (E09000003-10) and Colindale (E09000003-09)': names a planner reads, ids to find them."""
+    parts = [f"{names[h]} ({h})" if h in names else str(h) for h in hood_ids]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 @_cached
@@ -326,10 +457,12 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
 
     Columns: practice_code, practice_name, pcn_code, site_neighbourhood (neighbourhood of the LSOA the practice
     stands in), patients_neighbourhood (where most of its registered patients live), share_in_patients_neighbourhood,
-    pcn_home (its PCN's home neighbourhood, see :func:`summarise_pcns`), registered, realign (True when its
-    patients mostly live outside its PCN's home), patients_involved (its patients living outside its PCN's home),
-    suggested_action (join the PCN whose home is where its patients live, with both PCNs' list sizes, or their
-    registered patients when no list sizes are given, before -> after).
+    pcn_home (its PCN's main home neighbourhood, see :func:`summarise_pcns`), registered, realign (True when its
+    patients mostly live outside every home neighbourhood of its PCN), patients_involved (its patients living
+    outside its PCN's homes), suggested_action (join the PCN grouping of the neighbourhood where its patients live:
+    the PCN homed there with most patients living there, with both PCNs' list sizes, or their registered patients
+    when no list sizes are given, before -> after; or, where no PCN is homed there, a grouping formed for that
+    neighbourhood).
     """
     pcns = summarise_pcns(plan)
     practices = plan.dataset.practices
@@ -341,6 +474,9 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
             {"realign": "bool"}
         )
     home_of = pcns.set_index(C.PCN_CODE)["home_neighbourhood"] if len(pcns) else pd.Series(dtype="object")
+    route_of = pcns.set_index(C.PCN_CODE)["route"] if len(pcns) else pd.Series(dtype="object")
+    homes = pcn_homes(plan)
+    home_sets = {pcn: set(group[C.NEIGHBOURHOOD]) for pcn, group in homes.groupby(C.PCN_CODE)}
     # a PCN's size: its members' list sizes, or its registered patients in the area when no list sizes are given
     list_of = (
         pcns.set_index(C.PCN_CODE)[C.LIST_SIZE].fillna(pcns.set_index(C.PCN_CODE)["registered"])
@@ -348,19 +484,15 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
         else pd.Series(dtype="float64")
     )
     where = plan.assignment.set_index(C.LSOA_CODE)[C.NEIGHBOURHOOD]
-    frame = _registrations_with_neighbourhood(plan).dropna(subset=[C.NEIGHBOURHOOD])
-    shares = _shares(frame, C.PRACTICE_CODE).drop_duplicates(C.PRACTICE_CODE).set_index(C.PRACTICE_CODE)
-    patients = frame.groupby([C.PRACTICE_CODE, C.NEIGHBOURHOOD])[C.PATIENTS].sum()
-    registered_of = frame.groupby(C.PRACTICE_CODE)[C.PATIENTS].sum()
-    # the PCN to suggest for each neighbourhood: the one with most patients living there among PCNs homed there
-    homed = pcns.dropna(subset=["home_neighbourhood"]).sort_values(
-        ["home_neighbourhood", "registered", C.PCN_CODE], ascending=[True, False, True]
-    )
+    shares, patients, registered_of = _practice_patients(plan)
+    # the PCN grouping of each neighbourhood: among PCNs with a home there, the one with most patients living there
+    homed = homes.sort_values([C.NEIGHBOURHOOD, C.PATIENTS, C.PCN_CODE], ascending=[True, False, True])
     pcn_for_hood = (
-        homed.drop_duplicates("home_neighbourhood").set_index("home_neighbourhood")[C.PCN_CODE]
+        homed.drop_duplicates(C.NEIGHBOURHOOD).set_index(C.NEIGHBOURHOOD)[C.PCN_CODE]
         if len(homed)
         else pd.Series(dtype="object")
     )
+    names = _hood_names(plan)
     rows = []
     for practice in practices.itertuples(index=False):
         code = getattr(practice, C.PRACTICE_CODE)
@@ -369,9 +501,16 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
         main = shares.loc[code] if code in shares.index else None
         patients_hood = main[C.NEIGHBOURHOOD] if main is not None else None
         home = home_of.get(pcn) if pd.notna(pcn) else None
+        home_set = home_sets.get(pcn, set()) if pd.notna(pcn) else set()
         registered = float(registered_of.get(code, 0.0))
-        in_home = float(patients.get((code, home), 0.0)) if home else 0.0
-        realign = bool(patients_hood is not None and home is not None and patients_hood != home)
+        in_home = float(sum(patients.get((code, hood), 0.0) for hood in home_set))
+        # the PCN's route decides: only a PCN that realigns moves the practices whose patients live elsewhere
+        realign = bool(
+            patients_hood is not None
+            and home_set
+            and patients_hood not in home_set
+            and route_of.get(pcn) == "realign"
+        )
         action = ""
         if realign:
             target = pcn_for_hood.get(patients_hood)
@@ -380,17 +519,21 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
                 if pd.notna(getattr(practice, C.LIST_SIZE))
                 else registered
             )
+            where_to = _hood_list([patients_hood], names)
             if target is not None and target != pcn:
                 before_from, before_to = list_of.get(pcn, np.nan), list_of.get(target, np.nan)
                 action = (
-                    f"join {target} (home {patients_hood}): {pcn} {before_from:,.0f} -> {before_from - size:,.0f}, "
-                    f"{target} {before_to:,.0f} -> {before_to + size:,.0f}"
+                    f"join {target}, the PCN grouping of {where_to}: {pcn} {before_from:,.0f} -> "
+                    f"{before_from - size:,.0f}, {target} {before_to:,.0f} -> {before_to + size:,.0f}"
                 )
             else:
-                action = f"no PCN is homed in {patients_hood}: review {pcn}'s footprint with its neighbours"
+                action = (
+                    f"join the PCN grouping formed for {where_to} (no PCN has its home there yet): "
+                    f"{pcn} {list_of.get(pcn, np.nan):,.0f} -> {list_of.get(pcn, np.nan) - size:,.0f}"
+                )
         elif pd.isna(pcn):
             action = (
-                f"not in an active PCN: join the PCN homed in {patients_hood}"
+                f"not in an active PCN: join the PCN grouping of {_hood_list([patients_hood], names)}"
                 if patients_hood
                 else "not in an active PCN"
             )
@@ -405,7 +548,7 @@ def summarise_practices(plan: Plan) -> pd.DataFrame:
                 "pcn_home": home,
                 "registered": round(registered),
                 "realign": realign,
-                "patients_involved": round(registered - in_home) if home else round(registered),
+                "patients_involved": round(registered - in_home) if home_set else round(registered),
                 "suggested_action": action,
             }
         )
@@ -574,8 +717,8 @@ def summarise_places(plan: Plan) -> pd.DataFrame:
     bounded measure of its smallest and largest neighbourhood), within_bounds (neighbourhoods within the bounds),
     mean_distance_km (population-weighted over the place), share_within_km, deprived_share, self_containment
     (patients resident in the place registered with a practice sited in their own neighbourhood / registered),
-    pcns (PCNs whose home neighbourhood is in the place), pcns_aligned (of those, status ``aligned``),
-    median_coterminosity (of those), practices (sited in the place), practices_to_realign (of those, ``realign``),
+    pcns (PCNs whose home neighbourhood is in the place), pcns_coterminous, pcns_realign, pcns_work_across (of
+    those, by route), median_coterminosity (of those), practices (sited in the place), practices_to_realign (of those, ``realign``),
     patients_involved (their ``patients_involved``), residents_moved (against the baseline), and the count of
     neighbourhoods by change code: unchanged (U), split (S), merged (M), complex (X).
     """
@@ -615,16 +758,19 @@ def summarise_places(plan: Plan) -> pd.DataFrame:
     if len(pcns):
         homed = pcns.dropna(subset=["home_place"]).groupby("home_place")
         out["pcns"] = homed.size().reindex(out.index).fillna(0).astype("int64")
-        out["pcns_aligned"] = (
-            homed["status"]
-            .agg(lambda s: int((s == "aligned").sum()))
-            .reindex(out.index)
-            .fillna(0)
-            .astype("int64")
-        )
+        for route in ROUTES:
+            out[f"pcns_{route.replace('-', '_')}"] = (
+                homed["route"]
+                .agg(lambda s, route=route: int((s == route).sum()))
+                .reindex(out.index)
+                .fillna(0)
+                .astype("int64")
+            )
         out["median_coterminosity"] = homed["coterminosity"].median().reindex(out.index)
     else:
-        out["pcns"], out["pcns_aligned"], out["median_coterminosity"] = 0, 0, np.nan
+        out["pcns"], out["median_coterminosity"] = 0, np.nan
+        for route in ROUTES:
+            out[f"pcns_{route.replace('-', '_')}"] = 0
     practices = summarise_practices(plan)
     if len(practices):
         site_place = plan.dataset.practices.set_index(C.PRACTICE_CODE)[C.PLACE_CODE]
@@ -660,7 +806,9 @@ HEADLINE = {
     "share_within_km": "share of residents within access.within_km of their hub",
     "coterminosity_median": "median PCN coterminosity",
     "coterminosity_weighted": "patient-weighted PCN coterminosity",
-    "pcns_split": "PCNs not aligned (split or cross-borough)",
+    "pcns_coterminous": "PCNs whose home neighbourhoods hold alignment.coterminous_share of their patients",
+    "pcns_realign": "PCNs realigning: member practices join the PCN grouping where their patients live",
+    "pcns_work_across": "PCNs working across neighbourhood boundaries by local arrangement",
     "practices_to_realign": "practices whose patients mostly live outside their PCN's home",
     "patients_to_realign": "registered patients of those practices living outside their PCN's home",
     "lsoas_moved": "LSOAs moved against the baseline",
@@ -690,7 +838,7 @@ def summarise_headline(
     population (the resident-weighted mean over all LSOAs); ``share_within_km`` likewise weighted;
     ``coterminosity_median`` the median over PCNs with patients in the area; ``coterminosity_weighted`` = sum of
     coterminosity x registered / sum of registered (patients living in their PCN's home neighbourhood over all
-    PCN patients); ``pcns_split`` PCNs whose status is not ``aligned``; ``practices_to_realign`` practices flagged
+    PCN patients); ``pcns_coterminous``, ``pcns_realign``, ``pcns_work_across`` PCNs by route; ``practices_to_realign`` practices flagged
     ``realign`` and ``patients_to_realign`` their ``patients_involved``; ``lsoas_moved`` and ``residents_moved``
     from ``changes.csv``; objective terms summed over the planned places; ``gap`` the largest of any place.
     Figures a run cannot give (no PCNs, no plan) are None.
@@ -721,7 +869,9 @@ def summarise_headline(
             figures["coterminosity_weighted"] = float(
                 (counted["coterminosity"] * weights).sum() / weights.sum()
             )
-            figures["pcns_split"] = int((counted["status"] != "aligned").sum())
+        if "route" in pcns:
+            for route in ROUTES:
+                figures[f"pcns_{route.replace('-', '_')}"] = int((pcns["route"] == route).sum())
     if len(practices):
         realign = practices["realign"].astype(str).str.lower() == "true"
         figures["practices_to_realign"] = int(realign.sum())

@@ -28,9 +28,9 @@ from markdown_it import MarkdownIt
 from footprint import columns as C
 from footprint.findings import Finding
 from footprint.metrics import (
-    ALIGNED_SHARE,
     CHANGE_CODES,
     LISTED_SHARE,
+    ROUTES,
     summarise_changes,
     summarise_neighbourhoods,
     summarise_pcns,
@@ -116,7 +116,7 @@ def render_markdown(plan: Plan, record: dict[str, Any], *, notes: Sequence[str] 
         _places_section(plan, record, places),
         _map_section(),
         _neighbourhoods_section(plan, hoods, changes),
-        _pcns_section(pcns),
+        _pcns_section(plan, pcns),
         _practices_section(practices),
         _changes_section(plan, changes, places),
         _solver_section(record),
@@ -170,6 +170,7 @@ def _notes(notes: Sequence[str]) -> str:
 
 def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
     within = plan.dataset.scenario.access.within_km
+    coterminous = plan.dataset.scenario.alignment.coterminous_share
     by_code = places.set_index(C.PLACE_CODE) if len(places) else pd.DataFrame()
     rows = []
     for entry in record["places"]:
@@ -187,7 +188,7 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
                     _km(row["mean_distance_km"]),
                     _pct(row["share_within_km"]),
                     _pct(row["self_containment"]),
-                    f"{_int(row['pcns_aligned'])} of {_int(row['pcns'])}" if row["pcns"] else "-",
+                    _routes(row) if row["pcns"] else "-",
                     _pct(row["median_coterminosity"]),
                     _int(row["practices_to_realign"]),
                     _int(row["patients_involved"]),
@@ -208,9 +209,7 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
                 "",
                 "",
                 "",
-                f"{_int(places['pcns_aligned'].sum())} of {_int(places['pcns'].sum())}"
-                if places["pcns"].sum()
-                else "-",
+                _routes(places.sum(numeric_only=True)) if places["pcns"].sum() else "-",
                 "",
                 _int(places["practices_to_realign"].sum()),
                 _int(places["patients_involved"].sum()),
@@ -228,7 +227,7 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
             "Mean km to hub",
             f"Within {within:g} km",
             "Self-containment",
-            "PCNs aligned",
+            "PCNs: coterminous / realign / work across",
             "Median coterminosity",
             "Practices to realign",
             "Patients involved",
@@ -242,9 +241,16 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
 {table}
 
 *Smallest - largest*: the bounded population of the smallest and largest neighbourhood. *Self-containment*: share of
-registered residents whose practice is sited in their own neighbourhood. *PCNs aligned*: PCNs homed in the place
-with at least {ALIGNED_SHARE:.0%} of their patients in their home neighbourhood. *Residents moved*: residents of
+registered residents whose practice is sited in their own neighbourhood. *PCNs*: PCNs homed in the place by
+route (see PCNs): *coterminous* with at least {coterminous:.0%} of their patients in their home neighbourhoods,
+*realign* when member practices join another neighbourhood's PCN grouping, *work across* by local arrangement.
+*Residents moved*: residents of
 LSOAs that leave the neighbourhood holding most of their baseline unit (see Changes)."""
+
+
+def _routes(row: pd.Series) -> str:
+    """'12 / 3 / 5': a place's PCNs by route (coterminous / realign / work across)."""
+    return " / ".join(_int(row[f"pcns_{route.replace('-', '_')}"]) for route in ROUTES)
 
 
 def _map_section() -> str:
@@ -303,23 +309,38 @@ def _neighbourhoods_section(plan: Plan, hoods: pd.DataFrame, changes: pd.DataFra
     return "\n\n".join(blocks)
 
 
-def _pcns_section(pcns: pd.DataFrame) -> str:
+def _pcns_section(plan: Plan, pcns: pd.DataFrame) -> str:
     if pcns.empty:
         return "## PCNs\n\nNo PCN membership or registrations were given, so PCN alignment is not measured."
-    counts = pcns["status"].value_counts()
-    summary = ", ".join(f"{counts[s]} {s}" for s in ("aligned", "split", "cross-borough") if s in counts)
-    ordered = pcns.sort_values(["home_neighbourhood", C.PCN_CODE], na_position="last", kind="stable")
+    threshold = plan.dataset.scenario.alignment.coterminous_share
+    counts = pcns["route"].value_counts()
+    summary = ", ".join(f"{counts[route]} {route}" for route in ROUTES if route in counts)
+    names = (
+        dict(
+            zip(plan.neighbourhoods[C.NEIGHBOURHOOD], plan.neighbourhoods["neighbourhood_name"], strict=True)
+        )
+        if len(plan.neighbourhoods)
+        else {}
+    )
+    ordered = pcns.assign(order=pcns["route"].map({route: i for i, route in enumerate(ROUTES)})).sort_values(
+        ["order", "home_neighbourhood", C.PCN_CODE], na_position="last", kind="stable"
+    )
     rows = [
         [
             _code(row[C.PCN_CODE]),
             _text(row[C.PCN_NAME]),
             _int(len(str(row["practices"]).split(";")) if row["practices"] else 0),
             _int(row["registered"]),
-            _code(row["home_neighbourhood"]),
+            _text(
+                ", ".join(
+                    names.get(hood, hood) for hood in str(row["home_neighbourhoods"]).split(";") if hood
+                )
+                or "-"
+            ),
             _pct(row["coterminosity"]),
-            _text(row["status"]),
-            _text(row["size_band"]),
-            _text(row["neighbourhoods"]),
+            f"**{row['route']}**",
+            _int(row["route_patients"]),
+            _text(row["route_detail"]),
         ]
         for _, row in ordered.iterrows()
     ]
@@ -329,20 +350,24 @@ def _pcns_section(pcns: pd.DataFrame) -> str:
             "Name",
             "Practices",
             "Registered",
-            "Home",
+            "Home neighbourhoods",
             "Coterminosity",
-            "Status",
-            "List size vs bounds",
-            f"Neighbourhoods holding >= {LISTED_SHARE:.0%} of its patients",
+            "Route",
+            "Patients involved",
+            "What it means",
         ],
         rows,
-        right=(2, 3, 5),
+        right=(2, 3, 5, 7),
     )
     return f"""## PCNs
 
-{len(pcns)} PCNs: {summary}. *Aligned*: at least {ALIGNED_SHARE:.0%} of its registered patients live in its home
-neighbourhood; *cross-borough*: more than {1 - ALIGNED_SHARE:.0%} live outside the home neighbourhood's place;
-*split*: otherwise.
+{len(pcns)} PCNs: {summary}. Each PCN's *home* is the whole neighbourhoods its size calls for (one for a PCN
+within {plan.dataset.scenario.pop.max:,} patients, two for one twice that), those where most of its registered
+patients live; its *coterminosity* is the share of its patients living there. Every PCN takes one route:
+*coterminous* (at least {threshold:.0%} of its patients live in its home: it stays as it is), *realign* (named
+member practices whose patients mostly live in another neighbourhood join that neighbourhood's PCN grouping), or
+*work across* (no practice to move: the PCN agrees a local arrangement to serve the neighbourhoods beyond its home).
+*Patients involved*: the patients of the practices that move (realign) or living outside the home (otherwise).
 
 {table}"""
 
