@@ -159,7 +159,9 @@ def test_written_hand_plan_matches_metrics(hand_plan: Plan, tmp_path: Path) -> N
     assert changes["change"].tolist() == ["U", "S", "X", "M"]
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "1 unchanged (U), 1 split (S), 1 merged (M), 1 complex (X)" in report
-    assert f"join PCNY, the PCN grouping of Alpha 02 ({A2}): PCNX 1,550 -> 1,050, PCNY 1,000 -> 1,500" in report
+    assert (
+        f"join PCNY, the PCN grouping of Alpha 02 ({A2}): PCNX 1,550 -> 1,050, PCNY 1,000 -> 1,500" in report
+    )
     assert "2 coterminous, 1 realign" in report
     lsoas = gpd.read_file(tmp_path / "out" / "neighbourhoods.gpkg", layer="lsoas")
     assert lsoas.set_index("lsoa_code").loc[lsoa_code(5), "dominant_pcn"] == "PCNX"  # 300 of X vs 200 of Y

@@ -13,9 +13,8 @@ each borough (6 LSOAs, 60,000) splits into 2 neighbourhoods of 30,000 under boun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
