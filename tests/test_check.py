@@ -113,11 +113,11 @@ def test_tampered_record_names_the_key(written: tuple[Path, Path], tmp_path: Pat
     record = json.loads((copy / "run.json").read_text())
     record["status"] = "edited"
     (copy / "run.json").write_text(json.dumps(record))
-    (copy / "changes.csv").unlink()
+    (copy / "neighbourhoods.csv").unlink()
     diff = diff_outputs(copy, written[1])
     assert diff.changed == ["run.json"] and diff.record_keys == ["status"]
-    assert diff.missing == ["changes.csv"]
-    assert diff.lines() == ["changed: run.json (status)", f"missing in {copy}: changes.csv"]
+    assert diff.missing == ["neighbourhoods.csv"]
+    assert diff.lines() == ["changed: run.json (status)", f"missing in {copy}: neighbourhoods.csv"]
     # a place's field: named with the place, as a run whose heuristic was cut short by a busy machine would be
     record["places"][1]["message"] = "the heuristic stopped at 25% of the time limit"
     del record["places"][0]

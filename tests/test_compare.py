@@ -145,7 +145,8 @@ def test_relabelled_written_run_shows_no_change(tiny_runs: tuple[Path, Path], tm
     relabelled = tmp_path / "relabelled"
     shutil.copytree(original, relabelled)
     swap = {"E09900001-01": "E09900001-03", "E09900001-03": "E09900001-01"}
-    for name in ("assignment.csv", "changes.csv"):
+    assert not (relabelled / "changes.csv").exists()  # no baseline: residents come from neighbourhoods.gpkg
+    for name in ("assignment.csv",):
         frame = pd.read_csv(relabelled / name, dtype=str)
         frame["neighbourhood_id"] = frame["neighbourhood_id"].replace(swap)
         frame.to_csv(relabelled / name, index=False)

@@ -8,8 +8,9 @@ split by hand into columns, each a neighbourhood of 3 LSOAs (30,000 residents)::
       A01 | A02 | B03 | B04        A-02 = A02, A06, A10                 B-02 = B04, B08, B12
 
 Against the baseline units U1 = {A01, A05, A09}, U2 = {A02, A06, A10, B11}, U3 = {B03}, U4 = {B07}, U5 = {B04},
-U6 = {B08, B12}: A-01 is U1 exactly (U), A-02 a part of U2 (S), B-02 is U5 + U6 (M), and B-01 mixes U3, U4 and a
-piece of U2 (X).
+U6 = {B08, B12}: U2 crosses the borough boundary, so each borough sees its own part (U2 clipped to Alpha is
+{A02, A06, A10}, to Beta {B11}). A-01 is U1 exactly (U), A-02 is U2's Alpha part exactly (U), B-01 is U3 + U4 +
+U2's Beta part (M) and B-02 is U5 + U6 (M); no LSOA moves. S, X and N are in ``tests/test_baseline.py``.
 """
 
 from __future__ import annotations
@@ -47,16 +48,17 @@ def test_hand_plan_ids(hand_plan: Plan) -> None:
     assert {where[lsoa_code(k)] for k in (4, 8, 12)} == {B2}
 
 
-def test_change_codes_one_of_each(hand_plan: Plan) -> None:
+def test_change_codes_against_units_clipped_to_each_place(hand_plan: Plan) -> None:
     per_lsoa, per_hood = metrics.summarise_changes(hand_plan)
     codes = dict(zip(per_hood["neighbourhood_id"], per_hood["change"], strict=True))
-    assert codes == {A1: "U", A2: "S", B1: "X", B2: "M"}
+    assert codes == {A1: "U", A2: "U", B1: "M", B2: "M"}
     units = dict(zip(per_hood["neighbourhood_id"], per_hood["baseline_units"], strict=True))
     assert units == {A1: "U1", A2: "U2", B1: "U2;U3;U4", B2: "U5;U6"}
-    # U2 keeps its home in A-02 (3 of its 4 LSOAs); only B11 moves
-    assert per_lsoa.loc[per_lsoa["moved"], "lsoa_code"].tolist() == [lsoa_code(11)]
-    moved = dict(zip(per_hood["neighbourhood_id"], per_hood["residents_moved"], strict=True))
-    assert moved == {A1: 0, A2: 0, B1: 10_000, B2: 0}
+    clipped = dict(zip(per_hood["neighbourhood_id"], per_hood["clipped_units"], strict=True))
+    assert clipped == {A1: "", A2: "U2 3/4", B1: "U2 1/4", B2: ""}
+    # B11 is the whole of U2's part in Beta: kept, as every plan must cut U2 at the borough boundary
+    assert set(per_lsoa["change_status"]) == {"kept"} and not per_lsoa["moved"].any()
+    assert per_hood["residents_moved"].tolist() == [0, 0, 0, 0]
 
 
 def test_pcn_figures_by_hand(hand_plan: Plan) -> None:
@@ -148,17 +150,17 @@ def test_place_headlines_by_hand(hand_plan: Plan) -> None:
     assert (alpha["pcns_coterminous"], alpha["pcns_realign"], alpha["pcns_work_across"]) == (1, 1, 0)
     assert (alpha["practices"], alpha["practices_to_realign"], alpha["patients_involved"]) == (3, 1, 500)
     assert alpha["self_containment"] == pytest.approx((900 + 1300) / 2500)
-    assert (alpha["unchanged"], alpha["split"], alpha["merged"], alpha["complex"]) == (1, 1, 0, 0)
-    assert (beta["unchanged"], beta["split"], beta["merged"], beta["complex"]) == (0, 0, 1, 1)
-    assert (beta["residents_moved"], beta["practices"], beta["pcns"]) == (10_000, 2, 1)
+    assert (alpha["unchanged"], alpha["split"], alpha["merged"], alpha["complex"]) == (2, 0, 0, 0)
+    assert (beta["unchanged"], beta["split"], beta["merged"], beta["complex"]) == (0, 0, 2, 0)
+    assert (beta["residents_moved"], beta["lsoas_moved"], beta["practices"], beta["pcns"]) == (0, 0, 2, 1)
 
 
 def test_written_hand_plan_matches_metrics(hand_plan: Plan, tmp_path: Path) -> None:
     write_plan(hand_plan, tmp_path / "out")
     changes = pd.read_csv(tmp_path / "out" / "changes_neighbourhoods.csv")
-    assert changes["change"].tolist() == ["U", "S", "X", "M"]
+    assert changes["change"].tolist() == ["U", "U", "M", "M"]
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
-    assert "1 unchanged (U), 1 split (S), 1 merged (M), 1 complex (X)" in report
+    assert "2 unchanged (U), 0 split (S), 2 merged (M), 0 complex (X)" in report
     assert (
         f"join PCNY, the PCN grouping of Alpha 02 ({A2}): PCNX 1,550 -> 1,050, PCNY 1,000 -> 1,500" in report
     )

@@ -119,7 +119,7 @@ TINY_BASELINE = {1: "U1", 5: "U1", 9: "U1", 2: "U2", 6: "U2", 10: "U2", 11: "U2"
 TINY_BASELINE |= {8: "U6", 12: "U6"}
 
 
-def write_tiny_primary_care(folder: Path) -> dict[str, Any]:
+def write_tiny_primary_care(folder: Path, *, baseline: dict[int, str] | None = None) -> dict[str, Any]:
     """Practices, PCNs, registrations, list sizes and a baseline map for the grid; return their ``inputs``.
 
     Practices (``*`` marks where each stands)::
@@ -131,7 +131,7 @@ def write_tiny_primary_care(folder: Path) -> dict[str, Any]:
     PCN X = P1 + P5, Y = P2, Z = P3; P4 is in no PCN. Registered patients per LSOA are
     :data:`TINY_REGISTRATIONS` (P1 also has 50 patients living outside the area). Baseline units
     (:data:`TINY_BASELINE`): U1 = column A0x (A01, A05, A09); U2 = A02, A06, A10 and B11; U3 = B03; U4 = B07;
-    U5 = B04; U6 = B08, B12.
+    U5 = B04; U6 = B08, B12. ``baseline`` (square -> unit) replaces that map.
     """
     rows = []
     for code, (_pcn, square) in TINY_PRACTICES.items():
@@ -175,7 +175,7 @@ def write_tiny_primary_care(folder: Path) -> dict[str, Any]:
     pd.DataFrame(
         [
             {"lsoa_code": lsoa_code(square), "neighbourhood": unit}
-            for square, unit in sorted(TINY_BASELINE.items())
+            for square, unit in sorted((TINY_BASELINE if baseline is None else baseline).items())
         ]
     ).to_csv(folder / "baseline.csv", index=False)
     return {
@@ -190,12 +190,17 @@ def write_tiny_primary_care(folder: Path) -> dict[str, Any]:
 HAND_PLAN = {1: (1, 5, 9), 2: (2, 6, 10), 3: (3, 7, 11), 4: (4, 8, 12)}
 
 
-def build_hand_plan(folder: Path, overrides: Sequence[str] = ()) -> Plan:
+def build_hand_plan(
+    folder: Path, overrides: Sequence[str] = (), *, baseline: dict[int, str] | None = None
+) -> Plan:
     """The grid with its primary-care layer, split by hand into its four columns (see tests/test_reconcile.py);
-    ``overrides`` are ``--set`` style settings (e.g. ``alignment.coterminous_share=0.7``)."""
+    ``overrides`` are ``--set`` style settings (e.g. ``alignment.coterminous_share=0.7``); ``baseline`` (square
+    -> unit) replaces :data:`TINY_BASELINE`, ``{}`` gives no baseline file."""
     config = write_tiny_scenario(folder)
     raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["inputs"].update(write_tiny_primary_care(folder))
+    raw["inputs"].update(write_tiny_primary_care(folder, baseline=baseline))
+    if baseline == {}:
+        del raw["inputs"]["baseline"]
     config.write_text(yaml.safe_dump(raw), encoding="utf-8")
     scenario = footprint.load_scenario(config, overrides=list(overrides))
     dataset = load_dataset(scenario)

@@ -1,7 +1,7 @@
 """Compare written runs (``footprint compare``): headline figures side by side and the LSOAs that changed.
 
 Works from the files a run wrote (``assignment.csv``, ``neighbourhoods.csv``, ``realignment_*.csv``,
-``changes.csv``, ``run.json``, and ``neighbourhoods.gpkg`` for the map), so it needs neither the inputs nor a
+``changes.csv`` when the run had a baseline, ``run.json``, and ``neighbourhoods.gpkg`` for the map), so it needs neither the inputs nor a
 solver. Neighbourhood ids are numbered per run (north to south), so the same neighbourhood can carry different ids
 in two runs and one changed LSOA can renumber a whole place. Runs are therefore matched before they are diffed:
 in each place, every neighbourhood of a run is paired one-to-one with a neighbourhood of the reference run (the
@@ -63,10 +63,11 @@ class WrittenRun:
     record
         ``run.json``.
     assignment
-        lsoa_code, neighbourhood_id, place_code, population (residents, from ``changes.csv``; 0 when absent).
+        lsoa_code, neighbourhood_id, place_code, population (residents, from ``changes.csv``, else the ``lsoas``
+        layer of ``neighbourhoods.gpkg``; 0 when absent).
     neighbourhoods, pcns, practices, changes
         ``neighbourhoods.csv``, ``realignment_pcns.csv``, ``realignment_practices.csv``, ``changes.csv``; empty
-        frames when the run wrote none (no plan, or no PCN inputs).
+        frames when the run wrote none (no plan, no PCN inputs, or no baseline).
     """
 
     path: Path
@@ -80,8 +81,14 @@ class WrittenRun:
 
     def headline(self) -> dict[str, object]:
         """The run's headline figures (:func:`footprint.metrics.summarise_headline`)."""
+        baseline = self.record.get("baseline")
         return summarise_headline(
-            self.neighbourhoods, self.pcns, self.practices, self.changes, self.record.get("places", [])
+            self.neighbourhoods,
+            self.pcns,
+            self.practices,
+            self.changes,
+            self.record.get("places", []),
+            baseline=baseline.get("source") if isinstance(baseline, dict) else None,
         )
 
 
@@ -97,6 +104,26 @@ def _read_table(path: Path, *, required: bool = False) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     return frame
+
+
+def _lsoa_population(geopackage: Path) -> pd.Series:
+    """Residents per LSOA from the ``lsoas`` layer, for a run without ``changes.csv`` (no baseline); empty when the
+    run wrote no GeoPackage (no plan)."""
+    import pyogrio
+
+    if not geopackage.is_file():
+        return pd.Series(dtype="int64")
+    try:
+        layer = pyogrio.read_dataframe(
+            geopackage, layer="lsoas", columns=[C.LSOA_CODE, C.POPULATION], read_geometry=False
+        )
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        pyogrio.errors.FieldError,
+    ) as error:
+        raise InputDataError(f"{geopackage}: not a readable footprint GeoPackage ({error}).") from None
+    return layer.set_index(C.LSOA_CODE)[C.POPULATION]
 
 
 def read_run(path: str | Path, *, label: str | None = None) -> WrittenRun:
@@ -119,7 +146,7 @@ def read_run(path: str | Path, *, label: str | None = None) -> WrittenRun:
     population = (
         changes.set_index(C.LSOA_CODE)[C.POPULATION]
         if len(changes) and C.POPULATION in changes
-        else pd.Series(dtype="int64")
+        else _lsoa_population(path / "neighbourhoods.gpkg")
     )
     assignment = assignment[[C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE]].assign(
         **{C.POPULATION: assignment[C.LSOA_CODE].map(population).fillna(0).astype("int64")}

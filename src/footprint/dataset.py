@@ -778,23 +778,77 @@ def _load_baseline(
     if spec is not None:
         frame, found = readers.read_baseline(spec)
         findings += found
-        labels = frame.set_index(C.LSOA_CODE)[C.NEIGHBOURHOOD].reindex(units[C.LSOA_CODE])
-        missing = labels.isna()
-        if missing.any():
-            findings.append(
-                Finding(
-                    "warning",
-                    "baseline.missing",
-                    f"{int(missing.sum()):,} LSOAs are not in the baseline map; they count as new",
-                    str(spec.path),
-                    codes(units.loc[missing.to_numpy(), C.LSOA_CODE]),
-                )
+        labels = _match_baseline(frame, units, str(spec.path), findings)
+    else:
+        dominant = dominant_pcns(registrations)
+        labels = dominant[C.PCN_CODE].reindex(units[C.LSOA_CODE]).astype("object")
+    if scenario.weights.stability > 0 and not labels.notna().any():
+        findings.append(
+            Finding(
+                "warning",
+                "baseline.none",
+                f"weights.stability is {scenario.weights.stability:g} but there is no baseline map, so the "
+                "stability term is 0 and no change figures are written; give inputs.baseline (the current map) or "
+                "the registrations and PCN membership",
+                "",
             )
-        return labels.astype("object").to_numpy()
-    dominant = dominant_pcns(registrations)
-    if dominant.empty:
-        return np.full(len(units), None, dtype=object)
-    return dominant[C.PCN_CODE].reindex(units[C.LSOA_CODE]).astype("object").to_numpy()
+        )
+    return labels.to_numpy(dtype=object)
+
+
+#: A baseline map must give a unit to at least this share of the boundaries' residents to be compared with.
+BASELINE_MIN_COVERAGE = 0.5
+
+
+def _match_baseline(
+    frame: pd.DataFrame, units: gpd.GeoDataFrame, path: str, findings: list[Finding]
+) -> pd.Series:
+    """The baseline file's unit per LSOA of the boundaries; its codes that match nothing and the LSOAs it misses are
+    reported, and a map covering under :data:`BASELINE_MIN_COVERAGE` of the residents is an error."""
+    labels = frame.set_index(C.LSOA_CODE)[C.NEIGHBOURHOOD].reindex(units[C.LSOA_CODE]).astype("object")
+    covered = labels.notna().to_numpy()
+    unmatched = frame.loc[~frame[C.LSOA_CODE].isin(set(units[C.LSOA_CODE])), C.LSOA_CODE]
+    population = units[C.POPULATION].fillna(0).to_numpy(dtype=float)
+    total, inside = float(population.sum()), float(population[covered].sum())
+    share = inside / total if total > 0 else float(covered.mean()) if len(covered) else 0.0
+    if share < BASELINE_MIN_COVERAGE:
+        findings.append(
+            Finding(
+                "error",
+                "baseline.coverage",
+                f"the baseline map covers {inside:,.0f} of the boundaries' {total:,.0f} residents ({share:.0%}; "
+                f"{int(covered.sum()):,} of {len(units):,} LSOAs), under the {BASELINE_MIN_COVERAGE:.0%} needed to "
+                f"compare with it; {len(unmatched):,} of its {len(frame):,} LSOA codes are not in the boundaries. "
+                "Check it is the current map for these boundaries and of their LSOA vintage (2011 vs 2021: convert "
+                "it with the ONS LSOA lookup), or remove inputs.baseline to use today's PCN map",
+                path,
+                codes(unmatched),
+            )
+        )
+        return labels
+    if len(unmatched):
+        findings.append(
+            Finding(
+                "warning",
+                "baseline.unmatched",
+                f"{len(unmatched):,} of the baseline map's {len(frame):,} LSOA codes are not in the boundaries; "
+                "they are ignored (another LSOA vintage or area?)",
+                path,
+                codes(unmatched),
+            )
+        )
+    if not covered.all():
+        findings.append(
+            Finding(
+                "warning",
+                "baseline.missing",
+                f"{int((~covered).sum()):,} LSOAs ({total - inside:,.0f} residents) are not in the baseline map; "
+                "they count as new, not moved",
+                path,
+                codes(units.loc[~covered, C.LSOA_CODE]),
+            )
+        )
+    return labels
 
 
 def _load_area_names(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> np.ndarray:

@@ -4,9 +4,9 @@ Files: ``assignment.csv`` (lsoa_code, neighbourhood_id, place_code; one row per 
 (the decision record), plus the products derived from them, which ``footprint report`` can regenerate
 (:data:`PRODUCT_FILES`): ``neighbourhoods.csv`` (key figures, :func:`footprint.metrics.summarise_neighbourhoods`),
 ``realignment_pcns.csv``, ``realignment_practices.csv``, ``changes.csv`` (per LSOA, with its neighbourhood's change
-code) and ``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`), ``neighbourhoods.gpkg`` (layers
-``neighbourhoods``, ``lsoas``, ``hubs``, ``practices``; EPSG:27700, see :mod:`footprint.layers`),
-``neighbourhoods.geojson`` (EPSG:4326, RFC 7946), ``map.png`` and ``map.html`` (:mod:`footprint.maps`) and
+code) and ``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`; only with a baseline map),
+``neighbourhoods.gpkg`` (layers ``neighbourhoods``, ``lsoas``, ``hubs``, ``practices``; EPSG:27700, see
+:mod:`footprint.layers`), ``neighbourhoods.geojson`` (EPSG:4326, RFC 7946), ``map.png`` and ``map.html`` (:mod:`footprint.maps`) and
 ``report.md`` and ``report.html`` (:mod:`footprint.report`).
 
 Everything is written into a temporary folder beside the target and renamed into place only when complete, so a
@@ -45,6 +45,7 @@ from footprint.errors import ConfigError, InputDataError
 from footprint.findings import Finding
 from footprint.layers import build_layers
 from footprint.metrics import (
+    baseline_source,
     summarise_changes,
     summarise_neighbourhoods,
     summarise_pcns,
@@ -275,6 +276,10 @@ def decision_record(plan: Plan, run_dir: Path, *, extra: dict[str, Any] | None =
         "status": "ok" if plan.ok else "incomplete",
         "failed_places": plan.failed_places,
         "places": [plan.place_record(place) for place in sorted(plan.statuses)],
+        "baseline": {
+            "source": baseline_source(plan.dataset),
+            "file": relative(scenario.inputs.baseline.path) if scenario.inputs.baseline else None,
+        },
         "verifier": {
             "ok": all(v.ok for v in plan.verdicts.values()) and plan.ok,
             "places_verified": sorted(p for p, v in plan.verdicts.items() if v.ok),
@@ -327,6 +332,10 @@ PRODUCT_FILES = (
 )
 
 
+#: The products that compare a plan with the baseline map; a run without a baseline writes neither.
+CHANGE_FILES = ("changes.csv", "changes_neighbourhoods.csv")
+
+
 def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
     """Floats rounded to :data:`FLOAT_DECIMALS`; booleans stay booleans, as in the CSV files (a GeoPackage field of
     integer subtype boolean, GeoJSON ``true``/``false``), so each column reads back as the same type everywhere."""
@@ -376,9 +385,10 @@ def write_products(plan: Plan, record: dict[str, Any], folder: Path, *, notes: t
     if len(practices):
         write_csv(practices, folder / "realignment_practices.csv")
     per_lsoa, per_hood = summarise_changes(plan)
-    changes = per_lsoa.merge(per_hood[[C.NEIGHBOURHOOD, "change"]], on=C.NEIGHBOURHOOD, how="left")
-    write_csv(changes, folder / "changes.csv")
-    write_csv(per_hood, folder / "changes_neighbourhoods.csv")
+    if len(per_lsoa):  # no baseline: no change files (run.json records ``baseline.source: none``)
+        changes = per_lsoa.merge(per_hood[[C.NEIGHBOURHOOD, "change"]], on=C.NEIGHBOURHOOD, how="left")
+        write_csv(changes, folder / CHANGE_FILES[0])
+        write_csv(per_hood, folder / CHANGE_FILES[1])
 
     title = report_title(plan)
     subtitle = map_subtitle(plan, record, summarise_places(plan))
@@ -449,6 +459,10 @@ def regenerate_products(run_dir: Path, *, allow_changed_inputs: bool = False) ->
         written = sorted(staging.iterdir())
         for path in written:
             os.replace(path, run.run_dir / path.name)
+        names = {path.name for path in written}
+        for name in CHANGE_FILES:  # a plan with no baseline now must not keep the change files of before
+            if name not in names:
+                (run.run_dir / name).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return sorted(run.run_dir / path.name for path in written)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from footprint import columns as C
-from footprint.dataset import dominant_pcns
+from footprint.dataset import Dataset, dominant_pcns
 from footprint.instance import pcn_home_places
 from footprint.plan import Plan
 
@@ -573,52 +573,104 @@ PRACTICE_COLUMNS = (
 )
 
 
+#: Per-LSOA columns of :func:`summarise_changes` (``changes.csv`` adds its neighbourhood's ``change``).
+CHANGE_LSOA_COLUMNS = (C.LSOA_CODE, "baseline", C.NEIGHBOURHOOD, C.POPULATION, "change_status", "moved")
+#: Per-neighbourhood columns of :func:`summarise_changes` (``changes_neighbourhoods.csv``).
+CHANGE_NEIGHBOURHOOD_COLUMNS = (
+    C.NEIGHBOURHOOD,
+    C.PLACE_CODE,
+    "change",
+    "baseline_units",
+    "clipped_units",
+    "lsoas_moved",
+    "residents_moved",
+    "lsoas_new",
+    "residents_new",
+)
+
+
+def baseline_source(dataset: Dataset) -> str:
+    """Where the baseline map comes from: ``file`` (``inputs.baseline``), ``pcns`` (each LSOA's dominant PCN) or
+    ``none`` (neither gives any LSOA a baseline unit: there are no change figures at all)."""
+    if not dataset.units["baseline"].notna().any():
+        return "none"
+    return "file" if dataset.scenario.inputs.baseline is not None else "pcns"
+
+
 @_cached
 def summarise_changes(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Changes against the baseline map (default: each LSOA's dominant PCN).
+    """Changes against the baseline map (``inputs.baseline``, else each LSOA's dominant PCN).
 
-    Returns two tables. Per LSOA: lsoa_code, baseline, neighbourhood_id, population, moved (True when the LSOA
-    is not in the proposed neighbourhood that holds most residents of its baseline unit). Per proposed
-    neighbourhood: neighbourhood_id, change (ONS-style code against the baseline units, taken within the plan's
-    LSOAs: ``U`` unchanged (same LSOAs as one baseline unit), ``S`` split (part of one baseline unit), ``M``
-    merged (exactly two or more whole baseline units), ``X`` complex (anything else)), baseline_units, residents_moved.
+    Every plan nests in places, so each baseline unit is compared *clipped* to a place: the unit's LSOAs inside
+    that place. The clipped unit's *keeper* is the proposed neighbourhood holding most of its residents (ties: the
+    lowest id).
+
+    Returns two tables, both empty (with their columns) when there is no baseline (:func:`baseline_source`).
+    Per LSOA (:data:`CHANGE_LSOA_COLUMNS`): change_status ``kept`` (in its clipped unit's keeper), ``moved``
+    (elsewhere) or ``new`` (no baseline unit: not in the baseline file, or no PCN-registered residents), and moved
+    (change_status is ``moved``). Per neighbourhood N (:data:`CHANGE_NEIGHBOURHOOD_COLUMNS`), on its LSOAs with a
+    baseline unit: change ``U`` (exactly one whole clipped unit), ``S`` (a proper part of one clipped unit), ``M``
+    (two or more clipped units and none of its LSOAs moved: each whole, or its largest part), ``X`` (two or more
+    clipped units and some LSOA moved), ``N`` (no LSOA has a baseline unit); so a neighbourhood with no LSOA moved is
+    never ``X``. baseline_units (the units it draws on, ``;``-separated), clipped_units (those cut by a place
+    boundary, as ``unit inside/all`` LSOAs), lsoas_moved, residents_moved, lsoas_new, residents_new.
     """
+    lsoa_columns, hood_columns = list(CHANGE_LSOA_COLUMNS), list(CHANGE_NEIGHBOURHOOD_COLUMNS)
+    if baseline_source(plan.dataset) == "none" or plan.assignment.empty:
+        return (
+            pd.DataFrame({name: pd.Series(dtype="object") for name in lsoa_columns}),
+            pd.DataFrame({name: pd.Series(dtype="object") for name in hood_columns}),
+        )
     units = plan.dataset.units.set_index(C.LSOA_CODE)
     lsoas = plan.assignment[[C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE]].copy()
     lsoas["baseline"] = lsoas[C.LSOA_CODE].map(units["baseline"])
     lsoas[C.POPULATION] = lsoas[C.LSOA_CODE].map(units[C.POPULATION]).astype("int64")
     known = lsoas.dropna(subset=["baseline"])
-    weight = known.groupby(["baseline", C.NEIGHBOURHOOD], as_index=False)[C.POPULATION].sum()
+    clipped = ["baseline", C.PLACE_CODE]
+    weight = known.groupby([*clipped, C.NEIGHBOURHOOD], as_index=False)[C.POPULATION].sum()
     weight = weight.sort_values(
-        ["baseline", C.POPULATION, C.NEIGHBOURHOOD], ascending=[True, False, True], kind="stable"
+        [*clipped, C.POPULATION, C.NEIGHBOURHOOD], ascending=[True, True, False, True], kind="stable"
     )
-    keeper = weight.drop_duplicates("baseline").set_index("baseline")[C.NEIGHBOURHOOD]
-    lsoas["moved"] = lsoas["baseline"].isna() | (lsoas["baseline"].map(keeper) != lsoas[C.NEIGHBOURHOOD])
-    members = {label: set(group[C.LSOA_CODE]) for label, group in known.groupby("baseline")}
+    keepers = weight.drop_duplicates(clipped)[[*clipped, C.NEIGHBOURHOOD]].rename(
+        columns={C.NEIGHBOURHOOD: "keeper"}
+    )
+    keeper = lsoas.merge(keepers, on=clipped, how="left")["keeper"].to_numpy()
+    kept = keeper == lsoas[C.NEIGHBOURHOOD].to_numpy()
+    lsoas["change_status"] = np.where(lsoas["baseline"].isna(), "new", np.where(kept, "kept", "moved"))
+    lsoas["moved"] = lsoas["change_status"] == "moved"
+    members = {key: set(group[C.LSOA_CODE]) for key, group in known.groupby(clipped)}
+    unit_sizes = plan.dataset.units.groupby("baseline").size()
     rows = []
     for hood, group in lsoas.groupby(C.NEIGHBOURHOOD, sort=True):
-        mine = set(group[C.LSOA_CODE])
+        place = group[C.PLACE_CODE].iloc[0]
+        mine = set(group.loc[group["baseline"].notna(), C.LSOA_CODE])
         labels = sorted(set(group["baseline"].dropna()))
-        if len(labels) == 1 and members[labels[0]] == mine:
-            code = "U"
-        elif len(labels) == 1 and not group["baseline"].isna().any():  # a proper part of one baseline unit
-            code = "S"
-        elif len(labels) >= 2 and set().union(*(members[label] for label in labels)) == mine:
-            code = "M"
+        if not labels:
+            code = "N"
+        elif len(labels) == 1:
+            code = "U" if members[(labels[0], place)] == mine else "S"
         else:
-            code = "X"
+            code = "X" if group["moved"].any() else "M"
+        new = group["change_status"] == "new"
         rows.append(
             {
                 C.NEIGHBOURHOOD: hood,
+                C.PLACE_CODE: place,
                 "change": code,
                 "baseline_units": ";".join(labels),
+                "clipped_units": ";".join(
+                    f"{label} {len(members[(label, place)])}/{unit_sizes[label]}"
+                    for label in labels
+                    if len(members[(label, place)]) < unit_sizes[label]
+                ),
+                "lsoas_moved": int(group["moved"].sum()),
                 "residents_moved": int(group.loc[group["moved"], C.POPULATION].sum()),
+                "lsoas_new": int(new.sum()),
+                "residents_new": int(group.loc[new, C.POPULATION].sum()),
             }
         )
-    per_lsoa = lsoas[[C.LSOA_CODE, "baseline", C.NEIGHBOURHOOD, C.POPULATION, "moved"]].sort_values(
-        C.LSOA_CODE
-    )
-    return per_lsoa.reset_index(drop=True), pd.DataFrame(rows)
+    per_lsoa = lsoas[lsoa_columns].sort_values(C.LSOA_CODE).reset_index(drop=True)
+    return per_lsoa, pd.DataFrame(rows, columns=hood_columns)
 
 
 @_cached
@@ -628,7 +680,8 @@ def summarise_lsoas(plan: Plan) -> pd.DataFrame:
     Columns: lsoa_code, lsoa_name, place_code, neighbourhood_id, population, registered, distance_km (to its
     neighbourhood's hub, as in :func:`summarise_neighbourhoods`), imd_decile, demand, dominant_pcn (the PCN with
     most registered residents there; ties: lowest code), dominant_pcn_name, dominant_pcn_share (its share of the
-    LSOA's residents registered in any PCN), baseline, moved (as in :func:`summarise_changes`).
+    LSOA's residents registered in any PCN), baseline, change_status, moved (as in :func:`summarise_changes`;
+    empty without a baseline).
     """
     columns = [
         C.LSOA_CODE,
@@ -644,6 +697,7 @@ def summarise_lsoas(plan: Plan) -> pd.DataFrame:
         "dominant_pcn_name",
         "dominant_pcn_share",
         "baseline",
+        "change_status",
         "moved",
     ]
     if plan.assignment.empty:
@@ -658,7 +712,10 @@ def summarise_lsoas(plan: Plan) -> pd.DataFrame:
     frame["dominant_pcn_name"] = frame["dominant_pcn"].map(names.set_index(C.PCN_CODE)[C.PCN_NAME])
     frame["dominant_pcn_share"] = frame[C.LSOA_CODE].map(dominant["share"]).astype("float64")
     changes, _ = summarise_changes(plan)
-    frame = frame.merge(changes[[C.LSOA_CODE, "baseline", "moved"]], on=C.LSOA_CODE, how="left")
+    frame = frame.merge(
+        changes[[C.LSOA_CODE, "baseline", "change_status", "moved"]], on=C.LSOA_CODE, how="left"
+    )
+    frame["moved"] = frame["moved"].astype("boolean")  # empty, not False, without a baseline
     return frame[columns].sort_values(C.LSOA_CODE).reset_index(drop=True)
 
 
@@ -718,9 +775,11 @@ def summarise_places(plan: Plan) -> pd.DataFrame:
     mean_distance_km (population-weighted over the place), share_within_km, deprived_share, self_containment
     (patients resident in the place registered with a practice sited in their own neighbourhood / registered),
     pcns (PCNs whose home neighbourhood is in the place), pcns_coterminous, pcns_realign, pcns_work_across (of
-    those, by route), median_coterminosity (of those), practices (sited in the place), practices_to_realign (of those, ``realign``),
-    patients_involved (their ``patients_involved``), residents_moved (against the baseline), and the count of
-    neighbourhoods by change code: unchanged (U), split (S), merged (M), complex (X).
+    those, by route), median_coterminosity (of those), practices (sited in the place), practices_to_realign (of
+    those, ``realign``), patients_involved (their ``patients_involved``), lsoas_moved, residents_moved, lsoas_new,
+    residents_new (against the baseline, :func:`summarise_changes`), and the count of neighbourhoods by change
+    code: unchanged (U), split (S), merged (M), complex (X), new (N). Without a baseline the change columns are
+    empty (<NA>).
     """
     hoods = summarise_neighbourhoods(plan)
     if hoods.empty:
@@ -732,9 +791,7 @@ def summarise_places(plan: Plan) -> pd.DataFrame:
         contained=hoods["self_containment"] * hoods["registered"],
     )
     _, changes = summarise_changes(plan)
-    hoods = hoods.merge(
-        changes[[C.NEIGHBOURHOOD, "change", "residents_moved"]], on=C.NEIGHBOURHOOD, how="left"
-    )
+    hoods = hoods.merge(changes[[C.NEIGHBOURHOOD, "change", *CHANGE_COUNTS]], on=C.NEIGHBOURHOOD, how="left")
     grouped = hoods.groupby(C.PLACE_CODE, sort=True)
     residents = grouped["population"].sum()
     registered = grouped["registered"].sum()
@@ -784,14 +841,22 @@ def summarise_places(plan: Plan) -> pd.DataFrame:
         )
     else:
         out["practices"], out["practices_to_realign"], out["patients_involved"] = 0, 0, 0
-    out["residents_moved"] = grouped["residents_moved"].sum().astype("int64")
-    for code, name in CHANGE_CODES.items():
-        out[name] = grouped["change"].agg(lambda s, code=code: int((s == code).sum())).astype("int64")
+    if len(changes):
+        for name in CHANGE_COUNTS:
+            out[name] = grouped[name].sum().astype("int64")
+        for code, name in CHANGE_CODES.items():
+            out[name] = grouped["change"].agg(lambda s, code=code: int((s == code).sum())).astype("int64")
+    else:  # no baseline: no change figures at all
+        for name in (*CHANGE_COUNTS, *CHANGE_CODES.values()):
+            out[name] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     return out.reset_index()
 
 
-#: ONS-style change codes of :func:`summarise_changes` and their names.
-CHANGE_CODES = {"U": "unchanged", "S": "split", "M": "merged", "X": "complex"}
+#: Change codes of :func:`summarise_changes` and their names: the ONS-style U, S, M, X, and N for a neighbourhood
+#: none of whose LSOAs has a baseline unit.
+CHANGE_CODES = {"U": "unchanged", "S": "split", "M": "merged", "X": "complex", "N": "new"}
+#: Per-neighbourhood counts of :func:`summarise_changes`, summed per place by :func:`summarise_places`.
+CHANGE_COUNTS = ("lsoas_moved", "residents_moved", "lsoas_new", "residents_new")
 # ---- headline figures of a whole run (compare, sweep) ----------------------------------------------------------
 
 #: The headline figures of a run, in display order, with what each means (see :func:`summarise_headline`).
@@ -811,8 +876,11 @@ HEADLINE = {
     "pcns_work_across": "PCNs working across neighbourhood boundaries by local arrangement",
     "practices_to_realign": "practices whose patients mostly live outside their PCN's home",
     "patients_to_realign": "registered patients of those practices living outside their PCN's home",
+    "baseline": "the baseline map: file (inputs.baseline), pcns (each LSOA's dominant PCN) or none",
     "lsoas_moved": "LSOAs moved against the baseline",
     "residents_moved": "residents of LSOAs moved against the baseline",
+    "lsoas_new": "LSOAs with no baseline unit (not moved, counted apart)",
+    "residents_new": "residents of LSOAs with no baseline unit",
     "objective": "objective value, summed over places",
     "term_access": "access term, summed over places",
     "term_pcn": "PCN alignment term, summed over places",
@@ -829,6 +897,8 @@ def summarise_headline(
     practices: pd.DataFrame,
     changes: pd.DataFrame,
     places: list[dict],
+    *,
+    baseline: str | None = None,
 ) -> dict[str, object]:
     """The headline figures of a run, from its written tables (so written runs compare without re-solving).
 
@@ -838,10 +908,12 @@ def summarise_headline(
     population (the resident-weighted mean over all LSOAs); ``share_within_km`` likewise weighted;
     ``coterminosity_median`` the median over PCNs with patients in the area; ``coterminosity_weighted`` = sum of
     coterminosity x registered / sum of registered (patients living in their PCN's home neighbourhood over all
-    PCN patients); ``pcns_coterminous``, ``pcns_realign``, ``pcns_work_across`` PCNs by route; ``practices_to_realign`` practices flagged
-    ``realign`` and ``patients_to_realign`` their ``patients_involved``; ``lsoas_moved`` and ``residents_moved``
-    from ``changes.csv``; objective terms summed over the planned places; ``gap`` the largest of any place.
-    Figures a run cannot give (no PCNs, no plan) are None.
+    PCN patients); ``pcns_coterminous``, ``pcns_realign``, ``pcns_work_across`` PCNs by route;
+    ``practices_to_realign`` practices flagged ``realign`` and ``patients_to_realign`` their ``patients_involved``;
+    ``baseline`` as recorded in run.json (``baseline``; else ``none`` when the run wrote no ``changes.csv``);
+    ``lsoas_moved``, ``residents_moved``, ``lsoas_new`` and ``residents_new`` from ``changes.csv``
+    (:func:`count_changes`); objective terms summed over the planned places; ``gap`` the largest of any place.
+    Figures a run cannot give (no PCNs, no plan, no baseline) are None.
     """
     planned = [p for p in places if p.get("status") in ("optimal", "feasible", "heuristic")]
     figures: dict[str, object] = dict.fromkeys(HEADLINE)
@@ -876,10 +948,10 @@ def summarise_headline(
         realign = practices["realign"].astype(str).str.lower() == "true"
         figures["practices_to_realign"] = int(realign.sum())
         figures["patients_to_realign"] = int(practices.loc[realign, "patients_involved"].sum())
-    if len(changes):
-        moved = changes["moved"].astype(str).str.lower() == "true"
-        figures["lsoas_moved"] = int(moved.sum())
-        figures["residents_moved"] = int(changes.loc[moved, C.POPULATION].sum())
+    counts = count_changes(changes)
+    figures["baseline"] = baseline or ("none" if counts is None else None)
+    if counts is not None:
+        figures.update(counts)
     if planned:
         figures["objective"] = _sum_known(p.get("objective") for p in planned)
         for term in ("access", "pcn", "demand", "stability", "community"):
@@ -892,3 +964,27 @@ def summarise_headline(
 def _sum_known(values) -> float | None:
     known = [float(v) for v in values if v is not None]
     return float(sum(known)) if known else None
+
+
+def count_changes(changes: pd.DataFrame) -> dict[str, int] | None:
+    """lsoas_moved, residents_moved, lsoas_new, residents_new from a ``changes.csv`` table; None without one (no
+    baseline).
+
+    Reads runs written before ``change_status`` existed too: there an LSOA with no baseline unit was marked
+    ``moved``; it counts as new here, and a file with no baseline unit at all as no baseline.
+    """
+    if not len(changes) or "baseline" not in changes or not changes["baseline"].notna().any():
+        return None
+    if "change_status" in changes:
+        status = changes["change_status"].astype(str)
+    else:
+        moved = changes["moved"].astype(str).str.lower() == "true"
+        status = pd.Series(np.where(changes["baseline"].isna(), "new", np.where(moved, "moved", "kept")))
+        status.index = changes.index
+    population = pd.to_numeric(changes[C.POPULATION], errors="coerce").fillna(0)
+    return {
+        "lsoas_moved": int((status == "moved").sum()),
+        "residents_moved": int(population[status == "moved"].sum()),
+        "lsoas_new": int((status == "new").sum()),
+        "residents_new": int(population[status == "new"].sum()),
+    }

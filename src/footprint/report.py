@@ -29,8 +29,10 @@ from footprint import columns as C
 from footprint.findings import Finding
 from footprint.metrics import (
     CHANGE_CODES,
+    CHANGE_COUNTS,
     LISTED_SHARE,
     ROUTES,
+    baseline_source,
     summarise_changes,
     summarise_neighbourhoods,
     summarise_pcns,
@@ -109,7 +111,7 @@ def render_markdown(plan: Plan, record: dict[str, Any], *, notes: Sequence[str] 
     hoods = summarise_neighbourhoods(plan)
     pcns = summarise_pcns(plan)
     practices = summarise_practices(plan)
-    _, changes = summarise_changes(plan) if len(plan.assignment) else (None, pd.DataFrame())
+    _, changes = summarise_changes(plan)
     parts = [
         _heading(plan, record, places),
         *([_notes(notes)] if notes else []),
@@ -156,7 +158,7 @@ live, and its *coterminosity* is the share of its patients living there."""
 
 def _has_baseline(plan: Plan) -> bool:
     """Whether there is a baseline map to compare with (a baseline file, or registrations with PCNs)."""
-    return bool(plan.dataset.units["baseline"].notna().any())
+    return baseline_source(plan.dataset) != "none"
 
 
 def _hub_centres(plan: Plan) -> bool:
@@ -192,11 +194,12 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
                     _pct(row["median_coterminosity"]),
                     _int(row["practices_to_realign"]),
                     _int(row["patients_involved"]),
-                    _int(row["residents_moved"]) if _has_baseline(plan) else "-",
+                    _int(row["lsoas_moved"]),
+                    _int(row["residents_moved"]),
                 ]
             )
         else:
-            rows.append([_code(code), _text(entry["place_name"]), f"**{entry['status']}**"] + ["-"] * 11)
+            rows.append([_code(code), _text(entry["place_name"]), f"**{entry['status']}**"] + ["-"] * 12)
     if len(places) > 1:
         rows.append(
             [
@@ -213,7 +216,8 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
                 "",
                 _int(places["practices_to_realign"].sum()),
                 _int(places["patients_involved"].sum()),
-                _int(places["residents_moved"].sum()) if _has_baseline(plan) else "-",
+                _int(places["lsoas_moved"].sum(min_count=1)),
+                _int(places["residents_moved"].sum(min_count=1)),
             ]
         )
     table = _table(
@@ -231,10 +235,11 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
             "Median coterminosity",
             "Practices to realign",
             "Patients involved",
+            "LSOAs moved",
             "Residents moved",
         ],
         rows,
-        right=(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13),
+        right=(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14),
     )
     return f"""## Headline figures per place
 
@@ -244,8 +249,8 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
 registered residents whose practice is sited in their own neighbourhood. *PCNs*: PCNs homed in the place by
 route (see PCNs): *coterminous* with at least {coterminous:.0%} of their patients in their home neighbourhoods,
 *realign* when member practices join another neighbourhood's PCN grouping, *work across* by local arrangement.
-*Residents moved*: residents of
-LSOAs that leave the neighbourhood holding most of their baseline unit (see Changes)."""
+*LSOAs moved*, *Residents moved*: LSOAs, and their residents, that leave the neighbourhood holding most of their
+baseline unit (LSOAs with no baseline unit are new, not moved; see Changes; "-" without a baseline)."""
 
 
 def _routes(row: pd.Series) -> str:
@@ -444,41 +449,88 @@ def _practices_section(practices: pd.DataFrame) -> str:
 
 
 def _changes_section(plan: Plan, changes: pd.DataFrame, places: pd.DataFrame) -> str:
-    if changes.empty:
-        return ""
+    """Changes against the baseline: said once when there is no baseline, nothing when no place has a plan."""
     if not _has_baseline(plan):
         return (
-            "## Changes against the baseline\n\nNo baseline: give `inputs.baseline` (the current map) or the "
-            "registrations and PCN membership (today's PCN map is then the baseline)."
+            "## Changes against the baseline\n\nNo baseline, so no change figures: give `inputs.baseline` (the "
+            "current map, LSOA -> neighbourhood) or the registrations and PCN membership (today's PCN map is then "
+            "the baseline)."
         )
+    if changes.empty:
+        return ""
     scenario = plan.dataset.scenario
     if scenario.inputs.baseline is not None:
         baseline = f"the current map in `{scenario.inputs.baseline.path.name}`"
     else:
         baseline = "today's PCN map (each LSOA belongs to the PCN with most registered residents there)"
     counts = changes["change"].value_counts()
-    summary = ", ".join(f"{int(counts.get(code, 0))} {name} ({code})" for code, name in CHANGE_CODES.items())
+    summary = ", ".join(
+        f"{int(counts.get(code, 0))} {name} ({code})"
+        for code, name in CHANGE_CODES.items()
+        if code != "N" or counts.get(code, 0)
+    )
+    total = {name: int(places[name].sum()) for name in CHANGE_COUNTS}
+    clipped = changes["clipped_units"].fillna("").astype(str)
+    cut = sorted({part.rsplit(" ", 1)[0] for cell in clipped for part in cell.split(";") if part})
     rows = [
         [
             _code(row[C.NEIGHBOURHOOD]),
             row["change"],
-            _text(row["baseline_units"].replace(";", ", ")),
+            _text(_units_cell(row["baseline_units"], row["clipped_units"])),
+            _int(row["lsoas_moved"]),
             _int(row["residents_moved"]),
+            _int(row["lsoas_new"]),
+            _int(row["residents_new"]),
         ]
         for _, row in changes.iterrows()
     ]
     table = _table(
-        ["Neighbourhood", "Change", "Baseline units it draws on", "Residents moved"], rows, right=(3,)
+        [
+            "Neighbourhood",
+            "Change",
+            "Baseline units it draws on",
+            "LSOAs moved",
+            "Residents moved",
+            "LSOAs new",
+            "Residents new",
+        ],
+        rows,
+        right=(3, 4, 5, 6),
     )
-    moved = int(places["residents_moved"].sum()) if len(places) else 0
+    cut_note = (
+        f" {len(cut):,} baseline units cross a place boundary; as every plan nests in places, each part is "
+        "compared on its own (shown as *inside/all* LSOAs)."
+        if cut
+        else ""
+    )
+    new_note = (
+        f" {total['residents_new']:,} residents in {total['lsoas_new']:,} LSOAs have no baseline unit: they are new, "
+        "counted apart, not moved."
+        if total["lsoas_new"]
+        else ""
+    )
     return f"""## Changes against the baseline
 
-Baseline: {baseline}. Neighbourhoods: {summary}; {moved:,} residents live in LSOAs that move away from the
-neighbourhood holding most of their baseline unit. Codes (ONS style): **U** unchanged, exactly one baseline unit;
-**S** split, a part of one baseline unit; **M** merged, exactly two or more whole baseline units; **X** complex,
-anything else.
+Baseline: {baseline}. Neighbourhoods: {summary}.
+
+**{total["residents_moved"]:,} residents** in **{total["lsoas_moved"]:,} LSOAs** move away from the neighbourhood
+holding most of their baseline unit.{new_note}{cut_note}
+
+Codes (ONS style), on the LSOAs with a baseline unit, each unit taken inside the neighbourhood's place: **U**
+unchanged, exactly one whole unit; **S** split, a proper part of one unit; **M** merged, two or more units with no
+LSOA moved (each whole, or its largest part); **X** complex, two or more units and some LSOA moved; **N** new, no LSOA
+with a baseline unit. A neighbourhood with no LSOA moved is never X.
 
 {table}"""
+
+
+def _units_cell(units: Any, clipped: Any) -> str:
+    """Baseline units, each cut by a place boundary followed by its LSOAs inside the place / all its LSOAs."""
+    cut = (
+        dict(part.rsplit(" ", 1) for part in str(clipped).split(";") if part) if not _missing(clipped) else {}
+    )
+    names = str(units).split(";") if not _missing(units) and str(units) else []
+    return ", ".join(f"{name} ({cut[name]})" if name in cut else name for name in names)
 
 
 def _solver_section(record: dict[str, Any]) -> str:
