@@ -15,12 +15,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import SAMPLE_CONFIG
 from footprint.cli import app
 from footprint.errors import InputDataError
 from footprint.evaluate import evaluate_map, repair_map
 from footprint.mapinput import read_map
-
-from conftest import SAMPLE_CONFIG
 
 runner = CliRunner()
 
