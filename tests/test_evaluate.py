@@ -169,7 +169,7 @@ def test_repair_moves_back_only_the_broken_lsoas(edited: tuple[Path, list[str], 
 
 
 def test_repair_keeps_what_the_workshop_insists_on(edited: tuple[Path, list[str], str]) -> None:
-    path, first, target = edited
+    path, first, _ = edited
     repair = repair_map(SAMPLE_CONFIG, path, keep=[first[6]], overrides=["solver.time_limit=20"])
     assert repair.ok
     assert first[6] not in set(repair.moves["lsoa_code"])
