@@ -55,6 +55,14 @@ def __getattr__(name: str):
         from footprint.sweep import run_sweep
 
         return run_sweep
+    if name == "evaluate_map":
+        from footprint.evaluate import evaluate_map
+
+        return evaluate_map
+    if name == "repair_map":
+        from footprint.evaluate import repair_map
+
+        return repair_map
     if name == "Plan":
         from footprint.plan import Plan
 
@@ -73,7 +81,9 @@ __all__ = [
     "VerificationError",
     "__version__",
     "compare_runs",
+    "evaluate_map",
     "load_scenario",
+    "repair_map",
     "run_scenario",
     "run_sweep",
     "validate_scenario",

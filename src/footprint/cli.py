@@ -806,3 +806,214 @@ def sample(
         return 0
 
     raise typer.Exit(_guard(action, debug=debug))
+
+
+# ---- evaluate and repair: the maps people bring ------------------------------------------------------------------
+
+MapArg = Annotated[
+    Path,
+    typer.Argument(
+        help="The map: a CSV/XLSX table (LSOA code -> neighbourhood), an LSOA layer (e.g. an edited lsoas layer "
+        "of neighbourhoods.gpkg) or neighbourhood polygons (GeoPackage, GeoJSON, shapefile).",
+        show_default=False,
+    ),
+]
+PlaceOpt = Annotated[list[str] | None, typer.Option("--place", help="Only these place codes (repeatable).")]
+LsoaColumnOpt = Annotated[str | None, typer.Option("--lsoa-column", help="The map's LSOA code column.")]
+ColumnOpt = Annotated[str | None, typer.Option("--column", help="The map's neighbourhood column.")]
+NameColumnOpt = Annotated[
+    str | None, typer.Option("--name-column", help="The map's neighbourhood name column.")
+]
+KeepColumnOpt = Annotated[
+    str | None, typer.Option("--keep-column", help="The map's column marking LSOAs to keep (yes/true/1).")
+]
+LayerOpt = Annotated[
+    str | None, typer.Option("--layer", help="Layer (GeoPackage) or sheet (XLSX) of the map.")
+]
+
+
+def _map_overrides(set_: list[str] | None, time_limit: float | None, method: str | None) -> list[str]:
+    overrides = list(set_ or [])
+    if time_limit is not None:
+        overrides.append(f"solver.time_limit={time_limit}")
+    if method is not None:
+        overrides.append(f"solver.method={method}")
+    return overrides
+
+
+def _map_target(config: Path, overrides: list[str], out_dir: Path | None) -> tuple[Any, Path]:
+    from footprint.evaluate import check_output_folder
+
+    scenario = _load(config, overrides)
+    target = Path(out_dir or scenario.output.dir)
+    check_output_folder(target)  # before reading and solving, not after
+    return scenario, target
+
+
+@app.command()
+def evaluate(
+    config: ConfigArg,
+    map_path: MapArg,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: output.dir).")
+    ] = None,
+    place: PlaceOpt = None,
+    lsoa_column: LsoaColumnOpt = None,
+    column: ColumnOpt = None,
+    name_column: NameColumnOpt = None,
+    layer: LayerOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Check a map against every rule, explain each breach, and write it like a run (status evaluated).
+
+    Exit 0 when the map follows every rule, 1 when it breaks some (still written, breaches marked), 2 on bad input.
+    """
+    _setup_logging(debug)
+    overrides = list(set_ or [])
+
+    def action() -> int:
+        from footprint.evaluate import evaluate_map, write_evaluation
+
+        scenario, target = _map_target(config, overrides, out_dir)
+        with (
+            console.status("Reading inputs and the map...")
+            if _interactive(quiet) and not json_
+            else nullcontext()
+        ):
+            evaluation = evaluate_map(
+                scenario,
+                map_path,
+                places=place,
+                code_column=lsoa_column,
+                label_column=column,
+                name_column=name_column,
+                layer=layer,
+            )
+        files = write_evaluation(evaluation, target)
+        if json_:
+            out.print_json(
+                json.dumps(
+                    {
+                        "out": str(target),
+                        "ok": evaluation.ok,
+                        "map": evaluation.map.to_dict(),
+                        "places": dict(sorted(evaluation.plan.statuses.items())),
+                        "breaches": [b.to_dict() for b in evaluation.breaches],
+                    },
+                    default=str,
+                )
+            )
+        else:
+            for breach in evaluation.breaches:
+                where = f"{breach.place_code} " if breach.place_code else ""
+                out.print(f"[red]breach[/] {where}{breach.rule}: {escape(breach.message)}", highlight=False)
+            verdict = (
+                "follows every rule"
+                if evaluation.ok
+                else f"breaks the rules {len(evaluation.breaches)} times"
+            )
+            out.print(
+                f"{evaluation.map.path.name} {verdict}; {len(files)} files written to {target}",
+                highlight=False,
+            )
+        return 0 if evaluation.ok else 1
+
+    raise typer.Exit(_guard(action, debug=debug, json_=json_))
+
+
+@app.command()
+def repair(
+    config: ConfigArg,
+    map_path: MapArg,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: output.dir).")
+    ] = None,
+    place: PlaceOpt = None,
+    keep: Annotated[
+        str | None,
+        typer.Option("--keep", help="LSOA codes that stay in their map neighbourhood, comma-separated."),
+    ] = None,
+    improve: Annotated[
+        float | None,
+        typer.Option(
+            "--improve",
+            help="Instead of the least change, the best plan by the scenario's weights moving at most this share "
+            "of each place's residents (e.g. 0.05).",
+        ),
+    ] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per place.")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="exact, heuristic or auto.")] = None,
+    lsoa_column: LsoaColumnOpt = None,
+    column: ColumnOpt = None,
+    name_column: NameColumnOpt = None,
+    keep_column: KeepColumnOpt = None,
+    layer: LayerOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The valid plan that moves the fewest residents from a map, verified, with every LSOA moved and why.
+
+    Exit 0 when every place has a verified plan, 1 when some place has none, 2 on bad input.
+    """
+    _setup_logging(debug)
+    overrides = _map_overrides(set_, time_limit, method)
+
+    def action() -> int:
+        from footprint.evaluate import repair_map, write_repair
+
+        scenario, target = _map_target(config, overrides, out_dir)
+        kept = [code.strip() for code in (keep or "").split(",") if code.strip()]
+        with console.status("Repairing the map...") if _interactive(quiet) and not json_ else nullcontext():
+            result = repair_map(
+                scenario,
+                map_path,
+                places=place,
+                keep=kept,
+                improve=improve,
+                code_column=lsoa_column,
+                label_column=column,
+                name_column=name_column,
+                keep_column=keep_column,
+                layer=layer,
+            )
+        files = write_repair(result, target)
+        moved = result.residents_moved()
+        if json_:
+            out.print_json(
+                json.dumps(
+                    {
+                        "out": str(target),
+                        "ok": result.ok,
+                        "places": dict(sorted(result.plan.statuses.items())),
+                        "residents_moved": moved,
+                        "moves": result.moves.to_dict("records"),
+                    },
+                    default=str,
+                )
+            )
+        else:
+            if not quiet:
+                for row in result.moves.to_dict("records"):
+                    out.print(
+                        f"move {row['lsoa_code']} {escape(str(row['lsoa_name']))} ({row['residents']:,} residents): "
+                        f"{row['from'] or 'none'} -> {row['to']}; {escape(row['reason'])}",
+                        highlight=False,
+                    )
+            for failed in result.plan.failed_places:
+                out.print(
+                    f"[red]{failed}[/]: {escape(result.plan.messages.get(failed, ''))}", highlight=False
+                )
+            out.print(
+                f"{len(result.moves)} LSOAs ({sum(moved.values()):,} residents) moved; "
+                f"{len(result.plan.statuses) - len(result.plan.failed_places)} of {len(result.plan.statuses)} places "
+                f"verified; {len(files)} files written to {target}",
+                highlight=False,
+            )
+        return 0 if result.ok else 1
+
+    raise typer.Exit(_guard(action, debug=debug, json_=json_))

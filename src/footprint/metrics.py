@@ -915,7 +915,8 @@ def summarise_headline(
     (:func:`count_changes`); objective terms summed over the planned places; ``gap`` the largest of any place.
     Figures a run cannot give (no PCNs, no plan, no baseline) are None.
     """
-    planned = [p for p in places if p.get("status") in ("optimal", "feasible", "heuristic")]
+    # an evaluated map that follows every rule (footprint evaluate) counts as planned; one with breaches does not
+    planned = [p for p in places if p.get("status") in ("optimal", "feasible", "heuristic", "evaluated")]
     figures: dict[str, object] = dict.fromkeys(HEADLINE)
     figures["status"] = "ok" if len(planned) == len(places) and places else "incomplete"
     figures["places"] = len(places)
