@@ -119,7 +119,7 @@ def test_registrations_layouts_and_pseudo_lsoas(tmp_path: Path, count_header: st
         "X,01May2022,P1,One,E01000001,MALE,40\n"
         "X,01May2022,P1,One,CLOSED,ALL,5\n"
         "X,01May2022,P1,One,NO2011,ALL,3\n"
-        "X,01May2022,P2,Two,E01000002,ALL,0\n"
+        "X,01May2022,P2,Two,E01000003,ALL,0\n"
         'X,01May2022,P2,Two,E01000002,ALL,"1,234"\n',
         encoding="utf-8",
     )
@@ -316,7 +316,7 @@ def test_hubs_duplicate_ids_reported(tmp_path: Path) -> None:
     path = tmp_path / "hubs.csv"
     path.write_text("hub_id,easting,northing\nH1,530100,180100\nH1,530200,180200\n", encoding="utf-8")
     _, findings = readers.read_hubs(spec(path))
-    assert [(f.severity, f.code, f.items) for f in findings] == [("error", "hubs.duplicate_id", ("H1",))]
+    assert [(f.severity, f.code, f.items) for f in findings] == [("error", "hubs.duplicate_key", ("H1",))]
 
 
 def test_list_sizes_keep_all_rows(tmp_path: Path) -> None:
