@@ -185,9 +185,12 @@ def _check_last_row(frame: pd.DataFrame, text: str, delimiter: str, *, path: Pat
         cut = False  # a number cut short is still a number: nothing tells
     else:
         lengths = others.str.len()
-        # codes of one length (LSOA, borough, practice); names, whose cut shows as the start of another name
+        # codes of one length (LSOA, borough, practice) and names of several words, cut mid-word where another
+        # value of the column goes on ("City and Hack" of "City and Hackney"; "Old Quay" of "Old Quay North" is
+        # a name of its own)
         code_cut = lengths.nunique() == 1 and int(lengths.iloc[0]) >= 5 and len(value) < int(lengths.iloc[0])
-        name_cut = " " in value and bool((others.str.startswith(value) & (others != value)).any())
+        goes_on = others.str.startswith(value) & (lengths > len(value))
+        name_cut = " " in value and bool((goes_on & (others.str[len(value)] != " ")).any())
         cut = code_cut or name_cut
     if cut:
         raise InputDataError(
@@ -565,9 +568,9 @@ def check_range(
         if low == 0 and high is None:
             problem, suffix = f"a negative {column}", "negative"
         elif high is None:
-            problem, suffix = f"a {column} below {_show_value(low)}", "out_of_range"
+            problem, suffix = f"{_a(column)} below {_show_value(low)}", "out_of_range"
         else:
-            problem, suffix = f"a {column} outside {_show_value(low)}-{_show_value(high)}", "out_of_range"
+            problem, suffix = f"{_a(column)} outside {_show_value(low)}-{_show_value(high)}", "out_of_range"
         findings.append(
             Finding(
                 "error",
@@ -585,13 +588,18 @@ def check_range(
                 Finding(
                     "error",
                     f"{code}.not_whole",
-                    f"{int(fraction.sum()):,} {noun} have a {column} that is not a whole number (e.g. {example}); "
+                    f"{int(fraction.sum()):,} {noun} have {_a(column)} that is not a whole number (e.g. {example}); "
                     f"{fix}",
                     str(path),
                     codes(labels[fraction].fillna("(blank)")),
                 )
             )
     return findings
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article ("an IMD decile", "a population")."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def check_counts(
@@ -1114,9 +1122,9 @@ def read_registrations(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     counts = to_number(
         frame[C.PATIENTS],
         path=path,
-        column="patients",
+        column="patient count",
         findings=findings,
-        code_series=frame[C.PRACTICE_CODE],
+        code_series=_key_labels(frame, [C.PRACTICE_CODE, C.LSOA_CODE]),
         severity="error",
         fix="write each as a whole number of patients",
     )
