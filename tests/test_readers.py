@@ -445,6 +445,7 @@ def test_units_feature_repeated_exactly_is_read_once_with_a_warning(tmp_path: Pa
     pd.concat([units, units.iloc[[1]]]).to_file(path, engine="pyogrio")
     read, findings = readers.read_units(spec(path))
     assert len(read) == 12
+    assert read.attrs["vintage"] == "2021"
     assert [(f.severity, f.code, f.items) for f in findings if f.severity != "info"] == [
         ("warning", "units.repeated_rows", (units.iloc[1]["LSOA21CD"],))
     ]

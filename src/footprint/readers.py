@@ -18,6 +18,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -450,11 +451,11 @@ def _show_value(value: object) -> str:
 
 def _key_labels(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
     """Each row's key as one label: the code, or the codes joined by '/' for a compound key."""
-    parts = [frame[key].astype("string").fillna("(blank)") for key in keys]
+    parts = [frame[key].astype("string").fillna("(blank)").to_numpy(dtype=object) for key in keys]
     label = parts[0]
     for part in parts[1:]:
         label = label + "/" + part
-    return label
+    return pd.Series(label, index=frame.index, dtype=object)
 
 
 def check_unique_keys(
@@ -465,7 +466,7 @@ def check_unique_keys(
     path: Path | str,
     code: str,
     fix: str,
-    keep: str = "first",
+    keep: Literal["first", "last"] = "first",
 ) -> tuple[pd.DataFrame, list[Finding]]:
     """The rule for repeated keys, the same in every reader.
 
@@ -483,22 +484,23 @@ def check_unique_keys(
     code
         Finding code prefix (the table's name); findings are ``<code>.repeated_rows`` and ``<code>.duplicate_key``.
     """
-    repeated_key = frame.duplicated(list(keys), keep=False)
-    if not repeated_key.any():
+    keys = list(keys)
+    if not frame.duplicated(keys).any():
         return frame, []
-    compared = pd.DataFrame(index=frame.index)
+    compared = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for column in frame.columns:
         values = frame[column]
-        if isinstance(values, gpd.GeoSeries) or str(values.dtype) == "geometry":
-            values = pd.Series(shapely.to_wkb(np.asarray(values.values, dtype=object)), index=frame.index)
-        compared[column] = values.astype("object").where(values.notna(), None)
-    exact_repeat = compared.duplicated(keep="first")
-    distinct = frame[~exact_repeat]
-    labels = _key_labels(frame, keys)
-    disagreeing = distinct.duplicated(list(keys), keep=False)
-    conflict_labels = set(labels[distinct.index[disagreeing]])
+        if str(values.dtype) == "geometry":
+            compared[column] = shapely.to_wkb(np.asarray(values.values, dtype=object))
+        else:
+            compared[column] = values.astype("object").where(values.notna(), None).to_numpy()
+    exact_repeat = compared.duplicated(keep="first").to_numpy()
+    labels = _key_labels(frame, keys).to_numpy()
+    disagreeing = np.zeros(len(frame), dtype=bool)
+    disagreeing[~exact_repeat] = frame[~exact_repeat].duplicated(keys, keep=False).to_numpy()
+    conflict_labels = sorted(set(labels[disagreeing]))
     findings: list[Finding] = []
-    repeats = exact_repeat & ~labels.isin(conflict_labels)
+    repeats = exact_repeat & ~np.isin(labels, conflict_labels)
     if repeats.any():
         findings.append(
             Finding(
@@ -511,13 +513,13 @@ def check_unique_keys(
             )
         )
     if conflict_labels:
-        rows = distinct[disagreeing]
-        first = sorted(conflict_labels)[0]
-        example = rows[labels[rows.index] == first]
+        first = conflict_labels[0]
+        rows = np.flatnonzero(disagreeing & (labels == first))
+        example = frame.iloc[rows]
         differing = [
             column
             for column in frame.columns
-            if column not in keys and compared.loc[example.index, column].nunique(dropna=False) > 1
+            if column not in keys and compared[column].iloc[rows].nunique(dropna=False) > 1
         ]
         shown = "; ".join(
             f"{column} differs"
@@ -535,8 +537,7 @@ def check_unique_keys(
                 codes(conflict_labels),
             )
         )
-    unique = distinct.drop_duplicates(list(keys), keep=keep)  # type: ignore[arg-type]
-    return unique, findings
+    return frame[~exact_repeat].drop_duplicates(keys, keep=keep), findings
 
 
 def check_range(
@@ -559,12 +560,15 @@ def check_range(
     (a count below zero), ``<code>.out_of_range`` or ``<code>.not_whole``.
     """
     findings: list[Finding] = []
-    given = values.notna()
-    outside = given & (
-        (values < low if low is not None else False) | (values > high if high is not None else False)
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    names = labels.astype("object").where(labels.notna(), "(blank)").to_numpy()
+    given = ~np.isnan(numbers)
+    outside = given.copy()
+    outside[given] = (numbers[given] < (low if low is not None else -np.inf)) | (
+        numbers[given] > (high if high is not None else np.inf)
     )
     if outside.any():
-        example = _show_value(values[outside].iloc[0])
+        example = _show_value(numbers[outside][0])
         if low == 0 and high is None:
             problem, suffix = f"a negative {column}", "negative"
         elif high is None:
@@ -577,13 +581,13 @@ def check_range(
                 f"{code}.{suffix}",
                 f"{int(outside.sum()):,} {noun} have {problem} (e.g. {example}); {fix}",
                 str(path),
-                codes(labels[outside].fillna("(blank)")),
+                codes(names[outside]),
             )
         )
     if whole:
-        fraction = given & ~outside & (values != values.round())
+        fraction = given & ~outside & (numbers != np.round(numbers))
         if fraction.any():
-            example = _show_value(values[fraction].iloc[0])
+            example = _show_value(numbers[fraction][0])
             findings.append(
                 Finding(
                     "error",
@@ -591,7 +595,7 @@ def check_range(
                     f"{int(fraction.sum()):,} {noun} have {_a(column)} that is not a whole number (e.g. {example}); "
                     f"{fix}",
                     str(path),
-                    codes(labels[fraction].fillna("(blank)")),
+                    codes(names[fraction]),
                 )
             )
     return findings
