@@ -108,6 +108,109 @@ def test_windows_1252_practice_names_are_read(tmp_path: Path) -> None:
     assert "Café Brontë Surgery" in report.dataset.practices["practice_name"].tolist()
 
 
+LSOAS = [f"E019000{i:02d}" for i in range(1, 13)]
+
+
+def epraccur_row(code: str) -> str:
+    """One active GP practice in the NHS ODS epraccur layout (27 columns, no header)."""
+    fields = [""] * 27
+    fields[0], fields[1], fields[9], fields[12], fields[25] = code, f"PRACTICE {code}", "EC1A 1AA", "A", "4"
+    return ",".join(f'"{value}"' for value in fields) + "\n"
+
+
+def repeated(text: str, line: int) -> str:
+    """``text`` with its ``line``-th line (0 = header) written twice."""
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[: line + 1] + lines[line : line + 1] + lines[line + 1 :])
+
+
+EPRACCUR = "".join(epraccur_row(code) for code in ("A10001", "A10002", "B20001", "B20002"))
+#: For each reader: the scenario's inputs section (file name {file}), the file with one row written twice, and
+#: the finding expected: code and the key of the repeated row.
+REPEATS = {
+    "registrations": (
+        "registrations: {{path: {file}}}",
+        repeated(base_text("registrations.csv"), 5),
+        ("registrations.repeated_rows", ("A10001/E01900005",)),
+    ),
+    "population": (
+        "population: {{path: {file}}}",
+        repeated(base_text("population.csv"), 3),
+        ("population.repeated_rows", ("E01900003",)),
+    ),
+    "practice sites": (
+        "practices: {{locations: {{path: {file}}}}}",
+        repeated(base_text("practices.csv"), 2),
+        ("practices.repeated_rows", ("A10002",)),
+    ),
+    "epraccur": (
+        "practices: {{epraccur: {file}}}",
+        repeated(EPRACCUR, 3),
+        ("epraccur.repeated_rows", ("B20002",)),
+    ),
+    "list sizes": (
+        "practices: {{list_sizes: {{path: {file}}}}}",
+        "CODE,NUMBER_OF_PATIENTS\nA10001,9000\nA10002,9000\nB20001,9000\nB20001,9000\nB20002,9000\n",
+        ("list_sizes.repeated_rows", ("B20001",)),
+    ),
+    "PCN membership": (
+        "pcns: {{path: {file}}}",
+        repeated(base_text("pcns.csv"), 4),
+        ("pcns.repeated_rows", ("B20002",)),
+    ),
+    "hubs": ("hubs: {{path: {file}}}", repeated(base_text("hubs.csv"), 6), ("hubs.repeated_rows", ("H6",))),
+    "IMD": (
+        "imd: {{path: {file}}}",
+        repeated(
+            "LSOA21CD,IMD Decile\n" + "".join(f"{code},{i % 10 + 1}\n" for i, code in enumerate(LSOAS)), 1
+        ),
+        ("imd.repeated_rows", ("E01900001",)),
+    ),
+    "demand indicator": (
+        "demand: {{indicators: [{{path: {file}, column: need, weight: 1}}]}}",
+        repeated("lsoa_code,need\n" + "".join(f"{code},{i + 1}\n" for i, code in enumerate(LSOAS)), 1),
+        ("demand.repeated_rows", ("E01900001",)),
+    ),
+    "baseline": (
+        "baseline: {{path: {file}}}",
+        repeated(
+            "lsoa_code,neighbourhood_id\n" + "".join(f"{c},N{i // 3}\n" for i, c in enumerate(LSOAS)), 12
+        ),
+        ("baseline.repeated_rows", ("E01900012",)),
+    ),
+    "locks": (
+        "locks: {{path: {file}}}",
+        "lsoa_code,hub_id\nE01900001,H1\nE01900001,H1\n",
+        ("locks.repeated_rows", ("E01900001",)),
+    ),
+    "place lookup": (
+        "places: {{lookup: {file}}}",
+        "LAD22CD,PLACE_CODE\nE09900001,P1\nE09900002,P2\nE09900002,P2\n",
+        ("places.repeated_rows", ("E09900002",)),
+    ),
+}
+
+
+@pytest.mark.parametrize("reader", list(REPEATS))
+def test_a_row_repeated_exactly_is_a_warning_and_counted_once(reader: str, tmp_path: Path) -> None:
+    """The same row twice (a copy-paste slip) is read once, with a warning naming the file and the key."""
+    section, content, expected = REPEATS[reader]
+    (tmp_path / "input.csv").write_text(content, encoding="utf-8")
+    config = tmp_path / "scenario.yaml"
+    config.write_text(
+        f"extends: {BASE / 'scenario.yaml'}\ninputs:\n  {section.format(file='input.csv')}\n",
+        encoding="utf-8",
+    )
+    report = validate_scenario(load_scenario(config))
+    assert report.ok, [f.line() for f in report.errors]
+    assert [(f.code, f.items) for f in report.warnings] == [expected]
+    (warning,) = report.warnings
+    assert warning.line().startswith(
+        f"{tmp_path / 'input.csv'}: 1 rows repeat an earlier row exactly; each is "
+    )
+    assert report.totals()["registered"] == 36_000  # 12 rows of 3,000 patients, none counted twice
+
+
 def test_one_practice_outside_the_area_is_a_warning(tmp_path: Path) -> None:
     text = base_text("practices.csv").replace(
         "B20001,Beta North Surgery,532500", "B20001,Beta North Surgery,562500"

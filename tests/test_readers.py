@@ -119,7 +119,7 @@ def test_registrations_layouts_and_pseudo_lsoas(tmp_path: Path, count_header: st
         "X,01May2022,P1,One,E01000001,MALE,40\n"
         "X,01May2022,P1,One,CLOSED,ALL,5\n"
         "X,01May2022,P1,One,NO2011,ALL,3\n"
-        "X,01May2022,P2,Two,E01000002,ALL,0\n"
+        "X,01May2022,P2,Two,E01000003,ALL,0\n"
         'X,01May2022,P2,Two,E01000002,ALL,"1,234"\n',
         encoding="utf-8",
     )
@@ -316,7 +316,7 @@ def test_hubs_duplicate_ids_reported(tmp_path: Path) -> None:
     path = tmp_path / "hubs.csv"
     path.write_text("hub_id,easting,northing\nH1,530100,180100\nH1,530200,180200\n", encoding="utf-8")
     _, findings = readers.read_hubs(spec(path))
-    assert [(f.severity, f.code, f.items) for f in findings] == [("error", "hubs.duplicate_id", ("H1",))]
+    assert [(f.severity, f.code, f.items) for f in findings] == [("error", "hubs.duplicate_key", ("H1",))]
 
 
 def test_list_sizes_keep_all_rows(tmp_path: Path) -> None:
@@ -354,3 +354,98 @@ def test_demand_indicator_and_imd(tmp_path: Path) -> None:
     workbook.save(imd)
     deciles, _ = readers.read_imd(spec(imd))
     assert deciles.to_dict("list") == {"lsoa_code": ["E01000001"], "imd_decile": [9.0]}
+
+
+def test_registrations_split_by_sex_without_all_rows_are_summed_not_duplicates(tmp_path: Path) -> None:
+    """A file with only MALE and FEMALE rows has each practice-LSOA pair twice: that is a split, not a repeat."""
+    path = tmp_path / "reg.csv"
+    path.write_text(
+        "PRACTICE_CODE,LSOA_CODE,SEX,NUMBER_OF_PATIENTS\n"
+        "P1,E01000001,MALE,40\nP1,E01000001,FEMALE,60\nP2,E01000001,MALE,5\nP2,E01000001,FEMALE,5\n",
+        encoding="utf-8",
+    )
+    registrations, findings = readers.read_registrations(spec(path))
+    assert registrations["patients"].tolist() == [100.0, 10.0]
+    assert [f for f in findings if f.severity != "info"] == []
+    path.write_text(path.read_text() + "P1,E01000001,FEMALE,61\n", encoding="utf-8")
+    _, findings = readers.read_registrations(spec(path))
+    assert [(f.severity, f.code, f.items) for f in findings] == [
+        ("error", "registrations.duplicate_key", ("P1/E01000001/FEMALE",))
+    ]
+
+
+def test_registrations_male_rows_do_not_count_as_repeats_of_all_rows(tmp_path: Path) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_text(
+        "PRACTICE_CODE,LSOA_CODE,SEX,NUMBER_OF_PATIENTS\nP1,E01000001,ALL,100\nP1,E01000001,MALE,100\n"
+        "P1,E01000001,FEMALE,0\n",
+        encoding="utf-8",
+    )
+    registrations, findings = readers.read_registrations(spec(path))
+    assert registrations["patients"].tolist() == [100.0]
+    assert [f for f in findings if f.severity != "info"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lsoa_code,place\nE01000001,P1\nE01000002,P1\nE01000003,P2",  # complete, no final line break
+        "hub_id,name\nH10,Ten\nH11,Eleven\nH1,One",  # a short id that starts another is not a cut
+        "code,population\nE01000001,10000\nE01000002,10000\nE01000003,999",  # numbers never tell
+        "code,name\nE01000001,Old Quay North\nE01000002,Eastgate\nE01000003,Old Quay",  # a whole name
+    ],
+)
+def test_a_file_without_a_final_line_break_is_not_taken_for_truncated(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "table.csv"
+    path.write_text(text, encoding="utf-8")
+    assert len(readers.read_text_table(path, what="table")) == 3
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("lad,place\nE09000001,P0001\nE09000002,P0001\nE09000003,P00", "'P00'"),
+        (
+            "lad,name\nE09000001,City and Hackney\nE09000002,Camden\nE09000012,City and Hack",
+            "'City and Hack'",
+        ),
+    ],
+)
+def test_a_file_cut_inside_its_last_value_is_truncated(tmp_path: Path, text: str, value: str) -> None:
+    path = tmp_path / "lookup.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputDataError) as caught:
+        readers.read_text_table(path, what="place lookup")
+    assert str(caught.value) == (
+        f"{path}: place lookup file ends in the middle of line 4 (its last value {value} looks cut short against "
+        "the other values of its column); the file looks truncated: copy or export it again."
+    )
+
+
+@pytest.mark.parametrize(
+    "column, low, high, whole",
+    [
+        ("Index of Multiple Deprivation (IMD) Decile", 1, 10, True),
+        ("proportion_aged_65_plus", 0, 1, False),
+        ("Share of residents", 0, 1, False),
+        ("% smokers", 0, 100, False),
+        ("CKD: QOF prevalence (18+ yrs)", 0, 100, False),
+        ("emergency admissions per 1,000", 0, None, False),
+    ],
+)
+def test_indicator_range_follows_the_column_name(
+    column: str, low: float, high: float | None, whole: bool
+) -> None:
+    assert readers.indicator_range(column)[:3] == (low, high, whole)
+
+
+def test_units_feature_repeated_exactly_is_read_once_with_a_warning(tmp_path: Path) -> None:
+    units = grid_units()
+    path = tmp_path / "lsoas.gpkg"
+    pd.concat([units, units.iloc[[1]]]).to_file(path, engine="pyogrio")
+    read, findings = readers.read_units(spec(path))
+    assert len(read) == 12
+    assert read.attrs["vintage"] == "2021"
+    assert [(f.severity, f.code, f.items) for f in findings if f.severity != "info"] == [
+        ("warning", "units.repeated_rows", (units.iloc[1]["LSOA21CD"],))
+    ]

@@ -188,33 +188,9 @@ def _attach_population(
 ) -> gpd.GeoDataFrame:
     spec = scenario.inputs.population
     units_path = str(scenario.inputs.units.path)
-    duplicated = units[C.LSOA_CODE].duplicated()
-    if duplicated.any():
-        findings.append(
-            Finding(
-                "error",
-                "units.duplicate_code",
-                f"{int(duplicated.sum()):,} LSOA codes appear more than once; dissolve or remove the duplicates",
-                units_path,
-                codes(units.loc[duplicated, C.LSOA_CODE]),
-            )
-        )
-        units = units[~duplicated].reset_index(drop=True)
     if spec is not None:
-        population, found = readers.read_population(spec)
+        population, found = readers.read_population(spec)  # codes unique, counts checked
         findings += found
-        dup = population[C.LSOA_CODE].duplicated()
-        if dup.any():
-            findings.append(
-                Finding(
-                    "error",
-                    "population.duplicate_code",
-                    f"{int(dup.sum()):,} LSOA codes appear more than once in the population file; keep one row each",
-                    str(spec.path),
-                    codes(population.loc[dup, C.LSOA_CODE]),
-                )
-            )
-            population = population[~dup]
         population_vintage = population.attrs.get("vintage")
         population = population.set_index(C.LSOA_CODE)
         unknown = sorted(set(population.index) - set(units[C.LSOA_CODE]))
@@ -266,17 +242,6 @@ def _attach_population(
                 ),
                 population_file,
                 codes(units.loc[missing, C.LSOA_CODE]),
-            )
-        )
-    negative = units[C.POPULATION] < 0
-    if negative.any():
-        findings.append(
-            Finding(
-                "error",
-                "population.negative",
-                f"{int(negative.sum()):,} LSOAs have a negative population; correct the file",
-                population_file,
-                codes(units.loc[negative, C.LSOA_CODE]),
             )
         )
     units[C.POPULATION] = units[C.POPULATION].fillna(0).clip(lower=0).round().astype("int64")
@@ -340,7 +305,8 @@ def _attach_places(units: gpd.GeoDataFrame, scenario: Scenario, findings: list[F
     place = lad.copy()
     name_of_lad = dict(zip(lad, lad_names.astype("string"), strict=False))
     place_names: dict[str, str] = {}
-    lookup = readers.read_place_lookup(spec)
+    lookup, found = readers.read_place_lookup(spec)
+    findings += found
     if lookup is not None:
         mapping = dict(zip(lookup[C.LAD_CODE], lookup[C.PLACE_CODE], strict=False))
         unmapped = sorted(set(lad.dropna()) - set(mapping))
@@ -1090,15 +1056,4 @@ def _load_locks(
                     codes(locks.loc[unknown_hub, C.HUB_ID]),
                 )
             )
-    duplicated = locks[C.LSOA_CODE].duplicated()
-    if duplicated.any():
-        findings.append(
-            Finding(
-                "error",
-                "locks.duplicate",
-                "an LSOA is locked to more than one hub; keep one",
-                path,
-                codes(locks.loc[duplicated, C.LSOA_CODE]),
-            )
-        )
     return locks

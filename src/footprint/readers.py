@@ -18,6 +18,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -153,27 +154,50 @@ def read_text_table(path: Path, *, what: str, header: bool = True) -> pd.DataFra
             raise InputDataError(
                 f"{path}: {what} file has a header but no rows; re-export it from its source."
             )
-        _check_last_row(frame, text, delimiter, path=path, what=what, header=header)
+        _check_last_row(frame, text, delimiter, path=path, what=what)
         return frame
     raise InputDataError(
         f"{path}: {what} file is neither UTF-8 nor Windows-1252 text; re-save it as UTF-8 CSV."
     )
 
 
-def _check_last_row(
-    frame: pd.DataFrame, text: str, delimiter: str, *, path: Path, what: str, header: bool
-) -> None:
-    """A file that ends mid-row (no final line break, fewer fields than the header) was cut short."""
-    if not header or text.endswith(("\n", "\r")):
+def _check_last_row(frame: pd.DataFrame, text: str, delimiter: str, *, path: Path, what: str) -> None:
+    """A file that ends mid-row (no final line break) was cut short: its last row has fewer fields than the first
+    line, or its last value is cut (shorter than every other value of a column of same-length codes, or the start
+    of another value of its column)."""
+    if text.endswith(("\n", "\r")) or frame.empty:
         return
     first = text.split("\n", 1)[0]
     last = text.rsplit("\n", 1)[-1]
-    if last.count(delimiter) < first.count(delimiter):
-        line = text.count("\n") + 1
+    line = text.count("\n") + 1
+    fields = last.count(delimiter) + 1
+    if fields < first.count(delimiter) + 1:
         raise InputDataError(
             f"{path}: {what} file ends in the middle of line {line} ({last[:40]!r} has "
-            f"{last.count(delimiter) + 1} of {frame.shape[1]} fields); the file looks truncated: copy or export it "
-            "again."
+            f"{fields} of {frame.shape[1]} fields); the file looks truncated: copy or export it again."
+        )
+    if len(frame) < 3 or fields > frame.shape[1]:
+        return
+    column = frame.iloc[:, fields - 1].astype("string").str.strip()
+    value, others = column.iloc[-1], column.iloc[:-1].dropna()
+    if pd.isna(value) or others.empty:
+        cut = pd.isna(value) and len(others) == len(column) - 1
+    elif pd.notna(pd.to_numeric(pd.Series([value.replace(",", "")]), errors="coerce").iloc[0]):
+        cut = False  # a number cut short is still a number: nothing tells
+    else:
+        lengths = others.str.len()
+        # codes of one length (LSOA, borough, practice) and names of several words, cut mid-word where another
+        # value of the column goes on ("City and Hack" of "City and Hackney"; "Old Quay" of "Old Quay North" is
+        # a name of its own)
+        code_cut = lengths.nunique() == 1 and int(lengths.iloc[0]) >= 5 and len(value) < int(lengths.iloc[0])
+        goes_on = others.str.startswith(value) & (lengths > len(value))
+        name_cut = " " in value and bool((goes_on & (others.str[len(value)] != " ")).any())
+        cut = code_cut or name_cut
+    if cut:
+        raise InputDataError(
+            f"{path}: {what} file ends in the middle of line {line} (its last value "
+            f"{'(blank)' if pd.isna(value) else repr(str(value)[:40])} looks cut short against the other values of "
+            "its column); the file looks truncated: copy or export it again."
         )
 
 
@@ -410,6 +434,194 @@ def to_number(
     return values
 
 
+# ---- one rule set for every reader: unique keys, counts, ranges -------------------------------------------------
+
+
+def _show_value(value: object) -> str:
+    """A value as a message quotes it: whole numbers with thousands separators, blanks as (blank)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "(blank)"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        return f"{int(number):,}" if number.is_integer() else f"{number:,.6g}"
+    return str(value)
+
+
+def _key_labels(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
+    """Each row's key as one label: the code, or the codes joined by '/' for a compound key."""
+    parts = [frame[key].astype("string").fillna("(blank)").to_numpy(dtype=object) for key in keys]
+    label = parts[0]
+    for part in parts[1:]:
+        label = label + "/" + part
+    return pd.Series(label, index=frame.index, dtype=object)
+
+
+def check_unique_keys(
+    frame: pd.DataFrame,
+    keys: Sequence[str],
+    *,
+    what: str,
+    path: Path | str,
+    code: str,
+    fix: str,
+    keep: Literal["first", "last"] = "first",
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """The rule for repeated keys, the same in every reader.
+
+    Rows repeating an earlier row exactly (same key, same values in every column of ``frame``) are a warning and
+    counted once; rows sharing a key but disagreeing in any value are an error naming the key, the values that
+    differ and ``fix``. Returns ``frame`` with one row per key (``keep``: which of disagreeing rows stays, so
+    later stages see unique keys even when an error will stop the run) and the findings.
+
+    Parameters
+    ----------
+    keys
+        The columns that must identify a row, e.g. ``[practice_code, lsoa_code]``.
+    what
+        The key in the plural, for messages: ``"LSOA codes"``, ``"practice-LSOA pairs"``.
+    code
+        Finding code prefix (the table's name); findings are ``<code>.repeated_rows`` and ``<code>.duplicate_key``.
+    """
+    keys = list(keys)
+    if not frame.duplicated(keys).any():
+        return frame, []
+    compared = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for column in frame.columns:
+        values = frame[column]
+        if str(values.dtype) == "geometry":
+            compared[column] = shapely.to_wkb(np.asarray(values.values, dtype=object))
+        else:
+            compared[column] = values.astype("object").where(values.notna(), None).to_numpy()
+    exact_repeat = compared.duplicated(keep="first").to_numpy()
+    labels = _key_labels(frame, keys).to_numpy()
+    disagreeing = np.zeros(len(frame), dtype=bool)
+    disagreeing[~exact_repeat] = frame[~exact_repeat].duplicated(keys, keep=False).to_numpy()
+    conflict_labels = sorted(set(labels[disagreeing]))
+    findings: list[Finding] = []
+    repeats = exact_repeat & ~np.isin(labels, conflict_labels)
+    if repeats.any():
+        findings.append(
+            Finding(
+                "warning",
+                f"{code}.repeated_rows",
+                f"{int(repeats.sum()):,} rows repeat an earlier row exactly; each is counted once: delete the "
+                "repeated rows",
+                str(path),
+                codes(labels[repeats]),
+            )
+        )
+    if conflict_labels:
+        first = conflict_labels[0]
+        rows = np.flatnonzero(disagreeing & (labels == first))
+        example = frame.iloc[rows]
+        differing = [
+            column
+            for column in frame.columns
+            if column not in keys and compared[column].iloc[rows].nunique(dropna=False) > 1
+        ]
+        shown = "; ".join(
+            f"{column} differs"
+            if str(frame[column].dtype) == "geometry"
+            else f"{column} " + " vs ".join(_show_value(value) for value in example[column])
+            for column in differing[:3]
+        )
+        findings.append(
+            Finding(
+                "error",
+                f"{code}.duplicate_key",
+                f"{len(conflict_labels):,} {what} appear on more than one row with different values "
+                f"({first}: {shown}); {fix}",
+                str(path),
+                codes(conflict_labels),
+            )
+        )
+    return frame[~exact_repeat].drop_duplicates(keys, keep=keep), findings
+
+
+def check_range(
+    values: pd.Series,
+    *,
+    labels: pd.Series,
+    path: Path | str,
+    column: str,
+    code: str,
+    noun: str = "rows",
+    low: float | None = None,
+    high: float | None = None,
+    whole: bool = False,
+    fix: str,
+) -> list[Finding]:
+    """Errors for parsed numbers outside [``low``, ``high``] and, with ``whole``, for fractions.
+
+    Missing values (blank or already reported as not numeric) are left to the caller. Each finding quotes the
+    first offending value, names the rows by ``labels`` and ends with ``fix``; its code is ``<code>.negative``
+    (a count below zero), ``<code>.out_of_range`` or ``<code>.not_whole``.
+    """
+    findings: list[Finding] = []
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    names = labels.astype("object").where(labels.notna(), "(blank)").to_numpy()
+    given = ~np.isnan(numbers)
+    outside = given.copy()
+    outside[given] = (numbers[given] < (low if low is not None else -np.inf)) | (
+        numbers[given] > (high if high is not None else np.inf)
+    )
+    if outside.any():
+        example = _show_value(numbers[outside][0])
+        if low == 0 and high is None:
+            problem, suffix = f"a negative {column}", "negative"
+        elif high is None:
+            problem, suffix = f"{_a(column)} below {_show_value(low)}", "out_of_range"
+        else:
+            problem, suffix = f"{_a(column)} outside {_show_value(low)}-{_show_value(high)}", "out_of_range"
+        findings.append(
+            Finding(
+                "error",
+                f"{code}.{suffix}",
+                f"{int(outside.sum()):,} {noun} have {problem} (e.g. {example}); {fix}",
+                str(path),
+                codes(names[outside]),
+            )
+        )
+    if whole:
+        fraction = given & ~outside & (numbers != np.round(numbers))
+        if fraction.any():
+            example = _show_value(numbers[fraction][0])
+            findings.append(
+                Finding(
+                    "error",
+                    f"{code}.not_whole",
+                    f"{int(fraction.sum()):,} {noun} have {_a(column)} that is not a whole number (e.g. {example}); "
+                    f"{fix}",
+                    str(path),
+                    codes(names[fraction]),
+                )
+            )
+    return findings
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article ("an IMD decile", "a population")."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def check_counts(
+    values: pd.Series,
+    *,
+    labels: pd.Series,
+    path: Path | str,
+    column: str,
+    code: str,
+    noun: str = "rows",
+    fix: str,
+) -> list[Finding]:
+    """Errors for counts (people, patients) that are negative or not whole: :func:`check_range` from 0, whole."""
+    return check_range(
+        values, labels=labels, path=path, column=column, code=code, noun=noun, low=0, whole=True, fix=fix
+    )
+
+
 def detect_vintage(code_column: str, lsoa_codes: pd.Series, *, default: str | None = "2011") -> str | None:
     """LSOA vintage from the column name (LSOA11CD / LSOA21CD) or, failing that, from the codes.
 
@@ -459,6 +671,15 @@ def read_units(spec: TableInput) -> tuple[gpd.GeoDataFrame, list[Finding]]:
             findings=findings,
             code_series=units[C.LSOA_CODE],
         )
+        findings += check_counts(
+            units[C.POPULATION],
+            labels=units[C.LSOA_CODE],
+            path=path,
+            column="population",
+            code="population",
+            noun="LSOAs",
+            fix="correct the file",
+        )
     missing_code = units[C.LSOA_CODE].isna() | (units[C.LSOA_CODE] == "")
     if missing_code.any():
         features = [str(i + 1) for i in np.flatnonzero(missing_code.to_numpy())]
@@ -473,6 +694,15 @@ def read_units(spec: TableInput) -> tuple[gpd.GeoDataFrame, list[Finding]]:
             )
         )
         units = units[~missing_code]
+    units, found = check_unique_keys(
+        units,
+        [C.LSOA_CODE],
+        what="LSOA codes",
+        path=path,
+        code="units",
+        fix="dissolve or remove the duplicates",
+    )
+    findings += found
     units = units.sort_values(C.LSOA_CODE, kind="stable").reset_index(drop=True)
     return units, findings
 
@@ -573,15 +803,35 @@ def read_population(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
                 else "they are treated as missing",
             )
     frame = frame.dropna(subset=[C.LSOA_CODE])
+    for name in (C.POPULATION, C.POP_0_15, C.POP_65_PLUS):
+        if name in frame:
+            findings += check_counts(
+                frame[name],
+                labels=frame[C.LSOA_CODE],
+                path=path,
+                column=name,
+                code="population",
+                noun="LSOAs",
+                fix="correct the file",
+            )
+    frame, found = check_unique_keys(
+        frame,
+        [C.LSOA_CODE],
+        what="LSOA codes",
+        path=path,
+        code="population",
+        fix="keep one row each",
+    )
+    findings += found
     frame.attrs["vintage"] = detect_vintage(mapping[C.LSOA_CODE], frame[C.LSOA_CODE], default=None)
     frame.attrs["code_column"] = mapping[C.LSOA_CODE]
     return frame.reset_index(drop=True), findings
 
 
-def read_place_lookup(spec: PlacesInput) -> pd.DataFrame | None:
+def read_place_lookup(spec: PlacesInput) -> tuple[pd.DataFrame | None, list[Finding]]:
     """LAD -> place lookup CSV -> DataFrame(lad_code, place_code[, place_name]), or None when not given."""
     if spec.lookup is None:
-        return None
+        return None, []
     path = Path(spec.lookup)
     frame = canonical(
         read_text_table(path, what="place lookup"),
@@ -590,7 +840,16 @@ def read_place_lookup(spec: PlacesInput) -> pd.DataFrame | None:
         path=path,
         config_key="inputs.places",
     )
-    return frame.dropna(subset=[C.LAD_CODE, C.PLACE_CODE]).reset_index(drop=True)
+    frame = frame.dropna(subset=[C.LAD_CODE, C.PLACE_CODE])
+    frame, findings = check_unique_keys(
+        frame,
+        [C.LAD_CODE],
+        what="borough codes",
+        path=path,
+        code="places",
+        fix="keep one row per borough",
+    )
+    return frame.reset_index(drop=True), findings
 
 
 def read_boundaries(spec: TableInput) -> gpd.GeoDataFrame:
@@ -642,8 +901,15 @@ def read_epraccur(path: Path, *, include_inactive: bool = False) -> tuple[pd.Dat
             str(path),
         )
     )
-    practices = practices[keep].drop_duplicates(C.PRACTICE_CODE).reset_index(drop=True)
-    return practices, findings
+    practices, found = check_unique_keys(
+        practices[keep],
+        [C.PRACTICE_CODE],
+        what="practice codes",
+        path=path,
+        code="epraccur",
+        fix="keep one row per practice (download the file again from NHS ODS)",
+    )
+    return practices.reset_index(drop=True), findings + found
 
 
 def read_practice_locations(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
@@ -664,19 +930,15 @@ def read_practice_locations(spec: TableInput) -> tuple[pd.DataFrame, list[Findin
         crs=spec.crs,
     )
     frame = frame.dropna(subset=[C.PRACTICE_CODE])
-    duplicated = frame[C.PRACTICE_CODE].duplicated()
-    if duplicated.any():
-        findings.append(
-            Finding(
-                "warning",
-                "practices.duplicate_location",
-                f"{int(duplicated.sum()):,} practices have more than one row; the first row's location is used",
-                str(path),
-                codes(frame.loc[duplicated, C.PRACTICE_CODE]),
-            )
-        )
-        frame = frame[~duplicated]
-    return frame.reset_index(drop=True), findings
+    frame, found = check_unique_keys(
+        frame,
+        [C.PRACTICE_CODE],
+        what="practice codes",
+        path=path,
+        code="practices",
+        fix="keep one row per practice, at its main site",
+    )
+    return frame.reset_index(drop=True), findings + found
 
 
 def _points_to_xy(
@@ -775,17 +1037,36 @@ def read_list_sizes(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
         column="list size",
         findings=findings,
         code_series=frame[C.PRACTICE_CODE],
+        severity="error",
+        fix="write each as a whole number of patients",
+    )
+    findings += check_counts(
+        sizes,
+        labels=frame[C.PRACTICE_CODE],
+        path=path,
+        column="list size",
+        code="list_sizes",
+        noun="practices",
+        fix="correct the file",
     )
     out = pd.DataFrame({C.PRACTICE_CODE: frame[C.PRACTICE_CODE], C.LIST_SIZE: sizes}).dropna()
-    out = out.groupby(C.PRACTICE_CODE, as_index=False, sort=True)[C.LIST_SIZE].sum()
-    return out, findings
+    out, found = check_unique_keys(
+        out,
+        [C.PRACTICE_CODE],
+        what="practice codes",
+        path=path,
+        code="list_sizes",
+        fix="keep one all-ages, all-sexes row per practice",
+    )
+    out = out.sort_values(C.PRACTICE_CODE).reset_index(drop=True)
+    return out, findings + found
 
 
 def read_pcn_membership(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """ePCN.xlsx ("PCN Core Partner Details", active rows only) or a practice,pcn CSV -> (practice_code, pcn_code, pcn_name).
 
-    Rows with a relationship end date are history and are dropped; a practice left with two active PCNs keeps the
-    one listed last (most recent) and is reported.
+    Rows with a relationship end date are history and are dropped; a practice left with two active rows is a
+    warning when they agree (counted once) and an error when they name different PCNs.
     """
     path = Path(spec.path)
     findings: list[Finding] = []
@@ -807,20 +1088,18 @@ def read_pcn_membership(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
                 )
             )
         frame = frame[~ended]
-    duplicated = frame[C.PRACTICE_CODE].duplicated(keep="last")
-    if duplicated.any():
-        findings.append(
-            Finding(
-                "warning",
-                "pcns.duplicate_practice",
-                f"{int(duplicated.sum()):,} practices have more than one active PCN row; the last row is used",
-                str(path),
-                codes(frame.loc[duplicated, C.PRACTICE_CODE]),
-            )
-        )
-        frame = frame[~frame[C.PRACTICE_CODE].duplicated(keep="last")]
     keep = [C.PRACTICE_CODE, C.PCN_CODE] + ([C.PCN_NAME] if C.PCN_NAME in frame else [])
-    out = pd.DataFrame(frame[keep]).sort_values(C.PRACTICE_CODE).reset_index(drop=True)
+    out, found = check_unique_keys(
+        pd.DataFrame(frame[keep]),
+        [C.PRACTICE_CODE],
+        what="practices",
+        path=path,
+        code="pcns",
+        fix="a practice belongs to one PCN: give the old membership its end date, or delete the wrong row",
+        keep="last",
+    )
+    findings += found
+    out = out.sort_values(C.PRACTICE_CODE).reset_index(drop=True)
     if C.PCN_NAME not in out:
         out[C.PCN_NAME] = out[C.PCN_CODE]
     return out, findings
@@ -829,18 +1108,29 @@ def read_pcn_membership(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
 def read_registrations(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """Patients registered at a GP practice by LSOA -> DataFrame(practice_code, lsoa_code, patients).
 
-    Keeps SEX=ALL rows when the file has a SEX column; drops pseudo-LSOAs (``CLOSED``, ``NO2011``...) and
-    non-positive counts, reporting both.
+    Keeps SEX=ALL rows when the file has a SEX column (when it has none, the male and female rows are summed);
+    drops pseudo-LSOAs (``CLOSED``, ``NO2011``...) and zero or blank counts, reporting both. Counts must be whole
+    and non-negative; a practice-LSOA pair (per sex, when rows are per sex) repeated with the same count is
+    counted once (a warning), with different counts it is an error.
     """
     path = Path(spec.path)
     findings: list[Finding] = []
     frame = read_canonical(spec, "registrations", what="registrations", config_key="inputs.registrations")
+    keys = [C.PRACTICE_CODE, C.LSOA_CODE]
     if C.SEX in frame:
         sexes = frame[C.SEX].str.upper()
         if sexes.isin(["ALL", "PERSONS"]).any():
             frame = frame[sexes.isin(["ALL", "PERSONS"])]
+        else:
+            keys.append(C.SEX)
     counts = to_number(
-        frame[C.PATIENTS], path=path, column="patients", findings=findings, code_series=frame[C.PRACTICE_CODE]
+        frame[C.PATIENTS],
+        path=path,
+        column="patient count",
+        findings=findings,
+        code_series=_key_labels(frame, [C.PRACTICE_CODE, C.LSOA_CODE]),
+        severity="error",
+        fix="write each as a whole number of patients",
     )
     out = pd.DataFrame(
         {
@@ -849,6 +1139,8 @@ def read_registrations(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
             C.PATIENTS: counts,
         }
     )
+    if C.SEX in keys:
+        out[C.SEX] = frame[C.SEX]
     pseudo = out[C.LSOA_CODE].str.upper().str.fullmatch(C.PSEUDO_LSOA_PATTERN).fillna(True).astype(bool)
     if pseudo.any():
         findings.append(
@@ -861,17 +1153,36 @@ def read_registrations(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
                 codes(out.loc[pseudo, C.LSOA_CODE].replace("", "(blank)")),
             )
         )
-    nonpositive = ~pseudo & ~(out[C.PATIENTS] > 0)
-    if nonpositive.any():
+    out = out[~pseudo]
+    labels = _key_labels(out, [C.PRACTICE_CODE, C.LSOA_CODE])
+    findings += check_counts(
+        out[C.PATIENTS],
+        labels=labels,
+        path=path,
+        column="patient count",
+        code="registrations",
+        fix="correct the file (a count is a whole number of patients, 0 or more)",
+    )
+    out, found = check_unique_keys(
+        out,
+        keys,
+        what="practice-LSOA pairs" if len(keys) == 2 else "practice-LSOA-sex rows",
+        path=path,
+        code="registrations",
+        fix="keep one row per practice and LSOA (SEX=ALL), or correct the count",
+    )
+    findings += found
+    empty = out[C.PATIENTS].isna() | (out[C.PATIENTS] == 0)
+    if empty.any():
         findings.append(
             Finding(
                 "info",
                 "registrations.empty_rows",
-                f"dropped {int(nonpositive.sum()):,} rows with zero, negative or missing patient counts",
+                f"dropped {int(empty.sum()):,} rows with zero or missing patient counts",
                 str(path),
             )
         )
-    out = out[~pseudo & ~nonpositive]
+    out = out[out[C.PATIENTS] > 0]
     out = out.groupby([C.PRACTICE_CODE, C.LSOA_CODE], as_index=False, sort=True)[C.PATIENTS].sum()
     return out, findings
 
@@ -902,10 +1213,26 @@ def read_hubs(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
         frame[C.HUB_NAME] = frame[C.HUB_ID]
     frame[C.CAPACITY] = (
         to_number(
-            frame[C.CAPACITY], path=path, column="capacity", findings=findings, code_series=frame[C.HUB_ID]
+            frame[C.CAPACITY],
+            path=path,
+            column="capacity",
+            findings=findings,
+            code_series=frame[C.HUB_ID],
+            severity="error",
+            fix="write a number (demand the hub can serve) or leave it blank for no limit",
         )
         if C.CAPACITY in frame
         else np.nan
+    )
+    findings += check_range(
+        frame[C.CAPACITY],
+        labels=frame[C.HUB_ID],
+        path=path,
+        column="capacity",
+        code="hubs",
+        noun="hubs",
+        low=0,
+        fix="write a number (demand the hub can serve) or leave it blank for no limit",
     )
     frame[C.REQUIRED] = _parse_bool(frame[C.REQUIRED]) if C.REQUIRED in frame else False
     missing = frame[C.X].isna() | frame[C.Y].isna()
@@ -919,19 +1246,16 @@ def read_hubs(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
                 codes(frame.loc[missing, C.HUB_ID]),
             )
         )
-    duplicated = frame[C.HUB_ID].duplicated()
-    if duplicated.any():
-        findings.append(
-            Finding(
-                "error",
-                "hubs.duplicate_id",
-                "hub ids must be unique; rename the duplicates",
-                str(path),
-                codes(frame.loc[duplicated, C.HUB_ID]),
-            )
-        )
     columns = [C.HUB_ID, C.HUB_NAME, C.X, C.Y, C.CAPACITY, C.REQUIRED]
-    return pd.DataFrame(frame[columns]).sort_values(C.HUB_ID).reset_index(drop=True), findings
+    frame, found = check_unique_keys(
+        pd.DataFrame(frame[columns]),
+        [C.HUB_ID],
+        what="hub ids",
+        path=path,
+        code="hubs",
+        fix="hub ids must be unique: rename or remove the duplicates",
+    )
+    return frame.sort_values(C.HUB_ID).reset_index(drop=True), findings + found
 
 
 def read_indicator(spec: Indicator) -> tuple[pd.DataFrame, list[Finding]]:
@@ -949,10 +1273,53 @@ def read_indicator(spec: Indicator) -> tuple[pd.DataFrame, list[Finding]]:
             f"{_show_headers([str(c) for c in raw.columns])}."
         )
     values = to_number(
-        raw[matches[0]], path=path, column=spec.column, findings=findings, code_series=frame[C.LSOA_CODE]
+        raw[matches[0]],
+        path=path,
+        column=spec.column,
+        findings=findings,
+        code_series=frame[C.LSOA_CODE],
+        severity="error",
+        fix="write each as a number, or leave it blank where unknown (the area mean is used)",
+    )
+    low, high, whole, kind = indicator_range(spec.column)
+    findings += check_range(
+        values,
+        labels=frame[C.LSOA_CODE],
+        path=path,
+        column=f"{spec.column!r}",
+        code="demand",
+        noun="LSOAs",
+        low=low,
+        high=high,
+        whole=whole,
+        fix=f"{kind}; correct the values"
+        + (
+            " (for a score that can be negative, use its rank or decile with higher_is_more: false)"
+            if low == 0 and high is None
+            else ""
+        ),
     )
     out = pd.DataFrame({C.LSOA_CODE: frame[C.LSOA_CODE], "value": values}).dropna(subset=[C.LSOA_CODE])
-    return out.drop_duplicates(C.LSOA_CODE).reset_index(drop=True), findings
+    out, found = check_unique_keys(
+        out, [C.LSOA_CODE], what="LSOA codes", path=path, code="demand", fix="keep one row per LSOA"
+    )
+    return out.reset_index(drop=True), findings + found
+
+
+def indicator_range(column: str) -> tuple[float, float | None, bool, str]:
+    """The values a demand indicator may take, from its column's name: (low, high, whole, what it is).
+
+    A decile is 1-10; a proportion, share or fraction 0-1; a percentage (``%``, ``percent``, ``pct``) or a
+    prevalence (a proportion or a percentage) 0-100; anything else (a count, rate, rank or score) 0 or more.
+    """
+    name = C.normalise(column)
+    if "decile" in name:
+        return 1, 10, True, "a decile is a whole number from 1 to 10"
+    if any(word in name for word in ("proportion", "share", "fraction")):
+        return 0, 1, False, "a proportion lies between 0 and 1"
+    if "%" in column or any(word in name for word in ("percent", "pct", "prevalence")):
+        return 0, 100, False, "a percentage or prevalence lies between 0 and 100"
+    return 0, None, False, "demand indicators are counts, rates, ranks or scores of need, 0 or more"
 
 
 def read_imd(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
@@ -978,47 +1345,72 @@ def read_imd(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
         column="IMD decile",
         findings=findings,
         code_series=frame[C.LSOA_CODE],
+        severity="error",
+        fix="write each as a whole number from 1 (most deprived) to 10",
+    )
+    findings += check_range(
+        deciles,
+        labels=frame[C.LSOA_CODE],
+        path=path,
+        column="IMD decile",
+        code="imd",
+        noun="LSOAs",
+        low=1,
+        high=10,
+        whole=True,
+        fix="a decile is a whole number from 1 (most deprived) to 10: correct the file",
     )
     out = pd.DataFrame({C.LSOA_CODE: frame[C.LSOA_CODE], C.IMD_DECILE: deciles}).dropna()
-    return out.drop_duplicates(C.LSOA_CODE).reset_index(drop=True), findings
+    out, found = check_unique_keys(
+        out, [C.LSOA_CODE], what="LSOA codes", path=path, code="imd", fix="keep one row per LSOA"
+    )
+    return out.reset_index(drop=True), findings + found
 
 
 def read_baseline(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """Current map -> DataFrame(lsoa_code, neighbourhood_id)."""
     frame = read_canonical(spec, "baseline", what="baseline", config_key="inputs.baseline")
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
-    return frame.drop_duplicates(C.LSOA_CODE).sort_values(C.LSOA_CODE).reset_index(drop=True), []
+    frame, findings = check_unique_keys(
+        frame,
+        [C.LSOA_CODE],
+        what="LSOA codes",
+        path=Path(spec.path),
+        code="baseline",
+        fix="an LSOA belongs to one neighbourhood today: keep one row per LSOA",
+    )
+    return frame.sort_values(C.LSOA_CODE).reset_index(drop=True), findings
 
 
 def read_locks(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """LSOA -> hub locks -> DataFrame(lsoa_code, hub_id)."""
     frame = read_canonical(spec, "locks", what="locks", config_key="inputs.locks")
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
-    return frame.sort_values(C.LSOA_CODE).reset_index(drop=True), []
+    frame, findings = check_unique_keys(
+        frame,
+        [C.LSOA_CODE],
+        what="LSOAs",
+        path=Path(spec.path),
+        code="locks",
+        fix="an LSOA can be locked to one hub only: keep one",
+    )
+    return frame.sort_values(C.LSOA_CODE).reset_index(drop=True), findings
 
 
 def read_area_names(spec: TableInput) -> tuple[pd.DataFrame, list[Finding]]:
     """Area names (e.g. House of Commons Library MSOA names) -> DataFrame(area_code, area_name), one row a code.
 
-    A code named twice with different names is an error (which name is meant cannot be told); rows without a
-    name are dropped.
+    Rows without a name are dropped; a code named twice follows the common rule for repeated keys.
     """
     frame = read_canonical(spec, "area_names", what="area names", config_key="inputs.area_names")
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).dropna()
-    frame = frame[frame[C.AREA_NAME] != ""]
-    findings: list[Finding] = []
-    distinct = frame.drop_duplicates()
-    clash = distinct[C.AREA_CODE].duplicated(keep=False)
-    if clash.any():
-        findings.append(
-            Finding(
-                "error",
-                "area_names.duplicate_code",
-                f"{int(distinct.loc[clash, C.AREA_CODE].nunique()):,} codes have more than one name; keep one "
-                "name a code",
-                str(spec.path),
-                codes(distinct.loc[clash, C.AREA_CODE]),
-            )
-        )
-    frame = distinct.drop_duplicates(C.AREA_CODE).sort_values(C.AREA_CODE).reset_index(drop=True)
-    return frame, findings
+    frame = frame[frame[C.AREA_NAME] != ""].reset_index(drop=True)
+    frame, findings = check_unique_keys(
+        frame,
+        [C.AREA_CODE],
+        what="area codes",
+        path=Path(spec.path),
+        code="area_names",
+        fix="give each code one name",
+    )
+    return frame.sort_values(C.AREA_CODE).reset_index(drop=True), findings
