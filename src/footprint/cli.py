@@ -290,8 +290,8 @@ def run(
             what = "is not a footprint run (no run.json)" if Path(target).exists() else "does not exist"
             line = f"{target} {what}, so there is nothing to check against; run without --check to write it."
             return _fail([line], 1, json_=json_)
-        if not check_:
-            check_target(Path(target))  # before solving, not after
+        if not check_:  # before solving, not after
+            check_target(Path(target), reading=[config], read_as="the scenario file")
         interactive = _interactive(quiet) and not json_
         with (
             console.status("Reading inputs and building the contiguity graph...")

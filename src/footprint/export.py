@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import errno
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -102,22 +103,60 @@ def read_run_record(run_dir: str | Path) -> tuple[Path, dict[str, Any]]:
     return record_path, record
 
 
-def check_target(
-    target: Path, *, marker: str = "run.json", kind: str = "run", option: str = "--out or output.dir"
-) -> None:
-    """Refuse an output path that is a file, or an existing folder that is not a footprint ``kind`` (a run, a
-    sweep) by its ``marker`` file (``run.json``, ``summary.csv``).
+#: The file that marks a folder as written by each kind of command: such a folder may be replaced by the same kind.
+MARKERS = {"run": "run.json", "sweep": "summary.csv", "comparison": "comparison.md"}
 
-    Replacing the target replaces the whole folder, so ``--out ~`` must never be taken literally.
+
+def check_target(
+    target: Path,
+    *,
+    marker: str | None = None,
+    kind: str = "run",
+    option: str = "--out or output.dir",
+    reading: Sequence[str | Path] = (),
+    read_as: str = "an input of this command",
+) -> Path:
+    """Refuse an output folder that a ``kind`` (run, sweep, comparison) may not replace; return it, absolute.
+
+    Writing an output replaces the whole folder, so ``--out ~`` must never be taken literally. The folder may be
+    replaced only when it does not exist, is empty, or holds the ``marker`` file of an earlier output of the same
+    kind (:data:`MARKERS`: ``run.json``, ``summary.csv``, ``comparison.md``); and never when it is the current
+    directory or holds it, is a mount point, or is or holds one of the paths ``reading`` (described by
+    ``read_as``, e.g. "a run being compared"), which the command reads. The one rule for every command taking
+    ``--out``; call it before any work.
+
+    Raises
+    ------
+    ConfigError
+        One line: the folder, what is wrong, and the fix (exit code 2); nothing has been touched.
     """
+    marker = marker or MARKERS.get(kind, "run.json")
     target = Path(target)
+    absolute = Path(os.path.abspath(target))
+    resolved = target.resolve()
+    fix = f"a {kind} replaces the whole folder, so choose a new or empty folder ({option})."
+
+    def refuse(why: str) -> ConfigError:
+        return ConfigError(f"{target}: {why}; {fix}")
+
     if target.exists() and not target.is_dir():
-        raise ConfigError(f"{target}: the output path is a file; name a folder ({option}).")
+        raise ConfigError(f"{target}: the output path is a file; choose a new or empty folder ({option}).")
+    here = Path.cwd().resolve()
+    if resolved == here:
+        raise refuse("the output folder is the current directory")
+    if resolved in here.parents:
+        raise refuse("the output folder holds the current directory")
+    for path in reading:
+        read = Path(path).resolve()
+        if read == resolved:
+            raise refuse(f"the output folder is {read_as}")
+        if resolved in read.parents:
+            raise refuse(f"the output folder holds {path}, {read_as}")
+    if absolute.is_dir() and os.path.ismount(absolute):
+        raise refuse("the output folder is a mount point and cannot be replaced")
     if target.is_dir() and any(target.iterdir()) and not (target / marker).is_file():
-        raise ConfigError(
-            f"{target}: the output folder exists and is not a footprint {kind} (no {marker}); a {kind} replaces "
-            f"the whole folder, so choose a new or empty folder ({option})."
-        )
+        raise refuse(f"the output folder exists and is not a footprint {kind} (no {marker})")
+    return absolute
 
 
 def _pid_alive(pid: int) -> bool:
@@ -185,9 +224,10 @@ def atomic_folder(target: Path):
     Readers of ``target`` see the previous complete output or the new complete output, never a mix: the swap is
     one atomic exchange on Linux, and elsewhere two renames whose in-between state the next run repairs
     (:func:`clean_stale`). Signals that Python turns into exceptions (Ctrl-C, the CLI's SIGTERM) remove the
-    temporary folder; SIGKILL leaves it, hidden, for the next run to remove.
+    temporary folder; SIGKILL leaves it, hidden, for the next run to remove. Callers first decide whether
+    ``target`` may be replaced at all (:func:`check_target`).
     """
-    target = Path(target)
+    shown, target = target, Path(os.path.abspath(target))  # "." and "a/.." have no name to stage beside
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         clean_stale(target)
@@ -197,7 +237,7 @@ def atomic_folder(target: Path):
         os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the output folder should not be
     except OSError as error:
         raise ConfigError(
-            f"{target}: cannot create the output folder ({error.strerror or error}); choose another --out."
+            f"{shown}: cannot create the output folder ({error.strerror or error}); {_advice(error)}"
         ) from None
     try:
         yield staging
@@ -215,12 +255,23 @@ def atomic_folder(target: Path):
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise ConfigError(
-            f"{target}: cannot write the outputs ({error.strerror or error}"
-            f"{': ' + str(error.filename) if error.filename else ''}); free some space or choose another --out."
+            f"{shown}: cannot write the outputs ({error.strerror or error}"
+            f"{': ' + str(error.filename) if error.filename else ''}); {_advice(error)}"
         ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _advice(error: OSError) -> str:
+    """The fix for a file-system error met while writing an output folder, by its cause."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some space or choose another --out."
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "check the folder's permissions or choose another --out."
+    if error.errno == errno.EBUSY:
+        return "the folder is in use (a mount point or the current directory); choose another --out."
+    return "choose another --out."
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

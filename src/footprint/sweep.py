@@ -331,7 +331,8 @@ def run_sweep(
     """
     started = time.perf_counter()
     config, out_dir = Path(config), Path(out_dir)
-    check_target(out_dir, marker="summary.csv", kind="sweep", option="--out")  # before solving, not after
+    # before solving, not after
+    check_target(out_dir, kind="sweep", option="--out", reading=[config], read_as="the scenario file")
     axes, plain = parse_settings(settings)
     grid = scenario_grid(axes)
     names = [folder_name(point) for point in grid]
