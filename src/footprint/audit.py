@@ -38,10 +38,13 @@ class Audit:
     verdicts: dict[str, Verdict]
     changed_inputs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: place -> status of the places the run wrote no plan for (infeasible, failed): nothing to verify there
+    unplanned: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(v.ok for v in self.verdicts.values())
+        """Every plan written verifies, and there was at least one to verify (nothing verified is no pass)."""
+        return not self.problems and bool(self.verdicts) and all(v.ok for v in self.verdicts.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +53,7 @@ class Audit:
             "changed_inputs": self.changed_inputs,
             "problems": self.problems,
             "places": {place: verdict.to_dict() for place, verdict in sorted(self.verdicts.items())},
+            "unplanned": dict(sorted(self.unplanned.items())),
         }
 
 
@@ -128,6 +132,17 @@ def audit_run(run_dir: str | Path) -> Audit:
     run = read_run(run_dir)
     audit = Audit(run_dir=run.run_dir, verdicts={}, changed_inputs=run.changed_inputs)
     solved = [p["place_code"] for p in run.record["places"] if p["status"] in GOOD_STATUSES]
+    audit.unplanned = {
+        p["place_code"]: p["status"] for p in run.record["places"] if p["status"] not in GOOD_STATUSES
+    }
+    if not solved:
+        statuses = ", ".join(f"{place} {status}" for place, status in sorted(audit.unplanned.items()))
+        audit.problems.append(
+            f"{run.run_dir}: no place has a plan to verify: run.json records no planned place"
+            f"{f' ({statuses})' if statuses else ''}; re-run footprint run with settings under which a place "
+            "can be planned (footprint validate says why each cannot)"
+        )
+        return audit
     dataset, _, problems = _load_problems(run, solved)
     unknown = sorted(set(solved) - set(dataset.place_codes))
     if unknown:

@@ -706,7 +706,12 @@ def check(
                 out.print(f"{place}: {state} ({verdict.neighbourhoods} neighbourhoods)", highlight=False)
                 for failure in verdict.failures:
                     out.print(f"  {escape(failure)}", highlight=False, soft_wrap=True)
-            out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
+            for place, status in sorted(audit.unplanned.items()):
+                out.print(f"{place}: not planned ({status}), nothing to verify", highlight=False)
+            if not audit.verdicts:
+                out.print("nothing verified", highlight=False)
+            else:
+                out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
         return 0 if audit.ok else 1
 
     raise typer.Exit(_guard(action, debug=debug, json_=json_))
