@@ -162,7 +162,7 @@ def validate(
             out.print_json(json.dumps(report.to_dict(), default=str))
         else:
             _print_validation(report, quiet=quiet)
-        return 0 if report.ok else 2
+        return report.exit_code  # the rule run follows: 2 cannot run, 1 some place cannot be planned
 
     raise typer.Exit(_guard(action, debug=debug, json_=json_))
 
@@ -207,7 +207,12 @@ def _print_validation(report: Any, *, quiet: bool) -> None:
             out.print(
                 f"  [{colour}]{finding.code}[/] {escape(finding.line())}", highlight=False, soft_wrap=True
             )
-    verdict = "can run" if report.ok else "cannot run: fix the errors above"
+    verdict = {
+        0: "can run",
+        1: f"can run, but {len(report.infeasible)} of {len(report.places)} places cannot be planned "
+        f"({', '.join(sorted(report.infeasible))}): a run plans the others and exits 1",
+        2: "cannot run: fix the errors above",
+    }[report.exit_code]
     out.print(
         f"{totals['lsoas']:,} LSOAs, {totals['residents']:,} residents, {totals['boroughs']} boroughs in "
         f"{totals['places']} places; {len(report.errors)} errors, {len(report.warnings)} warnings: {verdict}.",

@@ -140,7 +140,7 @@ def check_target(
         return ConfigError(f"{target}: {why}; {fix}")
 
     if target.exists() and not target.is_dir():
-        raise ConfigError(f"{target}: the output path is a file; choose a new or empty folder ({option}).")
+        raise ConfigError(f"{target}: the output path is a file; name a folder ({option}).")
     here = Path.cwd().resolve()
     if resolved == here:
         raise refuse("the output folder is the current directory")
