@@ -5,12 +5,15 @@
 inputs, rebuilds the contiguity graph and runs the independent verifier on every place the run reported as solved
 (inputs whose sha256 differs are reported, since the verdict is then against different data).
 :func:`rebuild_plan` turns the written assignment back into a :class:`~footprint.plan.Plan` (relabelled and
-re-verified exactly as a run does), so every product can be regenerated without solving again.
+re-verified exactly as a run does), so :func:`regenerate_products` rewrites every product without solving again.
+This module reads and writes through :mod:`footprint.export`, which never imports it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from footprint import columns as C
 from footprint.config import Scenario, paths_resolved_from, scenario_from_dict
 from footprint.dataset import Dataset, hash_inputs, load_dataset
 from footprint.errors import InputDataError
-from footprint.export import read_run_record
+from footprint.export import read_run_record, write_products
 from footprint.graph import ContiguityGraph, build_graph
 from footprint.instance import build_place_problem, pcn_home_places
 from footprint.plan import GOOD_STATUSES, Plan, build_plan, rules_for
@@ -234,3 +237,40 @@ def rebuild_plan(run: WrittenRun) -> Plan:
 
 def _float(value: Any) -> float:
     return float("nan") if value is None else float(value)
+
+
+def regenerate_products(run_dir: Path, *, allow_changed_inputs: bool = False) -> list[Path]:
+    """Rewrite the products of the run in ``run_dir`` from its assignment and record, without solving again.
+
+    The inputs are re-read (their sha256 must match run.json unless ``allow_changed_inputs``, in which case the
+    report says so), the plan is rebuilt and re-verified (:func:`rebuild_plan`), and each product
+    is written to a temporary folder, then renamed into ``run_dir``. Returns the files rewritten (sorted).
+
+    Raises
+    ------
+    InputDataError
+        When ``run_dir`` is not a run folder, an input changed (and not allowed), or the written plan no longer
+        matches its inputs.
+    """
+    run = read_run(run_dir)
+    if run.changed_inputs and not allow_changed_inputs:
+        raise InputDataError(
+            f"{run.run_dir}: inputs changed since the run ({', '.join(run.changed_inputs)}); re-run footprint run, "
+            "or pass --allow-changed-inputs to report against the current files"
+        )
+    notes: tuple[str, ...] = ()
+    if run.changed_inputs:
+        notes = (
+            "These inputs changed after the plan was solved; the figures below are computed from the current "
+            f"files: {', '.join(run.changed_inputs)}.",
+        )
+    plan = rebuild_plan(run)
+    staging = Path(tempfile.mkdtemp(prefix=f".{run.run_dir.name}.report-", dir=run.run_dir.parent))
+    try:
+        write_products(plan, run.record, staging, notes=notes)
+        written = sorted(staging.iterdir())
+        for path in written:
+            os.replace(path, run.run_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(run.run_dir / path.name for path in written)

@@ -742,7 +742,7 @@ def report(
     _setup_logging(debug)
 
     def action() -> int:
-        from footprint.export import regenerate_products
+        from footprint.audit import regenerate_products
 
         interactive = _interactive(quiet)
         with console.status("Reading the run and its inputs...") if interactive else nullcontext():

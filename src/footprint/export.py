@@ -10,8 +10,9 @@ code) and ``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`), ``neigh
 ``report.md`` and ``report.html`` (:mod:`footprint.report`).
 
 Everything is written into a temporary folder beside the target and renamed into place only when complete, so a
-reader sees the previous complete output or the new complete output, never a mix; :func:`regenerate_products`
-writes the products of an existing run into a temporary folder and renames each file into place. Same inputs and
+reader sees the previous complete output or the new complete output, never a mix;
+:func:`footprint.audit.regenerate_products` writes the products of an existing run into a temporary folder and
+renames each file into place. Same inputs and
 settings give byte-identical files: rows sorted, floats at fixed precision, GeoPackage timestamps pinned, images
 without dates, and everything that varies between runs (wall times, the date) kept in run.json under ``"timing"``.
 """
@@ -464,42 +465,3 @@ def write_plan(
             writer(plan, staging)
         write_json(record, staging / "run.json")
     return sorted(path for path in out_dir.iterdir() if path.is_file())
-
-
-def regenerate_products(run_dir: Path, *, allow_changed_inputs: bool = False) -> list[Path]:
-    """Rewrite the products of the run in ``run_dir`` from its assignment and record, without solving again.
-
-    The inputs are re-read (their sha256 must match run.json unless ``allow_changed_inputs``, in which case the
-    report says so), the plan is rebuilt and re-verified (:func:`footprint.audit.rebuild_plan`), and each product
-    is written to a temporary folder, then renamed into ``run_dir``. Returns the files rewritten (sorted).
-
-    Raises
-    ------
-    InputDataError
-        When ``run_dir`` is not a run folder, an input changed (and not allowed), or the written plan no longer
-        matches its inputs.
-    """
-    from footprint.audit import read_run, rebuild_plan
-
-    run = read_run(run_dir)
-    if run.changed_inputs and not allow_changed_inputs:
-        raise InputDataError(
-            f"{run.run_dir}: inputs changed since the run ({', '.join(run.changed_inputs)}); re-run footprint run, "
-            "or pass --allow-changed-inputs to report against the current files"
-        )
-    notes: tuple[str, ...] = ()
-    if run.changed_inputs:
-        notes = (
-            "These inputs changed after the plan was solved; the figures below are computed from the current "
-            f"files: {', '.join(run.changed_inputs)}.",
-        )
-    plan = rebuild_plan(run)
-    staging = Path(tempfile.mkdtemp(prefix=f".{run.run_dir.name}.report-", dir=run.run_dir.parent))
-    try:
-        write_products(plan, run.record, staging, notes=notes)
-        written = sorted(staging.iterdir())
-        for path in written:
-            os.replace(path, run.run_dir / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return sorted(run.run_dir / path.name for path in written)
