@@ -12,9 +12,10 @@ code) and ``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`), ``neigh
 Everything is written into a temporary folder beside the target and renamed into place only when complete, so a
 reader sees the previous complete output or the new complete output, never a mix;
 :func:`footprint.audit.regenerate_products` writes the products of an existing run into a temporary folder and
-renames each file into place. Same inputs and
-settings give byte-identical files: rows sorted, floats at fixed precision, GeoPackage timestamps pinned, images
-without dates, and everything that varies between runs (wall times, the date) kept in run.json under ``"timing"``.
+renames each file into place. Which folders an output may replace at all is :func:`check_target`'s one rule. Same
+inputs and settings give byte-identical files: rows sorted, floats at fixed precision, GeoPackage timestamps
+pinned, images without dates, and everything that varies between runs (wall times, the date) kept in run.json
+under ``"timing"``.
 """
 
 from __future__ import annotations
