@@ -102,8 +102,10 @@ def test_a_folder_that_is_not_a_sweep_is_refused_and_kept(tiny: Path, tmp_path: 
 
 
 def test_failed_and_infeasible_scenarios_get_rows(tiny: Path, tmp_path: Path) -> None:
-    """pop.min=35000 leaves no k for 60,000 residents (2 need 30,000 each): infeasible; pop.min=45000 is above
-    pop.max 40,000: a config error. Both get rows, the sweep goes on, and the exit code is 1."""
+    """pop.min=35000 leaves no k for 60,000 residents (2 need 30,000 each) in either borough: no place can be
+    planned, a config error as in run and validate; pop.min=45000 is above pop.max 40,000: a config error. Both
+    get rows, the sweep goes on, and the exit code is 1. (Scenarios with some places infeasible are
+    "incomplete", as in test_infeasible_place_exits_1_and_others_are_written.)"""
     out = tmp_path / "sweep"
     result = runner.invoke(
         app, ["sweep", str(tiny), "--set", "pop.min=20000,35000,45000", "--out", str(out), "--json"]
@@ -113,16 +115,17 @@ def test_failed_and_infeasible_scenarios_get_rows(tiny: Path, tmp_path: Path) ->
     rows = {row["scenario"]: row for row in data["scenarios"]}
     assert [rows[name]["status"] for name in ("pop.min=20000", "pop.min=35000", "pop.min=45000")] == [
         "ok",
-        "incomplete",
+        "config error",
         "config error",
     ]
-    assert "E09900001: infeasible" in rows["pop.min=35000"]["message"]
+    assert "Place E09900001 (Alpha, 60,000 residents) cannot be split" in rows["pop.min=35000"]["message"]
+    assert "no place can be planned, so the scenario cannot run" in rows["pop.min=35000"]["message"]
     assert "pop.min (45,000) is greater than pop.max (40,000)" in rows["pop.min=45000"]["message"]
     assert rows["pop.min=45000"]["neighbourhoods"] is None
     assert data["ok"] is False and data["axes"] == {"pop.min": ["20000", "35000", "45000"]}
-    assert not (out / "pop.min=45000").exists() and (out / "pop.min=35000" / "run.json").is_file()
+    assert not (out / "pop.min=45000").exists() and not (out / "pop.min=35000").exists()
     summary = pd.read_csv(out / "summary.csv")
-    assert summary["status"].tolist() == ["ok", "incomplete", "config error"]
+    assert summary["status"].tolist() == ["ok", "config error", "config error"]
 
 
 def test_bad_base_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:

@@ -5,12 +5,15 @@
 inputs, rebuilds the contiguity graph and runs the independent verifier on every place the run reported as solved
 (inputs whose sha256 differs are reported, since the verdict is then against different data).
 :func:`rebuild_plan` turns the written assignment back into a :class:`~footprint.plan.Plan` (relabelled and
-re-verified exactly as a run does), so every product can be regenerated without solving again.
+re-verified exactly as a run does), so :func:`regenerate_products` rewrites every product without solving again.
+This module reads and writes through :mod:`footprint.export`, which never imports it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from footprint import columns as C
 from footprint.config import Scenario, paths_resolved_from, scenario_from_dict
 from footprint.dataset import Dataset, hash_inputs, load_dataset
 from footprint.errors import InputDataError
-from footprint.export import read_run_record
+from footprint.export import CHANGE_FILES, read_run_record, write_products
 from footprint.graph import ContiguityGraph, build_graph
 from footprint.instance import build_place_problem, pcn_home_places
 from footprint.plan import GOOD_STATUSES, Plan, build_plan, rules_for
@@ -38,10 +41,13 @@ class Audit:
     verdicts: dict[str, Verdict]
     changed_inputs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: place -> status of the places the run wrote no plan for (infeasible, failed): nothing to verify there
+    unplanned: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(v.ok for v in self.verdicts.values())
+        """Every plan written verifies, and there was at least one to verify (nothing verified is no pass)."""
+        return not self.problems and bool(self.verdicts) and all(v.ok for v in self.verdicts.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +56,7 @@ class Audit:
             "changed_inputs": self.changed_inputs,
             "problems": self.problems,
             "places": {place: verdict.to_dict() for place, verdict in sorted(self.verdicts.items())},
+            "unplanned": dict(sorted(self.unplanned.items())),
         }
 
 
@@ -128,6 +135,17 @@ def audit_run(run_dir: str | Path) -> Audit:
     run = read_run(run_dir)
     audit = Audit(run_dir=run.run_dir, verdicts={}, changed_inputs=run.changed_inputs)
     solved = [p["place_code"] for p in run.record["places"] if p["status"] in GOOD_STATUSES]
+    audit.unplanned = {
+        p["place_code"]: p["status"] for p in run.record["places"] if p["status"] not in GOOD_STATUSES
+    }
+    if not solved:
+        statuses = ", ".join(f"{place} {status}" for place, status in sorted(audit.unplanned.items()))
+        audit.problems.append(
+            f"{run.run_dir}: no place has a plan to verify: run.json records no planned place"
+            f"{f' ({statuses})' if statuses else ''}; re-run footprint run with settings under which a place "
+            "can be planned (footprint validate says why each cannot)"
+        )
+        return audit
     dataset, _, problems = _load_problems(run, solved)
     unknown = sorted(set(solved) - set(dataset.place_codes))
     if unknown:
@@ -219,3 +237,44 @@ def rebuild_plan(run: WrittenRun) -> Plan:
 
 def _float(value: Any) -> float:
     return float("nan") if value is None else float(value)
+
+
+def regenerate_products(run_dir: Path, *, allow_changed_inputs: bool = False) -> list[Path]:
+    """Rewrite the products of the run in ``run_dir`` from its assignment and record, without solving again.
+
+    The inputs are re-read (their sha256 must match run.json unless ``allow_changed_inputs``, in which case the
+    report says so), the plan is rebuilt and re-verified (:func:`rebuild_plan`), and each product
+    is written to a temporary folder, then renamed into ``run_dir``. Returns the files rewritten (sorted).
+
+    Raises
+    ------
+    InputDataError
+        When ``run_dir`` is not a run folder, an input changed (and not allowed), or the written plan no longer
+        matches its inputs.
+    """
+    run = read_run(run_dir)
+    if run.changed_inputs and not allow_changed_inputs:
+        raise InputDataError(
+            f"{run.run_dir}: inputs changed since the run ({', '.join(run.changed_inputs)}); re-run footprint run, "
+            "or pass --allow-changed-inputs to report against the current files"
+        )
+    notes: tuple[str, ...] = ()
+    if run.changed_inputs:
+        notes = (
+            "These inputs changed after the plan was solved; the figures below are computed from the current "
+            f"files: {', '.join(run.changed_inputs)}.",
+        )
+    plan = rebuild_plan(run)
+    staging = Path(tempfile.mkdtemp(prefix=f".{run.run_dir.name}.report-", dir=run.run_dir.parent))
+    try:
+        write_products(plan, run.record, staging, notes=notes)
+        written = sorted(staging.iterdir())
+        for path in written:
+            os.replace(path, run.run_dir / path.name)
+        names = {path.name for path in written}
+        for name in CHANGE_FILES:  # a plan with no baseline now must not keep the change files of before
+            if name not in names:
+                (run.run_dir / name).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(run.run_dir / path.name for path in written)

@@ -162,7 +162,7 @@ def validate(
             out.print_json(json.dumps(report.to_dict(), default=str))
         else:
             _print_validation(report, quiet=quiet)
-        return 0 if report.ok else 2
+        return report.exit_code  # the rule run follows: 2 cannot run, 1 some place cannot be planned
 
     raise typer.Exit(_guard(action, debug=debug, json_=json_))
 
@@ -207,7 +207,12 @@ def _print_validation(report: Any, *, quiet: bool) -> None:
             out.print(
                 f"  [{colour}]{finding.code}[/] {escape(finding.line())}", highlight=False, soft_wrap=True
             )
-    verdict = "can run" if report.ok else "cannot run: fix the errors above"
+    verdict = {
+        0: "can run",
+        1: f"can run, but {len(report.infeasible)} of {len(report.places)} places cannot be planned "
+        f"({', '.join(sorted(report.infeasible))}): a run plans the others and exits 1",
+        2: "cannot run: fix the errors above",
+    }[report.exit_code]
     out.print(
         f"{totals['lsoas']:,} LSOAs, {totals['residents']:,} residents, {totals['boroughs']} boroughs in "
         f"{totals['places']} places; {len(report.errors)} errors, {len(report.warnings)} warnings: {verdict}.",
@@ -290,8 +295,8 @@ def run(
             what = "is not a footprint run (no run.json)" if Path(target).exists() else "does not exist"
             line = f"{target} {what}, so there is nothing to check against; run without --check to write it."
             return _fail([line], 1, json_=json_)
-        if not check_:
-            check_target(Path(target))  # before solving, not after
+        if not check_:  # before solving, not after
+            check_target(Path(target), reading=[config], read_as="the scenario file")
         interactive = _interactive(quiet) and not json_
         with (
             console.status("Reading inputs and building the contiguity graph...")
@@ -706,7 +711,12 @@ def check(
                 out.print(f"{place}: {state} ({verdict.neighbourhoods} neighbourhoods)", highlight=False)
                 for failure in verdict.failures:
                     out.print(f"  {escape(failure)}", highlight=False, soft_wrap=True)
-            out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
+            for place, status in sorted(audit.unplanned.items()):
+                out.print(f"{place}: not planned ({status}), nothing to verify", highlight=False)
+            if not audit.verdicts:
+                out.print("nothing verified", highlight=False)
+            else:
+                out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
         return 0 if audit.ok else 1
 
     raise typer.Exit(_guard(action, debug=debug, json_=json_))
@@ -732,7 +742,7 @@ def report(
     _setup_logging(debug)
 
     def action() -> int:
-        from footprint.export import regenerate_products
+        from footprint.audit import regenerate_products
 
         interactive = _interactive(quiet)
         with console.status("Reading the run and its inputs...") if interactive else nullcontext():
@@ -841,12 +851,14 @@ def _map_overrides(set_: list[str] | None, time_limit: float | None, method: str
     return overrides
 
 
-def _map_target(config: Path, overrides: list[str], out_dir: Path | None) -> tuple[Any, Path]:
+def _map_target(
+    config: Path, overrides: list[str], out_dir: Path | None, *, kind: str, map_path: Path
+) -> tuple[Any, Path]:
     from footprint.evaluate import check_output_folder
 
     scenario = _load(config, overrides)
     target = Path(out_dir or scenario.output.dir)
-    check_output_folder(target)  # before reading and solving, not after
+    check_output_folder(target, kind=kind, map_path=map_path)  # before reading and solving, not after
     return scenario, target
 
 
@@ -877,7 +889,7 @@ def evaluate(
     def action() -> int:
         from footprint.evaluate import evaluate_map, write_evaluation
 
-        scenario, target = _map_target(config, overrides, out_dir)
+        scenario, target = _map_target(config, overrides, out_dir, kind="evaluation", map_path=map_path)
         with (
             console.status("Reading inputs and the map...")
             if _interactive(quiet) and not json_
@@ -966,7 +978,7 @@ def repair(
     def action() -> int:
         from footprint.evaluate import repair_map, write_repair
 
-        scenario, target = _map_target(config, overrides, out_dir)
+        scenario, target = _map_target(config, overrides, out_dir, kind="repair", map_path=map_path)
         kept = [code.strip() for code in (keep or "").split(",") if code.strip()]
         with console.status("Repairing the map...") if _interactive(quiet) and not json_ else nullcontext():
             result = repair_map(

@@ -29,7 +29,7 @@ from scipy.optimize import linear_sum_assignment
 
 from footprint import columns as C
 from footprint.errors import InputDataError
-from footprint.export import atomic_folder, read_run_record, write_csv
+from footprint.export import atomic_folder, check_target, read_run_record, write_csv
 from footprint.metrics import HEADLINE, summarise_headline
 
 logger = logging.getLogger(__name__)
@@ -415,8 +415,19 @@ def _cell(value: object) -> str:
 
 def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
     """Write ``metrics.csv`` (side by side), ``lsoas_changed.csv``, ``matches.csv``, ``comparison.md`` and
-    ``difference_map.png`` into ``out_dir`` atomically; return the files written."""
+    ``difference_map.png`` into ``out_dir`` atomically; return the files written.
+
+    ``out_dir`` must be new, empty or an earlier comparison (it is replaced whole), and neither hold nor be a run
+    being compared (:func:`~footprint.export.check_target`).
+    """
     out_dir = Path(out_dir)
+    check_target(
+        out_dir,
+        kind="comparison",
+        option="--out",
+        reading=[run.path for run in comparison.runs],
+        read_as="a run being compared",
+    )
     with atomic_folder(out_dir) as staging:
         side = comparison.side_by_side()
         write_csv(side, staging / "metrics.csv")

@@ -552,9 +552,10 @@ def _centre(problem: PlaceProblem, units: Sequence[int]) -> int:
 # ---- writing -----------------------------------------------------------------------------------------------------
 
 
-def check_output_folder(target: Path) -> None:
-    """Refuse an output folder these commands did not write (the one call site: switch to the shared helper here)."""
-    check_target(Path(target))
+def check_output_folder(target: Path, *, kind: str, map_path: Path) -> None:
+    """Refuse an output folder these commands may not replace (:func:`footprint.export.check_target`): one they did
+    not write, the current directory, or the folder holding the map being read."""
+    check_target(Path(target), kind=kind, option="--out", reading=[map_path], read_as="the map being read")
 
 
 def _places_entries(plan: Plan, record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -679,7 +680,7 @@ def evaluation_notes(evaluation: Evaluation) -> tuple[str, ...]:
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> list[Path]:
     """Write the outputs of a run for an evaluated map, plus ``breaches.csv`` (and ``split_lsoas.csv``)."""
     out_dir = Path(out_dir)
-    check_output_folder(out_dir)
+    check_output_folder(out_dir, kind="evaluation", map_path=evaluation.map.path)
     record = evaluation_record(evaluation, out_dir)
     tables = {"breaches.csv": evaluation.breaches_table()}
     if len(evaluation.map.split):
@@ -1002,7 +1003,7 @@ def repair_notes(repair: Repair) -> tuple[str, ...]:
 def write_repair(repair: Repair, out_dir: str | Path) -> list[Path]:
     """Write the repaired plan like a run, plus ``moves.csv`` and ``breaches_before.csv``."""
     out_dir = Path(out_dir)
-    check_output_folder(out_dir)
+    check_output_folder(out_dir, kind="repair", map_path=repair.before.map.path)
     record = decision_record(repair.plan, out_dir)
     record["repair"] = {
         "map": {**repair.before.map.to_dict(), "path": _relative(repair.before.map.path, out_dir)},

@@ -10,16 +10,19 @@ code) and ``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`; only wit
 ``report.md`` and ``report.html`` (:mod:`footprint.report`).
 
 Everything is written into a temporary folder beside the target and renamed into place only when complete, so a
-reader sees the previous complete output or the new complete output, never a mix; :func:`regenerate_products`
-writes the products of an existing run into a temporary folder and renames each file into place. Same inputs and
-settings give byte-identical files: rows sorted, floats at fixed precision, GeoPackage timestamps pinned, images
-without dates, and everything that varies between runs (wall times, the date) kept in run.json under ``"timing"``.
+reader sees the previous complete output or the new complete output, never a mix;
+:func:`footprint.audit.regenerate_products` writes the products of an existing run into a temporary folder and
+renames each file into place. Which folders an output may replace at all is :func:`check_target`'s one rule. Same
+inputs and settings give byte-identical files: rows sorted, floats at fixed precision, GeoPackage timestamps
+pinned, images without dates, and everything that varies between runs (wall times, the date) kept in run.json
+under ``"timing"``.
 """
 
 from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import errno
 import json
 import logging
 import os
@@ -28,7 +31,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -103,22 +106,66 @@ def read_run_record(run_dir: str | Path) -> tuple[Path, dict[str, Any]]:
     return record_path, record
 
 
-def check_target(
-    target: Path, *, marker: str = "run.json", kind: str = "run", option: str = "--out or output.dir"
-) -> None:
-    """Refuse an output path that is a file, or an existing folder that is not a footprint ``kind`` (a run, a
-    sweep) by its ``marker`` file (``run.json``, ``summary.csv``).
+#: The file that marks a folder as written by each kind of command: such a folder may be replaced by the same kind.
+MARKERS = {
+    "run": "run.json",
+    "sweep": "summary.csv",
+    "comparison": "comparison.md",
+    "evaluation": "run.json",
+    "repair": "run.json",
+}
 
-    Replacing the target replaces the whole folder, so ``--out ~`` must never be taken literally.
+
+def check_target(
+    target: Path,
+    *,
+    marker: str | None = None,
+    kind: str = "run",
+    option: str = "--out or output.dir",
+    reading: Sequence[str | Path] = (),
+    read_as: str = "an input of this command",
+) -> Path:
+    """Refuse an output folder that a ``kind`` (run, sweep, comparison) may not replace; return it, absolute.
+
+    Writing an output replaces the whole folder, so ``--out ~`` must never be taken literally. The folder may be
+    replaced only when it does not exist, is empty, or holds the ``marker`` file of an earlier output of the same
+    kind (:data:`MARKERS`: ``run.json``, ``summary.csv``, ``comparison.md``); and never when it is the current
+    directory or holds it, is a mount point, or is or holds one of the paths ``reading`` (described by
+    ``read_as``, e.g. "a run being compared"), which the command reads. The one rule for every command taking
+    ``--out``; call it before any work.
+
+    Raises
+    ------
+    ConfigError
+        One line: the folder, what is wrong, and the fix (exit code 2); nothing has been touched.
     """
+    marker = marker or MARKERS.get(kind, "run.json")
     target = Path(target)
+    absolute = Path(os.path.abspath(target))
+    resolved = target.resolve()
+    fix = f"a {kind} replaces the whole folder, so choose a new or empty folder ({option})."
+
+    def refuse(why: str) -> ConfigError:
+        return ConfigError(f"{target}: {why}; {fix}")
+
     if target.exists() and not target.is_dir():
         raise ConfigError(f"{target}: the output path is a file; name a folder ({option}).")
+    here = Path.cwd().resolve()
+    if resolved == here:
+        raise refuse("the output folder is the current directory")
+    if resolved in here.parents:
+        raise refuse("the output folder holds the current directory")
+    for path in reading:
+        read = Path(path).resolve()
+        if read == resolved:
+            raise refuse(f"the output folder is {read_as}")
+        if resolved in read.parents:
+            raise refuse(f"the output folder holds {path}, {read_as}")
+    if absolute.is_dir() and os.path.ismount(absolute):
+        raise refuse("the output folder is a mount point and cannot be replaced")
     if target.is_dir() and any(target.iterdir()) and not (target / marker).is_file():
-        raise ConfigError(
-            f"{target}: the output folder exists and is not a footprint {kind} (no {marker}); a {kind} replaces "
-            f"the whole folder, so choose a new or empty folder ({option})."
-        )
+        raise refuse(f"the output folder exists and is not a footprint {kind} (no {marker})")
+    return absolute
 
 
 def _pid_alive(pid: int) -> bool:
@@ -186,9 +233,10 @@ def atomic_folder(target: Path):
     Readers of ``target`` see the previous complete output or the new complete output, never a mix: the swap is
     one atomic exchange on Linux, and elsewhere two renames whose in-between state the next run repairs
     (:func:`clean_stale`). Signals that Python turns into exceptions (Ctrl-C, the CLI's SIGTERM) remove the
-    temporary folder; SIGKILL leaves it, hidden, for the next run to remove.
+    temporary folder; SIGKILL leaves it, hidden, for the next run to remove. Callers first decide whether
+    ``target`` may be replaced at all (:func:`check_target`).
     """
-    target = Path(target)
+    shown, target = target, Path(os.path.abspath(target))  # "." and "a/.." have no name to stage beside
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         clean_stale(target)
@@ -198,7 +246,7 @@ def atomic_folder(target: Path):
         os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the output folder should not be
     except OSError as error:
         raise ConfigError(
-            f"{target}: cannot create the output folder ({error.strerror or error}); choose another --out."
+            f"{shown}: cannot create the output folder ({error.strerror or error}); {_advice(error)}"
         ) from None
     try:
         yield staging
@@ -216,12 +264,23 @@ def atomic_folder(target: Path):
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise ConfigError(
-            f"{target}: cannot write the outputs ({error.strerror or error}"
-            f"{': ' + str(error.filename) if error.filename else ''}); free some space or choose another --out."
+            f"{shown}: cannot write the outputs ({error.strerror or error}"
+            f"{': ' + str(error.filename) if error.filename else ''}); {_advice(error)}"
         ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _advice(error: OSError) -> str:
+    """The fix for a file-system error met while writing an output folder, by its cause."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some space or choose another --out."
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "check the folder's permissions or choose another --out."
+    if error.errno == errno.EBUSY:
+        return "the folder is in use (a mount point or the current directory); choose another --out."
+    return "choose another --out."
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -423,46 +482,3 @@ def write_plan(
             writer(plan, staging)
         write_json(record, staging / "run.json")
     return sorted(path for path in out_dir.iterdir() if path.is_file())
-
-
-def regenerate_products(run_dir: Path, *, allow_changed_inputs: bool = False) -> list[Path]:
-    """Rewrite the products of the run in ``run_dir`` from its assignment and record, without solving again.
-
-    The inputs are re-read (their sha256 must match run.json unless ``allow_changed_inputs``, in which case the
-    report says so), the plan is rebuilt and re-verified (:func:`footprint.audit.rebuild_plan`), and each product
-    is written to a temporary folder, then renamed into ``run_dir``. Returns the files rewritten (sorted).
-
-    Raises
-    ------
-    InputDataError
-        When ``run_dir`` is not a run folder, an input changed (and not allowed), or the written plan no longer
-        matches its inputs.
-    """
-    from footprint.audit import read_run, rebuild_plan
-
-    run = read_run(run_dir)
-    if run.changed_inputs and not allow_changed_inputs:
-        raise InputDataError(
-            f"{run.run_dir}: inputs changed since the run ({', '.join(run.changed_inputs)}); re-run footprint run, "
-            "or pass --allow-changed-inputs to report against the current files"
-        )
-    notes: tuple[str, ...] = ()
-    if run.changed_inputs:
-        notes = (
-            "These inputs changed after the plan was solved; the figures below are computed from the current "
-            f"files: {', '.join(run.changed_inputs)}.",
-        )
-    plan = rebuild_plan(run)
-    staging = Path(tempfile.mkdtemp(prefix=f".{run.run_dir.name}.report-", dir=run.run_dir.parent))
-    try:
-        write_products(plan, run.record, staging, notes=notes)
-        written = sorted(staging.iterdir())
-        for path in written:
-            os.replace(path, run.run_dir / path.name)
-        names = {path.name for path in written}
-        for name in CHANGE_FILES:  # a plan with no baseline now must not keep the change files of before
-            if name not in names:
-                (run.run_dir / name).unlink(missing_ok=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return sorted(run.run_dir / path.name for path in written)

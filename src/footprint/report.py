@@ -116,15 +116,15 @@ def render_markdown(plan: Plan, record: dict[str, Any], *, notes: Sequence[str] 
         _heading(plan, record, places),
         *([_notes(notes)] if notes else []),
         _places_section(plan, record, places),
-        _map_section(),
+        _map_section() if len(hoods) else "",  # no plan: no map or boundary files were written
         _neighbourhoods_section(plan, hoods, changes),
-        _pcns_section(plan, pcns),
-        _practices_section(practices),
+        _pcns_section(plan, pcns, planned=bool(len(hoods))),
+        _practices_section(plan, practices, planned=bool(len(hoods))),
         _changes_section(plan, changes, places),
         _solver_section(record),
         _assumptions_section(scenario),
         _caveats_section(record),
-        _about_section(record),
+        _about_section(record, planned=bool(len(hoods))),
     ]
     return "\n\n".join(part.strip("\n") for part in parts if part) + "\n"
 
@@ -143,7 +143,7 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
     measure = "residents" if scenario.pop.measure == "residents" else "registered patients"
     centre = (
         "served by one hub (a site from the hubs file)"
-        if _hub_centres(plan)
+        if _hub_centres(plan) or (not solved and plan.dataset.hubs is not None)
         else "organised around a centre LSOA (no hubs file was given)"
     )
     return f"""# Proposed neighbourhoods: {_text(scenario.name)}
@@ -314,9 +314,14 @@ def _neighbourhoods_section(plan: Plan, hoods: pd.DataFrame, changes: pd.DataFra
     return "\n\n".join(blocks)
 
 
-def _pcns_section(plan: Plan, pcns: pd.DataFrame) -> str:
-    if pcns.empty:
+def _pcns_section(plan: Plan, pcns: pd.DataFrame, *, planned: bool) -> str:
+    if not planned:
+        return "## PCNs\n\nNo place has a plan, so PCN alignment is not measured."
+    inputs = plan.dataset.scenario.inputs
+    if pcns.empty and (inputs.pcns is None or inputs.registrations is None):
         return "## PCNs\n\nNo PCN membership or registrations were given, so PCN alignment is not measured."
+    if pcns.empty:
+        return "## PCNs\n\nNo PCN has registered patients living in a planned place."
     threshold = plan.dataset.scenario.alignment.coterminous_share
     counts = pcns["route"].value_counts()
     summary = ", ".join(f"{counts[route]} {route}" for route in ROUTES if route in counts)
@@ -377,9 +382,13 @@ member practices whose patients mostly live in another neighbourhood join that n
 {table}"""
 
 
-def _practices_section(practices: pd.DataFrame) -> str:
-    if practices.empty:
+def _practices_section(plan: Plan, practices: pd.DataFrame, *, planned: bool) -> str:
+    if not planned:
+        return "## Practices to realign\n\nNo place has a plan, so no practice is assessed."
+    if practices.empty and not len(plan.dataset.practices):
         return "## Practices to realign\n\nNo practices were given."
+    if practices.empty:
+        return "## Practices to realign\n\nNo practice is sited in or has patients in a planned place."
     flagged = practices[practices["realign"].astype(bool)].sort_values(
         ["patients_involved", C.PRACTICE_CODE], ascending=[False, True], kind="stable"
     )
@@ -645,16 +654,22 @@ def _caveats_section(record: dict[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
-def _about_section(record: dict[str, Any]) -> str:
+def _about_section(record: dict[str, Any], *, planned: bool) -> str:
     tool = record["tool"]
     scenario = record["scenario"]
     source = f" from `{scenario['file']}`" if scenario.get("file") else ""
+    files = (
+        "the tables are also in the CSV files beside this report (`neighbourhoods.csv`, `realignment_pcns.csv`, "
+        "`realignment_practices.csv`, `changes.csv`, `changes_neighbourhoods.csv`)"
+        if planned
+        else "no place has a plan, so no tables, maps or boundary files were written beside this report; "
+        "`run.json` records why each place has none"
+    )
     return f"""## About this report
 
 Written by {tool["name"]} {tool["version"]} for scenario `{_text(scenario["name"])}`{source}. Every figure is
-defined in the project's `docs/metrics.md`; the tables are also in the CSV files beside this report
-(`neighbourhoods.csv`, `realignment_pcns.csv`, `realignment_practices.csv`, `changes.csv`,
-`changes_neighbourhoods.csv`). Regenerate this report without solving again with `footprint report <this folder>`."""
+defined in the project's `docs/metrics.md`; {files}. Regenerate this report without solving again with
+`footprint report <this folder>`."""
 
 
 # ---- HTML --------------------------------------------------------------------------------------------------------

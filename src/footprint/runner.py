@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from footprint.config import Scenario, load_scenario, with_overrides
-from footprint.errors import ConfigError, InputDataError, SolverError
+from footprint.errors import ConfigError, SolverError
 from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
 from footprint.solve import SolveOptions, solve_place, solver_available
@@ -118,8 +118,10 @@ def run_scenario(
 
     Raises
     ------
-    InputDataError
-        When the inputs have errors other than places that cannot be split.
+    InputDataError, ConfigError
+        When the inputs or the settings have errors, or no place can be planned
+        (:meth:`~footprint.validate.ValidationReport.raise_blocking`); a place that cannot be split while others
+        can is planned as infeasible.
     """
     started = time.perf_counter()
     if not isinstance(scenario, Scenario):
@@ -130,11 +132,10 @@ def run_scenario(
         check_dask(scenario.solver.scheduler)
     if report is None:
         report = validate_scenario(scenario, places=list(places) if places else None)
-    if report.blocking:
-        raise InputDataError("\n".join(f.line() for f in report.blocking))
+    report.raise_blocking()
     timings = {"validate": time.perf_counter() - started}
 
-    infeasible = {f.items[0]: f.message for f in report.errors if f.code == "place.infeasible"}
+    infeasible = report.infeasible
     options = solve_options(scenario)
     check_solver(options)
     solutions: dict[str, PlaceSolution] = {}

@@ -47,7 +47,7 @@ from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
 from footprint.runner import default_workers, solve_options
 from footprint.solve import SolveOptions, solve_place
-from footprint.validate import ValidationReport, validate_scenario
+from footprint.validate import SCREEN_CODES, ValidationReport, validate_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -239,9 +239,8 @@ class _ScenarioRun:
     def prepare(cls, report: ValidationReport) -> _ScenarioRun:
         """Stop on input errors; places the screen found infeasible get their reason as their solution."""
         started = time.perf_counter()
-        if report.blocking:
-            raise InputDataError("\n".join(f.line() for f in report.blocking))
-        infeasible = {f.items[0]: f.message for f in report.errors if f.code == "place.infeasible"}
+        report.raise_blocking()
+        infeasible = report.infeasible
         solutions = {
             place: PlaceSolution(
                 place_code=place, status="infeasible", assignment=np.zeros(0, dtype=np.int64), message=reason
@@ -331,7 +330,8 @@ def run_sweep(
     """
     started = time.perf_counter()
     config, out_dir = Path(config), Path(out_dir)
-    check_target(out_dir, marker="summary.csv", kind="sweep", option="--out")  # before solving, not after
+    # before solving, not after
+    check_target(out_dir, kind="sweep", option="--out", reading=[config], read_as="the scenario file")
     axes, plain = parse_settings(settings)
     grid = scenario_grid(axes)
     names = [folder_name(point) for point in grid]
@@ -346,7 +346,7 @@ def run_sweep(
     blocking = [
         f
         for f in validate_scenario(base, places=wanted, dataset=dataset, graph=graph).errors
-        if f.code != "place.infeasible"
+        if f.code not in SCREEN_CODES  # depends on the swept settings: judged per scenario
     ]
     if blocking:
         raise InputDataError("\n".join(f.line() for f in blocking))

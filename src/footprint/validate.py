@@ -2,8 +2,13 @@
 
 :func:`validate_scenario` collects every problem in one pass (reader and join findings, graph findings, the
 per-place feasibility screen of :func:`footprint.solve.check_feasibility`) and a per-place summary table, and
-returns a :class:`ValidationReport`; it raises only when a file cannot be read at all. The CLI prints the report
-and exits 2 when it has errors.
+returns a :class:`ValidationReport`; it raises only when a file cannot be read at all.
+
+One rule decides what a scenario's findings mean, for ``validate`` and ``run`` (and each scenario of a sweep)
+alike (:attr:`ValidationReport.exit_code`): errors of the inputs or the settings stop everything (exit 2, nothing
+written); a place the screen finds cannot be split is reported infeasible while the others are planned (exit 1);
+but when no place can be planned the scenario stops like a configuration error (exit 2, nothing written), since
+a run would only write an empty plan.
 """
 
 from __future__ import annotations
@@ -18,12 +23,20 @@ import numpy as np
 from footprint import columns as C
 from footprint.config import Scenario
 from footprint.dataset import Dataset, load_dataset
+from footprint.errors import ConfigError, InputDataError
 from footprint.findings import Finding
 from footprint.graph import ContiguityGraph, build_graph
 from footprint.instance import build_place_problem, k_range, pcn_home_places
 from footprint.problem import PlaceProblem
 
 logger = logging.getLogger(__name__)
+
+#: A place the feasibility screen finds cannot be split (reported infeasible; the other places are planned).
+PLACE_INFEASIBLE = "place.infeasible"
+#: No place of the scenario can be planned: the scenario cannot run.
+NO_PLACE = "places.none_plannable"
+#: Findings of the feasibility screen, which depend on the settings swept by ``footprint sweep``.
+SCREEN_CODES = (PLACE_INFEASIBLE, NO_PLACE)
 
 
 @dataclass
@@ -72,8 +85,37 @@ class ValidationReport:
 
     @property
     def blocking(self) -> list[Finding]:
-        """Errors that stop a run (a place that cannot be split is reported as infeasible, the others solved)."""
-        return [f for f in self.errors if f.code != "place.infeasible"]
+        """Errors that stop a run. Errors of the inputs or settings, when there are any (the screen's findings are
+        then mostly their consequences); else, when no place can be planned, the screen's reasons and that
+        finding. A place that cannot be split while others can is not blocking: it is planned as infeasible."""
+        others = [f for f in self.errors if f.code not in SCREEN_CODES]
+        if others or not any(f.code == NO_PLACE for f in self.errors):
+            return others
+        return self.errors
+
+    @property
+    def infeasible(self) -> dict[str, str]:
+        """Place -> why the screen finds it cannot be split (planned as infeasible, not solved)."""
+        return {f.items[0]: f.message for f in self.errors if f.code == PLACE_INFEASIBLE}
+
+    @property
+    def exit_code(self) -> int:
+        """What the findings mean, for ``validate`` and ``run`` alike: 2 when the scenario cannot run
+        (:attr:`blocking`), 1 when some place cannot be planned (the others are), 0 otherwise."""
+        if self.blocking:
+            return 2
+        return 1 if self.infeasible else 0
+
+    def raise_blocking(self) -> None:
+        """Stop a run on :attr:`blocking` errors, one line each: :class:`ConfigError` when they are all about the
+        settings (contradictory settings, no place can be planned), else :class:`InputDataError`."""
+        blocking = self.blocking
+        if not blocking:
+            return
+        message = "\n".join(f.line() for f in blocking)
+        if all(f.code in SCREEN_CODES or f.code.startswith("settings.") for f in blocking):
+            raise ConfigError(message)
+        raise InputDataError(message)
 
     def totals(self) -> dict[str, int]:
         units = self.dataset.units
@@ -90,6 +132,7 @@ class ValidationReport:
         return {
             "scenario": str(self.scenario.source) if self.scenario.source else self.scenario.name,
             "ok": self.ok,
+            "exit_code": self.exit_code,
             "totals": self.totals(),
             "places": [place.to_dict() for place in self.places],
             "findings": [finding.to_dict() for finding in self.findings],
@@ -138,7 +181,7 @@ def validate_scenario(
         conflicts = place_conflicts(problem, scenario)
         reasons = [] if conflicts else check_feasibility(problem)
         for reason in reasons:
-            findings.append(Finding("error", "place.infeasible", reason, "", (place,)))
+            findings.append(Finding("error", PLACE_INFEASIBLE, reason, "", (place,)))
         reasons += [conflict.detail for conflict in conflicts]
         in_place = units[C.PLACE_CODE] == place
         sited = practices[practices[C.PLACE_CODE] == place] if len(practices) else practices
@@ -160,6 +203,7 @@ def validate_scenario(
             )
         )
     findings += check_settings(problems, scenario)
+    findings += check_some_place_plannable(problems, findings, scenario)
     return ValidationReport(
         scenario=scenario,
         dataset=dataset,
@@ -275,6 +319,32 @@ def check_settings(problems: dict[str, PlaceProblem], scenario: Scenario) -> lis
             )
         )
     return found
+
+
+def check_some_place_plannable(
+    problems: dict[str, PlaceProblem], findings: list[Finding], scenario: Scenario
+) -> list[Finding]:
+    """An error when the screen finds that none of the places can be split: a run would plan nothing."""
+    infeasible = {f.items[0] for f in findings if f.code == PLACE_INFEASIBLE}
+    if not problems or infeasible != set(problems):
+        return []
+    source = str(scenario.source) if scenario.source else "scenario"
+    which = (
+        f"place {next(iter(problems))} cannot"
+        if len(problems) == 1
+        else f"none of the {len(problems)} places can"
+    )
+    return [
+        Finding(
+            "error",
+            NO_PLACE,
+            f"no place can be planned, so the scenario cannot run: {which} be split into neighbourhoods of "
+            f"{scenario.pop.min:,}-{scenario.pop.max:,} {scenario.pop.measure} (each place's reason is given); "
+            "change the settings as suggested for each place",
+            source,
+            tuple(sorted(problems)),
+        )
+    ]
 
 
 def _places(conflicts: list[Conflict]) -> str:
