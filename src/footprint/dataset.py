@@ -10,7 +10,6 @@ caller (``footprint validate`` or ``run``) decides to stop. No solving, no print
 from __future__ import annotations
 
 import difflib
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from footprint import readers
 from footprint.config import PracticeHubs, Scenario, TableInput
 from footprint.errors import InputDataError
 from footprint.findings import Finding, Severity, codes
+from footprint.readers import sha256_of
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +79,6 @@ class Dataset:
     @property
     def has_pcns(self) -> bool:
         return bool(len(self.registrations)) and self.registrations[C.PCN_CODE].notna().any()
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _input_paths(scenario: Scenario) -> list[Path]:

@@ -18,7 +18,6 @@ naming the file, what is wrong and the fix. Labels are text (``3`` and ``3.0`` a
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ import pyogrio
 
 from footprint import columns as C
 from footprint.errors import InputDataError
-from footprint.readers import read_excel_table, read_geo_table, read_text_table
+from footprint.readers import read_excel_table, read_geo_table, read_text_table, sha256_of
 
 #: Column names (normalised: lower case, letters and digits only) tried in order for each role.
 CODE_ALIASES = ("lsoacode", "lsoa11cd", "lsoa21cd", "lsoacd", "lsoa11code", "lsoa21code", "lsoa", "code")
@@ -123,14 +122,6 @@ def _find(
     return None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _text(values: pd.Series) -> pd.Series:
     """Labels as text: numbers without a trailing ``.0``, blanks and missing values as <NA>."""
 
@@ -216,7 +207,7 @@ def read_map(
     keep = _find(headers, keep_column, KEEP_ALIASES, role="LSOAs to keep", path=path, option="--keep-column")
     used = {"code": code, "label": label, "name": name, "keep": keep, "layer": layer}
     used = {k: v for k, v in used.items() if v is not None}
-    digest = _sha256(path)
+    digest = sha256_of(path)
     if code is None and not is_geo:
         raise InputDataError(
             f"{path}: no LSOA code column (looked for lsoa_code, LSOA11CD, LSOA21CD; columns: {', '.join(headers)}); "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import difflib
+import hashlib
 import io
 import logging
 import re
@@ -39,6 +40,15 @@ ENCODINGS = ("utf-8-sig", "cp1252")
 
 
 # ---- generic file access ----------------------------------------------------------------------------------------
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file's bytes (hex), read in 1 MiB blocks: how every input and map is fingerprinted."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _require_file(path: Path, what: str) -> None:
