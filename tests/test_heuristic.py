@@ -214,6 +214,7 @@ def _random_rich_problem(rng: np.random.Generator, rows: int = 4, cols: int = 5,
         cols,
         population=rng.integers(5, 25, n).tolist(),
         pcn_patients=rng.random((4, n)) * (rng.random((4, n)) < 0.4) * 10,
+        pcn_homes=rng.integers(1, 4, 4).tolist(),  # some PCNs' size calls for two or three neighbourhoods
         demand=rng.random(n) * 5,
         baseline=rng.integers(-1, 4, n),
         groups=rng.integers(-1, 5, n),

@@ -143,6 +143,21 @@ def test_model_objective_equals_the_evaluated_objective_on_every_plan() -> None:
             assert pulp.value(model.lp.objective) == pytest.approx(expected, abs=1e-9)
 
 
+def test_model_prices_every_plan_with_two_home_pcns() -> None:
+    """PCN 0's size calls for two neighbourhoods: the model counts its patients in its two fullest ones."""
+    problem = grid_problem(**{**FULL, "pcn_homes": [2, 1]})
+    model = build_model(problem)
+    plans = list(connected_plans(problem))
+    for assignment in plans:
+        assert model.set_start(assignment)
+        assert satisfied(model) == []
+        expected = weighted_objective(problem, evaluate_terms(problem, assignment))
+        assert pulp.value(model.lp.objective) == pytest.approx(expected, abs=1e-9)
+    # and on some plan it differs from the one-home price (the second home counts)
+    one_home = grid_problem(**FULL)
+    assert any(evaluate_terms(problem, a)["pcn"] < evaluate_terms(one_home, a)["pcn"] - 1e-9 for a in plans)
+
+
 def test_contiguity_cut_removes_the_disconnected_plan_and_keeps_every_connected_one() -> None:
     """A 2 x 3 grid, 10 people each; centre U0 serves {0, 2} and U4 serves {1, 3, 4, 5}::
 

@@ -79,3 +79,15 @@ def test_terms_without_data_are_zero() -> None:
     assert {name: terms[name] for name in ("pcn", "demand", "stability", "community")} == dict.fromkeys(
         ("pcn", "demand", "stability", "community"), 0.0
     )
+
+
+def test_pcn_term_counts_a_large_pcn_in_its_fullest_neighbourhoods() -> None:
+    """1 x 3 row, each unit its own neighbourhood; PCN 0 has 5, 3, 2 patients and needs two homes: 8 of 10
+    aligned; PCN 1 (one home) 0, 4, 6: 6 of 10. pcn = (2 + 4) / 20."""
+    problem = grid_problem(
+        1, 3, pcn_patients=np.array([[5.0, 3, 2], [0.0, 4, 6]]), pcn_homes=[2, 1], pop_min=0, pop_max=100
+    )
+    terms = evaluate_terms(problem, np.array([0, 1, 2]))
+    assert terms["pcn"] == pytest.approx(6 / 20)
+    one_home = grid_problem(1, 3, pcn_patients=np.array([[5.0, 3, 2], [0.0, 4, 6]]), pop_min=0, pop_max=100)
+    assert evaluate_terms(one_home, np.array([0, 1, 2]))["pcn"] == pytest.approx(9 / 20)

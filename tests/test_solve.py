@@ -50,6 +50,18 @@ CASES = {
         pcn_patients=np.array([[9.0, 8, 1, 0, 0, 0], [0.0, 1, 7, 0, 9, 9]]),
         weights=Weights(access=1, pcn=2),
     ),
+    # PCN 0 (its size calls for two neighbourhoods) counts its patients in its two fullest neighbourhoods
+    "pcn_two_homes": dict(
+        rows=2,
+        cols=4,
+        pop_min=20,
+        pop_max=40,
+        k_min=2,
+        k_max=4,
+        pcn_patients=np.array([[9.0, 8, 1, 0, 3, 0, 6, 5], [0.0, 1, 7, 6, 0, 0, 9, 9]]),
+        pcn_homes=[2, 1],
+        weights=Weights(access=0.2, pcn=1),
+    ),
     "pcn_only_symmetry": dict(
         rows=2,
         cols=4,
@@ -105,9 +117,10 @@ def test_cbc_flow_matches_brute_force_with_hubs() -> None:
     seed=st.integers(0, 10_000),
     pcn_weight=st.sampled_from([0.0, 1.0, 3.0]),
     stability_weight=st.sampled_from([0.0, 1.0]),
+    homes=st.sampled_from([(1, 1), (2, 1), (2, 3)]),
 )
 def test_mip_matches_brute_force_on_random_grids(
-    cols: int, seed: int, pcn_weight: float, stability_weight: float
+    cols: int, seed: int, pcn_weight: float, stability_weight: float, homes: tuple[int, int]
 ) -> None:
     """Random populations and PCN registrations on a 2 x cols grid, bounds around a third of the total."""
     rng = np.random.default_rng(seed)
@@ -123,6 +136,7 @@ def test_mip_matches_brute_force_on_random_grids(
         k_min=2,
         k_max=4,
         pcn_patients=rng.integers(0, 10, size=(2, n)).astype(float),
+        pcn_homes=list(homes),
         baseline=rng.integers(0, 2, size=n),
         weights=Weights(access=1.0, pcn=pcn_weight, stability=stability_weight),
     )

@@ -212,7 +212,7 @@ class Weights(_Strict):
 
 
 class Alignment(_Strict):
-    """How PCN alignment is judged in reports (not in the objective)."""
+    """How PCN alignment is judged: the reports' coterminous bar, and the home the PCN objective term counts."""
 
     coterminous_share: float = Field(
         0.6,
@@ -220,6 +220,11 @@ class Alignment(_Strict):
         le=1,
         description="A PCN is coterminous when at least this share of its registered patients live in its home "
         "neighbourhoods (docs/metrics.md explains the default from the London data).",
+    )
+    homes: Literal["by_size", "one"] = Field(
+        "by_size",
+        description="The PCN objective term's home per PCN: by_size = the whole neighbourhoods its list size calls "
+        "for (as the reports measure it), one = the single neighbourhood holding most of its patients.",
     )
 
 

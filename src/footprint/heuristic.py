@@ -78,7 +78,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from footprint.objective import access_scale, evaluate_terms, pcn_total, weighted_objective
-from footprint.problem import PlaceProblem
+from footprint.problem import PlaceProblem, top_sums
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,8 @@ class _Shared:
         self.total = max(float(self.population.sum()), 1e-9)
         self.load = _load_vector(problem)
         patients = problem.pcn_patients
+        #: Home neighbourhoods each PCN counts (its pcn term: patients in its ``homes`` fullest neighbourhoods).
+        self.homes = problem.homes_of()
         if patients.size:
             self.pcn_rows = [np.flatnonzero(patients[:, unit] > 0) for unit in range(problem.n_units)]
             self.pcn_values = [patients[rows, unit] for unit, rows in enumerate(self.pcn_rows)]
@@ -702,11 +704,12 @@ def _delta(state: _State, unit: int, target: int, scale: float, patients: float)
         rows = state.shared.pcn_rows[unit]
         if len(rows):
             block = state.pcn[rows]
-            before = block.max(axis=1).sum()
+            homes = state.shared.homes[rows]
+            before = top_sums(block, homes).sum()
             values = state.shared.pcn_values[unit]
             block[:, source] -= values
             block[:, target] += values
-            delta += w.pcn * (before - block.max(axis=1).sum()) / patients
+            delta += w.pcn * (before - top_sums(block, homes).sum()) / patients
     if w.demand and state.demand is not None:
         demand_total = float(p.demand.sum())
         if demand_total > 0:
@@ -898,12 +901,20 @@ def _deltas(state: _State, units: np.ndarray, target: int, scale: float, patient
         rows = (columns > 0).any(axis=1)
         if rows.any():
             block, columns = state.pcn[rows], columns[rows]
-            before = block.max(axis=1)
-            rest = np.delete(block, [source, target], axis=1)
-            rest_max = rest.max(axis=1) if rest.shape[1] else np.full(len(block), -np.inf)
-            after = np.maximum(
-                np.maximum(rest_max[:, None], block[:, [source]] - columns), block[:, [target]] + columns
-            )
+            homes = state.shared.homes[rows]
+            if (homes == 1).all():
+                before = block.max(axis=1)
+                rest = np.delete(block, [source, target], axis=1)
+                rest_max = rest.max(axis=1) if rest.shape[1] else np.full(len(block), -np.inf)
+                after = np.maximum(
+                    np.maximum(rest_max[:, None], block[:, [source]] - columns), block[:, [target]] + columns
+                )
+            else:  # every candidate's block after its move: (PCN, candidate, neighbourhood)
+                before = top_sums(block, homes)
+                moved = np.repeat(block[:, None, :], columns.shape[1], axis=1)
+                moved[:, :, source] -= columns
+                moved[:, :, target] += columns
+                after = top_sums(moved, homes)
             delta += w.pcn * (before[:, None] - after).sum(axis=0) / patients
     if w.demand and state.demand is not None:
         demand_total = float(p.demand.sum())

@@ -17,7 +17,7 @@ import pandas as pd
 from footprint import columns as C
 from footprint.dataset import Dataset
 from footprint.graph import ContiguityGraph
-from footprint.problem import PlaceProblem, Weights
+from footprint.problem import PlaceProblem, Weights, homes_needed
 
 
 def k_range(total: int, pop_min: int, pop_max: int, n_units: int) -> tuple[int, int]:
@@ -39,6 +39,26 @@ def pcn_home_places(dataset: Dataset) -> pd.Series:
         [C.PCN_CODE, C.PATIENTS, C.PLACE_CODE], ascending=[True, False, True], kind="stable"
     )
     return totals.drop_duplicates(C.PCN_CODE).set_index(C.PCN_CODE)[C.PLACE_CODE]
+
+
+def pcn_home_counts(dataset: Dataset, pcn_codes: tuple[str, ...]) -> np.ndarray:
+    """Home neighbourhoods each PCN's size calls for (:func:`footprint.problem.homes_needed`), in the objective.
+
+    A PCN's size is the sum of its member practices' list sizes, or its registered patients resident in the
+    area when none of them has one (the same rule as ``realignment_pcns.csv``). With ``alignment.homes: one``
+    every PCN has one home, as before homes were sized.
+    """
+    scenario = dataset.scenario
+    if scenario.alignment.homes == "one" or not pcn_codes:
+        return np.ones(len(pcn_codes), dtype=np.int64)
+    practices = dataset.practices.dropna(subset=[C.PCN_CODE])
+    list_sizes = practices.groupby(C.PCN_CODE)[C.LIST_SIZE].sum(min_count=1)
+    registered = dataset.registrations.dropna(subset=[C.PCN_CODE]).groupby(C.PCN_CODE)[C.PATIENTS].sum()
+    sizes = [
+        float(list_sizes[code]) if pd.notna(list_sizes.get(code)) else float(registered.get(code, 0.0))
+        for code in pcn_codes
+    ]
+    return np.array([homes_needed(size, float(scenario.pop.max)) for size in sizes], dtype=np.int64)
 
 
 def build_place_problem(
@@ -93,6 +113,7 @@ def build_place_problem(
         pcn_index = {code: p for p, code in enumerate(pcn_codes)}
         for (pcn, lsoa), patients in table.items():
             pcn_patients[pcn_index[pcn], index[lsoa]] = patients
+    pcn_homes = pcn_home_counts(dataset, pcn_codes)
 
     demand = units[C.DEMAND].to_numpy(dtype=float)
     demand = None if np.isnan(demand).all() else np.nan_to_num(demand, nan=0.0)
@@ -132,6 +153,7 @@ def build_place_problem(
         max_distance_km=scenario.access.max_distance_km,
         pcn_codes=pcn_codes,
         pcn_patients=pcn_patients,
+        pcn_homes=pcn_homes,
         demand=demand,
         baseline=baseline,
         groups=groups,

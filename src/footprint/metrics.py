@@ -18,6 +18,7 @@ from footprint import columns as C
 from footprint.dataset import Dataset, dominant_pcns
 from footprint.instance import pcn_home_places
 from footprint.plan import Plan
+from footprint.problem import homes_needed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -214,13 +215,6 @@ def pcn_distribution(plan: Plan) -> pd.DataFrame:
 LISTED_SHARE = 0.05
 #: The three routes a PCN can take against the proposed footprints (``route`` in realignment_pcns.csv).
 ROUTES = ("coterminous", "realign", "work-across")
-
-
-def homes_needed(size: float, pop_max: float) -> int:
-    """Whole neighbourhoods a PCN of ``size`` patients calls for: one within the bounds, ceil(size / max) above."""
-    if not np.isfinite(size) or size <= 0 or pop_max <= 0:
-        return 1
-    return max(1, int(np.ceil(size / pop_max - 1e-9)))
 
 
 def _registrations_with_neighbourhood(plan: Plan) -> pd.DataFrame:

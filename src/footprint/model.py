@@ -218,12 +218,14 @@ class PlaceModel:
             v.x[(unit, centre)].setInitialValue(1, check=False)
         open_centres = sorted(set(assignment.tolist()))
         if v.home:
+            homes = problem.homes_of()
             for p in range(problem.pcn_patients.shape[0]):
                 sums = {c: float(problem.pcn_patients[p, assignment == c].sum()) for c in open_centres}
-                best = max(open_centres, key=lambda c: (sums[c], -c))
-                if (p, best) in v.home:
-                    v.home[(p, best)].setInitialValue(1, check=False)
-                    v.aligned[(p, best)].setInitialValue(sums[best], check=False)
+                ranked = sorted(open_centres, key=lambda c: (-sums[c], c))
+                for best in ranked[: int(homes[p])]:
+                    if (p, best) in v.home:
+                        v.home[(p, best)].setInitialValue(1, check=False)
+                        v.aligned[(p, best)].setInitialValue(sums[best], check=False)
         if v.excess and problem.demand is not None:
             rate = float(problem.demand.sum()) / max(problem.total_population, 1)
             for c in open_centres:
@@ -659,8 +661,9 @@ def define_pcn_alignment(model: PlaceModel) -> pulp.LpAffineExpression:
     """pcn = 1 - sum_{p,c} a[p,c] / T (T = all patients of the place's PCNs).
 
     Aggregated home formulation: ``a[p,c] <= sum_i reg[p,i] x[i,c]``, ``a[p,c] <= U[p,c] h[p,c]``,
-    ``sum_c h[p,c] = 1``, ``h[p,c] <= y[c]``; at the optimum a[p, home] is the patients of p in its home, and
-    the home is the neighbourhood holding most of them. U[p,c] (:func:`pcn_home_capacity`) bounds the patients
+    ``sum_c h[p,c] <= H_p`` (H_p = ``problem.pcn_homes``: the whole neighbourhoods p's size calls for, 1 for a PCN
+    within the bounds), ``h[p,c] <= y[c]``; at the optimum a[p, c] is the patients of p in each of its homes, and
+    the homes are the H_p neighbourhoods holding most of them. U[p,c] (:func:`pcn_home_capacity`) bounds the patients
     of p a neighbourhood of c can hold; with T_p in its place the LP relaxation could align every patient by
     spreading the home over several centres, with U it aligns at most max_c U[p,c] of them. A home holds at
     least T_p / k_max of p's patients (the most of k shares), so h[p,c] exists only where U[p,c] reaches that
@@ -669,11 +672,13 @@ def define_pcn_alignment(model: PlaceModel) -> pulp.LpAffineExpression:
     p, v = model.problem, model.variables
     patients = pcn_total(p)
     capacity = pcn_home_capacity(p, model.allowed)
+    home_counts = p.homes_of()
     for q in range(p.pcn_patients.shape[0]):
         total_q = float(p.pcn_patients[q].sum())
         if total_q <= 0:
             continue
-        least = total_q / max(p.k_max, 1) * (1 - 1e-9)
+        # a single home holds at least a k_max-th of p's patients; a second or later home may hold any share
+        least = total_q / max(p.k_max, 1) * (1 - 1e-9) if home_counts[q] == 1 else 0.0
         homes = []
         for c in model.centres:
             reach = [i for i in v.units_of[c] if p.pcn_patients[q, i] > 0]
@@ -698,7 +703,17 @@ def define_pcn_alignment(model: PlaceModel) -> pulp.LpAffineExpression:
             model.add(
                 h <= v.opened(p, c), "home_open", (q, c), f"{p.pcn_codes[q]}'s home {p.centre_ids[c]} is open"
             )
-        model.add(pulp.lpSum(homes) == 1, "one_home", (q,), f"{p.pcn_codes[q]} has one home neighbourhood")
+        if home_counts[q] == 1:
+            model.add(
+                pulp.lpSum(homes) == 1, "one_home", (q,), f"{p.pcn_codes[q]} has one home neighbourhood"
+            )
+        else:
+            model.add(
+                pulp.lpSum(homes) <= int(home_counts[q]),
+                "one_home",
+                (q,),
+                f"{p.pcn_codes[q]} has at most {int(home_counts[q])} home neighbourhoods (its size calls for them)",
+            )
     return 1 - pulp.lpSum(v.aligned.values()) / patients
 
 

@@ -8,8 +8,10 @@ discs" and "every patient misaligned" alike):
 - ``access`` = sum_i pop_i d(i, c(i))^2 / S, with S = P R^2 / 2 and R^2 = A / (pi k_min): the population-weighted
   mean squared distance to the centre, relative to that of k_min equal discs covering the place's area A (~1 for
   a compact plan on evenly spread population; lower is better).
-- ``pcn`` = sum_p (T_p - max_N T_p(N)) / sum_p T_p: registered patients of each PCN (homed in this place) living
-  outside the neighbourhood that holds most of them (its home), as a share of all such patients.
+- ``pcn`` = sum_p (T_p - H_p) / sum_p T_p: registered patients of each PCN (homed in this place) living outside
+  its home, as a share of all such patients. A PCN's home is the h_p neighbourhoods holding most of its patients,
+  h_p the whole neighbourhoods its size calls for (``PlaceProblem.pcn_homes``: 1 within the population bounds,
+  2 for a PCN twice the upper bound), and H_p the patients living in them.
 - ``demand`` = sum_N |D(N) - (D/P) pop(N)| / D: demand out of line with population share.
 - ``stability`` = (P - kept) / P, where kept is the population of LSOAs whose proposed neighbourhood is the one
   matched to their baseline unit under the one-to-one matching that maximises kept population.
@@ -23,7 +25,7 @@ import math
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from footprint.problem import PlaceProblem
+from footprint.problem import PlaceProblem, top_sums
 
 TERMS = ("access", "pcn", "demand", "stability", "community")
 
@@ -81,7 +83,7 @@ def evaluate_terms(problem: PlaceProblem, assignment: np.ndarray) -> dict[str, f
         per = np.zeros((problem.pcn_patients.shape[0], k))
         for region in range(k):
             per[:, region] = problem.pcn_patients[:, labels == region].sum(axis=1)
-        terms["pcn"] = float((patients_total - per.max(axis=1).sum()) / patients_total)
+        terms["pcn"] = float((patients_total - top_sums(per, problem.homes_of()).sum()) / patients_total)
     else:
         terms["pcn"] = 0.0
 

@@ -33,6 +33,30 @@ class Weights:
     community: float = 0.0
 
 
+def homes_needed(size: float, pop_max: float) -> int:
+    """Whole neighbourhoods a PCN of ``size`` patients calls for: one within the bounds, ceil(size / max) above.
+
+    Brompton Health PCN, 96,900 patients, against a 50,000 bound: 2. A size that is unknown or not positive: 1.
+    """
+    if not np.isfinite(size) or size <= 0 or pop_max <= 0:
+        return 1
+    return max(1, int(np.ceil(size / pop_max - 1e-9)))
+
+
+def top_sums(block: np.ndarray, homes: np.ndarray) -> np.ndarray:
+    """Per row of ``block`` (PCN x neighbourhood patients), the sum of its ``homes[row]`` largest entries."""
+    if block.shape[-1] == 0:
+        return np.zeros(block.shape[:-1])
+    if block.ndim == 2 and (homes == 1).all():
+        return block.max(axis=1)
+    ordered = -np.sort(-block, axis=-1)
+    cumulative = np.cumsum(ordered, axis=-1)
+    take = np.minimum(homes, block.shape[-1]) - 1
+    if block.ndim == 2:
+        return cumulative[np.arange(block.shape[0]), take]
+    return np.take_along_axis(cumulative, take.reshape(-1, *([1] * (block.ndim - 1))), axis=-1)[..., 0]
+
+
 @dataclass(frozen=True)
 class PlaceProblem:
     """One place (borough) to be split into contiguous, population-bounded neighbourhoods.
@@ -75,6 +99,9 @@ class PlaceProblem:
         PCNs whose home is in this place (sorted).
     pcn_patients
         Registered patients of PCN p resident in unit i, shape (p, n), float64.
+    pcn_homes
+        Home neighbourhoods each PCN's size calls for (:func:`homes_needed`), int64, shape (p,); empty means one
+        each. The pcn term counts a PCN's patients in its ``pcn_homes[p]`` neighbourhoods holding most of them.
     demand
         Demand score per unit (higher = more need), shape (n,), or ``None``.
     baseline
@@ -109,12 +136,20 @@ class PlaceProblem:
     max_distance_km: float | None = None
     pcn_codes: tuple[str, ...] = ()
     pcn_patients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    pcn_homes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     demand: np.ndarray | None = None
     baseline: np.ndarray | None = None
     groups: np.ndarray | None = None
     locks: tuple[tuple[int, int], ...] = ()
     weights: Weights = field(default_factory=Weights)
     area_km2: float = 0.0
+
+    def homes_of(self) -> np.ndarray:
+        """Home neighbourhoods of each PCN, int64 shape (p,): ``pcn_homes``, or one each when it is not given."""
+        n_pcns = self.pcn_patients.shape[0] if self.pcn_patients.size else len(self.pcn_codes)
+        if len(self.pcn_homes) == n_pcns:
+            return np.maximum(np.asarray(self.pcn_homes, dtype=np.int64), 1)
+        return np.ones(n_pcns, dtype=np.int64)
 
     @property
     def n_units(self) -> int:
