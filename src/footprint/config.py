@@ -60,6 +60,10 @@ class PopulationInput(TableInput):
     """Residents per LSOA (ONS mid-year estimate layout)."""
 
 
+class LsoaLookupInput(TableInput):
+    """ONS "LSOA (2011) to LSOA (2021)" lookup: LSOA11CD, LSOA21CD, CHGIND (U/S/M/X), as ONS publishes it."""
+
+
 class PlacesInput(_Strict):
     """How boroughs (LADs) form places: an optional lookup CSV and/or inline merges."""
 
@@ -115,6 +119,11 @@ class Inputs(_Strict):
     imd: TableInput | None = Field(None, description="IMD file for deprivation deciles in reports.")
     baseline: TableInput | None = Field(None, description="Current map: LSOA -> neighbourhood CSV.")
     locks: TableInput | None = Field(None, description="LSOA -> hub locks CSV.")
+    lsoa_lookup: LsoaLookupInput | None = Field(
+        None,
+        description="ONS LSOA (2011) to LSOA (2021) lookup (LSOA11CD, LSOA21CD, CHGIND); every LSOA-keyed input of "
+        "the other vintage is converted through it to the boundaries' vintage.",
+    )
 
 
 class Population(_Strict):
