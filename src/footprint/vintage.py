@@ -48,6 +48,13 @@ SOURCE, TARGET, SHARE = "source", "target", "share"
 #: The config key of the lookup, named in every message that asks for it.
 LOOKUP_KEY = "inputs.lsoa_lookup"
 _CODE_OF = {"2011": C.LSOA11_CODE, "2021": C.LSOA21_CODE}
+#: How counted columns are named in messages.
+_LABELS = {
+    C.POPULATION: "residents",
+    C.POP_0_15: "aged 0-15",
+    C.POP_65_PLUS: "aged 65+",
+    C.PATIENTS: "patients",
+}
 
 
 def other_vintage(vintage: str) -> str:
@@ -430,7 +437,7 @@ class VintageConverter:
             raise InputDataError(
                 f"{path}: the {what} file is keyed by LSOA {vintage} codes ({evidence}) but the boundaries are LSOA "
                 f"{self.boundary_vintage}: give {LOOKUP_KEY} ONS's LSOA (2011) to LSOA (2021) lookup (LSOA11CD, "
-                f"LSOA21CD, CHGIND) to convert it, or use a {what} file keyed by {self.boundary_vintage} LSOAs."
+                f"LSOA21CD, CHGIND) to convert it, or use a file keyed by {self.boundary_vintage} LSOAs."
             )
         return vintage
 
@@ -454,7 +461,8 @@ class VintageConverter:
             for column in count_columns
         }
         shown = "; ".join(
-            f"{column} {t['before']:,} before, {t['after']:,} after" for column, t in totals.items()
+            f"{_LABELS.get(column, column)} {t['before']:,} before, {t['after']:,} after"
+            for column, t in totals.items()
         )
         self._record(
             frame,
