@@ -126,6 +126,20 @@ def test_pair_shares_follow_area_and_sum_to_one() -> None:
     assert equal["E01000002", "E01040001"] == equal["E01000005", "E01040005"] == 0.5
 
 
+def test_shared_areas_take_precedence_over_the_targets_weights() -> None:
+    """Given the area each pair shares (both boundary sets known), a source is shared in proportion to it."""
+    shared = pd.Series(
+        {("E01000002", "E01040001"): 1.0, ("E01000002", "E01040002"): 1.0, ("E01000005", "E01040004"): 2.0}
+        | {("E01000005", "E01040005"): 0.5}
+    )
+    pairs = build_pairs(lookup_frame(), "2011", AREA_2021, pair_weight=shared).set_index(["source", "target"])
+    assert pairs.loc[("E01000002", "E01040001"), "share"] == pytest.approx(0.5)
+    assert pairs.loc[("E01000005", "E01040004"), "share"] == pytest.approx(0.8)
+    assert pairs.loc[("E01000006", "E01040005"), "share"] == 1  # no shared area known: the targets' weights
+    back = build_pairs(lookup_frame(), "2021", None, pair_weight=shared).set_index(["source", "target"])
+    assert back.loc[("E01040005", "E01000005"), "share"] == 1  # (E01000006, E01040005) shares nothing known
+
+
 # ---- counts: residents and registrations --------------------------------------------------------------------------
 
 
@@ -271,6 +285,17 @@ def test_the_converter_refuses_the_other_vintage_without_a_lookup() -> None:
 # ---- end to end: a scenario on 2021 boundaries with every input keyed by 2011 LSOAs ----------------------------------
 
 
+#: 2011 LSOA -> (x from, x to) of its box (km), for weights by shared area.
+STRIP_2011 = {
+    "E01000001": (0, 1),
+    "E01000002": (1, 5),
+    "E01000003": (5, 5.5),
+    "E01000004": (5.5, 6),
+    "E01000005": (6, 9.5),
+    "E01000006": (9.5, 10),
+}
+
+
 def write_strip(folder: Path, *, lookup: bool = True) -> Path:
     """The strip as 2021 boundaries, 2011-keyed inputs of every kind, and a scenario."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -308,6 +333,14 @@ def write_strip(folder: Path, *, lookup: bool = True) -> Path:
     pd.DataFrame(LOOKUP, columns=["LSOA11CD", "LSOA21CD", "CHGIND"]).to_csv(
         folder / "lookup.csv", index=False
     )
+    gpd.GeoDataFrame(
+        {
+            "LSOA11CD": list(STRIP_2011),
+            "LAD11CD": "E09000001",
+            "geometry": [box(x0 + a * 1000, y0, x0 + b * 1000, y0 + 1000) for a, b in STRIP_2011.values()],
+        },
+        crs="EPSG:27700",
+    ).to_file(folder / "lsoas2011.gpkg", engine="pyogrio")
     text = textwrap.dedent(
         f"""\
         name: strip
@@ -350,6 +383,18 @@ def test_every_input_is_converted_and_recorded(tmp_path: Path) -> None:
     assert record["input"] == "registrations" and (record["from"], record["to"]) == ("2011", "2021")
     assert record["totals"] == {C.PATIENTS: {"before": 510, "after": 510}}
     assert (record["split"], record["merged"], record["complex"]) == (1, 2, 2)
+
+
+def test_both_boundary_sets_weigh_splits_by_shared_area(tmp_path: Path) -> None:
+    """E01000005 (x 6-9.5) shares 2 km2 with E01040004 and 1.5 with E01040005: 999 -> 571 + 428."""
+    scenario = load_scenario(
+        write_strip(tmp_path), overrides=[f"inputs.lsoa_lookup.boundaries.path={tmp_path / 'lsoas2011.gpkg'}"]
+    )
+    report = validate_scenario(scenario)
+    population = report.dataset.units.set_index(C.LSOA_CODE)[C.POPULATION]
+    assert population["E01040004"] == 571 and population["E01040005"] == 428 + 100
+    assert population.sum() == 5100
+    assert report.dataset.conversions[0]["weights"] == "area shared by the LSOAs of the two vintages"
 
 
 def test_without_a_lookup_the_cli_names_the_file_and_the_key(tmp_path: Path) -> None:

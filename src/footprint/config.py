@@ -63,6 +63,12 @@ class PopulationInput(TableInput):
 class LsoaLookupInput(TableInput):
     """ONS "LSOA (2011) to LSOA (2021)" lookup: LSOA11CD, LSOA21CD, CHGIND (U/S/M/X), as ONS publishes it."""
 
+    boundaries: TableInput | None = Field(
+        None,
+        description="LSOA boundaries of the other vintage (optional); when given, a split LSOA is shared in "
+        "proportion to the area it shares with each part, instead of the parts' own area.",
+    )
+
 
 class PlacesInput(_Strict):
     """How boroughs (LADs) form places: an optional lookup CSV and/or inline merges."""

@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from footprint import columns as C
 from footprint import readers, vintage
@@ -190,14 +191,39 @@ def _vintage_converter(units: gpd.GeoDataFrame, scenario: Scenario) -> vintage.V
     spec = scenario.inputs.lsoa_lookup
     boundary_vintage = units.attrs.get("vintage") or "2011"
     area = pd.Series(units.geometry.area.to_numpy(), index=units[C.LSOA_CODE].astype(str).to_numpy())
+    lookup = vintage.read_lsoa_lookup(spec) if spec is not None else None
+    shared = None
+    if spec is not None and lookup is not None and spec.boundaries is not None:
+        other, _ = readers.read_units(spec.boundaries)
+        shared = _shared_areas(lookup, units, other, boundary_vintage)
     return vintage.VintageConverter(
         boundary_codes=set(units[C.LSOA_CODE].dropna().astype(str)),
         boundary_vintage=boundary_vintage,
-        lookup=vintage.read_lsoa_lookup(spec) if spec is not None else None,
+        lookup=lookup,
         lookup_file=str(spec.path) if spec is not None else "",
         target_weight=area[~area.index.duplicated()],
-        weight_basis=f"area of the LSOA {boundary_vintage} parts",
+        pair_weight=shared,
+        weight_basis="area shared by the LSOAs of the two vintages"
+        if shared is not None
+        else f"area of the LSOA {boundary_vintage} parts",
     )
+
+
+def _shared_areas(
+    lookup: pd.DataFrame, units: gpd.GeoDataFrame, other: gpd.GeoDataFrame, boundary_vintage: str
+) -> pd.Series:
+    """Area (m2) shared by each (lsoa11_code, lsoa21_code) pair of the lookup; NaN where either has no polygon."""
+    ours = units.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE).geometry
+    theirs = other.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE).geometry
+    by_vintage = {boundary_vintage: ours, vintage.other_vintage(boundary_vintage): theirs}
+    left = by_vintage["2011"].reindex(lookup[C.LSOA11_CODE]).to_numpy()
+    right = by_vintage["2021"].reindex(lookup[C.LSOA21_CODE]).to_numpy()
+    present = shapely.is_geometry(left) & shapely.is_geometry(right)
+    areas = np.full(len(lookup), np.nan)
+    if present.any():
+        pieces = shapely.intersection(shapely.make_valid(left[present]), shapely.make_valid(right[present]))
+        areas[present] = shapely.area(pieces)
+    return pd.Series(areas, index=pd.MultiIndex.from_frame(lookup[[C.LSOA11_CODE, C.LSOA21_CODE]]))
 
 
 # ---- units -----------------------------------------------------------------------------------------------------

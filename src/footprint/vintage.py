@@ -12,10 +12,11 @@ the boundaries' vintage with pure table functions, one per kind of value:
 - categories (baseline neighbourhood, locked hub): :func:`majority_by_population` takes the label of the parts with
   most residents, and names the target LSOAs whose parts disagree.
 
-Pair weights (the share of a source LSOA that goes to each of its target LSOAs) come from a weight per target LSOA
-given by the caller: the target-vintage population when a population file of that vintage is given, else the
-target LSOAs' area (computed from the boundaries by :mod:`footprint.dataset`, so no geometry is handled here), else
-equal shares. A target fed by several sources (a complex, X, change) lends each of them an equal part of its weight.
+Pair weights (the share of a source LSOA that goes to each of its target LSOAs) are tables given by the caller
+(:mod:`footprint.dataset` computes them from geometry, so none is handled here): the area each pair of LSOAs
+shares when boundaries of both vintages are given; else a weight per target LSOA, its residents when a population
+file of the boundaries' vintage is given, else its area; else equal shares. A target fed by several sources (a
+complex, X, change) lends each of them an equal part of its weight.
 Codes not in the lookup (outside its area) pass through unchanged. :class:`VintageConverter` applies the right
 function to a table when its vintage differs from the boundaries', raises a one-line
 :class:`~footprint.errors.InputDataError` when no lookup is given, and records each conversion as an ``info``
@@ -181,13 +182,19 @@ def _some(found: set[str], show: int = 2) -> str:
 
 
 def build_pairs(
-    lookup: pd.DataFrame, source_vintage: str, target_weight: pd.Series | None = None
+    lookup: pd.DataFrame,
+    source_vintage: str,
+    target_weight: pd.Series | None = None,
+    *,
+    pair_weight: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The lookup as source -> target pairs with the share of each source going to each target.
 
-    ``share`` sums to 1 over each source's targets. A target's weight (``target_weight``, indexed by target code:
-    population or area) is divided equally among the sources that feed it; a source's share of each target is its
-    part of the weights of all its targets. Sources whose targets lack a positive weight share equally.
+    ``share`` sums to 1 over each source's targets. With ``pair_weight`` (indexed by (lsoa11_code, lsoa21_code):
+    the area the two LSOAs share), a source is shared in proportion to it. Otherwise, or for a source none of whose
+    pairs has a positive ``pair_weight``, a target's weight (``target_weight``, indexed by target code: population
+    or area) is divided equally among the sources that feed it, and a source's share of each target is its part of
+    the weights of all its targets. Sources whose targets lack a positive weight share equally.
 
     Returns
     -------
@@ -210,6 +217,15 @@ def build_pairs(
     weight = pd.Series(weight, index=pairs.index)
     usable = (weight > 0).groupby(pairs[SOURCE]).transform("all")
     weight = weight.where(usable, 1.0)
+    if pair_weight is not None:
+        codes_2011, codes_2021 = (
+            (pairs[SOURCE], pairs[TARGET]) if source_vintage == "2011" else (pairs[TARGET], pairs[SOURCE])
+        )
+        index = pd.MultiIndex.from_arrays([codes_2011, codes_2021])
+        shared = pd.Series(pair_weight.reindex(index).to_numpy(dtype=float), index=pairs.index).fillna(0.0)
+        shared = shared.clip(lower=0.0)
+        known = shared.groupby(pairs[SOURCE]).transform("sum") > 0
+        weight = shared.where(known, weight)
     pairs[SHARE] = weight / weight.groupby(pairs[SOURCE]).transform("sum")
     return pairs
 
@@ -386,6 +402,9 @@ class VintageConverter:
         Its path, for messages.
     target_weight
         Weight of each boundary LSOA when a source is split among several (area or population).
+    pair_weight
+        Area shared by each (lsoa11_code, lsoa21_code) pair of the lookup, when boundaries of both vintages are
+        given; it takes precedence over ``target_weight``.
     weight_basis
         What ``target_weight`` is, in words.
     source_population
@@ -402,6 +421,7 @@ class VintageConverter:
     lookup: pd.DataFrame | None = None
     lookup_file: str = ""
     target_weight: pd.Series | None = None
+    pair_weight: pd.Series | None = None
     weight_basis: str = "equal shares"
     source_population: pd.Series | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -411,14 +431,20 @@ class VintageConverter:
     def use_target_population(self, population: pd.Series) -> None:
         """Weigh splits by the residents of the boundaries' LSOAs (a population file of their vintage)."""
         self.target_weight = population
-        self.weight_basis = f"LSOA {self.boundary_vintage} residents"
+        if self.pair_weight is None:
+            self.weight_basis = f"LSOA {self.boundary_vintage} residents"
         self._pairs = None
 
     def pairs(self) -> pd.DataFrame:
         if self.lookup is None:
             raise InputDataError(f"no LSOA lookup: give {LOOKUP_KEY}")
         if self._pairs is None:
-            self._pairs = build_pairs(self.lookup, other_vintage(self.boundary_vintage), self.target_weight)
+            self._pairs = build_pairs(
+                self.lookup,
+                other_vintage(self.boundary_vintage),
+                self.target_weight,
+                pair_weight=self.pair_weight,
+            )
         return self._pairs
 
     def vintage_of(self, frame: pd.DataFrame, *, what: str, path: str, code_column: str | None = None) -> str:
