@@ -264,10 +264,20 @@ def test_detection_uses_codes_the_lookup_and_the_boundaries() -> None:
     with pytest.raises(InputDataError, match="mixes LSOA 2011 codes"):
         detect_file_vintage(
             pd.Series(["E01000002", "E01040001"]),
-            boundary_codes=boundaries,
+            boundary_codes=boundaries - {"E01040001"},
             boundary_vintage="2021",
             lookup=lookup_frame(),
         )
+
+
+def test_codes_the_boundaries_have_are_of_their_vintage() -> None:
+    """Boundaries named LSOA 2011 whose codes are numbered like 2021 ones: files with the same codes match them."""
+    assert detect_file_vintage(
+        pd.Series(["E01040001"]), boundary_codes={"E01040001"}, boundary_vintage="2011"
+    ) == (
+        "2011",
+        "its codes are the boundaries'",
+    )
 
 
 def test_the_converter_refuses_the_other_vintage_without_a_lookup() -> None:
@@ -415,6 +425,27 @@ def test_validate_json_lists_the_conversions(tmp_path: Path) -> None:
     payload = json.loads(result.output)
     assert payload["totals"]["residents"] == 5100 and payload["totals"]["lsoas"] == 6
     assert sum(f["code"] == "vintage.converted" for f in payload["findings"]) == 5
+
+
+def test_a_run_records_each_conversion_in_run_json_and_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(write_strip(tmp_path / "in")), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert [entry["input"] for entry in record["conversions"]] == [
+        "population",
+        "registrations",
+        "demand indicator 'CKD'",
+        "IMD",
+        "baseline",
+    ]
+    assert record["conversions"][0]["file"] == "../in/population.csv"
+    assert record["conversions"][0]["totals"] == {C.POPULATION: {"before": 5100, "after": 5100}}
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert (
+        "- `vintage.converted`: ../in/registrations.csv: registrations: LSOA 2011 -> 2021 through" in report
+    )
+    assert "patients 510 before, 510 after" in report
 
 
 # ---- London -------------------------------------------------------------------------------------------------------

@@ -129,8 +129,9 @@ def detect_file_vintage(
 
     The rule, the same for every LSOA-keyed file, in order:
 
-    1. codes numbered above the last 2011 code, or found only on the 2021 side of the lookup, mean 2021; codes found
-       only on the 2011 side of the lookup mean 2011 (both at once is an error: the file mixes vintages);
+    1. codes the boundaries do not have, numbered above the last 2011 code or found only on the 2021 side of the
+       lookup, mean 2021; such codes found only on the 2011 side of the lookup mean 2011 (both at once is an error:
+       the file mixes vintages);
     2. against 2021 boundaries, a file holding at least half of the boundaries' codes that existed in 2011 but none
        of their codes new in 2021 is a 2011 file (this needs no lookup);
     3. a file sharing codes with the boundaries is of their vintage;
@@ -142,12 +143,14 @@ def detect_file_vintage(
         When the file mixes codes only 2011 has with codes only 2021 has (the message is completed by the caller).
     """
     distinct = {str(code) for code in lsoa_codes.dropna().unique()}
+    # a code the boundaries have is of their vintage, whatever its number: only the others are evidence
+    foreign = distinct - boundary_codes
     only_2011: set[str] = set()
-    only_2021 = new_in_2021(distinct)
+    only_2021 = new_in_2021(foreign)
     if lookup is not None:
         codes_2011, codes_2021 = set(lookup[C.LSOA11_CODE]), set(lookup[C.LSOA21_CODE])
-        only_2011 = distinct & (codes_2011 - codes_2021)
-        only_2021 |= distinct & (codes_2021 - codes_2011)
+        only_2011 = foreign & (codes_2011 - codes_2021)
+        only_2021 |= foreign & (codes_2021 - codes_2011)
     if only_2011 and only_2021:
         raise InputDataError(
             f"mixes LSOA 2011 codes ({_some(only_2011)}) with LSOA 2021 codes ({_some(only_2021)}); "
