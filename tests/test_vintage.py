@@ -395,6 +395,24 @@ def test_every_input_is_converted_and_recorded(tmp_path: Path) -> None:
     assert (record["split"], record["merged"], record["complex"]) == (1, 2, 2)
 
 
+def test_locks_keyed_by_2011_lsoas_follow_the_majority(tmp_path: Path) -> None:
+    scenario_path = write_strip(tmp_path)
+    pd.DataFrame({"hub_id": ["H1", "H2"], "easting": [530_500, 535_500], "northing": 180_500}).to_csv(
+        tmp_path / "hubs.csv", index=False
+    )
+    pd.DataFrame({"lsoa_code": ["E01000003", "E01000004", "E01000002"], "hub_id": ["H1", "H2", "H1"]}).to_csv(
+        tmp_path / "locks.csv", index=False
+    )
+    overrides = [f"inputs.hubs.path={tmp_path / 'hubs.csv'}", f"inputs.locks.path={tmp_path / 'locks.csv'}"]
+    dataset = validate_scenario(load_scenario(scenario_path, overrides=overrides)).dataset
+    assert dataset.locks is not None
+    assert by_code(dataset.locks, C.HUB_ID) == {"E01040001": "H1", "E01040002": "H1", "E01040003": "H2"}
+    disagree = [
+        f for f in dataset.findings if f.code == "vintage.parts_disagree" and f.file.endswith("locks.csv")
+    ]
+    assert [f.items for f in disagree] == [("E01040003",)]
+
+
 def test_both_boundary_sets_weigh_splits_by_shared_area(tmp_path: Path) -> None:
     """E01000005 (x 6-9.5) shares 2 km2 with E01040004 and 1.5 with E01040005: 999 -> 571 + 428."""
     scenario = load_scenario(
