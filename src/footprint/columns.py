@@ -54,6 +54,9 @@ IMD_DECILE = "imd_decile"
 MSOA_CODE = "msoa_code"
 AREA_CODE = "area_code"
 AREA_NAME = "area_name"
+LSOA11_CODE = "lsoa11_code"
+LSOA21_CODE = "lsoa21_code"
+CHANGE = "change"
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,23 @@ FIELDS: dict[str, tuple[Field, ...]] = {
             description="recognisable area name (e.g. msoa11hclnm)",
         ),
     ),
+    "lsoa_lookup": (
+        Field(
+            LSOA11_CODE,
+            (r"lsoa11cd", r"lsoa2011cd", r"lsoa11code", r"lsoa2011code", r"lsoacode2011"),
+            description="LSOA 2011 code (LSOA11CD)",
+        ),
+        Field(
+            LSOA21_CODE,
+            (r"lsoa21cd", r"lsoa2021cd", r"lsoa21code", r"lsoa2021code", r"lsoacode2021"),
+            description="LSOA 2021 code (LSOA21CD)",
+        ),
+        Field(
+            CHANGE,
+            (r"chgind", r"chngind", r"changeindicator", r"change", r"changeind"),
+            description="ONS change indicator (CHGIND: U, S, M or X)",
+        ),
+    ),
 }
 
 # ---- NHS epraccur.csv (header-less; columns by position, per the ODS specification) --------------------------
@@ -247,3 +267,6 @@ PSEUDO_LSOA_PATTERN = r"^(CLOSED|NO\d{4}|UNKNOWN|NULL|)$"
 #: ONS GSS code patterns of the two LSOA vintages (2021 added codes above E01033768 and W01001958).
 LSOA_CODE_PATTERN = r"^[EW]01\d{6}$"
 LSOA11_LAST_ENGLAND = 33768
+LSOA11_LAST_WALES = 1958
+#: ONS change indicators of the LSOA 2011 -> 2021 lookup (CHGIND) and what each means.
+LSOA_CHANGES = {"U": "unchanged", "S": "split", "M": "merged", "X": "complex"}

@@ -69,6 +69,16 @@ class PopulationInput(TableInput):
     """Residents per LSOA (ONS mid-year estimate layout)."""
 
 
+class LsoaLookupInput(TableInput):
+    """ONS "LSOA (2011) to LSOA (2021)" lookup: LSOA11CD, LSOA21CD, CHGIND (U/S/M/X), as ONS publishes it."""
+
+    boundaries: TableInput | None = Field(
+        None,
+        description="LSOA boundaries of the other vintage (optional); when given, a split LSOA is shared in "
+        "proportion to the area it shares with each part, instead of the parts' own area.",
+    )
+
+
 class PlacesInput(_Strict):
     """How boroughs (LADs) form places: an optional lookup CSV and/or inline merges."""
 
@@ -158,6 +168,11 @@ class Inputs(_Strict):
         None,
         description="Recognisable area names by MSOA or LSOA code (e.g. the House of Commons Library MSOA names "
         "CSV) for neighbourhood names.",
+    )
+    lsoa_lookup: LsoaLookupInput | None = Field(
+        None,
+        description="ONS LSOA (2011) to LSOA (2021) lookup (LSOA11CD, LSOA21CD, CHGIND); every LSOA-keyed input of "
+        "the other vintage is converted through it to the boundaries' vintage.",
     )
 
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from footprint import columns as C
-from footprint import readers
+from footprint import readers, vintage
 from footprint.config import PracticeHubs, Scenario, TableInput
 from footprint.errors import InputDataError
 from footprint.findings import Finding, Severity, codes
@@ -56,6 +57,8 @@ class Dataset:
         Everything dropped, unmatched or wrong.
     inputs
         Input file path -> sha256, for the decision record.
+    conversions
+        Each LSOA-keyed input converted to the boundaries' vintage (see :mod:`footprint.vintage`), for run.json.
     """
 
     scenario: Scenario
@@ -67,6 +70,7 @@ class Dataset:
     boundaries: gpd.GeoDataFrame | None = None
     findings: list[Finding] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
+    conversions: list[dict] = field(default_factory=list)
 
     @property
     def place_codes(self) -> list[str]:
@@ -87,7 +91,8 @@ def _input_paths(scenario: Scenario) -> list[Path]:
     paths: list[Path | None] = [inputs.units.path]
     paths += [spec.path if spec else None for spec in (inputs.population, inputs.pcns, inputs.registrations)]
     paths += [
-        spec.path if spec else None for spec in (inputs.imd, inputs.baseline, inputs.locks, inputs.area_names)
+        spec.path if spec else None
+        for spec in (inputs.imd, inputs.baseline, inputs.locks, inputs.area_names, inputs.lsoa_lookup)
     ]
     paths += [inputs.hubs.path if isinstance(inputs.hubs, TableInput) else None]
     paths += [inputs.places.lookup, inputs.practices.epraccur]
@@ -130,7 +135,8 @@ def load_dataset(scenario: Scenario) -> Dataset:
 
     units, found = readers.read_units(inputs.units)
     findings += found
-    units = _attach_population(units, scenario, findings)
+    converter = _vintage_converter(units, scenario)
+    units = _attach_population(units, scenario, findings, converter)
     units = _attach_places(units, scenario, findings)
     units = _check_geometry(units, str(inputs.units.path), findings)
     points = units.geometry.representative_point()
@@ -139,7 +145,7 @@ def load_dataset(scenario: Scenario) -> Dataset:
     units["area_km2"] = units.geometry.area.to_numpy() / 1e6
 
     practices = _load_practices(scenario, units, findings)
-    registrations = _load_registrations(scenario, units, practices, findings)
+    registrations = _load_registrations(scenario, units, practices, findings, converter)
     units["registered"] = (
         registrations.groupby(C.LSOA_CODE)[C.PATIENTS].sum().reindex(units[C.LSOA_CODE]).fillna(0).to_numpy()
     )
@@ -151,12 +157,13 @@ def load_dataset(scenario: Scenario) -> Dataset:
             .fillna(0)
             .to_numpy()
         )
-    units[C.DEMAND] = _load_demand(scenario, units, findings)
-    units[C.IMD_DECILE] = _load_imd(scenario, units, findings)
-    units["baseline"] = _load_baseline(scenario, units, registrations, findings)
+    units[C.DEMAND] = _load_demand(scenario, units, findings, converter)
+    units[C.IMD_DECILE] = _load_imd(scenario, units, findings, converter)
+    units["baseline"] = _load_baseline(scenario, units, registrations, findings, converter)
     units[C.AREA_NAME] = _load_area_names(scenario, units, findings)
     hubs = _load_hubs(scenario, units, practices, findings)
-    locks = _load_locks(scenario, units, hubs, findings)
+    locks = _load_locks(scenario, units, hubs, findings, converter)
+    findings += converter.findings
     boundaries = readers.read_boundaries(inputs.places.boundaries) if inputs.places.boundaries else None
 
     return Dataset(
@@ -169,14 +176,55 @@ def load_dataset(scenario: Scenario) -> Dataset:
         boundaries=boundaries,
         findings=findings,
         inputs=hash_inputs(scenario),
+        conversions=converter.conversions,
     )
+
+
+def _vintage_converter(units: gpd.GeoDataFrame, scenario: Scenario) -> vintage.VintageConverter:
+    """The converter of LSOA-keyed inputs to the boundaries' vintage; splits weighted by the LSOAs' area."""
+    spec = scenario.inputs.lsoa_lookup
+    boundary_vintage = units.attrs.get("vintage") or "2011"
+    area = pd.Series(units.geometry.area.to_numpy(), index=units[C.LSOA_CODE].astype(str).to_numpy())
+    lookup = vintage.read_lsoa_lookup(spec) if spec is not None else None
+    shared = None
+    if spec is not None and lookup is not None and spec.boundaries is not None:
+        other, _ = readers.read_units(spec.boundaries)
+        shared = _shared_areas(lookup, units, other, boundary_vintage)
+    return vintage.VintageConverter(
+        boundary_codes=set(units[C.LSOA_CODE].dropna().astype(str)),
+        boundary_vintage=boundary_vintage,
+        lookup=lookup,
+        lookup_file=str(spec.path) if spec is not None else "",
+        target_weight=area[~area.index.duplicated()],
+        pair_weight=shared,
+        weight_basis="area shared by the LSOAs of the two vintages"
+        if shared is not None
+        else f"area of the LSOA {boundary_vintage} parts",
+    )
+
+
+def _shared_areas(
+    lookup: pd.DataFrame, units: gpd.GeoDataFrame, other: gpd.GeoDataFrame, boundary_vintage: str
+) -> pd.Series:
+    """Area (m2) shared by each (lsoa11_code, lsoa21_code) pair of the lookup; NaN where either has no polygon."""
+    ours = units.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE).geometry
+    theirs = other.drop_duplicates(C.LSOA_CODE).set_index(C.LSOA_CODE).geometry
+    by_vintage = {boundary_vintage: ours, vintage.other_vintage(boundary_vintage): theirs}
+    left = by_vintage["2011"].reindex(lookup[C.LSOA11_CODE]).to_numpy()
+    right = by_vintage["2021"].reindex(lookup[C.LSOA21_CODE]).to_numpy()
+    present = shapely.is_geometry(left) & shapely.is_geometry(right)
+    areas = np.full(len(lookup), np.nan)
+    if present.any():
+        pieces = shapely.intersection(shapely.make_valid(left[present]), shapely.make_valid(right[present]))
+        areas[present] = shapely.area(pieces)
+    return pd.Series(areas, index=pd.MultiIndex.from_frame(lookup[[C.LSOA11_CODE, C.LSOA21_CODE]]))
 
 
 # ---- units -----------------------------------------------------------------------------------------------------
 
 
 def _attach_population(
-    units: gpd.GeoDataFrame, scenario: Scenario, findings: list[Finding]
+    units: gpd.GeoDataFrame, scenario: Scenario, findings: list[Finding], converter: vintage.VintageConverter
 ) -> gpd.GeoDataFrame:
     spec = scenario.inputs.population
     units_path = str(scenario.inputs.units.path)
@@ -184,6 +232,9 @@ def _attach_population(
         population, found = readers.read_population(spec)  # codes unique, counts checked
         findings += found
         population_vintage = population.attrs.get("vintage")
+        counted = [name for name in (C.POPULATION, C.POP_0_15, C.POP_65_PLUS) if name in population]
+        population = _to_boundary_vintage(population, counted, converter, str(spec.path))
+        population_vintage = population.attrs.get("vintage", population_vintage)
         population = population.set_index(C.LSOA_CODE)
         unknown = sorted(set(population.index) - set(units[C.LSOA_CODE]))
         if unknown:
@@ -238,6 +289,23 @@ def _attach_population(
         )
     units[C.POPULATION] = units[C.POPULATION].fillna(0).clip(lower=0).round().astype("int64")
     return units
+
+
+def _to_boundary_vintage(
+    population: pd.DataFrame, counted: list[str], converter: vintage.VintageConverter, path: str
+) -> pd.DataFrame:
+    """Population in the boundaries' vintage; it weighs later splits (own vintage) or merges (other vintage)."""
+    code_column = population.attrs.get("code_column")
+    found = converter.vintage_of(population, what="population", path=path, code_column=code_column)
+    residents = population.dropna(subset=[C.POPULATION]).drop_duplicates(C.LSOA_CODE)
+    residents = residents.set_index(C.LSOA_CODE)[C.POPULATION]
+    if found == converter.boundary_vintage:
+        converter.use_target_population(residents)
+        return population
+    converter.source_population = residents
+    converted = converter.counts(population, counted, what="population", path=path, code_column=code_column)
+    converted.attrs["vintage"] = converter.boundary_vintage
+    return converted
 
 
 #: The form of an LSOA code (England E01, Wales W01, then six digits).
@@ -585,7 +653,11 @@ def _attach_list_sizes(practices: pd.DataFrame, scenario: Scenario, findings: li
 
 
 def _load_registrations(
-    scenario: Scenario, units: gpd.GeoDataFrame, practices: pd.DataFrame, findings: list[Finding]
+    scenario: Scenario,
+    units: gpd.GeoDataFrame,
+    practices: pd.DataFrame,
+    findings: list[Finding],
+    converter: vintage.VintageConverter,
 ) -> pd.DataFrame:
     spec = scenario.inputs.registrations
     empty = pd.DataFrame(
@@ -601,6 +673,9 @@ def _load_registrations(
     registrations, found = readers.read_registrations(spec)
     findings += found
     path = str(spec.path)
+    registrations = converter.counts(
+        registrations, [C.PATIENTS], what="registrations", path=path, by=[C.PRACTICE_CODE]
+    )
     known_lsoas = set(units[C.LSOA_CODE])
     outside = ~registrations[C.LSOA_CODE].isin(known_lsoas)
     if outside.any():
@@ -674,7 +749,9 @@ def detect_other_vintage(lsoa_codes: pd.Series, vintage: str) -> int:
 # ---- optional inputs ---------------------------------------------------------------------------------------
 
 
-def _load_demand(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> np.ndarray:
+def _load_demand(
+    scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding], converter: vintage.VintageConverter
+) -> np.ndarray:
     """Combined demand score per LSOA: each indicator scaled to mean 1 over the area, weighted, summed."""
     indicators = scenario.inputs.demand.indicators
     if not indicators:
@@ -684,6 +761,9 @@ def _load_demand(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Fin
     for spec in indicators:
         frame, found = readers.read_indicator(spec)
         findings += found
+        frame = converter.means(
+            frame, ["value"], what=f"demand indicator {spec.column!r}", path=str(spec.path)
+        )
         values = frame.set_index(C.LSOA_CODE)["value"].reindex(units[C.LSOA_CODE]).to_numpy(dtype=float)
         missing = np.isnan(values)
         if missing.any():
@@ -707,12 +787,17 @@ def _load_demand(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Fin
     return units[C.POPULATION].to_numpy(dtype=float) * need
 
 
-def _load_imd(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding]) -> np.ndarray:
+def _load_imd(
+    scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Finding], converter: vintage.VintageConverter
+) -> np.ndarray:
     spec = scenario.inputs.imd
     if spec is None:
         return np.full(len(units), np.nan)
     frame, found = readers.read_imd(spec)
     findings += found
+    frame = converter.means(
+        frame, [C.IMD_DECILE], what="IMD", path=str(spec.path), round_columns=[C.IMD_DECILE]
+    )
     deciles = frame.set_index(C.LSOA_CODE)[C.IMD_DECILE].reindex(units[C.LSOA_CODE]).to_numpy(dtype=float)
     missing = np.isnan(deciles)
     if missing.any():
@@ -729,13 +814,18 @@ def _load_imd(scenario: Scenario, units: gpd.GeoDataFrame, findings: list[Findin
 
 
 def _load_baseline(
-    scenario: Scenario, units: gpd.GeoDataFrame, registrations: pd.DataFrame, findings: list[Finding]
+    scenario: Scenario,
+    units: gpd.GeoDataFrame,
+    registrations: pd.DataFrame,
+    findings: list[Finding],
+    converter: vintage.VintageConverter,
 ) -> np.ndarray:
     """Baseline neighbourhood per LSOA: the given map, else each LSOA's dominant PCN (most registered residents)."""
     spec = scenario.inputs.baseline
     if spec is not None:
         frame, found = readers.read_baseline(spec)
         findings += found
+        frame = converter.labels(frame, C.NEIGHBOURHOOD, what="baseline", path=str(spec.path))
         labels = _match_baseline(frame, units, str(spec.path), findings)
     else:
         dominant = dominant_pcns(registrations)
@@ -1013,7 +1103,11 @@ def _coordinates_fix(points: pd.DataFrame, units: gpd.GeoDataFrame, config_key: 
 
 
 def _load_locks(
-    scenario: Scenario, units: gpd.GeoDataFrame, hubs: pd.DataFrame | None, findings: list[Finding]
+    scenario: Scenario,
+    units: gpd.GeoDataFrame,
+    hubs: pd.DataFrame | None,
+    findings: list[Finding],
+    converter: vintage.VintageConverter,
 ) -> pd.DataFrame | None:
     spec = scenario.inputs.locks
     if spec is None:
@@ -1021,6 +1115,7 @@ def _load_locks(
     locks, found = readers.read_locks(spec)
     findings += found
     path = str(spec.path)
+    locks = converter.labels(locks, C.HUB_ID, what="locks", path=path)
     unknown_lsoa = ~locks[C.LSOA_CODE].isin(set(units[C.LSOA_CODE]))
     if unknown_lsoa.any():
         findings.append(

@@ -345,6 +345,10 @@ def decision_record(plan: Plan, run_dir: Path, *, extra: dict[str, Any] | None =
         },
         "findings": [finding(f) for f in plan.dataset.findings + plan.graph.findings if f.severity != "info"],
         "policies": [finding(f) for f in plan.dataset.findings + plan.graph.findings if f.severity == "info"],
+        "conversions": [
+            {**entry, "file": relative(entry["file"]), "lookup": relative(entry["lookup"])}
+            for entry in plan.dataset.conversions
+        ],
         "timing": {
             "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "seconds": {k: round(v, 3) for k, v in sorted(plan.timings.items())},
