@@ -221,6 +221,11 @@ class Alignment(_Strict):
         description="A PCN is coterminous when at least this share of its registered patients live in its home "
         "neighbourhoods (docs/metrics.md explains the default from the London data).",
     )
+    best_effort: bool = Field(
+        True,
+        description="Also find, per place, the most PCN-aligned valid plan (the heuristic with weights pcn 1, "
+        "access 0.01; one run) and report its coterminosity as 'at best' beside today's and the plan's.",
+    )
 
 
 class GraphSettings(_Strict):
