@@ -198,6 +198,9 @@ def _print_validation(report: Any, *, quiet: bool) -> None:
                 "[green]yes[/]" if p.ok else "[red]no[/]",
             )
         out.print(table)
+        for p in report.places:
+            if p.pcns_note:
+                out.print(f"  {p.place_code} {escape(p.place_name)}: {escape(p.pcns_note)}", highlight=False)
     for severity, colour in (("error", "red"), ("warning", "yellow"), ("info", "dim")):
         found = [f for f in report.findings if f.severity == severity]
         if not found or (quiet and severity == "info"):
