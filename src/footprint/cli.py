@@ -496,10 +496,16 @@ def compare(
         if not quiet:
             table = Table(title="Headline figures", title_justify="left")
             table.add_column("figure")
+            today = comparison.status_quo()
+            if today:
+                table.add_column("status quo", justify="right")
             for label in comparison.labels:
                 table.add_column(label, justify="right")
             for name, row in comparison.metrics.T.iterrows():
-                table.add_row(str(name), *(_figure(str(name), row[label]) for label in comparison.labels))
+                first = [_figure(str(name), today.get(str(name)))] if today else []
+                table.add_row(
+                    str(name), *first, *(_figure(str(name), row[label]) for label in comparison.labels)
+                )
             out.print(table)
         for label in comparison.labels[1:]:
             row = comparison.metrics.loc[label]

@@ -60,7 +60,7 @@ def pcn_count_note(dataset: Dataset, place_code: str, homes: pd.Series | None = 
     for pcn in sorted(sited - sited_homed):
         away[str(homes[pcn])] = away.get(str(homes[pcn]), 0) + 1
     parts = [
-        f"{len(sited)} PCNs have practices here; {len(sited_homed)} "
+        f"{len(sited)} {'PCN has' if len(sited) == 1 else 'PCNs have'} practices here; {len(sited_homed)} "
         f"{'is' if len(sited_homed) == 1 else 'are'} homed here (most of their patients live here)"
     ]
     parts += [

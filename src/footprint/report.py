@@ -349,7 +349,7 @@ def _today_rows(row: dict[str, Any]) -> list[list[str]]:
         [
             "",
             "*today*",
-            f"{breaches} breaches" if breaches else "follows the rules",
+            f"{breaches} breach{'' if breaches == 1 else 'es'}" if breaches else "follows the rules",
             _int(row.get("neighbourhoods")),
             _int(row.get("population")),
             f"{_int(row.get('smallest'))} - {_int(row.get('largest'))}",
@@ -421,15 +421,29 @@ def place_sentences(
         second.append(
             f"The plan moves {_int(moved)} residents ({float(moved) / float(plan_row['population']):.0%}) between "
             "footprints"
+            if float(moved)
+            else "The plan moves no resident between footprints"
         )
     pcns = int(plan_row.get("pcns") or 0)
     if pcns:
-        routes = (
-            f"of its {pcns} PCNs {int(plan_row['pcns_coterminous'])} "
-            f"{'is' if int(plan_row['pcns_coterminous']) == 1 else 'are'} coterminous, "
-            f"{int(plan_row['pcns_realign'])} realign {_int(plan_row['practices_to_realign'])} practices and "
-            f"{int(plan_row['pcns_work_across'])} work across"
+        coterminous, realign, across = (
+            int(plan_row["pcns_coterminous"]),
+            int(plan_row["pcns_realign"]),
+            int(plan_row["pcns_work_across"]),
         )
+        practices = int(plan_row.get("practices_to_realign") or 0)
+        parts = []
+        if coterminous:
+            parts.append(f"{coterminous} {'is' if coterminous == 1 else 'are'} coterminous")
+        if realign:
+            parts.append(
+                f"{realign} realign{'s' if realign == 1 else ''} {practices:,} "
+                f"practice{'' if practices == 1 else 's'}"
+            )
+        if across:
+            parts.append(f"{across} work{'s' if across == 1 else ''} across")
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        routes = f"of its {pcns} PCN{'' if pcns == 1 else 's'} {listed}"
         second.append(routes if second else routes[0].upper() + routes[1:])
     if second:
         sentences.append("; ".join(second) + ".")
