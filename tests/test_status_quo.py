@@ -125,7 +125,10 @@ def test_run_record_csv_and_report_show_today_beside_the_plan(plan: Plan, tmp_pa
     assert "|  | *today* | 1 breach | 2 | 60,000 | 30,000 - 30,000 | 0.67 |" in markdown
     assert "| 0 / 0 / 1 | 68% |" in markdown  # Alpha today: crossing 1; weighted coterminosity
     assert "## Today's arrangement: where it breaks the rules" in markdown
-    assert "neighbourhood U2 crosses a place boundary" in markdown
+    assert (
+        "baseline unit U2 crosses the place boundary: 3 of its 4 LSOAs (30,000 residents) are here, the others in "
+        "Beta" in markdown
+    )
     assert (
         "**Beta**: 2 neighbourhoods of 30,000-30,000 residents (today's 5 baseline neighbourhoods range "
         "10,000-20,000; 4 out of bounds, 1 crossing the place boundary). The plan moves no resident between "

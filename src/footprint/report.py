@@ -501,9 +501,20 @@ def _opening_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -
 def _status_quo_breaches_section(record: dict[str, Any]) -> str:
     """Where today's arrangement breaks the rules the plan must follow, per place, in the evaluator's words."""
     block = record.get("status_quo") or {}
-    breaches = block.get("breaches") or []
     if not block:
         return ""
+    # crossings are listed from ``crossing`` (every unit reaching another place, planned or not)
+    breaches = [b for b in block.get("breaches") or [] if b.get("rule") != "place"]
+    unit_words = "baseline unit" if block.get("source") == "file" else "PCN area"
+    for row in block.get("crossing") or []:
+        breaches.append(
+            {
+                "place_code": row["place_code"],
+                "message": f"{unit_words} {row['baseline']} crosses the place boundary: {row['lsoas']} of its "
+                f"{row['lsoas_all']} LSOAs ({row['residents']:,} residents) are here, the others in "
+                + str(row["other_places"]).replace(";", ", "),
+            }
+        )
     names = {p["place_code"]: p["place_name"] for p in record["places"]}
     lines = ["## Today's arrangement: where it breaks the rules"]
     if not breaches:

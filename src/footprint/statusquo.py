@@ -181,26 +181,58 @@ def place_coterminosity(plan: Plan) -> pd.DataFrame:
     return places[columns].copy()
 
 
+def crossing_units(dataset: Dataset, places: list[str]) -> pd.DataFrame:
+    """Baseline units present in each of ``places`` that also have LSOAs in another place (planned or not).
+
+    Columns: place_code, baseline (the unit), lsoas (its LSOAs in the place), lsoas_all (in every place),
+    residents (its residents in the place), other_places (the other places' names, ``;``-separated).
+    """
+    columns = [C.PLACE_CODE, "baseline", "lsoas", "lsoas_all", "residents", "other_places"]
+    units = dataset.units.dropna(subset=["baseline"])
+    if units.empty:
+        return pd.DataFrame(columns=columns)
+    spread = units.groupby("baseline")[C.PLACE_CODE].agg(lambda s: sorted(set(s)))
+    sizes = units.groupby("baseline").size()
+    here = units[units[C.PLACE_CODE].isin(places)]
+    rows = []
+    for (place, label), group in here.groupby([C.PLACE_CODE, "baseline"], sort=True):
+        others = [p for p in spread[label] if p != place]
+        if not others:
+            continue
+        rows.append(
+            {
+                C.PLACE_CODE: place,
+                "baseline": label,
+                "lsoas": len(group),
+                "lsoas_all": int(sizes[label]),
+                "residents": int(group[C.POPULATION].fillna(0).sum()),
+                "other_places": ";".join(dataset.place_name(p) for p in others),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
 def summarise_status_quo(status_quo: StatusQuo) -> pd.DataFrame:
     """One row per planned place: :func:`footprint.metrics.summarise_places` of the status quo plan, plus its
     breaches (:data:`EXTRA_COLUMNS`): out_of_bounds (units out of the population bounds), not_contiguous (units in
-    several pieces), crossing_places (units crossing this place's boundary), lsoas_left_out and
+    several pieces), crossing_places (units with LSOAs in this place and another, planned or not:
+    :func:`crossing_units`), lsoas_left_out and
     residents_left_out (LSOAs with no baseline unit), and the "at best" plan's best_median_coterminosity and
     best_weighted_coterminosity (empty when not computed)."""
     places = summarise_places(status_quo.plan)
     if places.empty:
         return places
-    units = status_quo.plan.dataset.units
-    unit_place = dict(zip(units[C.LSOA_CODE], units[C.PLACE_CODE], strict=True))
     counts = {name: dict.fromkeys(places[C.PLACE_CODE], 0) for name in BREACH_COLUMNS.values()}
     left_out = dict.fromkeys(places[C.PLACE_CODE], 0)
     left_residents = dict.fromkeys(places[C.PLACE_CODE], 0)
+    # crossing: every baseline unit reaching beyond the place, into planned places or not
+    crossing = crossing_units(status_quo.plan.dataset, sorted(left_out))
+    for place, n in crossing.groupby(C.PLACE_CODE).size().items():
+        counts["crossing_places"][place] = int(n)
     for breach in status_quo.breaches:
         if breach.rule == "place":
-            touched = {breach.place_code} | {unit_place.get(code) for code in breach.lsoas}
-            for place in touched & set(left_out):
-                counts["crossing_places"][place] += 1
-        elif breach.rule in BREACH_COLUMNS and breach.place_code in left_out:
+            continue
+        if breach.rule in BREACH_COLUMNS and breach.place_code in left_out:
             counts[BREACH_COLUMNS[breach.rule]][breach.place_code] += 1
         elif breach.rule == "left out" and breach.place_code in left_out:
             left_out[breach.place_code] += len(breach.lsoas)
@@ -281,4 +313,10 @@ def status_quo_record(status_quo: StatusQuo) -> dict[str, Any]:
         "places": [{k: _plain(v) for k, v in row.items()} for row in places.to_dict(orient="records")],
         "headline": {k: _plain(v) for k, v in status_quo_headline(status_quo).items()},
         "breaches": [b.to_dict() for b in status_quo.breaches],
+        "crossing": [
+            {k: _plain(v) for k, v in row.items()}
+            for row in crossing_units(status_quo.plan.dataset, sorted(status_quo.plan.statuses)).to_dict(
+                orient="records"
+            )
+        ],
     }
