@@ -140,7 +140,7 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
     passed = len(record["verifier"]["places_verified"])
     failed = record.get("failed_places") or []
     verified = f"{passed} of {planned} places have a plan that passed footprint's independent verifier" + (
-        f"; no plan for {', '.join(failed)} (see How the plan was found)." if failed else "."
+        f"; no plan for {', '.join(failed)} (see the technical appendix)." if failed else "."
     )
     measure = "residents" if scenario.pop.measure == "residents" else "registered patients"
     centre = (

@@ -204,8 +204,8 @@ def run_scenario(
         if best_solutions is not None
         else None
     )
-    planned = {place: report.problems[place] for place in todo}
-    status_quo = build_status_quo(report.dataset, report.graph, planned, best=best)
+    # today's map of every place asked for, infeasible ones too: what a planner compares with
+    status_quo = build_status_quo(report.dataset, report.graph, report.problems, best=best)
     timings["status_quo"] = time.perf_counter() - status_started
     timings["total"] = time.perf_counter() - started
     return replace(plan, timings=timings, status_quo=status_quo)
