@@ -208,7 +208,10 @@ def test_report_states_solver_assumptions_and_caveats(quick_sample_run: Path) ->
 
     markdown = (quick_sample_run / "report.md").read_text(encoding="utf-8")
     record = json.loads((quick_sample_run / "run.json").read_text(encoding="utf-8"))
-    solver = {row[0].strip("`"): row for row in _table_rows(markdown, "## How the plan was found")}
+    solver = {
+        row[0].strip("`"): row
+        for row in _table_rows(markdown, "## Technical appendix: how the plan was found")
+    }
     for place in record["places"]:
         assert solver[place["place_code"]][1] == place["status"]
         assert solver[place["place_code"]][7] == "passed"

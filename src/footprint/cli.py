@@ -198,6 +198,9 @@ def _print_validation(report: Any, *, quiet: bool) -> None:
                 "[green]yes[/]" if p.ok else "[red]no[/]",
             )
         out.print(table)
+        for p in report.places:
+            if p.pcns_note:
+                out.print(f"  {p.place_code} {escape(p.place_name)}: {escape(p.pcns_note)}", highlight=False)
     for severity, colour in (("error", "red"), ("warning", "yellow"), ("info", "dim")):
         found = [f for f in report.findings if f.severity == severity]
         if not found or (quiet and severity == "info"):
@@ -493,10 +496,16 @@ def compare(
         if not quiet:
             table = Table(title="Headline figures", title_justify="left")
             table.add_column("figure")
+            today = comparison.status_quo()
+            if today:
+                table.add_column("status quo", justify="right")
             for label in comparison.labels:
                 table.add_column(label, justify="right")
             for name, row in comparison.metrics.T.iterrows():
-                table.add_row(str(name), *(_figure(str(name), row[label]) for label in comparison.labels))
+                first = [_figure(str(name), today.get(str(name)))] if today else []
+                table.add_row(
+                    str(name), *first, *(_figure(str(name), row[label]) for label in comparison.labels)
+                )
             out.print(table)
         for label in comparison.labels[1:]:
             row = comparison.metrics.loc[label]

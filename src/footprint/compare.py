@@ -226,6 +226,10 @@ def diff_assignments(reference: pd.DataFrame, other: pd.DataFrame) -> pd.DataFra
     return frame.sort_values(C.LSOA_CODE, ignore_index=True)
 
 
+#: The column of :meth:`Comparison.side_by_side` holding today's arrangement (the status quo).
+STATUS_QUO = "status quo"
+
+
 @dataclass
 class Comparison:
     """Written runs compared with the first (the reference).
@@ -273,8 +277,16 @@ class Comparison:
         """The metrics with a row per figure and a column per run, plus what each figure means."""
         table = self.metrics.T.reset_index(names="metric")
         table.insert(1, "meaning", table["metric"].map({**HEADLINE, **DIFFERENCE}))
+        today = self.status_quo()
+        if today:  # today's arrangement, as the reference run recorded it, before the runs
+            table.insert(2, STATUS_QUO, table["metric"].map(today))
         table.columns.name = None
         return table
+
+    def status_quo(self) -> dict[str, object]:
+        """The headline figures of today's arrangement recorded by the reference run (run.json ``status_quo``;
+        {} when it recorded none)."""
+        return dict((self.runs[0].record.get("status_quo") or {}).get("headline") or {})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible data (NaN as null)."""
@@ -285,6 +297,7 @@ class Comparison:
             "lsoas_changed": [_plain(row) for row in self.lsoas.to_dict(orient="records")],
             "matches": [_plain(row) for row in self.matches.to_dict(orient="records")],
             "notes": self.notes,
+            "status_quo": _plain(self.status_quo()),
         }
 
 

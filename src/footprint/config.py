@@ -241,6 +241,11 @@ class Alignment(_Strict):
         description="The PCN objective term's home per PCN: by_size = the whole neighbourhoods its list size calls "
         "for (as the reports measure it), one = the single neighbourhood holding most of its patients.",
     )
+    best_effort: bool = Field(
+        True,
+        description="Also find, per place, the most PCN-aligned valid plan (the heuristic with weights pcn 1, "
+        "access 0.01; one run) and report its coterminosity as 'at best' beside today's and the plan's.",
+    )
 
 
 class GraphSettings(_Strict):

@@ -4,7 +4,10 @@ Files: ``assignment.csv`` (lsoa_code, neighbourhood_id, place_code; one row per 
 (the decision record), plus the products derived from them, which ``footprint report`` can regenerate
 (:data:`PRODUCT_FILES`): ``neighbourhoods.csv`` (key figures, :func:`footprint.metrics.summarise_neighbourhoods`),
 ``realignment_pcns.csv``, ``realignment_practices.csv``, ``changes.csv`` (per LSOA, with its neighbourhood's change
-code) and ``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`; only with a baseline map),
+code) and ``changes_neighbourhoods.csv`` (see :mod:`footprint.metrics`; only with a baseline map), ``places.csv`` (the
+headline figures per place, :func:`footprint.metrics.summarise_places`) and ``status_quo.csv`` (the same columns for
+today's map, with its breaches and the "at best" coterminosity, from run.json's ``status_quo`` block;
+:mod:`footprint.statusquo`),
 ``neighbourhoods.gpkg`` (layers ``neighbourhoods``, ``lsoas``, ``hubs``, ``practices``; EPSG:27700, see
 :mod:`footprint.layers`), ``neighbourhoods.geojson`` (EPSG:4326, RFC 7946), ``map.png`` and ``map.html`` (:mod:`footprint.maps`) and
 ``report.md`` and ``report.html`` (:mod:`footprint.report`).
@@ -358,6 +361,15 @@ def decision_record(plan: Plan, run_dir: Path, *, extra: dict[str, Any] | None =
             },
         },
     }
+    best = plan.status_quo.best if plan.status_quo is not None else None
+    if best is not None:  # the "at best" search's seconds per place, beside the places' own
+        record["timing"]["best_effort_places"] = {
+            place: round(sum(s.seconds.values()), 3) for place, s in sorted(best.solutions.items())
+        }
+    if plan.status_quo is not None:
+        from footprint.statusquo import status_quo_record
+
+        record["status_quo"] = status_quo_record(plan.status_quo)
     if extra:
         record.update(extra)
     return record
@@ -386,6 +398,8 @@ PRODUCT_FILES = (
     "realignment_practices.csv",
     "changes.csv",
     "changes_neighbourhoods.csv",
+    "places.csv",
+    "status_quo.csv",
     "neighbourhoods.gpkg",
     "neighbourhoods.geojson",
     "map.png",
@@ -453,8 +467,14 @@ def write_products(plan: Plan, record: dict[str, Any], folder: Path, *, notes: t
         write_csv(changes, folder / CHANGE_FILES[0])
         write_csv(per_hood, folder / CHANGE_FILES[1])
 
+    places = summarise_places(plan)
+    write_csv(places, folder / "places.csv")
+    status_quo = (record.get("status_quo") or {}).get("places")
+    if status_quo:  # written from run.json, so ``footprint report`` rewrites it without solving again
+        write_csv(pd.DataFrame(status_quo), folder / "status_quo.csv")
+
     title = report_title(plan)
-    subtitle = map_subtitle(plan, record, summarise_places(plan))
+    subtitle = map_subtitle(plan, record, places)
     png = write_map_png(layers, folder / "map.png", title=title, subtitle=subtitle)
     write_map_html(layers, folder / "map.html", title=title, subtitle=subtitle)
     markdown = render_markdown(plan, record, notes=notes)

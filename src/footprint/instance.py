@@ -61,6 +61,42 @@ def pcn_home_counts(dataset: Dataset, pcn_codes: tuple[str, ...]) -> np.ndarray:
     return np.array([homes_needed(size, float(scenario.pop.max)) for size in sizes], dtype=np.int64)
 
 
+def pcn_count_note(dataset: Dataset, place_code: str, homes: pd.Series | None = None) -> str:
+    """One line explaining why the PCNs with practices sited in a place (``validate``) and the PCNs homed there
+    (the report, the CSVs: most of their registered patients live there) differ; "" when they are the same.
+
+    E.g. "5 PCNs have practices here; 3 are homed here (most of their patients live here), 2 are homed in
+    Hammersmith and Fulham".
+    """
+    homes = pcn_home_places(dataset) if homes is None else homes
+    practices = dataset.practices.dropna(subset=[C.PCN_CODE]) if len(dataset.practices) else dataset.practices
+    sited = set(practices.loc[practices[C.PLACE_CODE] == place_code, C.PCN_CODE]) if len(practices) else set()
+    homed = {str(pcn) for pcn, place in homes.items() if place == place_code}
+    # a PCN with no registered patients has no home: it belongs where its practices are (as in the report)
+    sited_homed = {pcn for pcn in sited if pcn in homed or pcn not in homes.index}
+    if sited == sited_homed and homed <= sited:
+        return ""
+    away: dict[str, int] = {}
+    for pcn in sorted(sited - sited_homed):
+        away[str(homes[pcn])] = away.get(str(homes[pcn]), 0) + 1
+    parts = [
+        f"{len(sited)} {'PCN has' if len(sited) == 1 else 'PCNs have'} practices here; {len(sited_homed)} "
+        f"{'is' if len(sited_homed) == 1 else 'are'} homed here (most of their patients live here)"
+    ]
+    parts += [
+        f"{n} {'is' if n == 1 else 'are'} homed in {dataset.place_name(place)}"
+        for place, n in sorted(away.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    text = ", ".join(parts)
+    extra = len(homed - sited)
+    if extra:
+        text += (
+            f"; {extra} more {'is' if extra == 1 else 'are'} homed here with no practice here "
+            f"({len(sited_homed) + extra} homed here in all)"
+        )
+    return text
+
+
 def build_place_problem(
     dataset: Dataset, graph: ContiguityGraph, place_code: str, *, pcn_homes: pd.Series | None = None
 ) -> PlaceProblem:

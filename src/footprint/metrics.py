@@ -769,7 +769,8 @@ def summarise_places(plan: Plan) -> pd.DataFrame:
     mean_distance_km (population-weighted over the place), share_within_km, deprived_share, self_containment
     (patients resident in the place registered with a practice sited in their own neighbourhood / registered),
     pcns (PCNs whose home neighbourhood is in the place), pcns_coterminous, pcns_realign, pcns_work_across (of
-    those, by route), median_coterminosity (of those), practices (sited in the place), practices_to_realign (of
+    those, by route), median_coterminosity and weighted_coterminosity (of those: patients living in their
+    PCN's home neighbourhoods / their registered patients), practices (sited in the place), practices_to_realign (of
     those, ``realign``), patients_involved (their ``patients_involved``), lsoas_moved, residents_moved, lsoas_new,
     residents_new (against the baseline, :func:`summarise_changes`), and the count of neighbourhoods by change
     code: unchanged (U), split (S), merged (M), complex (X), new (N). Without a baseline the change columns are
@@ -818,8 +819,14 @@ def summarise_places(plan: Plan) -> pd.DataFrame:
                 .astype("int64")
             )
         out["median_coterminosity"] = homed["coterminosity"].median().reindex(out.index)
+        counted = pcns.dropna(subset=["home_place", "coterminosity"])
+        counted = counted[counted["registered"] > 0]
+        weighted = (counted["coterminosity"] * counted["registered"]).groupby(counted["home_place"]).sum()
+        out["weighted_coterminosity"] = (
+            weighted / counted.groupby("home_place")["registered"].sum()
+        ).reindex(out.index)
     else:
-        out["pcns"], out["median_coterminosity"] = 0, np.nan
+        out["pcns"], out["median_coterminosity"], out["weighted_coterminosity"] = 0, np.nan, np.nan
         for route in ROUTES:
             out[f"pcns_{route.replace('-', '_')}"] = 0
     practices = summarise_practices(plan)

@@ -59,6 +59,9 @@ class Plan:
     statuses: dict[str, str]
     messages: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: Today's arrangement scored as a plan (:class:`footprint.statusquo.StatusQuo`), attached by the runner and
+    #: written into run.json's ``status_quo`` block; None for evaluated maps and rebuilt plans.
+    status_quo: Any = field(default=None, compare=False, repr=False)
     #: Metrics computed so far (:mod:`footprint.metrics` fills it; a plan never changes, so neither do they).
     metrics_cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 

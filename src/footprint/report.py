@@ -115,16 +115,18 @@ def render_markdown(plan: Plan, record: dict[str, Any], *, notes: Sequence[str] 
     parts = [
         _heading(plan, record, places),
         *([_notes(notes)] if notes else []),
+        _opening_section(plan, record, places),
         _places_section(plan, record, places),
         _map_section() if len(hoods) else "",  # no plan: no map or boundary files were written
         _neighbourhoods_section(plan, hoods, changes),
         _pcns_section(plan, pcns, planned=bool(len(hoods))),
         _practices_section(plan, practices, planned=bool(len(hoods))),
         _changes_section(plan, changes, places),
-        _solver_section(record),
+        _status_quo_breaches_section(record),
         _assumptions_section(scenario),
         _caveats_section(record),
         _about_section(record, planned=bool(len(hoods))),
+        _solver_section(record),
     ]
     return "\n\n".join(part.strip("\n") for part in parts if part) + "\n"
 
@@ -138,7 +140,7 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
     passed = len(record["verifier"]["places_verified"])
     failed = record.get("failed_places") or []
     verified = f"{passed} of {planned} places have a plan that passed footprint's independent verifier" + (
-        f"; no plan for {', '.join(failed)} (see How the plan was found)." if failed else "."
+        f"; no plan for {', '.join(failed)} (see the technical appendix)." if failed else "."
     )
     measure = "residents" if scenario.pop.measure == "residents" else "registered patients"
     centre = (
@@ -175,6 +177,8 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
     coterminous = plan.dataset.scenario.alignment.coterminous_share
     by_code = places.set_index(C.PLACE_CODE) if len(places) else pd.DataFrame()
     rows = []
+    today = _status_quo_places(record)
+    extra = 3
     for entry in record["places"]:
         code = entry["place_code"]
         if code in by_code.index:
@@ -183,7 +187,7 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
                 [
                     _code(code),
                     _text(entry["place_name"]),
-                    entry["status"],
+                    plain_status(entry),
                     _int(row["neighbourhoods"]),
                     _int(row["population"]),
                     f"{_int(row['smallest'])} - {_int(row['largest'])}",
@@ -196,10 +200,19 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
                     _int(row["patients_involved"]),
                     _int(row["lsoas_moved"]),
                     _int(row["residents_moved"]),
+                    _breaches_cell(row, planned=True),
+                    _pct(row.get("weighted_coterminosity")),
+                    _pct(row["deprived_share"]),
                 ]
             )
+            if code in today:
+                rows += _today_rows(today[code])
         else:
-            rows.append([_code(code), _text(entry["place_name"]), f"**{entry['status']}**"] + ["-"] * 12)
+            rows.append(
+                [_code(code), _text(entry["place_name"]), f"**{plain_status(entry)}**"] + ["-"] * (12 + extra)
+            )
+            if code in today:
+                rows += _today_rows(today[code])
     if len(places) > 1:
         rows.append(
             [
@@ -218,6 +231,9 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
                 _int(places["patients_involved"].sum()),
                 _int(places["lsoas_moved"].sum(min_count=1)),
                 _int(places["residents_moved"].sum(min_count=1)),
+                "",
+                "",
+                "",
             ]
         )
     table = _table(
@@ -237,13 +253,28 @@ def _places_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) ->
             "Patients involved",
             "LSOAs moved",
             "Residents moved",
+            "Out of bounds / not contiguous / crossing places",
+            "Patient-weighted coterminosity",
+            "IMD deciles 1-2",
         ],
         rows,
-        right=(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14),
+        right=(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17),
+    )
+    today_note = (
+        f"""
+
+Under each place, *today* is the status quo scored by the same formulas: {_today_words(record)}, clipped to the place
+(a unit crossing its boundary counts once in each place it reaches), each centred on {record["status_quo"]["centres"]}.
+*At best* is the most PCN-aligned valid plan footprint found (weights PCN 1, access
+{_best_access(record)}, the heuristic's one counted run): what alignment is achievable, against which this plan's
+coterminosity reads. *Out of bounds / not contiguous / crossing places*: neighbourhoods (today: units) outside the
+population bounds, in several pieces, or crossing a place boundary (listed under Today's arrangement)."""
+        if today
+        else ""
     )
     return f"""## Headline figures per place
 
-{table}
+{table}{today_note}
 
 *Smallest - largest*: the bounded population of the smallest and largest neighbourhood. *Self-containment*: share of
 registered residents whose practice is sited in their own neighbourhood. *PCNs*: PCNs homed in the place by
@@ -251,6 +282,259 @@ route (see PCNs): *coterminous* with at least {coterminous:.0%} of their patient
 *realign* when member practices join another neighbourhood's PCN grouping, *work across* by local arrangement.
 *LSOAs moved*, *Residents moved*: LSOAs, and their residents, that leave the neighbourhood holding most of their
 baseline unit (LSOAs with no baseline unit are new, not moved; see Changes; "-" without a baseline)."""
+
+
+def plain_status(entry: dict[str, Any]) -> str:
+    """A place's status in a planner's words: how good the plan is, never solver terms."""
+    status, gap = entry.get("status"), entry.get("gap")
+    proven = gap is not None and math.isfinite(float(gap))
+    if status in ("optimal", "feasible", "heuristic"):
+        if proven and float(gap) < 0.0005:
+            return "proven optimal"
+        if proven:
+            return f"within {float(gap):.1%} of best, proven"
+        return "best found, not proven"
+    return {
+        "infeasible": "cannot be planned",
+        "error": "no plan (error)",
+        "evaluated": "follows every rule",
+        "breaches": "breaks the rules",
+    }.get(str(status), str(status))
+
+
+def _quality_sentence(entry: dict[str, Any]) -> str:
+    words = plain_status(entry)
+    if words == "proven optimal":
+        return "The plan is the best possible for the scenario's weights (proven)."
+    if words.startswith("within"):
+        return f"The plan is within {float(entry['gap']):.1%} of the best possible plan (proven)."
+    if words == "best found, not proven":
+        return "The plan is the best found; it is not proven the best possible (no bound)."
+    return ""
+
+
+def _status_quo_places(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """run.json's status-quo figures per place (empty without a baseline)."""
+    block = record.get("status_quo") or {}
+    return {row["place_code"]: row for row in block.get("places") or []}
+
+
+def _today_words(record: dict[str, Any]) -> str:
+    block = record.get("status_quo") or {}
+    if block.get("source") == "file":
+        return "the baseline map's neighbourhoods"
+    return "today's PCN areas (each LSOA in the PCN with most registered residents there)"
+
+
+def _best_access(record: dict[str, Any]) -> str:
+    best = (record.get("status_quo") or {}).get("best_effort") or {}
+    return f"{(best.get('weights') or {}).get('access', 0.01):g}"
+
+
+def _today_breaches(row: Any) -> int:
+    return int(sum(row.get(name) or 0 for name in ("out_of_bounds", "not_contiguous", "crossing_places")))
+
+
+def _breaches_cell(row: Any, *, planned: bool) -> str:
+    if planned:  # a verified plan: only the bounds could be counted, and they hold
+        out = int(row["neighbourhoods"]) - int(row["within_bounds"])
+        return f"{out} / 0 / 0"
+    return " / ".join(_int(row.get(name)) for name in ("out_of_bounds", "not_contiguous", "crossing_places"))
+
+
+def _today_rows(row: dict[str, Any]) -> list[list[str]]:
+    """The status quo's row under a place's plan row, and the "at best" row when it was found."""
+    breaches = _today_breaches(row)
+    rows = [
+        [
+            "",
+            "*today*",
+            f"{breaches} breach{'' if breaches == 1 else 'es'}" if breaches else "follows the rules",
+            _int(row.get("neighbourhoods")),
+            _int(row.get("population")),
+            f"{_int(row.get('smallest'))} - {_int(row.get('largest'))}",
+            _km(row.get("mean_distance_km")),
+            _pct(row.get("share_within_km")),
+            _pct(row.get("self_containment")),
+            _routes(pd.Series(row)) if row.get("pcns") else "-",
+            _pct(row.get("median_coterminosity")),
+            _int(row.get("practices_to_realign")),
+            _int(row.get("patients_involved")),
+            "-",
+            "-",
+            _breaches_cell(row, planned=False),
+            _pct(row.get("weighted_coterminosity")),
+            _pct(row.get("deprived_share")),
+        ]
+    ]
+    if not _missing(row.get("best_median_coterminosity")):
+        best = ["", "*at best*", "most PCN-aligned plan found"] + ["-"] * 15
+        best[10] = _pct(row.get("best_median_coterminosity"))
+        best[16] = _pct(row.get("best_weighted_coterminosity"))
+        rows.append(best)
+    return rows
+
+
+def place_sentences(
+    entry: dict[str, Any],
+    plan_row: Any,
+    today: dict[str, Any] | None,
+    *,
+    measure: str = "residents",
+    today_units: str = "PCN areas",
+    pcns_note: str = "",
+) -> str:
+    """Two or three sentences on one place a planner could paste into a board paper: the neighbourhoods and their
+    sizes against today's, what the plan changes, the PCN routes, coterminosity against today and at best, and how
+    good the plan is. ``plan_row`` is the place's :func:`footprint.metrics.summarise_places` row, ``today`` its
+    run.json status-quo row (None without a baseline)."""
+    name = entry.get("place_name") or entry["place_code"]
+    if plan_row is None:
+        why = entry.get("message") or ""
+        return f"**{name}**: no plan ({plain_status(entry)}). {why}".strip()
+    k = int(plan_row["neighbourhoods"])
+    first = (
+        f"**{name}**: {k} neighbourhood{'s' if k != 1 else ''} of {_int(plan_row['smallest'])}-"
+        f"{_int(plan_row['largest'])} {measure}"
+    )
+    if today:
+        breaches = []
+        for column, words in (
+            ("out_of_bounds", "out of bounds"),
+            ("not_contiguous", "not contiguous"),
+            ("crossing_places", "crossing the place boundary"),
+        ):
+            if today.get(column):
+                breaches.append(f"{int(today[column])} {words}")
+        if today.get("lsoas_left_out"):
+            breaches.append(f"{int(today['lsoas_left_out'])} LSOAs in none")
+        first += (
+            f" (today's {_int(today.get('neighbourhoods'))} {today_units} range {_int(today.get('smallest'))}-"
+            f"{_int(today.get('largest'))}; "
+            + (", ".join(breaches) if breaches else "all within the rules")
+            + ")"
+        )
+    sentences = [first + "."]
+    second = []
+    moved = plan_row.get("residents_moved")
+    if not _missing(moved) and float(plan_row["population"]) > 0:
+        second.append(
+            f"The plan moves {_int(moved)} residents ({float(moved) / float(plan_row['population']):.0%}) between "
+            "footprints"
+            if float(moved)
+            else "The plan moves no resident between footprints"
+        )
+    pcns = int(plan_row.get("pcns") or 0)
+    if pcns:
+        coterminous, realign, across = (
+            int(plan_row["pcns_coterminous"]),
+            int(plan_row["pcns_realign"]),
+            int(plan_row["pcns_work_across"]),
+        )
+        practices = int(plan_row.get("practices_to_realign") or 0)
+        parts = []
+        if coterminous:
+            parts.append(f"{coterminous} {'is' if coterminous == 1 else 'are'} coterminous")
+        if realign:
+            parts.append(
+                f"{realign} realign{'s' if realign == 1 else ''} {practices:,} "
+                f"practice{'' if practices == 1 else 's'}"
+            )
+        if across:
+            parts.append(f"{across} work{'s' if across == 1 else ''} across")
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        routes = f"of its {pcns} PCN{'' if pcns == 1 else 's'} {listed}"
+        second.append(routes if second else routes[0].upper() + routes[1:])
+    if second:
+        sentences.append("; ".join(second) + ".")
+    if pcns and not _missing(plan_row.get("weighted_coterminosity")):
+        parts = []
+        if today and not _missing(today.get("weighted_coterminosity")):
+            parts.append(f"today {_pct(today['weighted_coterminosity'])}")
+        parts.append(f"this plan {_pct(plan_row['weighted_coterminosity'])}")
+        if today and not _missing(today.get("best_weighted_coterminosity")):
+            parts.append(f"at best {_pct(today['best_weighted_coterminosity'])}")
+        sentences.append(f"Patients living in their PCN's home neighbourhoods: {', '.join(parts)}.")
+    quality = _quality_sentence(entry)
+    if quality:
+        sentences.append(quality)
+    if pcns_note:
+        sentences.append(pcns_note[0].upper() + pcns_note[1:] + ".")
+    return " ".join(sentences)
+
+
+def _opening_section(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
+    """What the plan changes against today, per place, in plain words (before any table)."""
+    from footprint.instance import pcn_count_note, pcn_home_places
+
+    scenario = plan.dataset.scenario
+    measure = "residents" if scenario.pop.measure == "residents" else "registered patients"
+    today = _status_quo_places(record)
+    units = (
+        "baseline neighbourhoods" if (record.get("status_quo") or {}).get("source") == "file" else "PCN areas"
+    )
+    by_code = places.set_index(C.PLACE_CODE) if len(places) else pd.DataFrame()
+    homes = pcn_home_places(plan.dataset)
+    paragraphs = []
+    for entry in record["places"]:
+        code = entry["place_code"]
+        row = by_code.loc[code] if code in by_code.index else None
+        paragraphs.append(
+            place_sentences(
+                entry,
+                row,
+                today.get(code),
+                measure=measure,
+                today_units=units,
+                pcns_note=pcn_count_note(plan.dataset, code, homes) if row is not None else "",
+            )
+        )
+    lead = (
+        "What the plan changes against today's arrangement, per place (the figures are in the table below; "
+        "today's arrangement is scored by the same formulas)."
+        if today
+        else "What the plan proposes, per place (no baseline, so nothing to compare with today)."
+    )
+    return "## What the plan changes\n\n" + lead + "\n\n" + "\n\n".join(paragraphs)
+
+
+def _status_quo_breaches_section(record: dict[str, Any]) -> str:
+    """Where today's arrangement breaks the rules the plan must follow, per place, in the evaluator's words."""
+    block = record.get("status_quo") or {}
+    if not block:
+        return ""
+    # crossings are listed from ``crossing`` (every unit reaching another place, planned or not)
+    breaches = [b for b in block.get("breaches") or [] if b.get("rule") != "place"]
+    unit_words = "baseline unit" if block.get("source") == "file" else "PCN area"
+    for row in block.get("crossing") or []:
+        breaches.append(
+            {
+                "place_code": row["place_code"],
+                "message": f"{unit_words} {row['baseline']} crosses the place boundary: {row['lsoas']} of its "
+                f"{row['lsoas_all']} LSOAs ({row['residents']:,} residents) are here, the others in "
+                + str(row["other_places"]).replace(";", ", "),
+            }
+        )
+    names = {p["place_code"]: p["place_name"] for p in record["places"]}
+    lines = ["## Today's arrangement: where it breaks the rules"]
+    if not breaches:
+        lines.append("Today's arrangement follows every rule in every planned place.")
+        return "\n\n".join(lines)
+    lines.append(
+        f"{_today_words(record)[0].upper() + _today_words(record)[1:]}, clipped to each place, checked against the "
+        "rules every plan follows. Every breach is in `run.json` (`status_quo.breaches`)."
+    )
+    by_place: dict[str, list[dict[str, Any]]] = {}
+    for breach in breaches:
+        by_place.setdefault(breach.get("place_code") or "", []).append(breach)
+    few = 12
+    for place, found in sorted(by_place.items()):
+        title = f"### {_text(names.get(place, place))} (`{place}`)" if place else "### The whole map"
+        items = [f"- {_text(b['message'])}" for b in found[:few]]
+        if len(found) > few:
+            items.append(f"- and {len(found) - few} more (see `run.json`)")
+        lines.append(title + "\n\n" + "\n".join(items))
+    return "\n\n".join(lines)
 
 
 def _routes(row: pd.Series) -> str:
@@ -578,7 +862,7 @@ def _solver_section(record: dict[str, Any]) -> str:
         else ""
     )
     settings = record["solver"]["settings"]
-    return f"""## How the plan was found
+    return f"""## Technical appendix: how the plan was found
 
 Each place is solved as a mixed-integer programme (time limit {settings.get("time_limit"):g} s per place, target gap
 {_pct(settings.get("gap"), 1)}), warm-started by a heuristic; *optimal* means proven within the target gap,

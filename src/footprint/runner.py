@@ -34,6 +34,7 @@ from footprint.errors import ConfigError, SolverError
 from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
 from footprint.solve import SolveOptions, solve_place, solver_available
+from footprint.statusquo import best_effort_problems, build_status_quo, solve_best_effort_place
 from footprint.validate import ValidationReport, validate_scenario
 
 logger = logging.getLogger(__name__)
@@ -153,6 +154,9 @@ def run_scenario(
         _emit(on_event, place, "queued", {"lsoas": report.problems[place].n_units})
     workers = workers or scenario.solver.workers or default_workers()
     solve_started = time.perf_counter()
+    best_problems = best_effort_problems({place: report.problems[place] for place in todo})
+    best_wanted = scenario.alignment.best_effort and bool(best_problems)
+    best_solutions: dict[str, PlaceSolution] | None = None
     if todo:
         remaining = todo
         while remaining:  # a broken pool settles the places in flight; those never started go to a fresh pool
@@ -165,6 +169,10 @@ def run_scenario(
                         executor, [report.problems[p] for p in remaining], options, on_event, crashed
                     )
                 )
+                if best_wanted and not crashed and best_solutions is None:  # on the warm pool
+                    best_started = time.perf_counter()
+                    best_solutions = solve_best_effort(executor, best_problems, scenario.solver.seed)
+                    timings["best_effort"] = time.perf_counter() - best_started
             if len(crashed) > 1:
                 # one dead process took the whole local pool down with several places in flight: solve each of
                 # them on its own, so only the place whose own process dies again is lost
@@ -179,12 +187,49 @@ def run_scenario(
                     _emit(on_event, place, "finished", _summary(solutions[place]))
                 left = []
             remaining = left
-    timings["solve"] = time.perf_counter() - solve_started
+    if best_wanted and best_solutions is None:  # the pool broke: on a fresh one
+        best_started = time.perf_counter()
+        with place_executor(
+            scenario.solver.executor, scenario.solver.scheduler, workers=workers, places=len(best_problems)
+        ) as executor:
+            best_solutions = solve_best_effort(executor, best_problems, scenario.solver.seed)
+        timings["best_effort"] = time.perf_counter() - best_started
+    timings["solve"] = time.perf_counter() - solve_started - timings.get("best_effort", 0.0)
     verify_started = time.perf_counter()
     plan = build_plan(report.dataset, report.graph, report.problems, solutions)
     timings["verify"] = time.perf_counter() - verify_started
+    status_started = time.perf_counter()
+    best = (
+        build_plan(report.dataset, report.graph, best_problems, best_solutions)
+        if best_solutions is not None
+        else None
+    )
+    # today's map of every place asked for, infeasible ones too: what a planner compares with
+    status_quo = build_status_quo(report.dataset, report.graph, report.problems, best=best)
+    timings["status_quo"] = time.perf_counter() - status_started
     timings["total"] = time.perf_counter() - started
-    return replace(plan, timings=timings)
+    return replace(plan, timings=timings, status_quo=status_quo)
+
+
+def solve_best_effort(
+    executor: PlaceExecutor, problems: dict[str, PlaceProblem], seed: int
+) -> dict[str, PlaceSolution]:
+    """The "at best" plan per place (:func:`footprint.statusquo.solve_best_effort_place`: the most PCN-aligned
+    valid plan the heuristic finds), solved in parallel on ``executor``. A place whose search fails has no "at
+    best" figure (status ``error``); the run itself is never affected."""
+    futures = {
+        place: executor.submit(solve_best_effort_place, problems[place], seed) for place in sorted(problems)
+    }
+    solutions: dict[str, PlaceSolution] = {}
+    for place, future in futures.items():
+        try:
+            solutions[place] = future.result()
+        except Exception as error:
+            logger.warning("place %s: no 'at best' plan (%s)", place, error)
+            solutions[place] = PlaceSolution(
+                place_code=place, status="error", assignment=np.zeros(0, dtype=np.int64), message=str(error)
+            )
+    return solutions
 
 
 def solve_places(

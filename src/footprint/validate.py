@@ -26,7 +26,7 @@ from footprint.dataset import Dataset, load_dataset
 from footprint.errors import ConfigError, InputDataError
 from footprint.findings import Finding
 from footprint.graph import ContiguityGraph, build_graph
-from footprint.instance import build_place_problem, k_range, pcn_home_places
+from footprint.instance import build_place_problem, k_range, pcn_count_note, pcn_home_places
 from footprint.problem import PlaceProblem
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ class PlaceSummary:
     k_min: int
     k_max: int
     ok: bool
+    #: why ``pcns`` (PCNs with practices sited here) differs from the PCNs homed here that reports count; "" if not
+    pcns_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -200,6 +202,7 @@ def validate_scenario(
                 k_min=problem.k_min,
                 k_max=problem.k_max,
                 ok=not reasons,
+                pcns_note=pcn_count_note(dataset, place, homes),
             )
         )
     findings += check_settings(problems, scenario)
