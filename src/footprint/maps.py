@@ -838,7 +838,50 @@ def map_data(layers: Layers) -> dict[str, Any]:
             },
             simplify=False,
         ),
+        "key": [list(entry) for entry in key_entries(layers)],
+        "hubs_given": bool((layers.hubs["kind"] == "hub").any()) if "kind" in layers.hubs else False,
+        "labels": web_labels(layers),
     }
+
+
+def web_labels(layers: Layers) -> list[dict[str, Any]]:
+    """Label anchors of the web map, in the order the browser places them: the planned places by code, then the
+    neighbourhoods, largest first. Each has its text (``name``; ``number`` for neighbourhoods), its point
+    (the pole of inaccessibility of the largest part, EPSG:4326) and ``room``, the radius in metres of the largest
+    circle around the point inside the area (the browser shows a name only where it fits that room)."""
+    rows: list[tuple[str, str, str, Any]] = []
+    planned = layers.places[layers.places["planned"].astype(bool)].sort_values(C.PLACE_CODE)
+    for code, name, geometry in zip(
+        planned[C.PLACE_CODE], planned[C.PLACE_NAME], planned.geometry, strict=True
+    ):
+        rows.append(("place", str(name), str(code), geometry))
+    hoods = layers.neighbourhoods[layers.neighbourhoods.geometry.notna()]
+    hoods = hoods.assign(_area=hoods.geometry.area).sort_values(
+        ["_area", C.NEIGHBOURHOOD], ascending=[False, True]
+    )
+    names = hoods["neighbourhood_name"] if "neighbourhood_name" in hoods else hoods[C.NEIGHBOURHOOD]
+    for hood_id, name, geometry in zip(hoods[C.NEIGHBOURHOOD], names, hoods.geometry, strict=True):
+        rows.append(("hood", str(name) if isinstance(name, str) else str(hood_id), str(hood_id), geometry))
+    anchors = []
+    for _, _, _, geometry in rows:
+        parts = getattr(geometry, "geoms", [geometry])
+        largest = max(parts, key=lambda part: part.area)
+        x, y = _label_point(largest)
+        anchors.append((x, y, float(largest.boundary.distance(shapely.Point(x, y)))))
+    if not anchors:
+        return []
+    points = gpd.GeoSeries(
+        gpd.points_from_xy([a[0] for a in anchors], [a[1] for a in anchors]), crs=C.CRS_WORKING
+    )
+    points = points.to_crs(C.CRS_GEOJSON)
+    labels = []
+    for (kind, name, key, _), (_, _, room), point in zip(rows, anchors, points, strict=True):
+        label = {"kind": kind, "id": key, "name": name, "lat": round(point.y, 6), "lon": round(point.x, 6)}
+        if kind == "hood":
+            label["number"] = _ordinal(key)
+        label["room"] = round(room, 1)
+        labels.append(label)
+    return labels
 
 
 def _asset(name: str) -> bytes:
@@ -900,6 +943,14 @@ html, body { height: 100%; margin: 0; font-family: "Segoe UI", Arial, sans-serif
 .legend { background: #ffffff; padding: 8px 10px; font-size: 12px; line-height: 18px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
 .legend i { display: inline-block; width: 14px; height: 14px; vertical-align: -2px; margin-right: 6px; }
+.legend { max-width: 270px; }
+.legend .hint { color: #555555; font-style: italic; }
+.map-label span { position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); text-align: center;
+  font-weight: bold; color: #1a1a1a; pointer-events: none;
+  text-shadow: 0 0 2px #ffffff, 0 0 2px #ffffff, 0 0 3px #ffffff, 0 0 4px #ffffff; }
+.hood-label span { font-size: 11px; line-height: 12px; }
+.hood-label span.name { width: max-content; max-width: 120px; }
+.place-label span { font-size: 14px; line-height: 15px; color: #000000; white-space: nowrap; }
 .leaflet-tooltip { font-size: 12px; max-width: 360px; white-space: normal; }
 .leaflet-tooltip b { font-size: 13px; }
 </style>
@@ -958,26 +1009,70 @@ const hubs = L.geoJSON(DATA.hubs, {
     layer.bindTooltip("<b>Hub " + esc(p.id) + "</b> " + esc(p.name) +
       (p.used ? "<br>Serves " + esc(p.hood) + " (" + num(p.residents) + " residents)" : "<br>Candidate, not used"));
   }}).addTo(map);
-L.control.layers(null, {"Neighbourhood boundaries": hoods, "Place boundaries": places, "GP practices": practices,
-  "Hubs": hubs}, {collapsed: false}).addTo(map);
+// permanent labels: place names, then neighbourhood names (numbers where a name has no room), placed again
+// after every zoom or pan so that no two overlap; a label with no room at all is hidden
+map.createPane("labels");
+map.getPane("labels").style.zIndex = 650;
+map.getPane("labels").style.pointerEvents = "none";
+const labels = L.layerGroup().addTo(map);
+const anchors = DATA.labels.map(p => {
+  const marker = L.marker([p.lat, p.lon], {pane: "labels", interactive: false, keyboard: false,
+    icon: L.divIcon({className: "map-label " + (p.kind === "place" ? "place-label" : "hood-label"),
+      html: "<span></span>", iconSize: null})});
+  marker.addTo(labels);
+  return {p: p, marker: marker};
+});
+function placeLabels() {
+  if (!map.hasLayer(labels)) { return; }
+  const frame = map.getContainer().getBoundingClientRect();
+  const metresPerPixel = 40075016.686 * Math.cos(map.getCenter().lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
+  const placed = [];
+  const clear = b => !placed.some(o => b.left < o.right + 2 && o.left < b.right + 2 && b.top < o.bottom + 2 && o.top < b.bottom + 2);
+  const inside = b => b.left >= frame.left && b.right <= frame.right && b.top >= frame.top && b.bottom <= frame.bottom;
+  anchors.forEach(a => {
+    const el = a.marker.getElement();
+    if (!el) { return; }
+    const span = el.firstChild;
+    const room = a.p.room / metresPerPixel;
+    const tries = a.p.kind === "place" ? [[a.p.name, "name"]] : [[a.p.name, "name"], [a.p.number, "number"]];
+    let shown = "none";
+    for (const [text, how] of tries) {
+      span.textContent = text;
+      span.className = how;
+      span.style.visibility = "visible";
+      const b = span.getBoundingClientRect();
+      const fits = a.p.kind === "place" || how === "number" || (b.width / 2 <= 1.8 * room && b.height / 2 <= room);
+      if (fits && inside(b) && clear(b)) {
+        placed.push(b);
+        shown = how;
+        el.setAttribute("data-box", [b.left, b.top, b.right, b.bottom].map(v => v.toFixed(1)).join(","));
+        break;
+      }
+    }
+    if (shown === "none") { span.style.visibility = "hidden"; el.removeAttribute("data-box"); }
+    el.setAttribute("data-shown", shown);
+  });
+}
+map.on("zoomend moveend overlayadd", placeLabels);
+L.control.layers(null, {"Labels": labels, "Neighbourhood boundaries": hoods, "Place boundaries": places,
+  "GP practices": practices, [DATA.hubs_given ? "Hubs" : "Neighbourhood centres"]: hubs},
+  {collapsed: false}).addTo(map);
 L.control.scale({imperial: false}).addTo(map);
 const legend = L.control({position: "bottomright"});
 legend.onAdd = function () {
   const div = L.DomUtil.create("div", "legend");
-  const hubs = DATA.hubs.features.map(f => f.properties);
-  const sites = DATA.practices.features.map(f => f.properties);
-  const rows = [
-    [true, "<i style='background:" + palette[0] + "'></i>neighbourhood (hover for details)"],
-    [true, "<i style='border:3px solid {{PLACE_EDGE}};width:9px;height:9px'></i>place boundary"],
-    [hubs.some(p => p.used), "<i style='background:{{HUB}};border-radius:50%'></i>hub serving a neighbourhood"],
-    [hubs.some(p => !p.used),
-     "<i style='border:2px solid {{HUB}};border-radius:50%;width:10px;height:10px'></i>candidate hub, not used"],
-    [sites.some(p => !p.realign),
-     "<i style='background:{{PRACTICE}};border-radius:50%;width:8px;height:8px;margin:0 9px 0 3px'></i>GP practice"],
-    [sites.some(p => p.realign),
-     "<i style='background:{{REALIGN}};border-radius:50%;width:11px;height:11px;margin:0 7px 0 1px'></i>practice to realign"],
-  ];
-  div.innerHTML = "<b>Key</b><br>" + rows.filter(r => r[0]).map(r => r[1]).join("<br>");
+  // the same items, in the same words, as the key of map.png (footprint.maps.key_entries)
+  const swatches = {
+    neighbourhood: "<i style='background:" + palette[0] + "'></i>",
+    place: "<i style='border:3px solid {{PLACE_EDGE}};width:9px;height:9px'></i>",
+    hub: "<i style='background:{{HUB}};border-radius:50%'></i>",
+    spare_hub: "<i style='border:2px solid {{HUB}};border-radius:50%;width:10px;height:10px'></i>",
+    practice: "<i style='background:{{PRACTICE}};border-radius:50%;width:8px;height:8px;margin:0 9px 0 3px'></i>",
+    realign: "<i style='background:{{REALIGN}};border-radius:50%;width:11px;height:11px;margin:0 7px 0 1px'></i>",
+    context: "<i style='background:{{CONTEXT}}'></i>",
+  };
+  const rows = DATA.key.map(([symbol, words]) => (swatches[symbol] || "") + "<span class='words'>" + esc(words) + "</span>");
+  div.innerHTML = "<b>Key</b><br>" + rows.join("<br>") + "<br><span class='hint'>hover an area or a marker for details</span>";
   return div;
 };
 legend.addTo(map);
@@ -992,6 +1087,7 @@ function resize() {
 map.on("zoomend", resize);
 map.fitBounds(places.getBounds().isValid() ? places.getBounds() : lsoas.getBounds());
 resize();
+placeLabels();
 </script>
 </body>
 </html>
