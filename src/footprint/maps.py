@@ -6,11 +6,13 @@ here). Both maps colour neighbourhoods the same way: a greedy colouring of the g
 hubs (filled star: serves a neighbourhood; hollow: candidate not used), practices (dots; triangles for
 realignment candidates) and place outlines, with a legend and a title.
 
-- ``map.png``: matplotlib (Agg), A4 landscape at 200 dpi (2338 x 1654 px), neighbourhood numbers on the map,
-  a scale bar, and a side panel with the legend and the places. Deterministic bytes: fixed size and dpi, no
+- ``map.png``: matplotlib (Agg), A4 landscape at 200 dpi (2338 x 1654 px), place and neighbourhood labels that
+  never overlap (:func:`plan_labels`: names where they fit, numbers elsewhere), a scale bar, a north arrow, and a
+  side panel with the key (:func:`key_entries`) and the places. Deterministic bytes: fixed size and dpi, no
   ``Software`` metadata, no dates.
 - ``map.html``: one self-contained page (Leaflet 1.9.4 and its CSS inlined from ``footprint/assets``, data as
-  inline GeoJSON; no network needed, no background tiles) with a tooltip per LSOA (code, name, neighbourhood,
+  inline GeoJSON; no network needed, no background tiles) with permanent labels (placed in the browser after
+  every zoom so none overlap), the key of ``map.png`` in the same words, and a tooltip per LSOA (code, name, neighbourhood,
   residents, dominant PCN) and per practice (code, name, PCN, realignment flag and suggested action) and hub.
   Geometry is simplified for the web (coverage simplification at :data:`WEB_TOLERANCE_M`, so neighbours stay
   edge-matched) and coordinates rounded to 6 decimals (~0.1 m).
