@@ -206,7 +206,7 @@ def render_map_png(layers: Layers, *, title: str, subtitle: str) -> bytes:
         )
     axes.apply_aspect()
     obstacles = [_scale_bar(axes, minx, miny, maxx, maxy), _north_arrow(axes, layers.neighbourhoods)]
-    obstacles += _marker_boxes(axes, hubs.geometry, size_pt=6.0 if many else 10.0)
+    markers = _marker_boxes(axes, hubs.geometry, size_pt=6.0 if many else 10.0)
     label_plan = plan_labels(
         axes,
         planned,
@@ -214,6 +214,7 @@ def render_map_png(layers: Layers, *, title: str, subtitle: str) -> bytes:
         place_size=7.0 if many else 10.0,
         hood_size=4.5 if many else 7.0,
         obstacles=obstacles,
+        markers=markers,
     )
     draw_labels(axes, label_plan, place_size=7.0 if many else 10.0, hood_size=4.5 if many else 7.0)
     logger.info(
@@ -561,10 +562,27 @@ def _candidate_points(geometry: Any) -> list[tuple[float, float]]:
     return points
 
 
+def _grid_points(geometry: Any, cells: int = 7) -> list[tuple[float, float]]:
+    """A ``cells`` x ``cells`` grid over the bounds of ``geometry``: the points inside, nearest its pole first
+    (the last resort of a label that finds no room near the pole)."""
+    minx, miny, maxx, maxy = geometry.bounds
+    xs, ys = np.meshgrid(np.linspace(minx, maxx, cells + 2)[1:-1], np.linspace(miny, maxy, cells + 2)[1:-1])
+    xs, ys = xs.ravel(), ys.ravel()
+    inside = shapely.contains_xy(geometry, xs, ys)
+    pole_x, pole_y = _label_point(geometry)
+    order = np.lexsort((ys[inside], xs[inside], np.hypot(xs[inside] - pole_x, ys[inside] - pole_y)))
+    return [(float(xs[inside][i]), float(ys[inside][i])) for i in order]
+
+
 class _LabelPlacer:
     """Greedy, deterministic placement of text boxes in display pixels on one axes (no two boxes overlap)."""
 
-    def __init__(self, axes: Any, obstacles: list[tuple[float, float, float, float]]) -> None:
+    def __init__(
+        self,
+        axes: Any,
+        obstacles: list[tuple[float, float, float, float]],
+        markers: list[tuple[float, float, float, float]],
+    ) -> None:
         self.axes = axes
         self.figure = axes.figure
         self.renderer = self.figure.canvas.get_renderer()
@@ -573,6 +591,7 @@ class _LabelPlacer:
         frame = axes.get_window_extent(self.renderer)
         self.frame = (frame.x0, frame.y0, frame.x1, frame.y1)
         self.boxes = list(obstacles)
+        self.markers = list(markers)
         self._sizes: dict[tuple[str, float, str], tuple[float, float]] = {}
 
     def size(self, text: str, fontsize: float, weight: str) -> tuple[float, float]:
@@ -606,16 +625,23 @@ class _LabelPlacer:
             for k in (1, 2, 3)
             for sx, sy in ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
         ]
-        return points + [tuple(map(float, xy)) for xy in self.to_data.transform(shifted)]
+        return (
+            points
+            + [tuple(map(float, xy)) for xy in self.to_data.transform(shifted)]
+            + _grid_points(geometry)
+        )
 
     def find(
-        self, geometry: Any, size: tuple[float, float], *, fit: float
+        self, geometry: Any, size: tuple[float, float], *, fit: float, over_markers: bool = False
     ) -> tuple[float, float, tuple[float, float, float, float]] | None:
-        """The first candidate whose box stays in the frame, clears every placed box and lies ``fit`` inside."""
+        """The first candidate whose box stays in the frame, clears every placed box (and the markers, unless
+        ``over_markers``) and lies ``fit`` inside ``geometry`` (``fit`` 0: only its centre)."""
         fx0, fy0, fx1, fy1 = self.frame
         for x, y in self.candidates(geometry, size):
             box = self.box_at(x, y, size)
             if box[0] < fx0 or box[1] < fy0 or box[2] > fx1 or box[3] > fy1 or _overlaps(box, self.boxes):
+                continue
+            if not over_markers and _overlaps(box, self.markers):
                 continue
             if fit <= 0.0 and not geometry.contains(shapely.Point(x, y)):
                 continue
@@ -633,21 +659,23 @@ def plan_labels(
     place_size: float,
     hood_size: float,
     obstacles: list[tuple[float, float, float, float]] = (),  # type: ignore[assignment]
+    markers: list[tuple[float, float, float, float]] = (),  # type: ignore[assignment]
 ) -> LabelPlan:
     """Where each label goes on ``axes`` (limits already set), so that no two labels overlap.
 
     Deterministic greedy placement in display pixels, with text extents measured by matplotlib:
 
     1. place names (bold) first, in place-code order, at the first candidate point inside the place that clears
-       the obstacles (hub stars, scale bar, north arrow) and the names already placed;
+       the obstacles (scale bar, north arrow), the markers (hub stars) and the names already placed, else at the
+       first that clears all but the markers;
     2. every neighbourhood gets its number (the ordinal of its id), largest neighbourhood first, at the first
-       candidate whose centre is in the neighbourhood and whose box clears everything placed; a number that
-       fits nowhere is dropped;
+       candidate whose centre is in the neighbourhood and whose box clears everything placed (the markers too
+       when it can); a number that fits nowhere is dropped;
     3. each number is then upgraded to the neighbourhood's name (on one, two or three lines) where the name's box
        lies :data:`NAME_FIT` inside the neighbourhood and clears every other label; the rest stay numbers
        (``shortened``).
     """
-    placer = _LabelPlacer(axes, list(obstacles))
+    placer = _LabelPlacer(axes, list(obstacles), list(markers))
     labels: list[Label] = []
     for row in places.sort_values(C.PLACE_CODE).itertuples(index=False):
         geometry = row.geometry
@@ -655,7 +683,9 @@ def plan_labels(
             continue
         for text in (str(getattr(row, C.PLACE_NAME)), _wrapped(str(getattr(row, C.PLACE_NAME)), 2)):
             size = placer.size(text, place_size, "bold")
-            found = placer.find(geometry, size, fit=0.5)
+            found = placer.find(geometry, size, fit=0.5) or placer.find(
+                geometry, size, fit=0.5, over_markers=True
+            )
             if found is not None:
                 x, y, box = found
                 placer.boxes.append(box)
@@ -673,7 +703,9 @@ def plan_labels(
         hood_id = str(present[C.NEIGHBOURHOOD].iloc[i])
         text = _ordinal(hood_id)
         size = placer.size(text, hood_size, "bold")
-        found = placer.find(present.geometry.iloc[i], size, fit=0.0)
+        found = placer.find(present.geometry.iloc[i], size, fit=0.0) or placer.find(
+            present.geometry.iloc[i], size, fit=0.0, over_markers=True
+        )
         if found is None:
             dropped.append(hood_id)
             continue
