@@ -473,10 +473,15 @@ def _panel_lines(
                 )
         if len(detailed) * size * 1.35 <= capacity_pt:
             return detailed, size
-    note = ["", "Numbered neighbourhoods: their names are in", "the report's tables and on map.html."]
-    size = 8.0 if len(summary) + 3 <= 12 else 6.0
-    if (len(summary) + 3) * size * 1.35 > capacity_pt:
-        size = max(4.0, capacity_pt / ((len(summary) + 3) * 1.35))
+    sentence = (
+        f"{len(label_plan.shortened)} of {len(hoods)} neighbourhoods are numbered (no room for the name)"
+        + (f", {len(label_plan.dropped)} unlabelled" if label_plan.dropped else "")
+        + "; their names are in the report's tables and on map.html."
+    )
+    size = 8.0 if len(summary) + 4 <= 12 else 6.0
+    if (len(summary) + 4) * size * 1.35 > capacity_pt:
+        size = max(4.0, capacity_pt / ((len(summary) + 4) * 1.35))
+    note = ["", *textwrap.wrap(sentence, int(PANEL_CHARS * 6.0 / size))]
     return summary + note, size
 
 
