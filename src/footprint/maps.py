@@ -504,6 +504,8 @@ def write_map_png(layers: Layers, path: Path, *, title: str, subtitle: str) -> b
 
 #: Pixels kept clear around every label box (the white halo is 2 pt wide, ~2.8 px each side at 200 dpi).
 LABEL_PAD_PX = 3.0
+#: Font scale of a number that has no room at full size (tried before the number is dropped).
+SMALL_NUMBER = 0.75
 #: Share of a neighbourhood name's box that must lie inside the neighbourhood (a number only needs its centre in).
 NAME_FIT = 0.8
 
@@ -519,6 +521,9 @@ class Label:
     y: float
     box: tuple[float, float, float, float]
     shortened: bool = False  #: a neighbourhood labelled by its number, not its name
+    scale: float = (
+        1.0  #: font size relative to its kind's (numbers shrink to :data:`SMALL_NUMBER` as a last resort)
+    )
 
 
 @dataclass(frozen=True)
@@ -586,7 +591,6 @@ class _LabelPlacer:
         self,
         axes: Any,
         obstacles: list[tuple[float, float, float, float]],
-        markers: list[tuple[float, float, float, float]],
     ) -> None:
         self.axes = axes
         self.figure = axes.figure
@@ -596,7 +600,6 @@ class _LabelPlacer:
         frame = axes.get_window_extent(self.renderer)
         self.frame = (frame.x0, frame.y0, frame.x1, frame.y1)
         self.boxes = list(obstacles)
-        self.markers = list(markers)
         self._sizes: dict[tuple[str, float, str], tuple[float, float]] = {}
 
     def size(self, text: str, fontsize: float, weight: str) -> tuple[float, float]:
@@ -636,17 +639,54 @@ class _LabelPlacer:
             + _grid_points(geometry)
         )
 
+    def least_covering(
+        self,
+        geometry: Any,
+        texts: list[tuple[str, tuple[float, float]]],
+        *,
+        fit: float,
+        covered: tuple[list[tuple[float, float, float, float]], ...],
+    ) -> tuple[str, float, float, tuple[float, float, float, float]] | None:
+        """Of the texts (with their sizes) at every candidate that stays in the frame, clears every placed box and
+        lies ``fit`` inside ``geometry``: the one covering the fewest boxes of ``covered[0]``, then of
+        ``covered[1]`` and so on (ties: the earlier text, then the earlier candidate)."""
+        fx0, fy0, fx1, fy1 = self.frame
+        best: tuple[tuple[int, ...], str, float, float, tuple[float, float, float, float]] | None = None
+        for rank, (text, size) in enumerate(texts):
+            for position, (x, y) in enumerate(self.candidates(geometry, size)):
+                box = self.box_at(x, y, size)
+                if box[0] < fx0 or box[1] < fy0 or box[2] > fx1 or box[3] > fy1 or _overlaps(box, self.boxes):
+                    continue
+                if self.share_inside(box, geometry) < fit:
+                    continue
+                x0, y0, x1, y1 = box
+                cost = tuple(
+                    sum(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+                    for boxes in covered
+                )
+                key = (*cost, rank, position)
+                if best is None or key < best[0]:
+                    best = (key, text, x, y, box)
+                if not any(cost):
+                    return text, x, y, box
+        return None if best is None else best[1:]
+
     def find(
-        self, geometry: Any, size: tuple[float, float], *, fit: float, over_markers: bool = False
+        self,
+        geometry: Any,
+        size: tuple[float, float],
+        *,
+        fit: float,
+        avoid: tuple[list[tuple[float, float, float, float]], ...] = (),
     ) -> tuple[float, float, tuple[float, float, float, float]] | None:
-        """The first candidate whose box stays in the frame, clears every placed box (and the markers, unless
-        ``over_markers``) and lies ``fit`` inside ``geometry`` (``fit`` 0: only its centre)."""
+        """The first candidate whose box stays in the frame, clears every placed box and every box of ``avoid``,
+        and lies ``fit`` inside ``geometry`` (``fit`` 0: only its centre)."""
         fx0, fy0, fx1, fy1 = self.frame
         for x, y in self.candidates(geometry, size):
             box = self.box_at(x, y, size)
             if box[0] < fx0 or box[1] < fy0 or box[2] > fx1 or box[3] > fy1 or _overlaps(box, self.boxes):
                 continue
-            if not over_markers and _overlaps(box, self.markers):
+            if any(_overlaps(box, boxes) for boxes in avoid):
                 continue
             if fit <= 0.0 and not geometry.contains(shapely.Point(x, y)):
                 continue
@@ -671,33 +711,42 @@ def plan_labels(
     Deterministic greedy placement in display pixels, with text extents measured by matplotlib:
 
     1. place names (bold) first, in place-code order, at the first candidate point inside the place that clears
-       the obstacles (scale bar, north arrow), the markers (hub stars) and the names already placed, else at the
-       first that clears all but the markers;
+       the obstacles (scale bar, north arrow), the names already placed, the hub stars and the neighbourhoods'
+       poles (where their numbers go first), else clear of the poles only, else of neither;
     2. every neighbourhood gets its number (the ordinal of its id), largest neighbourhood first, at the first
        candidate whose centre is in the neighbourhood and whose box clears everything placed (the markers too
-       when it can); a number that fits nowhere is dropped;
+       when it can), at :data:`SMALL_NUMBER` of the size when it has no room at full size; a number that fits
+       nowhere is dropped;
     3. each number is then upgraded to the neighbourhood's name (on one, two or three lines) where the name's box
        lies :data:`NAME_FIT` inside the neighbourhood and clears every other label; the rest stay numbers
        (``shortened``).
     """
-    placer = _LabelPlacer(axes, list(obstacles), list(markers))
+    placer = _LabelPlacer(axes, list(obstacles))
+    markers = list(markers)
+    present = neighbourhoods[neighbourhoods.geometry.notna() & ~neighbourhoods.geometry.is_empty]
+    # place names keep clear of the neighbourhoods' poles too where they can, so small neighbourhoods keep room
+    poles = [
+        placer.box_at(*_label_point(geometry), placer.size(_ordinal(str(hood_id)), hood_size, "bold"))
+        for hood_id, geometry in zip(present[C.NEIGHBOURHOOD], present.geometry, strict=True)
+    ]
     labels: list[Label] = []
     for row in places.sort_values(C.PLACE_CODE).itertuples(index=False):
         geometry = row.geometry
         if geometry is None or geometry.is_empty:
             continue
-        for text in (str(getattr(row, C.PLACE_NAME)), _wrapped(str(getattr(row, C.PLACE_NAME)), 2)):
-            size = placer.size(text, place_size, "bold")
-            found = placer.find(geometry, size, fit=0.5) or placer.find(
-                geometry, size, fit=0.5, over_markers=True
-            )
-            if found is not None:
-                x, y, box = found
-                placer.boxes.append(box)
-                labels.append(Label("place", str(getattr(row, C.PLACE_CODE)), text, x, y, box))
-                break
+        name = str(getattr(row, C.PLACE_NAME))
+        texts = [
+            (text, placer.size(text, place_size, "bold"))
+            for text in dict.fromkeys((name, _wrapped(name, 2), _wrapped(name, 3)))
+        ]
+        found = placer.least_covering(geometry, texts, fit=0.5, covered=(poles, markers))
+        if found is None:  # a narrow place: let the name stick out further
+            found = placer.least_covering(geometry, texts, fit=0.3, covered=(poles, markers))
+        if found is not None:
+            text, x, y, box = found
+            placer.boxes.append(box)
+            labels.append(Label("place", str(getattr(row, C.PLACE_CODE)), text, x, y, box))
 
-    present = neighbourhoods[neighbourhoods.geometry.notna() & ~neighbourhoods.geometry.is_empty]
     order = sorted(
         range(len(present)),
         key=lambda i: (-present.geometry.iloc[i].area, str(present[C.NEIGHBOURHOOD].iloc[i])),
@@ -707,16 +756,18 @@ def plan_labels(
     for i in order:
         hood_id = str(present[C.NEIGHBOURHOOD].iloc[i])
         text = _ordinal(hood_id)
-        size = placer.size(text, hood_size, "bold")
-        found = placer.find(present.geometry.iloc[i], size, fit=0.0) or placer.find(
-            present.geometry.iloc[i], size, fit=0.0, over_markers=True
-        )
-        if found is None:
+        for scale in (1.0, SMALL_NUMBER):
+            size = placer.size(text, hood_size * scale, "bold")
+            found = placer.find(present.geometry.iloc[i], size, fit=0.0, avoid=(markers,)) or placer.find(
+                present.geometry.iloc[i], size, fit=0.0
+            )
+            if found is not None:
+                x, y, box = found
+                placer.boxes.append(box)
+                numbers[i] = Label("neighbourhood", hood_id, text, x, y, box, shortened=True, scale=scale)
+                break
+        else:
             dropped.append(hood_id)
-            continue
-        x, y, box = found
-        placer.boxes.append(box)
-        numbers[i] = Label("neighbourhood", hood_id, text, x, y, box, shortened=True)
     names = present.get("neighbourhood_name")
     for i in order:
         if (
@@ -731,7 +782,7 @@ def plan_labels(
         name = names.iloc[i].strip()
         for text in dict.fromkeys((name, _wrapped(name, 2), _wrapped(name, 3))):
             size = placer.size(text, hood_size, "bold")
-            found = placer.find(present.geometry.iloc[i], size, fit=NAME_FIT)
+            found = placer.find(present.geometry.iloc[i], size, fit=NAME_FIT, avoid=(markers,))
             if found is not None:
                 x, y, box = found
                 numbers[i] = Label("neighbourhood", number.key, text, x, y, box, shortened=False)
@@ -753,7 +804,7 @@ def draw_labels(axes: Any, label_plan: LabelPlan, *, place_size: float, hood_siz
             label.x,
             label.y,
             label.text,
-            fontsize=place_size if is_place else hood_size,
+            fontsize=(place_size if is_place else hood_size) * label.scale,
             fontweight="bold",
             ha="center",
             va="center",
