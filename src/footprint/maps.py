@@ -6,11 +6,13 @@ here). Both maps colour neighbourhoods the same way: a greedy colouring of the g
 hubs (filled star: serves a neighbourhood; hollow: candidate not used), practices (dots; triangles for
 realignment candidates) and place outlines, with a legend and a title.
 
-- ``map.png``: matplotlib (Agg), A4 landscape at 200 dpi (2338 x 1654 px), neighbourhood numbers on the map,
-  a scale bar, and a side panel with the legend and the places. Deterministic bytes: fixed size and dpi, no
+- ``map.png``: matplotlib (Agg), A4 landscape at 200 dpi (2338 x 1654 px), place and neighbourhood labels that
+  never overlap (:func:`plan_labels`: names where they fit, numbers elsewhere), a scale bar, a north arrow, and a
+  side panel with the key (:func:`key_entries`) and the places. Deterministic bytes: fixed size and dpi, no
   ``Software`` metadata, no dates.
 - ``map.html``: one self-contained page (Leaflet 1.9.4 and its CSS inlined from ``footprint/assets``, data as
-  inline GeoJSON; no network needed, no background tiles) with a tooltip per LSOA (code, name, neighbourhood,
+  inline GeoJSON; no network needed, no background tiles) with permanent labels (placed in the browser after
+  every zoom so none overlap), the key of ``map.png`` in the same words, and a tooltip per LSOA (code, name, neighbourhood,
   residents, dominant PCN) and per practice (code, name, PCN, realignment flag and suggested action) and hub.
   Geometry is simplified for the web (coverage simplification at :data:`WEB_TOLERANCE_M`, so neighbours stay
   edge-matched) and coordinates rounded to 6 decimals (~0.1 m).
@@ -20,8 +22,12 @@ from __future__ import annotations
 
 import base64
 import html
+import itertools
 import json
+import logging
 import math
+import textwrap
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,6 +46,8 @@ from matplotlib.patches import Patch
 
 from footprint import columns as C
 from footprint.layers import Layers
+
+logger = logging.getLogger(__name__)
 
 #: Fill colours of neighbourhoods (ColorBrewer Set3, light enough for dark markers and labels on top).
 PALETTE = (
@@ -196,35 +204,26 @@ def render_map_png(layers: Layers, *, title: str, subtitle: str) -> bytes:
             linewidths=0.6,
             zorder=7,
         )
-    halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
-    hub_xy = {
-        str(n): (x, y)
-        for n, x, y in zip(hubs[C.NEIGHBOURHOOD], hubs.geometry.x, hubs.geometry.y, strict=True)
-        if isinstance(n, str)
-    }
-    clearance = 0.02 * (maxy - miny)
-    for row in hoods.itertuples(index=False):
-        geometry = row.geometry
-        if geometry is None or geometry.is_empty:
-            continue
-        x, y = _label_point(geometry)
-        hub = hub_xy.get(str(getattr(row, C.NEIGHBOURHOOD)))
-        if hub is not None and math.hypot(x - hub[0], y - hub[1]) < clearance:
-            y = hub[1] + clearance  # keep the number clear of its hub's star
-        axes.text(
-            x,
-            y,
-            _ordinal(str(getattr(row, C.NEIGHBOURHOOD))),
-            fontsize=4.5 if many else 8,
-            fontweight="bold",
-            ha="center",
-            va="center",
-            color="#1a1a1a",
-            path_effects=halo,
-            zorder=8,
-        )
-    _scale_bar(axes, minx, miny, maxx, maxy)
-    _side_panel(figure, layers, many=many)
+    axes.apply_aspect()
+    obstacles = [_scale_bar(axes, minx, miny, maxx, maxy), _north_arrow(axes, layers.neighbourhoods)]
+    markers = _marker_boxes(axes, hubs.geometry, size_pt=6.0 if many else 10.0)
+    label_plan = plan_labels(
+        axes,
+        planned,
+        hoods,
+        place_size=7.0 if many else 10.0,
+        hood_size=4.5 if many else 7.0,
+        obstacles=obstacles,
+        markers=markers,
+    )
+    draw_labels(axes, label_plan, place_size=7.0 if many else 10.0, hood_size=4.5 if many else 7.0)
+    logger.info(
+        "map.png: %d of %d neighbourhoods labelled by number, not name; %d without a label",
+        len(label_plan.shortened),
+        len(hoods),
+        len(label_plan.dropped),
+    )
+    _side_panel(figure, layers, label_plan, many=many)
     buffer = _png_bytes(figure)
     return buffer
 
@@ -237,7 +236,26 @@ def _label_point(geometry: Any) -> tuple[float, float]:
     return float(point.x), float(point.y)
 
 
-def _scale_bar(axes: Any, minx: float, miny: float, maxx: float, maxy: float) -> None:
+def _pixel_box(axes: Any, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+    """A box in map metres as display pixels."""
+    (px0, py0), (px1, py1) = axes.transData.transform([(x0, y0), (x1, y1)])
+    return (min(px0, px1), min(py0, py1), max(px0, px1), max(py0, py1))
+
+
+def _marker_boxes(
+    axes: Any, points: gpd.GeoSeries, *, size_pt: float
+) -> list[tuple[float, float, float, float]]:
+    """Pixel boxes of markers ``size_pt`` points across (hub stars), which labels keep clear of."""
+    half = size_pt / 2 * axes.figure.dpi / 72.0
+    located = points[points.notna() & ~points.is_empty]
+    xy = axes.transData.transform(np.column_stack([located.x, located.y])) if len(located) else []
+    return [(px - half, py - half, px + half, py + half) for px, py in xy]
+
+
+def _scale_bar(
+    axes: Any, minx: float, miny: float, maxx: float, maxy: float
+) -> tuple[float, float, float, float]:
+    """Draw the scale bar in the lower left corner; return its pixel box."""
     length_km = _nice_length_km(maxx - minx)
     x0 = minx + 0.03 * (maxx - minx)
     y0 = miny + 0.03 * (maxy - miny)
@@ -247,76 +265,147 @@ def _scale_bar(axes: Any, minx: float, miny: float, maxx: float, maxy: float) ->
     axes.text(
         x0 + length / 2, y0 + 0.012 * (maxy - miny), label, ha="center", va="bottom", fontsize=8, zorder=9
     )
+    return _pixel_box(axes, x0, y0 - 0.01 * (maxy - miny), x0 + length, y0 + 0.045 * (maxy - miny))
 
 
-def _side_panel(figure: Figure, layers: Layers, *, many: bool) -> None:
-    panel = figure.add_axes((0.76, 0.03, 0.23, 0.87))
-    panel.set_axis_off()
-    hub_label = (
-        "hub serving a neighbourhood" if (layers.hubs["kind"] == "hub").any() else "centre of a neighbourhood"
+#: Corners (axes fractions of the arrow's foot) tried for the north arrow, in order of preference.
+NORTH_ARROW_CORNERS = ((0.955, 0.86), (0.045, 0.86), (0.955, 0.04))
+
+
+def _north_arrow(axes: Any, neighbourhoods: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """Draw a north arrow (grid north, within a degree of true north in Great Britain) in the corner of the map
+    that covers the least neighbourhood area; return its pixel box."""
+    to_data = axes.transAxes + axes.transData.inverted()
+    geoms = neighbourhoods.geometry[neighbourhoods.geometry.notna()]
+    best: tuple[float, int] | None = None
+    for position, (fx, fy) in enumerate(NORTH_ARROW_CORNERS):
+        (x0, y0), (x1, y1) = to_data.transform([(fx - 0.03, fy - 0.01), (fx + 0.03, fy + 0.12)])
+        covered = float(geoms.intersection(shapely.box(x0, y0, x1, y1)).area.sum()) if len(geoms) else 0.0
+        if best is None or covered < best[0]:
+            best = (covered, position)
+    fx, fy = NORTH_ARROW_CORNERS[best[1] if best else 0]
+    axes.annotate(
+        "",
+        xy=(fx, fy + 0.075),
+        xytext=(fx, fy),
+        xycoords="axes fraction",
+        arrowprops={
+            "facecolor": "#1a1a1a",
+            "edgecolor": "white",
+            "width": 3.5,
+            "headwidth": 11,
+            "headlength": 11,
+        },
+        zorder=9,
     )
+    axes.text(
+        fx,
+        fy + 0.085,
+        "N",
+        transform=axes.transAxes,
+        ha="center",
+        va="bottom",
+        fontsize=11,
+        fontweight="bold",
+        path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+        zorder=9,
+    )
+    (px0, py0), (px1, py1) = axes.transAxes.transform([(fx - 0.025, fy - 0.01), (fx + 0.025, fy + 0.13)])
+    return (px0, py0, px1, py1)
+
+
+def key_entries(layers: Layers) -> list[tuple[str, str]]:
+    """The key of both maps as (symbol, words), only the items the map shows, in the same words in
+    ``map.png`` and ``map.html``.
+
+    Symbols: ``neighbourhood``, ``place``, ``hub`` (a hub serving a neighbourhood when hubs were given, else the
+    centre of a neighbourhood), ``spare_hub``, ``practice``, ``realign`` and ``context`` (a place without a plan,
+    only when one is drawn near the planned places).
+    """
+    hubs_given = bool((layers.hubs["kind"] == "hub").any()) if "kind" in layers.hubs else False
     used = layers.hubs["used"].astype(bool)
-    realign = layers.practices["realign"].astype(bool) & layers.practices.geometry.notna()
+    located = layers.practices.geometry.notna()
+    realign = layers.practices["realign"].astype(bool) & located
     entries = [
-        (
-            True,
-            Patch(facecolor=PALETTE[0], edgecolor="white", label="neighbourhood (number as in the tables)"),
-        ),
-        (True, Line2D([], [], color=PLACE_EDGE, linewidth=1.6, label="place (borough) boundary")),
-        (
-            used.any(),
-            Line2D(
-                [],
-                [],
-                marker="*",
-                linestyle="",
-                markersize=11,
-                color=HUB_COLOUR,
-                markeredgecolor="white",
-                label=hub_label,
-            ),
-        ),
-        (
-            (~used).any(),
-            Line2D(
-                [],
-                [],
-                marker="*",
-                linestyle="",
-                markersize=10,
-                markerfacecolor="white",
-                markeredgecolor=HUB_COLOUR,
-                color=HUB_COLOUR,
-                label="candidate hub, not used",
-            ),
-        ),
-        (
-            (layers.practices.geometry.notna() & ~realign).any(),
-            Line2D(
-                [], [], marker="o", linestyle="", markersize=3.5, color=PRACTICE_COLOUR, label="GP practice"
-            ),
-        ),
+        (True, "neighbourhood", "neighbourhood (name, or number as in the tables)"),
+        (True, "place", "place boundary (and name)"),
+        (used.any(), "hub", "hub serving a neighbourhood" if hubs_given else "centre of a neighbourhood"),
+        ((~used).any(), "spare_hub", "candidate hub, not used"),
+        ((located & ~realign).any(), "practice", "GP practice"),
         (
             realign.any(),
-            Line2D(
-                [],
-                [],
-                marker="^",
-                linestyle="",
-                markersize=6,
-                color=REALIGN_COLOUR,
-                markeredgecolor="white",
-                label="practice to realign (patients mostly\noutside its PCN's home neighbourhood)",
-            ),
+            "realign",
+            "practice to realign (patients mostly outside its PCN's home neighbourhood)",
         ),
+        (_context_shown(layers.places), "context", "place without a plan in this run"),
     ]
-    handles = [handle for shown, handle in entries if shown]
-    if (~layers.places["planned"]).any():
-        handles.append(
-            Patch(facecolor=CONTEXT_FILL, edgecolor="white", label="place without a plan in this run")
+    return [(symbol, words) for shown, symbol, words in entries if shown]
+
+
+def _context_shown(places: gpd.GeoDataFrame) -> bool:
+    """Whether a place without a plan lies within the view of the planned places (both maps open on it)."""
+    planned = places[places["planned"].astype(bool)]
+    context = places[~places["planned"].astype(bool)]
+    if context.empty:
+        return False
+    if planned.empty:
+        return True
+    minx, miny, maxx, maxy = planned.total_bounds
+    pad = 0.1 * max(maxx - minx, maxy - miny, 1.0)
+    view = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
+    return bool(context.intersects(view).any())
+
+
+def _key_handle(symbol: str, words: str) -> Any:
+    label = textwrap.fill(words, 36)
+    if symbol == "neighbourhood":
+        return Patch(facecolor=PALETTE[0], edgecolor="white", label=label)
+    if symbol == "place":
+        return Line2D([], [], color=PLACE_EDGE, linewidth=1.6, label=label)
+    if symbol == "hub":
+        return Line2D(
+            [],
+            [],
+            marker="*",
+            linestyle="",
+            markersize=11,
+            color=HUB_COLOUR,
+            markeredgecolor="white",
+            label=label,
         )
+    if symbol == "spare_hub":
+        return Line2D(
+            [],
+            [],
+            marker="*",
+            linestyle="",
+            markersize=10,
+            markerfacecolor="white",
+            markeredgecolor=HUB_COLOUR,
+            color=HUB_COLOUR,
+            label=label,
+        )
+    if symbol == "practice":
+        return Line2D([], [], marker="o", linestyle="", markersize=3.5, color=PRACTICE_COLOUR, label=label)
+    if symbol == "realign":
+        return Line2D(
+            [],
+            [],
+            marker="^",
+            linestyle="",
+            markersize=6,
+            color=REALIGN_COLOUR,
+            markeredgecolor="white",
+            label=label,
+        )
+    return Patch(facecolor=CONTEXT_FILL, edgecolor="white", label=label)
+
+
+def _side_panel(figure: Figure, layers: Layers, label_plan: LabelPlan, *, many: bool) -> None:
+    panel = figure.add_axes((0.76, 0.03, 0.23, 0.87))
+    panel.set_axis_off()
     legend = panel.legend(
-        handles=handles,
+        handles=[_key_handle(symbol, words) for symbol, words in key_entries(layers)],
         loc="upper left",
         frameon=False,
         fontsize=8,
@@ -331,12 +420,12 @@ def _side_panel(figure: Figure, layers: Layers, *, many: bool) -> None:
     hoods = layers.neighbourhoods
     if hoods.empty:
         return
-    counts = hoods.groupby([C.PLACE_CODE, C.PLACE_NAME], sort=True).size()
-    lines = [f"{code}  {name}: {n}" for (code, name), n in counts.items()]
-    size = 8 if len(lines) <= 12 else 6
+    top = 0.50
+    panel_height_pt = 0.87 * PAGE_INCHES[1] * 72.0
+    lines, size = _panel_lines(hoods, label_plan, capacity_pt=(top - 0.03) * panel_height_pt)
     panel.text(
         0,
-        0.50,
+        top,
         "Neighbourhoods per place",
         fontsize=9,
         fontweight="bold",
@@ -345,7 +434,7 @@ def _side_panel(figure: Figure, layers: Layers, *, many: bool) -> None:
     )
     panel.text(
         0,
-        0.47,
+        top - 0.03,
         "\n".join(lines),
         fontsize=size,
         va="top",
@@ -353,6 +442,47 @@ def _side_panel(figure: Figure, layers: Layers, *, many: bool) -> None:
         transform=panel.transAxes,
         family="DejaVu Sans",
     )
+
+
+#: Characters per line of the side panel's list of names (at 6 pt; the panel is ~190 pt wide).
+PANEL_CHARS = 58
+
+
+def _panel_lines(
+    hoods: gpd.GeoDataFrame, label_plan: LabelPlan, *, capacity_pt: float
+) -> tuple[list[str], float]:
+    """The side panel's list: neighbourhoods per place, with the names of those labelled by number when the list
+    fits the panel (else a note on where the names are); and its font size."""
+    counts = hoods.groupby([C.PLACE_CODE, C.PLACE_NAME], sort=True).size()
+    summary = [f"{code}  {name}: {n}" for (code, name), n in counts.items()]
+    numbered = set(label_plan.shortened) | set(label_plan.dropped)
+    if not numbered or "neighbourhood_name" not in hoods:
+        return summary, 8 if len(summary) <= 12 else 6
+    names = hoods.set_index(C.NEIGHBOURHOOD)["neighbourhood_name"]
+    for size in (8.0, 6.0):
+        detailed: list[str] = []
+        for (code, name), n in counts.items():
+            detailed.append(f"{code}  {name}: {n}")
+            in_place = hoods[hoods[C.PLACE_CODE] == code][C.NEIGHBOURHOOD]
+            for hood_id in sorted(str(h) for h in in_place if str(h) in numbered):
+                detailed += textwrap.wrap(
+                    f"{_ordinal(hood_id)}  {names.get(hood_id, hood_id)}",
+                    int(PANEL_CHARS * 6.0 / size),
+                    initial_indent="   ",
+                    subsequent_indent="         ",
+                )
+        if len(detailed) * size * 1.35 <= capacity_pt:
+            return detailed, size
+    sentence = (
+        f"{len(label_plan.shortened)} of {len(hoods)} neighbourhoods are numbered (no room for the name)"
+        + (f", {len(label_plan.dropped)} unlabelled" if label_plan.dropped else "")
+        + "; their names are in the report's tables and on map.html."
+    )
+    size = 8.0 if len(summary) + 4 <= 12 else 6.0
+    if (len(summary) + 4) * size * 1.35 > capacity_pt:
+        size = max(4.0, capacity_pt / ((len(summary) + 4) * 1.35))
+    note = ["", *textwrap.wrap(sentence, int(PANEL_CHARS * 6.0 / size))]
+    return summary + note, size
 
 
 def _png_bytes(figure: Figure) -> bytes:
@@ -368,6 +498,321 @@ def write_map_png(layers: Layers, path: Path, *, title: str, subtitle: str) -> b
     data = render_map_png(layers, title=title, subtitle=subtitle)
     Path(path).write_bytes(data)
     return data
+
+
+# ---- labels of map.png: place names and neighbourhood names or numbers, without collisions ----------------------
+
+#: Pixels kept clear around every label box (the white halo is 2 pt wide, ~2.8 px each side at 200 dpi).
+LABEL_PAD_PX = 3.0
+#: Font scale of a number that has no room at full size (tried before the number is dropped).
+SMALL_NUMBER = 0.75
+#: Share of a neighbourhood name's box that must lie inside the neighbourhood (a number only needs its centre in).
+NAME_FIT = 0.8
+
+
+@dataclass(frozen=True)
+class Label:
+    """One label drawn on ``map.png``: its text, centre (map metres) and box (display pixels, padded)."""
+
+    kind: str  #: "place" or "neighbourhood"
+    key: str  #: place code or neighbourhood id
+    text: str
+    x: float
+    y: float
+    box: tuple[float, float, float, float]
+    shortened: bool = False  #: a neighbourhood labelled by its number, not its name
+    scale: float = (
+        1.0  #: font size relative to its kind's (numbers shrink to :data:`SMALL_NUMBER` as a last resort)
+    )
+
+
+@dataclass(frozen=True)
+class LabelPlan:
+    """The labels of one map, and the neighbourhoods labelled by number (``shortened``) or not at all."""
+
+    labels: tuple[Label, ...]
+    shortened: tuple[str, ...]
+    dropped: tuple[str, ...]
+
+
+def _overlaps(box: tuple[float, float, float, float], boxes: list[tuple[float, float, float, float]]) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+
+
+def _wrapped(name: str, lines: int) -> str:
+    """``name`` over ``lines`` lines, broken at spaces so the longest line is shortest."""
+    words = name.split()
+    if lines <= 1 or len(words) < lines:
+        return name
+    best: tuple[int, str] | None = None
+    for cuts in itertools.combinations(range(1, len(words)), lines - 1):
+        bounds = (0, *cuts, len(words))
+        parts = [" ".join(words[a:b]) for a, b in itertools.pairwise(bounds)]
+        if any(part in {"&", ","} or part.startswith("& ") for part in parts):
+            continue  # never start a line with "&"
+        width = max(len(part) for part in parts)
+        if best is None or width < best[0]:
+            best = (width, "\n".join(parts))
+    return name if best is None else best[1]
+
+
+def _candidate_points(geometry: Any) -> list[tuple[float, float]]:
+    """Label centres to try, best first: the pole of inaccessibility of the largest part, its representative
+    point, its centroid (when inside), then the poles of the other parts by size."""
+    parts = sorted(getattr(geometry, "geoms", [geometry]), key=lambda part: -part.area)
+    largest = parts[0]
+    points = [_label_point(largest)]
+    point = largest.representative_point()
+    points.append((float(point.x), float(point.y)))
+    centroid = largest.centroid
+    if largest.contains(centroid):
+        points.append((float(centroid.x), float(centroid.y)))
+    points.extend(_label_point(part) for part in parts[1:3] if part.area > 0.1 * largest.area)
+    return points
+
+
+def _grid_points(geometry: Any, cells: int = 7) -> list[tuple[float, float]]:
+    """A ``cells`` x ``cells`` grid over the bounds of ``geometry``: the points inside, nearest its pole first
+    (the last resort of a label that finds no room near the pole)."""
+    minx, miny, maxx, maxy = geometry.bounds
+    xs, ys = np.meshgrid(np.linspace(minx, maxx, cells + 2)[1:-1], np.linspace(miny, maxy, cells + 2)[1:-1])
+    xs, ys = xs.ravel(), ys.ravel()
+    inside = shapely.contains_xy(geometry, xs, ys)
+    pole_x, pole_y = _label_point(geometry)
+    order = np.lexsort((ys[inside], xs[inside], np.hypot(xs[inside] - pole_x, ys[inside] - pole_y)))
+    return [(float(xs[inside][i]), float(ys[inside][i])) for i in order]
+
+
+class _LabelPlacer:
+    """Greedy, deterministic placement of text boxes in display pixels on one axes (no two boxes overlap)."""
+
+    def __init__(
+        self,
+        axes: Any,
+        obstacles: list[tuple[float, float, float, float]],
+    ) -> None:
+        self.axes = axes
+        self.figure = axes.figure
+        self.renderer = self.figure.canvas.get_renderer()
+        self.to_pixels = axes.transData
+        self.to_data = axes.transData.inverted()
+        frame = axes.get_window_extent(self.renderer)
+        self.frame = (frame.x0, frame.y0, frame.x1, frame.y1)
+        self.boxes = list(obstacles)
+        self._sizes: dict[tuple[str, float, str], tuple[float, float]] = {}
+
+    def size(self, text: str, fontsize: float, weight: str) -> tuple[float, float]:
+        """Width and height in pixels of ``text`` drawn at ``fontsize`` points (measured, then cached)."""
+        key = (text, fontsize, weight)
+        if key not in self._sizes:
+            artist = self.figure.text(0, 0, text, fontsize=fontsize, fontweight=weight, linespacing=1.05)
+            extent = artist.get_window_extent(self.renderer)
+            artist.remove()
+            self._sizes[key] = (extent.width, extent.height)
+        return self._sizes[key]
+
+    def box_at(self, x: float, y: float, size: tuple[float, float]) -> tuple[float, float, float, float]:
+        px, py = self.to_pixels.transform((x, y))
+        half_w, half_h = size[0] / 2 + LABEL_PAD_PX, size[1] / 2 + LABEL_PAD_PX
+        return (px - half_w, py - half_h, px + half_w, py + half_h)
+
+    def share_inside(self, box: tuple[float, float, float, float], geometry: Any) -> float:
+        (x0, y0), (x1, y1) = self.to_data.transform([(box[0], box[1]), (box[2], box[3])])
+        rectangle = shapely.box(x0, y0, x1, y1)
+        return float(rectangle.intersection(geometry).area / rectangle.area) if rectangle.area else 0.0
+
+    def candidates(self, geometry: Any, size: tuple[float, float]) -> list[tuple[float, float]]:
+        """Centres to try: the polygon's own points, then the first of them shifted to the eight sides by one,
+        two and three steps (half the label's width across, its height up and down, at least 12 pixels)."""
+        points = _candidate_points(geometry)
+        px, py = self.to_pixels.transform(points[0])
+        step_x, step_y = max(size[0] / 2, 12.0), max(size[1], 12.0)
+        shifted = [
+            (px + sx * k * step_x, py + sy * k * step_y)
+            for k in (1, 2, 3)
+            for sx, sy in ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
+        ]
+        return (
+            points
+            + [tuple(map(float, xy)) for xy in self.to_data.transform(shifted)]
+            + _grid_points(geometry)
+        )
+
+    def least_covering(
+        self,
+        geometry: Any,
+        texts: list[tuple[str, tuple[float, float]]],
+        *,
+        fit: float,
+        covered: tuple[list[tuple[float, float, float, float]], ...],
+    ) -> tuple[str, float, float, tuple[float, float, float, float]] | None:
+        """Of the texts (with their sizes) at every candidate that stays in the frame, clears every placed box and
+        lies ``fit`` inside ``geometry``: the one covering the fewest boxes of ``covered[0]``, then of
+        ``covered[1]`` and so on (ties: the earlier text, then the earlier candidate)."""
+        fx0, fy0, fx1, fy1 = self.frame
+        best: tuple[tuple[int, ...], str, float, float, tuple[float, float, float, float]] | None = None
+        for rank, (text, size) in enumerate(texts):
+            for position, (x, y) in enumerate(self.candidates(geometry, size)):
+                box = self.box_at(x, y, size)
+                if box[0] < fx0 or box[1] < fy0 or box[2] > fx1 or box[3] > fy1 or _overlaps(box, self.boxes):
+                    continue
+                if self.share_inside(box, geometry) < fit:
+                    continue
+                x0, y0, x1, y1 = box
+                cost = tuple(
+                    sum(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+                    for boxes in covered
+                )
+                key = (*cost, rank, position)
+                if best is None or key < best[0]:
+                    best = (key, text, x, y, box)
+                if not any(cost):
+                    return text, x, y, box
+        return None if best is None else best[1:]
+
+    def find(
+        self,
+        geometry: Any,
+        size: tuple[float, float],
+        *,
+        fit: float,
+        avoid: tuple[list[tuple[float, float, float, float]], ...] = (),
+    ) -> tuple[float, float, tuple[float, float, float, float]] | None:
+        """The first candidate whose box stays in the frame, clears every placed box and every box of ``avoid``,
+        and lies ``fit`` inside ``geometry`` (``fit`` 0: only its centre)."""
+        fx0, fy0, fx1, fy1 = self.frame
+        for x, y in self.candidates(geometry, size):
+            box = self.box_at(x, y, size)
+            if box[0] < fx0 or box[1] < fy0 or box[2] > fx1 or box[3] > fy1 or _overlaps(box, self.boxes):
+                continue
+            if any(_overlaps(box, boxes) for boxes in avoid):
+                continue
+            if fit <= 0.0 and not geometry.contains(shapely.Point(x, y)):
+                continue
+            if fit > 0.0 and self.share_inside(box, geometry) < fit:
+                continue
+            return x, y, box
+        return None
+
+
+def plan_labels(
+    axes: Any,
+    places: gpd.GeoDataFrame,
+    neighbourhoods: gpd.GeoDataFrame,
+    *,
+    place_size: float,
+    hood_size: float,
+    obstacles: list[tuple[float, float, float, float]] = (),  # type: ignore[assignment]
+    markers: list[tuple[float, float, float, float]] = (),  # type: ignore[assignment]
+) -> LabelPlan:
+    """Where each label goes on ``axes`` (limits already set), so that no two labels overlap.
+
+    Deterministic greedy placement in display pixels, with text extents measured by matplotlib:
+
+    1. place names (bold) first, in place-code order, at the first candidate point inside the place that clears
+       the obstacles (scale bar, north arrow), the names already placed, the hub stars and the neighbourhoods'
+       poles (where their numbers go first), else clear of the poles only, else of neither;
+    2. every neighbourhood gets its number (the ordinal of its id), largest neighbourhood first, at the first
+       candidate whose centre is in the neighbourhood and whose box clears everything placed (the markers too
+       when it can), at :data:`SMALL_NUMBER` of the size when it has no room at full size; a number that fits
+       nowhere is dropped;
+    3. each number is then upgraded to the neighbourhood's name (on one, two or three lines) where the name's box
+       lies :data:`NAME_FIT` inside the neighbourhood and clears every other label; the rest stay numbers
+       (``shortened``).
+    """
+    placer = _LabelPlacer(axes, list(obstacles))
+    markers = list(markers)
+    present = neighbourhoods[neighbourhoods.geometry.notna() & ~neighbourhoods.geometry.is_empty]
+    # place names keep clear of the neighbourhoods' poles too where they can, so small neighbourhoods keep room
+    poles = [
+        placer.box_at(*_label_point(geometry), placer.size(_ordinal(str(hood_id)), hood_size, "bold"))
+        for hood_id, geometry in zip(present[C.NEIGHBOURHOOD], present.geometry, strict=True)
+    ]
+    labels: list[Label] = []
+    for row in places.sort_values(C.PLACE_CODE).itertuples(index=False):
+        geometry = row.geometry
+        if geometry is None or geometry.is_empty:
+            continue
+        name = str(getattr(row, C.PLACE_NAME))
+        texts = [
+            (text, placer.size(text, place_size, "bold"))
+            for text in dict.fromkeys((name, _wrapped(name, 2), _wrapped(name, 3)))
+        ]
+        found = placer.least_covering(geometry, texts, fit=0.5, covered=(poles, markers))
+        if found is None:  # a narrow place: let the name stick out further
+            found = placer.least_covering(geometry, texts, fit=0.3, covered=(poles, markers))
+        if found is not None:
+            text, x, y, box = found
+            placer.boxes.append(box)
+            labels.append(Label("place", str(getattr(row, C.PLACE_CODE)), text, x, y, box))
+
+    order = sorted(
+        range(len(present)),
+        key=lambda i: (-present.geometry.iloc[i].area, str(present[C.NEIGHBOURHOOD].iloc[i])),
+    )
+    numbers: dict[int, Label] = {}
+    dropped: list[str] = []
+    for i in order:
+        hood_id = str(present[C.NEIGHBOURHOOD].iloc[i])
+        text = _ordinal(hood_id)
+        for scale in (1.0, SMALL_NUMBER):
+            size = placer.size(text, hood_size * scale, "bold")
+            found = placer.find(present.geometry.iloc[i], size, fit=0.0, avoid=(markers,)) or placer.find(
+                present.geometry.iloc[i], size, fit=0.0
+            )
+            if found is not None:
+                x, y, box = found
+                placer.boxes.append(box)
+                numbers[i] = Label("neighbourhood", hood_id, text, x, y, box, shortened=True, scale=scale)
+                break
+        else:
+            dropped.append(hood_id)
+    names = present.get("neighbourhood_name")
+    for i in order:
+        if (
+            i not in numbers
+            or names is None
+            or not isinstance(names.iloc[i], str)
+            or not names.iloc[i].strip()
+        ):
+            continue
+        number = numbers[i]
+        placer.boxes.remove(number.box)
+        name = names.iloc[i].strip()
+        for text in dict.fromkeys((name, _wrapped(name, 2), _wrapped(name, 3))):
+            size = placer.size(text, hood_size, "bold")
+            found = placer.find(present.geometry.iloc[i], size, fit=NAME_FIT, avoid=(markers,))
+            if found is not None:
+                x, y, box = found
+                numbers[i] = Label("neighbourhood", number.key, text, x, y, box, shortened=False)
+                break
+        placer.boxes.append(numbers[i].box)
+    hood_labels = [numbers[i] for i in sorted(numbers, key=lambda i: numbers[i].key)]
+    return LabelPlan(
+        labels=(*labels, *hood_labels),
+        shortened=tuple(label.key for label in hood_labels if label.shortened),
+        dropped=tuple(sorted(dropped)),
+    )
+
+
+def draw_labels(axes: Any, label_plan: LabelPlan, *, place_size: float, hood_size: float) -> None:
+    """Draw the labels of :func:`plan_labels` (bold, centred, with a white halo)."""
+    for label in label_plan.labels:
+        is_place = label.kind == "place"
+        axes.text(
+            label.x,
+            label.y,
+            label.text,
+            fontsize=(place_size if is_place else hood_size) * label.scale,
+            fontweight="bold",
+            ha="center",
+            va="center",
+            linespacing=1.05,
+            color="#000000" if is_place else "#1a1a1a",
+            path_effects=[patheffects.withStroke(linewidth=2.5 if is_place else 2.0, foreground="white")],
+            zorder=11 if is_place else 10,
+        )
 
 
 # ---- map.html --------------------------------------------------------------------------------------------------
@@ -483,7 +928,50 @@ def map_data(layers: Layers) -> dict[str, Any]:
             },
             simplify=False,
         ),
+        "key": [list(entry) for entry in key_entries(layers)],
+        "hubs_given": bool((layers.hubs["kind"] == "hub").any()) if "kind" in layers.hubs else False,
+        "labels": web_labels(layers),
     }
+
+
+def web_labels(layers: Layers) -> list[dict[str, Any]]:
+    """Label anchors of the web map, in the order the browser places them: the planned places by code, then the
+    neighbourhoods, largest first. Each has its text (``name``; ``number`` for neighbourhoods), its point
+    (the pole of inaccessibility of the largest part, EPSG:4326) and ``room``, the radius in metres of the largest
+    circle around the point inside the area (the browser shows a name only where it fits that room)."""
+    rows: list[tuple[str, str, str, Any]] = []
+    planned = layers.places[layers.places["planned"].astype(bool)].sort_values(C.PLACE_CODE)
+    for code, name, geometry in zip(
+        planned[C.PLACE_CODE], planned[C.PLACE_NAME], planned.geometry, strict=True
+    ):
+        rows.append(("place", str(name), str(code), geometry))
+    hoods = layers.neighbourhoods[layers.neighbourhoods.geometry.notna()]
+    hoods = hoods.assign(_area=hoods.geometry.area).sort_values(
+        ["_area", C.NEIGHBOURHOOD], ascending=[False, True]
+    )
+    names = hoods["neighbourhood_name"] if "neighbourhood_name" in hoods else hoods[C.NEIGHBOURHOOD]
+    for hood_id, name, geometry in zip(hoods[C.NEIGHBOURHOOD], names, hoods.geometry, strict=True):
+        rows.append(("hood", str(name) if isinstance(name, str) else str(hood_id), str(hood_id), geometry))
+    anchors = []
+    for _, _, _, geometry in rows:
+        parts = getattr(geometry, "geoms", [geometry])
+        largest = max(parts, key=lambda part: part.area)
+        x, y = _label_point(largest)
+        anchors.append((x, y, float(largest.boundary.distance(shapely.Point(x, y)))))
+    if not anchors:
+        return []
+    points = gpd.GeoSeries(
+        gpd.points_from_xy([a[0] for a in anchors], [a[1] for a in anchors]), crs=C.CRS_WORKING
+    )
+    points = points.to_crs(C.CRS_GEOJSON)
+    labels = []
+    for (kind, name, key, _), (_, _, room), point in zip(rows, anchors, points, strict=True):
+        label = {"kind": kind, "id": key, "name": name, "lat": round(point.y, 6), "lon": round(point.x, 6)}
+        if kind == "hood":
+            label["number"] = _ordinal(key)
+        label["room"] = round(room, 1)
+        labels.append(label)
+    return labels
 
 
 def _asset(name: str) -> bytes:
@@ -545,6 +1033,14 @@ html, body { height: 100%; margin: 0; font-family: "Segoe UI", Arial, sans-serif
 .legend { background: #ffffff; padding: 8px 10px; font-size: 12px; line-height: 18px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
 .legend i { display: inline-block; width: 14px; height: 14px; vertical-align: -2px; margin-right: 6px; }
+.legend { max-width: 270px; }
+.legend .hint { color: #555555; font-style: italic; }
+.map-label span { position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); text-align: center;
+  font-weight: bold; color: #1a1a1a; pointer-events: none;
+  text-shadow: 0 0 2px #ffffff, 0 0 2px #ffffff, 0 0 3px #ffffff, 0 0 4px #ffffff; }
+.hood-label span { font-size: 11px; line-height: 12px; }
+.hood-label span.name { width: max-content; max-width: 120px; }
+.place-label span { font-size: 14px; line-height: 15px; color: #000000; white-space: nowrap; }
 .leaflet-tooltip { font-size: 12px; max-width: 360px; white-space: normal; }
 .leaflet-tooltip b { font-size: 13px; }
 </style>
@@ -603,26 +1099,70 @@ const hubs = L.geoJSON(DATA.hubs, {
     layer.bindTooltip("<b>Hub " + esc(p.id) + "</b> " + esc(p.name) +
       (p.used ? "<br>Serves " + esc(p.hood) + " (" + num(p.residents) + " residents)" : "<br>Candidate, not used"));
   }}).addTo(map);
-L.control.layers(null, {"Neighbourhood boundaries": hoods, "Place boundaries": places, "GP practices": practices,
-  "Hubs": hubs}, {collapsed: false}).addTo(map);
+// permanent labels: place names, then neighbourhood names (numbers where a name has no room), placed again
+// after every zoom or pan so that no two overlap; a label with no room at all is hidden
+map.createPane("labels");
+map.getPane("labels").style.zIndex = 650;
+map.getPane("labels").style.pointerEvents = "none";
+const labels = L.layerGroup().addTo(map);
+const anchors = DATA.labels.map(p => {
+  const marker = L.marker([p.lat, p.lon], {pane: "labels", interactive: false, keyboard: false,
+    icon: L.divIcon({className: "map-label " + (p.kind === "place" ? "place-label" : "hood-label"),
+      html: "<span></span>", iconSize: null})});
+  marker.addTo(labels);
+  return {p: p, marker: marker};
+});
+function placeLabels() {
+  if (!map.hasLayer(labels)) { return; }
+  const frame = map.getContainer().getBoundingClientRect();
+  const metresPerPixel = 40075016.686 * Math.cos(map.getCenter().lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
+  const placed = [];
+  const clear = b => !placed.some(o => b.left < o.right + 2 && o.left < b.right + 2 && b.top < o.bottom + 2 && o.top < b.bottom + 2);
+  const inside = b => b.left >= frame.left && b.right <= frame.right && b.top >= frame.top && b.bottom <= frame.bottom;
+  anchors.forEach(a => {
+    const el = a.marker.getElement();
+    if (!el) { return; }
+    const span = el.firstChild;
+    const room = a.p.room / metresPerPixel;
+    const tries = a.p.kind === "place" ? [[a.p.name, "name"]] : [[a.p.name, "name"], [a.p.number, "number"]];
+    let shown = "none";
+    for (const [text, how] of tries) {
+      span.textContent = text;
+      span.className = how;
+      span.style.visibility = "visible";
+      const b = span.getBoundingClientRect();
+      const fits = a.p.kind === "place" || how === "number" || (b.width / 2 <= 1.8 * room && b.height / 2 <= room);
+      if (fits && inside(b) && clear(b)) {
+        placed.push(b);
+        shown = how;
+        el.setAttribute("data-box", [b.left, b.top, b.right, b.bottom].map(v => v.toFixed(1)).join(","));
+        break;
+      }
+    }
+    if (shown === "none") { span.style.visibility = "hidden"; el.removeAttribute("data-box"); }
+    el.setAttribute("data-shown", shown);
+  });
+}
+map.on("zoomend moveend overlayadd", placeLabels);
+L.control.layers(null, {"Labels": labels, "Neighbourhood boundaries": hoods, "Place boundaries": places,
+  "GP practices": practices, [DATA.hubs_given ? "Hubs" : "Neighbourhood centres"]: hubs},
+  {collapsed: false}).addTo(map);
 L.control.scale({imperial: false}).addTo(map);
 const legend = L.control({position: "bottomright"});
 legend.onAdd = function () {
   const div = L.DomUtil.create("div", "legend");
-  const hubs = DATA.hubs.features.map(f => f.properties);
-  const sites = DATA.practices.features.map(f => f.properties);
-  const rows = [
-    [true, "<i style='background:" + palette[0] + "'></i>neighbourhood (hover for details)"],
-    [true, "<i style='border:3px solid {{PLACE_EDGE}};width:9px;height:9px'></i>place boundary"],
-    [hubs.some(p => p.used), "<i style='background:{{HUB}};border-radius:50%'></i>hub serving a neighbourhood"],
-    [hubs.some(p => !p.used),
-     "<i style='border:2px solid {{HUB}};border-radius:50%;width:10px;height:10px'></i>candidate hub, not used"],
-    [sites.some(p => !p.realign),
-     "<i style='background:{{PRACTICE}};border-radius:50%;width:8px;height:8px;margin:0 9px 0 3px'></i>GP practice"],
-    [sites.some(p => p.realign),
-     "<i style='background:{{REALIGN}};border-radius:50%;width:11px;height:11px;margin:0 7px 0 1px'></i>practice to realign"],
-  ];
-  div.innerHTML = "<b>Key</b><br>" + rows.filter(r => r[0]).map(r => r[1]).join("<br>");
+  // the same items, in the same words, as the key of map.png (footprint.maps.key_entries)
+  const swatches = {
+    neighbourhood: "<i style='background:" + palette[0] + "'></i>",
+    place: "<i style='border:3px solid {{PLACE_EDGE}};width:9px;height:9px'></i>",
+    hub: "<i style='background:{{HUB}};border-radius:50%'></i>",
+    spare_hub: "<i style='border:2px solid {{HUB}};border-radius:50%;width:10px;height:10px'></i>",
+    practice: "<i style='background:{{PRACTICE}};border-radius:50%;width:8px;height:8px;margin:0 9px 0 3px'></i>",
+    realign: "<i style='background:{{REALIGN}};border-radius:50%;width:11px;height:11px;margin:0 7px 0 1px'></i>",
+    context: "<i style='background:{{CONTEXT}}'></i>",
+  };
+  const rows = DATA.key.map(([symbol, words]) => (swatches[symbol] || "") + "<span class='words'>" + esc(words) + "</span>");
+  div.innerHTML = "<b>Key</b><br>" + rows.join("<br>") + "<br><span class='hint'>hover an area or a marker for details</span>";
   return div;
 };
 legend.addTo(map);
@@ -637,6 +1177,7 @@ function resize() {
 map.on("zoomend", resize);
 map.fitBounds(places.getBounds().isValid() ? places.getBounds() : lsoas.getBounds());
 resize();
+placeLabels();
 </script>
 </body>
 </html>
