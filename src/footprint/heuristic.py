@@ -909,12 +909,24 @@ def _deltas(state: _State, units: np.ndarray, target: int, scale: float, patient
                 after = np.maximum(
                     np.maximum(rest_max[:, None], block[:, [source]] - columns), block[:, [target]] + columns
                 )
-            else:  # every candidate's block after its move: (PCN, candidate, neighbourhood)
+            else:
+                # A PCN's h fullest neighbourhoods after the move: the best of taking h, h - 1 or h - 2 of the
+                # other neighbourhoods (R_j: the sum of their j fullest) with none, one or both of the changed
+                # source and target (patients are never negative, so "at most h" is "h").
                 before = top_sums(block, homes)
-                moved = np.repeat(block[:, None, :], columns.shape[1], axis=1)
-                moved[:, :, source] -= columns
-                moved[:, :, target] += columns
-                after = top_sums(moved, homes)
+                rest = -np.sort(-np.delete(block, [source, target], axis=1), axis=1)
+                prefix = np.concatenate([np.zeros((len(block), 1)), np.cumsum(rest, axis=1)], axis=1)
+                wanted = homes[:, None] - np.arange(3)  # h, h - 1, h - 2 of the others
+                taken = np.take_along_axis(
+                    prefix, np.minimum(np.maximum(wanted, 0), prefix.shape[1] - 1), axis=1
+                )
+                best = np.where(wanted >= 0, taken, -np.inf)
+                new_source = block[:, [source]] - columns
+                new_target = block[:, [target]] + columns
+                after = np.maximum(
+                    np.maximum(best[:, [0]], best[:, [1]] + np.maximum(new_source, new_target)),
+                    best[:, [2]] + new_source + new_target,
+                )
             delta += w.pcn * (before[:, None] - after).sum(axis=0) / patients
     if w.demand and state.demand is not None:
         demand_total = float(p.demand.sum())
