@@ -237,9 +237,10 @@ class Alignment(_Strict):
         "neighbourhoods (docs/metrics.md explains the default from the London data).",
     )
     homes: Literal["by_size", "one"] = Field(
-        "by_size",
-        description="The PCN objective term's home per PCN: by_size = the whole neighbourhoods its list size calls "
-        "for (as the reports measure it), one = the single neighbourhood holding most of its patients.",
+        "one",
+        description="The PCN objective term's home per PCN: one = the single neighbourhood holding most of its "
+        "patients; by_size = the whole neighbourhoods its list size calls for, as the reports measure it (a "
+        "better fit for large PCNs, but a much weaker proven bound: BENCHMARKS.md).",
     )
     best_effort: bool = Field(
         True,

@@ -46,7 +46,7 @@ def pcn_home_counts(dataset: Dataset, pcn_codes: tuple[str, ...]) -> np.ndarray:
 
     A PCN's size is the sum of its member practices' list sizes, or its registered patients resident in the
     area when none of them has one (the same rule as ``realignment_pcns.csv``). With ``alignment.homes: one``
-    every PCN has one home, as before homes were sized.
+    (the default) every PCN has one home in the objective.
     """
     scenario = dataset.scenario
     if scenario.alignment.homes == "one" or not pcn_codes:
