@@ -140,6 +140,29 @@ def test_shared_areas_take_precedence_over_the_targets_weights() -> None:
     assert back.loc[("E01040005", "E01000005"), "share"] == 1  # (E01000006, E01040005) shares nothing known
 
 
+def test_splits_keep_people_in_their_borough() -> None:
+    """E01000005 (borough A) overlaps E01040004 (A) and, by a sliver, E01040005 (B): the sliver gets nothing, so
+    A keeps every resident. E01000006 (B) has only E01040005 (B) and is unaffected; a source with no target in
+    its own borough (E01000002, in C) is shared as before."""
+    shared = pd.Series({("E01000005", "E01040004"): 2.0, ("E01000005", "E01040005"): 0.5})
+    place_of = pd.Series(
+        {"E01000005": "A", "E01040004": "A", "E01040005": "B", "E01000006": "B"}
+        | {"E01000002": "C", "E01040001": "A", "E01040002": "A"}
+    )
+    pairs = build_pairs(lookup_frame(), "2011", AREA_2021, pair_weight=shared, place_of=place_of)
+    share = pairs.set_index(["source", "target"])["share"]
+    assert share[("E01000005", "E01040004")] == 1 and share[("E01000005", "E01040005")] == 0
+    assert share[("E01000006", "E01040005")] == 1
+    assert share[("E01000002", "E01040001")] == pytest.approx(1 / 4)  # by area, 1 km against 3 km
+    assert "crossing" in pairs and pairs["crossing"].sum() == 1
+    counts = apportion_counts(
+        pd.DataFrame({C.LSOA_CODE: ["E01000005"], C.POPULATION: [999]}),
+        pairs.drop(columns="crossing"),
+        [C.POPULATION],
+    )
+    assert by_code(counts, C.POPULATION) == {"E01040004": 999, "E01040005": 0}
+
+
 # ---- counts: residents and registrations --------------------------------------------------------------------------
 
 
@@ -479,6 +502,12 @@ def test_london_on_2021_boundaries_keeps_the_2011_totals() -> None:
     assert totals["registered"] == 10_515_954
     assert totals["places"] == 32
     assert report.ok, [f.line() for f in report.errors]
+    # every place keeps its 2011 residents and registered patients (the lookup's one pair across a borough
+    # boundary, a sliver of the generalised boundaries, gets no share)
+    before = validate_scenario(load_scenario(REPO / "configs" / "london.yaml"))
+    assert {p.place_code: (p.residents, p.registered) for p in report.places} == {
+        p.place_code: (p.residents, p.registered) for p in before.places
+    }
     kinds = {record["input"] for record in report.dataset.conversions}
     assert kinds == {"population", "registrations", "IMD"} | {
         f"demand indicator {name!r}"

@@ -187,9 +187,12 @@ def _vintage_converter(units: gpd.GeoDataFrame, scenario: Scenario) -> vintage.V
     area = pd.Series(units.geometry.area.to_numpy(), index=units[C.LSOA_CODE].astype(str).to_numpy())
     lookup = vintage.read_lsoa_lookup(spec) if spec is not None else None
     shared = None
+    place_of = units.set_index(C.LSOA_CODE)[C.LAD_CODE].astype("object")
     if spec is not None and lookup is not None and spec.boundaries is not None:
         other, _ = readers.read_units(spec.boundaries)
         shared = _shared_areas(lookup, units, other, boundary_vintage)
+        place_of = pd.concat([place_of, other.set_index(C.LSOA_CODE)[C.LAD_CODE].astype("object")])
+    place_of = place_of[~place_of.index.duplicated()].dropna()
     return vintage.VintageConverter(
         boundary_codes=set(units[C.LSOA_CODE].dropna().astype(str)),
         boundary_vintage=boundary_vintage,
@@ -197,6 +200,7 @@ def _vintage_converter(units: gpd.GeoDataFrame, scenario: Scenario) -> vintage.V
         lookup_file=str(spec.path) if spec is not None else "",
         target_weight=area[~area.index.duplicated()],
         pair_weight=shared,
+        place_of=place_of,
         weight_basis="area shared by the LSOAs of the two vintages"
         if shared is not None
         else f"area of the LSOA {boundary_vintage} parts",

@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 VINTAGES = ("2011", "2021")
 #: Columns of a pairs table (see :func:`build_pairs`).
 SOURCE, TARGET, SHARE = "source", "target", "share"
+#: Column of :func:`build_pairs` marking pairs into another borough that get no share (with ``place_of``).
+CROSSING = "crossing"
 #: The config key of the lookup, named in every message that asks for it.
 LOOKUP_KEY = "inputs.lsoa_lookup"
 _CODE_OF = {"2011": C.LSOA11_CODE, "2021": C.LSOA21_CODE}
@@ -190,8 +192,13 @@ def build_pairs(
     target_weight: pd.Series | None = None,
     *,
     pair_weight: pd.Series | None = None,
+    place_of: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The lookup as source -> target pairs with the share of each source going to each target.
+
+    With ``place_of`` (LSOA code of either vintage -> its local authority), a source keeps its people in its own
+    borough: pairs into another borough get no share when the source has a target in its own (ONS's lookup nests
+    in boroughs; a pair across one comes from boundary slivers, e.g. of generalised boundaries).
 
     ``share`` sums to 1 over each source's targets. With ``pair_weight`` (indexed by (lsoa11_code, lsoa21_code):
     the area the two LSOAs share), a source is shared in proportion to it. Otherwise, or for a source none of whose
@@ -229,6 +236,19 @@ def build_pairs(
         shared = shared.clip(lower=0.0)
         known = shared.groupby(pairs[SOURCE]).transform("sum") > 0
         weight = shared.where(known, weight)
+    if place_of is not None:
+        source_place = place_of.reindex(pairs[SOURCE]).to_numpy()
+        target_place = place_of.reindex(pairs[TARGET]).to_numpy()
+        same = pd.Series(
+            pd.notna(source_place) & pd.notna(target_place) & (source_place == target_place),
+            index=pairs.index,
+        )
+        crossing = ~same & same.groupby(pairs[SOURCE]).transform("any")
+        kept = weight.where(~crossing, 0.0)
+        # a source whose own-borough pairs all weigh nothing shares equally among them
+        fallback = (kept.groupby(pairs[SOURCE]).transform("sum") <= 0) & ~crossing
+        weight = kept.where(~fallback, 1.0)
+        pairs[CROSSING] = crossing.to_numpy()
     pairs[SHARE] = weight / weight.groupby(pairs[SOURCE]).transform("sum")
     return pairs
 
@@ -408,6 +428,8 @@ class VintageConverter:
     pair_weight
         Area shared by each (lsoa11_code, lsoa21_code) pair of the lookup, when boundaries of both vintages are
         given; it takes precedence over ``target_weight``.
+    place_of
+        Local authority of the LSOAs of both vintages (when known): splits keep people in their borough.
     weight_basis
         What ``target_weight`` is, in words.
     source_population
@@ -425,6 +447,7 @@ class VintageConverter:
     lookup_file: str = ""
     target_weight: pd.Series | None = None
     pair_weight: pd.Series | None = None
+    place_of: pd.Series | None = None
     weight_basis: str = "equal shares"
     source_population: pd.Series | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -447,7 +470,21 @@ class VintageConverter:
                 other_vintage(self.boundary_vintage),
                 self.target_weight,
                 pair_weight=self.pair_weight,
+                place_of=self.place_of,
             )
+            if CROSSING in self._pairs and self._pairs[CROSSING].any():
+                crossing = self._pairs[self._pairs[CROSSING]]
+                self.findings.append(
+                    Finding(
+                        "info",
+                        "vintage.crossing_pairs",
+                        f"{len(crossing):,} lookup pairs cross a borough boundary while the LSOA also has a part "
+                        "in its own borough; they get no share, so every borough keeps its residents and patients",
+                        self.lookup_file,
+                        codes(f"{a}->{b}" for a, b in zip(crossing[SOURCE], crossing[TARGET], strict=True)),
+                    )
+                )
+            self._pairs = self._pairs.drop(columns=CROSSING, errors="ignore")
         return self._pairs
 
     def vintage_of(self, frame: pd.DataFrame, *, what: str, path: str, code_column: str | None = None) -> str:
