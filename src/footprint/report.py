@@ -154,8 +154,9 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
 
 Each neighbourhood is a contiguous group of LSOAs inside one place (borough), with between
 {scenario.pop.min:,} and {scenario.pop.max:,} {measure}, {centre}. Alignment with today's Primary Care
-Networks (PCNs) is measured on registered patients: a PCN's *home* is the neighbourhood where most of its patients
-live, and its *coterminosity* is the share of its patients living there."""
+Networks (PCNs) is measured on registered patients: a PCN's *home* is the whole neighbourhoods its size calls for
+(one for a PCN within the bounds, two for one twice the size), those where most of its patients live, and its
+*coterminosity* is the share of its patients living there."""
 
 
 def _has_baseline(plan: Plan) -> bool:
