@@ -26,6 +26,7 @@ import pandas as pd
 from markdown_it import MarkdownIt
 
 from footprint import columns as C
+from footprint.config import PracticeHubs
 from footprint.findings import Finding
 from footprint.metrics import (
     CHANGE_CODES,
@@ -143,8 +144,13 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
         f"; no plan for {', '.join(failed)} (see the technical appendix)." if failed else "."
     )
     measure = "residents" if scenario.pop.measure == "residents" else "registered patients"
+    from_practices = isinstance(scenario.inputs.hubs, PracticeHubs)
     centre = (
-        "served by one hub (a site from the hubs file)"
+        (
+            "served by one hub at a GP practice site"
+            if from_practices
+            else "served by one hub (a site from the hubs file)"
+        )
         if _hub_centres(plan) or (not solved and plan.dataset.hubs is not None)
         else "organised around a centre LSOA (no hubs file was given)"
     )
