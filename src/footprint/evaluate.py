@@ -779,7 +779,27 @@ def repair_map(
         keep_column=keep_column,
         layer=layer,
     )
-    planned = {code for p in report.problems.values() for code in p.unit_codes}
+    return build_repair(
+        report.scenario, report.dataset, report.graph, report.problems, evaluation, keep=keep, improve=improve
+    )
+
+
+def build_repair(
+    scenario: Scenario,
+    dataset: Dataset,
+    graph: ContiguityGraph,
+    problems: dict[str, PlaceProblem],
+    evaluation: Evaluation,
+    *,
+    keep: Sequence[str] = (),
+    improve: float | None = None,
+) -> Repair:
+    """The repair of an evaluated map on the planned ``problems`` (inputs read once; see :func:`repair_map`)."""
+    if improve is not None and not 0 < improve <= 1:
+        raise InputDataError(
+            f"--improve: {improve} is not a share of residents; give a fraction in (0, 1], e.g. 0.05."
+        )
+    planned = {code for p in problems.values() for code in p.unit_codes}
     unknown = sorted(set(keep) - planned)
     if unknown:
         raise InputDataError(
@@ -788,16 +808,16 @@ def repair_map(
         )
     labels = evaluation.map.labels
     kept = set(keep) | set(labels.loc[labels["keep"].astype(bool), C.LSOA_CODE]) & planned
-    options = solve_options(report.scenario)
+    options = solve_options(scenario)
     check_solver(options)
     problems: dict[str, PlaceProblem] = {}
     solutions: dict[str, PlaceSolution] = {}
     anchors: dict[str, dict[int, str]] = {}
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    for place in sorted(report.problems):
+    for place in sorted(problems):
         clock = time.perf_counter()
-        problem = report.problems[place]
+        problem = problems[place]
         hood_of = evaluation.labels[place]
         names = sorted({h for h in hood_of if h is not None})
         index = {h: k for k, h in enumerate(names)}
@@ -845,7 +865,7 @@ def repair_map(
                     replace(problem, locks=locks), least, result, solutions[place], options, improve
                 )
         timings[place] = time.perf_counter() - clock
-    plan = build_plan(report.dataset, report.graph, problems, solutions, timings={"total": 0.0})
+    plan = build_plan(dataset, graph, problems, solutions, timings={"total": 0.0})
     plan, moves = _relabel(plan, evaluation, anchors)
     plan = replace(
         plan,
