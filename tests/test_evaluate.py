@@ -175,3 +175,58 @@ def test_repair_keeps_what_the_workshop_insists_on(edited: tuple[Path, list[str]
     assert first[6] not in set(repair.moves["lsoa_code"])
     with pytest.raises(InputDataError, match=r"--keep: E00000000 is not LSOAs|--keep: E00000000 is not"):
         repair_map(SAMPLE_CONFIG, path, keep=["E00000000"])
+
+
+def test_repair_keeps_the_lsoas_marked_in_the_maps_keep_column(
+    edited: tuple[Path, list[str], str], tmp_path: Path
+) -> None:
+    path, first, target = edited
+    frame = gpd.read_file(path, layer="lsoas")
+    stays = sorted(
+        frame.loc[frame["neighbourhood_id"] == target, "lsoa_code"].drop(labels=[], errors="ignore")
+    )
+    stays = [code for code in stays if code not in first[:3]][:2]
+    table = pd.DataFrame(
+        {
+            "lsoa_code": frame["lsoa_code"],
+            "neighbourhood": frame["neighbourhood_id"],
+            "keep": ["yes" if code in stays else "" for code in frame["lsoa_code"]],
+        }
+    )
+    table.to_csv(tmp_path / "map.csv", index=False)
+    repair = repair_map(SAMPLE_CONFIG, tmp_path / "map.csv", overrides=["solver.time_limit=20"])
+    assert repair.ok
+    assert not set(stays) & set(repair.moves["lsoa_code"])
+    after = dict(
+        zip(repair.plan.assignment["lsoa_code"], repair.plan.assignment["neighbourhood_id"], strict=True)
+    )
+    assert {after[code] for code in stays} == {target}
+    # the keep column is a lock the verifier checks: a kept LSOA with no neighbourhood cannot stay anywhere
+    table.loc[table["lsoa_code"] == first[5], "keep"] = "yes"
+    table.to_csv(tmp_path / "map.csv", index=False)
+    with pytest.raises(InputDataError, match=rf"--keep: {first[5]} is in no neighbourhood of the map"):
+        repair_map(SAMPLE_CONFIG, tmp_path / "map.csv", overrides=["solver.time_limit=20"])
+
+
+def test_improve_moves_at_most_the_share_and_beats_the_least_change(
+    edited: tuple[Path, list[str], str],
+) -> None:
+    from footprint.objective import evaluate_terms, weighted_objective
+
+    path, _, _ = edited
+    options = ["solver.time_limit=20"]
+    least = repair_map(SAMPLE_CONFIG, path, overrides=options)
+    share = 0.25
+    improved = repair_map(SAMPLE_CONFIG, path, overrides=options, improve=share)
+    assert improved.ok and least.ok
+    for place, problem in improved.plan.problems.items():  # the scenario's weights, the map's locks
+        assert improved.residents_moved()[place] <= share * problem.total_population
+        assert least.residents_moved()[place] <= improved.residents_moved()[place]
+        objective = {
+            name: weighted_objective(
+                problem, evaluate_terms(problem, repair.plan.solutions[place].assignment)
+            )
+            for name, repair in (("least", least), ("improved", improved))
+        }
+        assert objective["improved"] <= objective["least"] + 1e-9, (place, objective)
+    assert any(s.method == "least-change mip-cuts, improve" for s in improved.plan.solutions.values())

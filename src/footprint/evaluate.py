@@ -788,18 +788,18 @@ def build_repair(
     scenario: Scenario,
     dataset: Dataset,
     graph: ContiguityGraph,
-    problems: dict[str, PlaceProblem],
+    places: dict[str, PlaceProblem],
     evaluation: Evaluation,
     *,
     keep: Sequence[str] = (),
     improve: float | None = None,
 ) -> Repair:
-    """The repair of an evaluated map on the planned ``problems`` (inputs read once; see :func:`repair_map`)."""
+    """The repair of an evaluated map on the planned ``places`` (inputs read once; see :func:`repair_map`)."""
     if improve is not None and not 0 < improve <= 1:
         raise InputDataError(
             f"--improve: {improve} is not a share of residents; give a fraction in (0, 1], e.g. 0.05."
         )
-    planned = {code for p in problems.values() for code in p.unit_codes}
+    planned = {code for p in places.values() for code in p.unit_codes}
     unknown = sorted(set(keep) - planned)
     if unknown:
         raise InputDataError(
@@ -815,9 +815,9 @@ def build_repair(
     anchors: dict[str, dict[int, str]] = {}
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    for place in sorted(problems):
+    for place in sorted(places):
         clock = time.perf_counter()
-        problem = problems[place]
+        problem = places[place]
         hood_of = evaluation.labels[place]
         names = sorted({h for h in hood_of if h is not None})
         index = {h: k for k, h in enumerate(names)}
