@@ -64,6 +64,9 @@ def test_own_lsoa_layer_follows_every_rule(quick_sample_run: Path, tmp_path: Pat
     written = pd.read_csv(tmp_path / "e" / "assignment.csv")
     original = pd.read_csv(quick_sample_run / "assignment.csv")
     assert written.equals(original)  # the map's own ids are kept
+    result = runner.invoke(app, ["check", str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    assert "evaluated map follows every rule" in result.output
 
 
 def test_edited_map_names_every_breach_with_numbers(
@@ -230,3 +233,28 @@ def test_improve_moves_at_most_the_share_and_beats_the_least_change(
         }
         assert objective["improved"] <= objective["least"] + 1e-9, (place, objective)
     assert any(s.method == "least-change mip-cuts, improve" for s in improved.plan.solutions.values())
+
+
+def test_check_and_report_on_an_evaluated_folder(edited: tuple[Path, list[str], str], tmp_path: Path) -> None:
+    path, first, target = edited
+    folder = tmp_path / "e"
+    result = runner.invoke(app, ["evaluate", str(SAMPLE_CONFIG), str(path), "--out", str(folder), "--quiet"])
+    assert result.exit_code == 1, result.output
+    report = (folder / "report.md").read_text()
+    assert report.startswith("# Evaluated map: ")
+
+    result = runner.invoke(app, ["check", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert f"breach: P0001, contiguity: neighbourhood {target} is in 2 pieces" in result.output
+    assert "evaluated map breaks the rules 3 times" in result.output
+    payload = json.loads(runner.invoke(app, ["check", str(folder), "--json"]).output)
+    assert payload["evaluated"] is True and len(payload["breaches"]) == 3 and payload["ok"] is False
+
+    (folder / "report.md").unlink()
+    breaches = (folder / "breaches.csv").read_text()
+    result = runner.invoke(app, ["report", str(folder), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (folder / "report.md").read_text() == report
+    assert (folder / "breaches.csv").read_text() == breaches
+    marked = gpd.read_file(folder / "neighbourhoods.gpkg", layer="breaches")
+    assert set(marked["lsoa_code"]) == {*first[:3], first[5]}

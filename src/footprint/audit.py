@@ -38,10 +38,13 @@ class Audit:
     verdicts: dict[str, Verdict]
     changed_inputs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: an evaluated map's folder: every breach found again, one line each (empty for a run)
+    breaches: list[str] = field(default_factory=list)
+    evaluated: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(v.ok for v in self.verdicts.values())
+        return not self.problems and not self.breaches and all(v.ok for v in self.verdicts.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,7 @@ class Audit:
             "ok": self.ok,
             "changed_inputs": self.changed_inputs,
             "problems": self.problems,
+            **({"evaluated": True, "breaches": self.breaches} if self.evaluated else {}),
             "places": {place: verdict.to_dict() for place, verdict in sorted(self.verdicts.items())},
         }
 
@@ -109,7 +113,7 @@ def read_run(run_dir: str | Path) -> WrittenRun:
     return WrittenRun(run_dir, record, scenario, assignment, hoods, changed)
 
 
-def _load_problems(
+def load_problems(
     run: WrittenRun, places: list[str]
 ) -> tuple[Dataset, ContiguityGraph, dict[str, PlaceProblem]]:
     dataset = load_dataset(run.scenario)
@@ -124,11 +128,19 @@ def _load_problems(
 
 
 def audit_run(run_dir: str | Path) -> Audit:
-    """Re-verify the plan written in ``run_dir``."""
+    """Re-verify the plan written in ``run_dir`` (an evaluated map's folder: evaluate its map again)."""
     run = read_run(run_dir)
     audit = Audit(run_dir=run.run_dir, verdicts={}, changed_inputs=run.changed_inputs)
+    if run.record.get("status") == "evaluated":
+        from footprint.evaluate import reevaluate
+
+        evaluation = reevaluate(run)
+        audit.evaluated = True
+        audit.verdicts = dict(evaluation.plan.verdicts)
+        audit.breaches = [f"{b.place_code or 'map'}, {b.rule}: {b.message}" for b in evaluation.breaches]
+        return audit
     solved = [p["place_code"] for p in run.record["places"] if p["status"] in GOOD_STATUSES]
-    dataset, _, problems = _load_problems(run, solved)
+    dataset, _, problems = load_problems(run, solved)
     unknown = sorted(set(solved) - set(dataset.place_codes))
     if unknown:
         audit.problems.append(f"run.json lists places not in the inputs: {', '.join(unknown)}")
@@ -161,7 +173,7 @@ def rebuild_plan(run: WrittenRun) -> Plan:
     """
     record_path = run.run_dir / "run.json"
     entries = {p["place_code"]: p for p in run.record["places"]}
-    dataset, graph, problems = _load_problems(run, sorted(entries))
+    dataset, graph, problems = load_problems(run, sorted(entries))
     unknown = sorted(set(entries) - set(problems))
     if unknown:
         raise InputDataError(f"{record_path}: lists places not in the inputs: {', '.join(unknown)}")

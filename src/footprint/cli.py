@@ -699,6 +699,8 @@ def check(
                 out.print(f"[yellow]changed since the run:[/] {escape(str(path))}", highlight=False)
             for line in audit.problems:
                 out.print(f"[red]{escape(line)}[/]", highlight=False)
+            for line in audit.breaches:
+                out.print(f"[red]breach:[/] {escape(line)}", highlight=False, soft_wrap=True)
             for place, verdict in sorted(audit.verdicts.items()):
                 if quiet and verdict.ok:
                     continue
@@ -706,7 +708,13 @@ def check(
                 out.print(f"{place}: {state} ({verdict.neighbourhoods} neighbourhoods)", highlight=False)
                 for failure in verdict.failures:
                     out.print(f"  {escape(failure)}", highlight=False, soft_wrap=True)
-            out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
+            if audit.evaluated:
+                verdict = (
+                    "follows every rule" if audit.ok else f"breaks the rules {len(audit.breaches)} times"
+                )
+                out.print(f"evaluated map {verdict}", highlight=False)
+            else:
+                out.print("plan verified" if audit.ok else "plan FAILED verification", highlight=False)
         return 0 if audit.ok else 1
 
     raise typer.Exit(_guard(action, debug=debug, json_=json_))

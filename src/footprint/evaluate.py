@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -60,6 +61,9 @@ from footprint.runner import check_solver, solve_options
 from footprint.solve import SolveOptions, solve_place
 from footprint.validate import ValidationReport, validate_scenario
 from footprint.verify import PlanRules, Verdict, verify_plan
+
+if TYPE_CHECKING:
+    from footprint.audit import WrittenRun
 
 logger = logging.getLogger(__name__)
 
@@ -1090,3 +1094,68 @@ def write_repair(repair: Repair, out_dir: str | Path) -> list[Path]:
     }
     tables = {"moves.csv": repair.moves, "breaches_before.csv": repair.before.breaches_table()}
     return _write(repair.plan, out_dir, record, tables=tables, notes=repair_notes(repair))
+
+
+# ---- an evaluated folder read back (``footprint check`` and ``footprint report``) ---------------------------------
+
+
+def reevaluate(run: WrittenRun) -> Evaluation:
+    """The map of an evaluated folder evaluated again on the current inputs: its written ``assignment.csv`` (ids
+    ``label@place`` back to the map's label, so a neighbourhood crossing places is found again) with the map's
+    record (path, sha256, kind). LSOAs the map left out are still left out; an LSOA the map gave twice was written
+    once (the first), so that breach is not found again."""
+    from footprint.audit import load_problems
+
+    places = [entry["place_code"] for entry in run.record["places"]]
+    dataset, graph, problems = load_problems(run, places)
+    written = run.assignment
+    labels = pd.DataFrame(
+        {
+            C.LSOA_CODE: written[C.LSOA_CODE],
+            "label": written[C.NEIGHBOURHOOD].str.split("@").str[0],
+            "name": pd.NA,
+            "keep": False,
+        }
+    )
+    names_path = run.run_dir / "neighbourhoods.csv"
+    if names_path.is_file():
+        names = pd.read_csv(names_path, dtype=str, keep_default_na=False)
+        if "neighbourhood_name" in names:
+            display = dict(zip(names[C.NEIGHBOURHOOD], names["neighbourhood_name"], strict=True))
+            labels["name"] = written[C.NEIGHBOURHOOD].map(display).where(lambda s: s.notna(), pd.NA)
+    split_path = run.run_dir / "split_lsoas.csv"
+    entry = run.record.get("map", {})
+    map_input = MapInput(
+        path=Path(str(entry.get("path", "map"))),
+        sha256=str(entry.get("sha256", "")),
+        kind=str(entry.get("kind", "table")),
+        labels=labels,
+        columns=dict(entry.get("columns", {})),
+    )
+    if split_path.is_file():
+        map_input = replace(map_input, split=pd.read_csv(split_path, dtype=str))
+    return build_evaluation(dataset, graph, problems, map_input)
+
+
+def regenerate_evaluation(run: WrittenRun, notes: tuple[str, ...] = ()) -> list[Path]:
+    """Rewrite the products of an evaluated folder (report, maps, tables, breaches) from its assignment and record,
+    in place, without touching run.json (:func:`footprint.export.regenerate_products` for a run)."""
+    import shutil
+    import tempfile
+
+    evaluation = reevaluate(run)
+    staging = Path(tempfile.mkdtemp(prefix=f".{run.run_dir.name}.report-", dir=run.run_dir.parent))
+    try:
+        from footprint.export import _write_geo
+
+        write_products(evaluation.plan, run.record, staging, notes=notes + evaluation_notes(evaluation))
+        write_csv(evaluation.breaches_table(), staging / "breaches.csv")
+        layer = _breach_layer(evaluation)
+        if layer is not None and (staging / "neighbourhoods.gpkg").is_file():
+            _write_geo(layer, staging / "neighbourhoods.gpkg", layer="breaches", driver="GPKG", append=True)
+        written = sorted(staging.iterdir())
+        for path in written:
+            os.replace(path, run.run_dir / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(run.run_dir / path.name for path in written)

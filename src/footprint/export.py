@@ -452,6 +452,10 @@ def regenerate_products(run_dir: Path, *, allow_changed_inputs: bool = False) ->
             "These inputs changed after the plan was solved; the figures below are computed from the current "
             f"files: {', '.join(run.changed_inputs)}.",
         )
+    if run.record.get("status") == "evaluated":  # a map brought to footprint: evaluated again, not rebuilt
+        from footprint.evaluate import regenerate_evaluation
+
+        return regenerate_evaluation(run, notes)
     plan = rebuild_plan(run)
     staging = Path(tempfile.mkdtemp(prefix=f".{run.run_dir.name}.report-", dir=run.run_dir.parent))
     try:

@@ -146,7 +146,8 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
         if _hub_centres(plan)
         else "organised around a centre LSOA (no hubs file was given)"
     )
-    return f"""# Proposed neighbourhoods: {_text(scenario.name)}
+    heading = "Evaluated map" if record.get("status") == "evaluated" else "Proposed neighbourhoods"
+    return f"""# {heading}: {_text(scenario.name)}
 
 **{k:,} neighbourhoods** in **{solved} of {planned} places**, covering **{residents:,} residents**. {verified}
 
@@ -706,7 +707,8 @@ def render_html(markdown: str, *, map_png: bytes | None, title: str) -> str:
 
 
 def report_title(plan: Plan) -> str:
-    return f"Proposed neighbourhoods: {plan.dataset.scenario.name}"
+    evaluated = bool(plan.statuses) and set(plan.statuses.values()) <= {"evaluated", "breaches"}
+    return f"{'Evaluated map' if evaluated else 'Proposed neighbourhoods'}: {plan.dataset.scenario.name}"
 
 
 def map_subtitle(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
