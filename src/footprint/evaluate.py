@@ -52,13 +52,20 @@ from footprint.export import (
     write_products,
 )
 from footprint.graph import ContiguityGraph
-from footprint.leastchange import LeastChange, LeastChangeResult, build_least_change, solve_least_change
+from footprint.heuristic import solve_heuristic
+from footprint.leastchange import (
+    HEURISTIC_SHARE,
+    LeastChange,
+    LeastChangeResult,
+    build_least_change,
+    solve_least_change,
+)
 from footprint.mapinput import MapInput, read_map
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.plan import GOOD_STATUSES, Plan, build_plan, rules_for
 from footprint.problem import PlaceProblem, PlaceSolution, Weights
 from footprint.runner import check_solver, solve_options
-from footprint.solve import SolveOptions, solve_place
+from footprint.solve import SolveOptions, recombine_budget, solve_place
 from footprint.validate import ValidationReport, validate_scenario
 from footprint.verify import PlanRules, Verdict, verify_plan
 
@@ -849,8 +856,19 @@ def build_repair(
             )
             timings[place] = time.perf_counter() - clock
             continue
-        share = 0.5 if improve is not None else 1.0  # improve: half the limit for each of its two solves
-        result = solve_least_change(least, options, time_limit=share * options.time_limit)
+        limit = (0.5 if improve is not None else 1.0) * options.time_limit  # improve: half for each solve
+        if not any(code in kept for code in problem.unit_codes):
+            # the heuristic on the whole place (stability: residents kept under the best matching) gives the
+            # anchors and the warm start, so the model's plan is never worse than the heuristic's
+            heuristic = solve_heuristic(
+                replace(problems[place], weights=replace(least_weights, access=ACCESS_TIE_BREAK)),
+                seed=options.seed,
+                recombine=recombine_budget(options),
+                deadline=clock + HEURISTIC_SHARE * limit,
+            )
+            if heuristic is not None:
+                least = build_least_change(problem, hood_of, kept, plan=heuristic.assignment)
+        result = solve_least_change(least, options, time_limit=limit - (time.perf_counter() - clock))
         if result.assignment is None:
             # no plan keeps the map's centres (or none was found in time): the whole place, as ``run`` solves it
             fallback = replace(problems[place], weights=replace(least_weights, access=ACCESS_TIE_BREAK))

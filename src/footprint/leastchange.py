@@ -74,11 +74,20 @@ class LeastChange:
     centres: np.ndarray
     home: np.ndarray
     labels: tuple[str, ...]
+    #: the ``plan`` anchors were read from, in restricted indices (None: anchors from the map alone)
+    start: np.ndarray | None = None
 
     def moved(self, assignment: np.ndarray) -> int:
         """Residents not served by their own neighbourhood's anchor (``assignment`` in restricted indices)."""
         stays = (self.home >= 0) & (np.asarray(assignment) == self.home)
         return int(self.problem.population[~stays].sum())
+
+    def restrict(self, assignment: np.ndarray) -> np.ndarray | None:
+        """A full-place ``assignment`` in restricted indices (None when it uses a centre not kept)."""
+        position = {int(c): k for k, c in enumerate(self.centres.tolist())}
+        if any(int(c) not in position for c in np.unique(assignment)):
+            return None
+        return np.array([position[int(c)] for c in assignment], dtype=np.int64)
 
     def full(self, assignment: np.ndarray) -> np.ndarray:
         """``assignment`` in the full place's centre indices."""
@@ -150,12 +159,56 @@ def _spread(
     return chosen
 
 
+def _anchors_from_plan(
+    problem: PlaceProblem, members: dict[str, list[int]], plan: np.ndarray
+) -> tuple[dict[str, int], list[int], np.ndarray]:
+    """Anchors read off a valid ``plan`` (full centre indices): each map neighbourhood l matched one-to-one to the
+    region keeping most of its residents gets that region's centre, moved onto l's part of the region (the
+    member nearest its population-weighted centre) when the plan stays valid; unmatched regions are new
+    neighbourhoods. The plan then moves exactly the residents its stability term counts."""
+    from scipy.optimize import linear_sum_assignment
+
+    plan = np.asarray(plan, dtype=np.int64).copy()
+    labels, regions = sorted(members), sorted(set(plan.tolist()))
+    overlap = np.zeros((len(labels), len(regions)))
+    for a, label in enumerate(labels):
+        for b, centre in enumerate(regions):
+            overlap[a, b] = float(problem.population[members[label]][plan[members[label]] == centre].sum())
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    root_centres: dict[int, list[int]] = {}
+    for c, r in enumerate(problem.centre_root.tolist()):
+        root_centres.setdefault(int(r), []).append(c)
+    anchor: dict[str, int] = {}
+    for a, b in zip(rows.tolist(), cols.tolist(), strict=True):
+        if overlap[a, b] <= 0:
+            continue
+        label, centre = labels[a], regions[b]
+        anchor[label] = centre
+        if problem.centre_kind == "unit" and problem.max_distance_km is None:
+            part = [u for u in members[label] if plan[u] == centre]
+            point = np.average(problem.xy[part], axis=0, weights=problem.population[part] + 1e-9)
+            candidates = [c for u in part for c in root_centres.get(u, [])]
+            better = _nearest(problem, candidates, point)
+            if better is not None and better != centre and not problem.centre_required[centre]:
+                trial = plan.copy()
+                trial[plan == centre] = better
+                if not check_plan(problem, trial) and not any(c == centre for _, c in problem.locks):
+                    plan, anchor[label] = trial, better
+    new = sorted(set(plan.tolist()) - set(anchor.values()))
+    return anchor, new, plan
+
+
 def build_least_change(
-    problem: PlaceProblem, hood_of: Sequence[str | None], kept: set[str] = frozenset()
+    problem: PlaceProblem,
+    hood_of: Sequence[str | None],
+    kept: set[str] = frozenset(),
+    plan: np.ndarray | None = None,
 ) -> LeastChange:
     """The place restricted to the anchors of the map ``hood_of`` (label per unit, None: left out).
 
-    ``kept``: LSOA codes that must stay in their map neighbourhood (locked to its anchor).
+    ``kept``: LSOA codes that must stay in their map neighbourhood (locked to its anchor). ``plan``: a valid
+    plan (full centre indices) whose matched centres become the anchors (:func:`_anchors_from_plan`) and whose
+    other centres candidates; neighbourhoods it does not match get anchors from the map, as without it.
 
     Raises
     ------
@@ -172,9 +225,14 @@ def build_least_change(
     for c, r in enumerate(problem.centre_root.tolist()):
         root_centres.setdefault(int(r), []).append(c)
     anchor: dict[str, int] = {}
-    taken: set[int] = set()
+    from_plan: list[int] = []
+    if plan is not None:
+        anchor, from_plan, plan = _anchors_from_plan(problem, members, plan)
+    taken: set[int] = set(anchor.values()) | set(from_plan)
     # largest neighbourhoods first, so a hub two neighbourhoods want goes to the one keeping more residents
     for hood in sorted(members, key=lambda h: (-pop[members[h]].sum(), h)):
+        if hood in anchor:
+            continue
         parts = _parts(members[hood], adjacency)
         main = max(parts, key=lambda part: (pop[part].sum(), -part[0]))
         point = np.average(problem.xy[main], axis=0, weights=pop[main] + 1e-9)
@@ -187,7 +245,7 @@ def build_least_change(
         if choice is not None:
             anchor[hood] = choice
             taken.add(choice)
-    extras: list[int] = []
+    extras: list[int] = list(from_plan)
     for hood in sorted(anchor):
         over = math.ceil(pop[members[hood]].sum() / problem.pop_max) - 1
         if over > 0:
@@ -226,9 +284,10 @@ def build_least_change(
         locks=tuple(sorted(locks.items())),
         k_max=min(problem.k_max, len(chosen)),
     )
-    return LeastChange(
+    least = LeastChange(
         problem=restricted, centres=index, home=home, labels=tuple(label_of.get(c, "") for c in chosen)
     )
+    return least if plan is None else replace(least, start=least.restrict(plan))
 
 
 def moved_expression(model: PlaceModel, least: LeastChange) -> pulp.LpAffineExpression:
@@ -288,6 +347,8 @@ def solve_least_change(
     best, best_value, bound, notes = None, math.inf, -math.inf, []
     if start is not None and valid(start):
         best, best_value = np.asarray(start, dtype=np.int64).copy(), value(start)
+    if best is None and least.start is not None and valid(least.start):
+        best, best_value = least.start.copy(), value(least.start)
     if best is None and not improving:
         heuristic = start_plan(least, options, started + HEURISTIC_SHARE * limit)
         if heuristic is not None and valid(heuristic):
