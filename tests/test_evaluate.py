@@ -94,6 +94,12 @@ def test_edited_map_names_every_breach_with_numbers(
     marked = gpd.read_file(tmp_path / "e" / "neighbourhoods.gpkg", layer="breaches")
     assert set(marked["lsoa_code"]) == {*first[:3], first[5]}
     assert "breaks the rules 3 times" in (tmp_path / "e" / "report.md").read_text()
+    # marked on the maps: the neighbourhood under its bound outlined, the four LSOAs hatched, both in the key
+    page = (tmp_path / "e" / "map.html").read_text()
+    data = json.loads(page.split("const DATA = ", 1)[1].split(";\n", 1)[0].replace("<\\/", "</"))
+    kinds = [f["properties"]["kind"] for f in data["breaches"]["features"]]
+    assert sorted(kinds) == ["bounds", "lsoa", "lsoa", "lsoa", "lsoa"]
+    assert "neighbourhood outside the population bounds" in page
 
 
 def test_table_given_twice_and_crossing_places(layer: gpd.GeoDataFrame, tmp_path: Path) -> None:

@@ -390,6 +390,12 @@ def write_products(plan: Plan, record: dict[str, Any], folder: Path, *, notes: t
         write_csv(changes, folder / CHANGE_FILES[0])
         write_csv(per_hood, folder / CHANGE_FILES[1])
 
+    if record.get("breaches"):  # an evaluated map: its breaches are marked on the maps
+        from dataclasses import replace
+
+        from footprint.layers import build_breach_layer
+
+        layers = replace(layers, breaches=build_breach_layer(plan, record["breaches"], layers.neighbourhoods))
     title = report_title(plan)
     subtitle = map_subtitle(plan, record, summarise_places(plan))
     png = write_map_png(layers, folder / "map.png", title=title, subtitle=subtitle)
