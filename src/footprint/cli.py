@@ -1012,6 +1012,14 @@ def repair(
                         f"{row['from'] or 'none'} -> {row['to']}; {escape(row['reason'])}",
                         highlight=False,
                     )
+            for place_code, solution in sorted(result.plan.solutions.items()):
+                if place_code not in result.plan.failed_places and not quiet:
+                    gap = f", gap {solution.gap:.1%}" if solution.gap == solution.gap else ""
+                    out.print(
+                        f"{place_code}: {solution.status}{gap}; {escape(solution.message)}",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
             for failed in result.plan.failed_places:
                 out.print(
                     f"[red]{failed}[/]: {escape(result.plan.messages.get(failed, ''))}", highlight=False

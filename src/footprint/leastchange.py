@@ -1,9 +1,10 @@
 """The least-change model: repair a map by moving the fewest residents out of their own map neighbourhood.
 
 A map's neighbourhoods are known, so "moved" needs no matching: LSOA i moves when it is not in its own map
-neighbourhood. Each map neighbourhood l gets an anchor centre a(l) (:func:`build_least_change`): the centre of
-its largest connected part (the member LSOA nearest that part's population-weighted centre, or, with hubs, the
-free hub standing in it nearest that point). The place is then the model of :mod:`footprint.model` restricted to
+neighbourhood. Each map neighbourhood l gets an anchor centre a(l) (:func:`build_least_change`): with a valid
+plan at hand (the heuristic's, which ``repair`` runs first), the centre of the region matched to l, moved onto l's
+part of it; otherwise the centre of l's largest connected part (the member LSOA nearest that part's
+population-weighted centre, or, with hubs, the free hub standing in it nearest that point). The place is then the model of :mod:`footprint.model` restricted to
 the anchors, plus a few candidate centres for new neighbourhoods when the map has too few to fit the bounds (a
 neighbourhood over twice the maximum, or fewer neighbourhoods than ``k_min``), plus the centres of the scenario's
 locks and required hubs. With x[i,c] = 1 when i is served by centre c, home(i) = a(l(i)) and P the residents:
@@ -15,7 +16,10 @@ locks and required hubs. With x[i,c] = 1 when i is served by centre c, home(i) =
 
 An anchor may close (k_max below the map's count): its residents then all count as moved. LSOAs left out of the
 map have no home and always count. The LP bound is far stronger than the matching-based stability term's (whose
-relaxation splits the matching), and it is a bound on the least change among plans that keep the map's centres.
+relaxation splits the matching); it bounds the least change among plans in which each map neighbourhood keeps
+its anchor (a plan whose neighbourhood l holds none of a(l) is outside the model), so "exact" means exact in that
+sense. From the heuristic's plan the warm start moves exactly the residents its stability term counts, so the
+model's plan is never worse than the heuristic's.
 With a share s (``improve``), the objective is the scenario's weighted terms instead and ``moved <= s P`` is one
 more row (``moved_at_most``); the least-change plan, when it moves at most that, is its warm start, so the plan
 found is never worse than it by the scenario's objective. Contiguity is enforced as in ``run`` with cuts: solve,
@@ -355,7 +359,7 @@ def solve_least_change(
             best, best_value = heuristic, value(heuristic)
     first = best_value
     rounds, state = 0, "stopped"
-    while True:
+    while options.method != "heuristic" or best is None:
         time_left = limit - (time.perf_counter() - started)
         if time_left <= 2.0:
             notes.append(f"time limit reached after {rounds} cut rounds")
