@@ -147,6 +147,13 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
         else "organised around a centre LSOA (no hubs file was given)"
     )
     heading = "Evaluated map" if record.get("status") == "evaluated" else "Proposed neighbourhoods"
+    if record.get("status") == "evaluated":
+        verified = f"{passed} of {planned} places follow every rule" + (
+            f"; {', '.join(failed)} {'breaks' if len(failed) == 1 else 'break'} some (the breaches are listed "
+            "below and in breaches.csv)."
+            if failed
+            else "."
+        )
     return f"""# {heading}: {_text(scenario.name)}
 
 **{k:,} neighbourhoods** in **{solved} of {planned} places**, covering **{residents:,} residents**. {verified}
