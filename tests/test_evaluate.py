@@ -64,6 +64,9 @@ def test_own_lsoa_layer_follows_every_rule(quick_sample_run: Path, tmp_path: Pat
     written = pd.read_csv(tmp_path / "e" / "assignment.csv")
     original = pd.read_csv(quick_sample_run / "assignment.csv")
     assert written.equals(original)  # the map's own ids are kept
+    result = runner.invoke(app, ["check", str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    assert "evaluated map follows every rule" in result.output
 
 
 def test_edited_map_names_every_breach_with_numbers(
@@ -91,6 +94,12 @@ def test_edited_map_names_every_breach_with_numbers(
     marked = gpd.read_file(tmp_path / "e" / "neighbourhoods.gpkg", layer="breaches")
     assert set(marked["lsoa_code"]) == {*first[:3], first[5]}
     assert "breaks the rules 3 times" in (tmp_path / "e" / "report.md").read_text()
+    # marked on the maps: the neighbourhood under its bound outlined, the four LSOAs hatched, both in the key
+    page = (tmp_path / "e" / "map.html").read_text()
+    data = json.loads(page.split("const DATA = ", 1)[1].split(";\n", 1)[0].replace("<\\/", "</"))
+    kinds = [f["properties"]["kind"] for f in data["breaches"]["features"]]
+    assert sorted(kinds) == ["bounds", "lsoa", "lsoa", "lsoa", "lsoa"]
+    assert "neighbourhood outside the population bounds" in page
 
 
 def test_table_given_twice_and_crossing_places(layer: gpd.GeoDataFrame, tmp_path: Path) -> None:
@@ -175,3 +184,83 @@ def test_repair_keeps_what_the_workshop_insists_on(edited: tuple[Path, list[str]
     assert first[6] not in set(repair.moves["lsoa_code"])
     with pytest.raises(InputDataError, match=r"--keep: E00000000 is not LSOAs|--keep: E00000000 is not"):
         repair_map(SAMPLE_CONFIG, path, keep=["E00000000"])
+
+
+def test_repair_keeps_the_lsoas_marked_in_the_maps_keep_column(
+    edited: tuple[Path, list[str], str], tmp_path: Path
+) -> None:
+    path, first, target = edited
+    frame = gpd.read_file(path, layer="lsoas")
+    stays = sorted(
+        frame.loc[frame["neighbourhood_id"] == target, "lsoa_code"].drop(labels=[], errors="ignore")
+    )
+    stays = [code for code in stays if code not in first[:3]][:2]
+    table = pd.DataFrame(
+        {
+            "lsoa_code": frame["lsoa_code"],
+            "neighbourhood": frame["neighbourhood_id"],
+            "keep": ["yes" if code in stays else "" for code in frame["lsoa_code"]],
+        }
+    )
+    table.to_csv(tmp_path / "map.csv", index=False)
+    repair = repair_map(SAMPLE_CONFIG, tmp_path / "map.csv", overrides=["solver.time_limit=20"])
+    assert repair.ok
+    assert not set(stays) & set(repair.moves["lsoa_code"])
+    after = dict(
+        zip(repair.plan.assignment["lsoa_code"], repair.plan.assignment["neighbourhood_id"], strict=True)
+    )
+    assert {after[code] for code in stays} == {target}
+    # the keep column is a lock the verifier checks: a kept LSOA with no neighbourhood cannot stay anywhere
+    table.loc[table["lsoa_code"] == first[5], "keep"] = "yes"
+    table.to_csv(tmp_path / "map.csv", index=False)
+    with pytest.raises(InputDataError, match=rf"--keep: {first[5]} is in no neighbourhood of the map"):
+        repair_map(SAMPLE_CONFIG, tmp_path / "map.csv", overrides=["solver.time_limit=20"])
+
+
+def test_improve_moves_at_most_the_share_and_beats_the_least_change(
+    edited: tuple[Path, list[str], str],
+) -> None:
+    from footprint.objective import evaluate_terms, weighted_objective
+
+    path, _, _ = edited
+    options = ["solver.time_limit=20"]
+    least = repair_map(SAMPLE_CONFIG, path, overrides=options)
+    share = 0.25
+    improved = repair_map(SAMPLE_CONFIG, path, overrides=options, improve=share)
+    assert improved.ok and least.ok
+    for place, problem in improved.plan.problems.items():  # the scenario's weights, the map's locks
+        assert improved.residents_moved()[place] <= share * problem.total_population
+        assert least.residents_moved()[place] <= improved.residents_moved()[place]
+        objective = {
+            name: weighted_objective(
+                problem, evaluate_terms(problem, repair.plan.solutions[place].assignment)
+            )
+            for name, repair in (("least", least), ("improved", improved))
+        }
+        assert objective["improved"] <= objective["least"] + 1e-9, (place, objective)
+    assert any(s.method == "least-change mip-cuts, improve" for s in improved.plan.solutions.values())
+
+
+def test_check_and_report_on_an_evaluated_folder(edited: tuple[Path, list[str], str], tmp_path: Path) -> None:
+    path, first, target = edited
+    folder = tmp_path / "e"
+    result = runner.invoke(app, ["evaluate", str(SAMPLE_CONFIG), str(path), "--out", str(folder), "--quiet"])
+    assert result.exit_code == 1, result.output
+    report = (folder / "report.md").read_text()
+    assert report.startswith("# Evaluated map: ")
+
+    result = runner.invoke(app, ["check", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert f"breach: P0001, contiguity: neighbourhood {target} is in 2 pieces" in result.output
+    assert "evaluated map breaks the rules 3 times" in result.output
+    payload = json.loads(runner.invoke(app, ["check", str(folder), "--json"]).output)
+    assert payload["evaluated"] is True and len(payload["breaches"]) == 3 and payload["ok"] is False
+
+    (folder / "report.md").unlink()
+    breaches = (folder / "breaches.csv").read_text()
+    result = runner.invoke(app, ["report", str(folder), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (folder / "report.md").read_text() == report
+    assert (folder / "breaches.csv").read_text() == breaches
+    marked = gpd.read_file(folder / "neighbourhoods.gpkg", layer="breaches")
+    assert set(marked["lsoa_code"]) == {*first[:3], first[5]}

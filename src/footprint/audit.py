@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,11 @@ from footprint import columns as C
 from footprint.config import Scenario, paths_resolved_from, scenario_from_dict
 from footprint.dataset import Dataset, hash_inputs, load_dataset
 from footprint.errors import InputDataError
-from footprint.export import CHANGE_FILES, read_run_record, write_products
+from footprint.export import CHANGE_FILES, _write_geo, read_run_record, write_csv, write_products
 from footprint.graph import ContiguityGraph, build_graph
 from footprint.instance import build_place_problem, pcn_home_places
+from footprint.mapinput import MapInput
+from footprint.mapplan import Evaluation, breach_layer, build_evaluation, evaluation_notes
 from footprint.plan import GOOD_STATUSES, Plan, build_plan, rules_for
 from footprint.problem import PlaceProblem, PlaceSolution
 from footprint.verify import Verdict, verify_plan
@@ -43,11 +45,20 @@ class Audit:
     problems: list[str] = field(default_factory=list)
     #: place -> status of the places the run wrote no plan for (infeasible, failed): nothing to verify there
     unplanned: dict[str, str] = field(default_factory=dict)
+    #: an evaluated map's folder: every breach found again, one line each (empty for a run)
+    breaches: list[str] = field(default_factory=list)
+    evaluated: bool = False
 
     @property
     def ok(self) -> bool:
-        """Every plan written verifies, and there was at least one to verify (nothing verified is no pass)."""
-        return not self.problems and bool(self.verdicts) and all(v.ok for v in self.verdicts.values())
+        """Every plan written verifies, there was at least one to verify (nothing verified is no pass), and an
+        evaluated map breaks no rule."""
+        return (
+            not self.problems
+            and not self.breaches
+            and bool(self.verdicts)
+            and all(v.ok for v in self.verdicts.values())
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +66,7 @@ class Audit:
             "ok": self.ok,
             "changed_inputs": self.changed_inputs,
             "problems": self.problems,
+            **({"evaluated": True, "breaches": self.breaches} if self.evaluated else {}),
             "places": {place: verdict.to_dict() for place, verdict in sorted(self.verdicts.items())},
             "unplanned": dict(sorted(self.unplanned.items())),
         }
@@ -116,7 +128,7 @@ def read_run(run_dir: str | Path) -> WrittenRun:
     return WrittenRun(run_dir, record, scenario, assignment, hoods, changed)
 
 
-def _load_problems(
+def load_problems(
     run: WrittenRun, places: list[str]
 ) -> tuple[Dataset, ContiguityGraph, dict[str, PlaceProblem]]:
     dataset = load_dataset(run.scenario)
@@ -131,9 +143,15 @@ def _load_problems(
 
 
 def audit_run(run_dir: str | Path) -> Audit:
-    """Re-verify the plan written in ``run_dir``."""
+    """Re-verify the plan written in ``run_dir`` (an evaluated map's folder: evaluate its map again)."""
     run = read_run(run_dir)
     audit = Audit(run_dir=run.run_dir, verdicts={}, changed_inputs=run.changed_inputs)
+    if run.record.get("status") == "evaluated":
+        evaluation = reevaluate(run)
+        audit.evaluated = True
+        audit.verdicts = dict(evaluation.plan.verdicts)
+        audit.breaches = [f"{b.place_code or 'map'}, {b.rule}: {b.message}" for b in evaluation.breaches]
+        return audit
     solved = [p["place_code"] for p in run.record["places"] if p["status"] in GOOD_STATUSES]
     audit.unplanned = {
         p["place_code"]: p["status"] for p in run.record["places"] if p["status"] not in GOOD_STATUSES
@@ -146,7 +164,7 @@ def audit_run(run_dir: str | Path) -> Audit:
             "can be planned (footprint validate says why each cannot)"
         )
         return audit
-    dataset, _, problems = _load_problems(run, solved)
+    dataset, _, problems = load_problems(run, solved)
     unknown = sorted(set(solved) - set(dataset.place_codes))
     if unknown:
         audit.problems.append(f"run.json lists places not in the inputs: {', '.join(unknown)}")
@@ -179,7 +197,7 @@ def rebuild_plan(run: WrittenRun) -> Plan:
     """
     record_path = run.run_dir / "run.json"
     entries = {p["place_code"]: p for p in run.record["places"]}
-    dataset, graph, problems = _load_problems(run, sorted(entries))
+    dataset, graph, problems = load_problems(run, sorted(entries))
     unknown = sorted(set(entries) - set(problems))
     if unknown:
         raise InputDataError(f"{record_path}: lists places not in the inputs: {', '.join(unknown)}")
@@ -264,6 +282,8 @@ def regenerate_products(run_dir: Path, *, allow_changed_inputs: bool = False) ->
             "These inputs changed after the plan was solved; the figures below are computed from the current "
             f"files: {', '.join(run.changed_inputs)}.",
         )
+    if run.record.get("status") == "evaluated":  # a map brought to footprint: evaluated again, not rebuilt
+        return regenerate_evaluation(run, notes)
     plan = rebuild_plan(run)
     staging = Path(tempfile.mkdtemp(prefix=f".{run.run_dir.name}.report-", dir=run.run_dir.parent))
     try:
@@ -275,6 +295,61 @@ def regenerate_products(run_dir: Path, *, allow_changed_inputs: bool = False) ->
         for name in CHANGE_FILES:  # a plan with no baseline now must not keep the change files of before
             if name not in names:
                 (run.run_dir / name).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(run.run_dir / path.name for path in written)
+
+
+def reevaluate(run: WrittenRun) -> Evaluation:
+    """The map of an evaluated folder evaluated again on the current inputs: its written ``assignment.csv`` (ids
+    ``label@place`` back to the map's label, so a neighbourhood crossing places is found again) with the map's
+    record (path, sha256, kind). LSOAs the map left out are still left out; an LSOA the map gave twice was written
+    once (the first), so that breach is not found again."""
+    places = [entry["place_code"] for entry in run.record["places"]]
+    dataset, graph, problems = load_problems(run, places)
+    written = run.assignment
+    labels = pd.DataFrame(
+        {
+            C.LSOA_CODE: written[C.LSOA_CODE],
+            "label": written[C.NEIGHBOURHOOD].str.split("@").str[0],
+            "name": pd.NA,
+            "keep": False,
+        }
+    )
+    names_path = run.run_dir / "neighbourhoods.csv"
+    if names_path.is_file():
+        names = pd.read_csv(names_path, dtype=str, keep_default_na=False)
+        if "neighbourhood_name" in names:
+            display = dict(zip(names[C.NEIGHBOURHOOD], names["neighbourhood_name"], strict=True))
+            labels["name"] = written[C.NEIGHBOURHOOD].map(display).where(lambda s: s.notna(), pd.NA)
+    split_path = run.run_dir / "split_lsoas.csv"
+    entry = run.record.get("map", {})
+    map_input = MapInput(
+        path=Path(str(entry.get("path", "map"))),
+        sha256=str(entry.get("sha256", "")),
+        kind=str(entry.get("kind", "table")),
+        labels=labels,
+        columns=dict(entry.get("columns", {})),
+    )
+    if split_path.is_file():
+        map_input = replace(map_input, split=pd.read_csv(split_path, dtype=str))
+    return build_evaluation(dataset, graph, problems, map_input)
+
+
+def regenerate_evaluation(run: WrittenRun, notes: tuple[str, ...] = ()) -> list[Path]:
+    """Rewrite the products of an evaluated folder (report, maps, tables, breaches) from its assignment and record,
+    in place, without touching run.json (:func:`regenerate_products` for a run)."""
+    evaluation = reevaluate(run)
+    staging = Path(tempfile.mkdtemp(prefix=f".{run.run_dir.name}.report-", dir=run.run_dir.parent))
+    try:
+        write_products(evaluation.plan, run.record, staging, notes=notes + evaluation_notes(evaluation))
+        write_csv(evaluation.breaches_table(), staging / "breaches.csv")
+        layer = breach_layer(evaluation)
+        if layer is not None and (staging / "neighbourhoods.gpkg").is_file():
+            _write_geo(layer, staging / "neighbourhoods.gpkg", layer="breaches", driver="GPKG", append=True)
+        written = sorted(staging.iterdir())
+        for path in written:
+            os.replace(path, run.run_dir / path.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return sorted(run.run_dir / path.name for path in written)

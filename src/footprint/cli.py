@@ -713,6 +713,8 @@ def check(
                 out.print(f"[yellow]changed since the run:[/] {escape(str(path))}", highlight=False)
             for line in audit.problems:
                 out.print(f"[red]{escape(line)}[/]", highlight=False)
+            for line in audit.breaches:
+                out.print(f"[red]breach:[/] {escape(line)}", highlight=False, soft_wrap=True)
             for place, verdict in sorted(audit.verdicts.items()):
                 if quiet and verdict.ok:
                     continue
@@ -720,6 +722,11 @@ def check(
                 out.print(f"{place}: {state} ({verdict.neighbourhoods} neighbourhoods)", highlight=False)
                 for failure in verdict.failures:
                     out.print(f"  {escape(failure)}", highlight=False, soft_wrap=True)
+            if audit.evaluated:
+                verdict = (
+                    "follows every rule" if audit.ok else f"breaks the rules {len(audit.breaches)} times"
+                )
+                out.print(f"evaluated map {verdict}", highlight=False)
             for place, status in sorted(audit.unplanned.items()):
                 out.print(f"{place}: not planned ({status}), nothing to verify", highlight=False)
             if not audit.verdicts:
@@ -1024,6 +1031,14 @@ def repair(
                         f"move {row['lsoa_code']} {escape(str(row['lsoa_name']))} ({row['residents']:,} residents): "
                         f"{row['from'] or 'none'} -> {row['to']}; {escape(row['reason'])}",
                         highlight=False,
+                    )
+            for place_code, solution in sorted(result.plan.solutions.items()):
+                if place_code not in result.plan.failed_places and not quiet:
+                    gap = f", gap {solution.gap:.1%}" if solution.gap == solution.gap else ""
+                    out.print(
+                        f"{place_code}: {solution.status}{gap}; {escape(solution.message)}",
+                        highlight=False,
+                        soft_wrap=True,
                     )
             for failed in result.plan.failed_places:
                 out.print(

@@ -12,25 +12,26 @@ a rule has status ``breaches`` and one that follows every rule ``evaluated``; th
 is, never as if valid: run.json says ``"status": "evaluated"``, the map's sha256 and every breach, the report
 opens with them, ``breaches.csv`` lists them and ``neighbourhoods.gpkg`` gains a ``breaches`` layer.
 
-:func:`repair_map` finds, per place, the valid plan that moves the fewest residents from the map: the model's
-stability term (a one-to-one matching of the map's neighbourhoods to the new ones; :func:`footprint.model.
-define_stability`) with the map as baseline is exactly the share of residents not kept, so the place is solved
-(exact with its gap, or the heuristic, as ``run`` does) with weights stability 1 and access
-:data:`ACCESS_TIE_BREAK`. LSOAs to keep (``keep``, or the map's keep column) are locked to one centre per map
-neighbourhood, so they stay together; ``improve`` instead uses the scenario's weights with the stability weight
-raised until at most that share of residents moves (:data:`IMPROVE_WEIGHTS`). Every LSOA moved is listed with the
-breach its move fixes, and the repaired plan is verified like any run.
+:func:`repair_map` finds, per place, the valid plan that moves the fewest residents from the map, with the
+least-change model of :mod:`footprint.leastchange`: each map neighbourhood keeps an anchor centre (the centre of
+its largest connected part), LSOAs are assigned to the anchors (plus a few candidates for new neighbourhoods when
+the map has too few) under every rule, and the residents not in their own neighbourhood are minimised; the solver's
+bound gives the gap. LSOAs to keep (``keep``, or the map's keep column) are locked to their neighbourhood's anchor,
+so they stay. ``improve`` instead minimises the scenario's weighted objective with residents moved at most that
+share of the place (one more row), from the least-change plan. Every LSOA moved is listed with the breach its
+move fixes, and the repaired plan is verified like any run. A place where no plan keeps the map's centres falls
+back to the whole place solved with the matching-based stability term (:func:`footprint.model.define_stability`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +39,7 @@ import pandas as pd
 
 from footprint import columns as C
 from footprint.config import Scenario, load_scenario, with_overrides
+from footprint.dataset import Dataset
 from footprint.errors import InputDataError
 from footprint.export import (
     atomic_folder,
@@ -47,6 +49,15 @@ from footprint.export import (
     write_json,
     write_products,
 )
+from footprint.graph import ContiguityGraph
+from footprint.heuristic import solve_heuristic
+from footprint.leastchange import (
+    HEURISTIC_SHARE,
+    LeastChange,
+    LeastChangeResult,
+    build_least_change,
+    solve_least_change,
+)
 from footprint.mapinput import read_map
 from footprint.mapplan import (  # the map -> plan builder, moved below the runner (re-exported here)
     BREACHES,
@@ -54,16 +65,21 @@ from footprint.mapplan import (  # the map -> plan builder, moved below the runn
     Breach,
     Evaluation,
     _names,
+    breach_layer,
     build_evaluation,
+    evaluation_notes,
 )
-
-__all__ = ["BREACHES", "EVALUATED", "Breach", "Evaluation", "build_evaluation", "evaluate_map", "repair_map"]
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.plan import GOOD_STATUSES, Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution, Weights
 from footprint.runner import check_solver, solve_options
-from footprint.solve import SolveOptions, solve_place
+from footprint.solve import SolveOptions, recombine_budget, solve_place
 from footprint.validate import ValidationReport, validate_scenario
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["BREACHES", "EVALUATED", "Breach", "Evaluation", "build_evaluation", "evaluate_map", "repair_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +87,6 @@ logger = logging.getLogger(__name__)
 #: (access is ~1 for a compact plan, one resident moved is 1/P ~ 3e-6 of stability), large enough to choose
 #: sensible centres and break ties between equally small repairs.
 ACCESS_TIE_BREAK = 1e-6
-#: Stability weights tried by ``improve``, in order; the first plan moving at most the share allowed is kept.
-IMPROVE_WEIGHTS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 @dataclass(frozen=True)
@@ -183,26 +197,6 @@ def _places_entries(plan: Plan, record: dict[str, Any]) -> list[dict[str, Any]]:
     return entries
 
 
-def _breach_layer(evaluation: Evaluation) -> gpd.GeoDataFrame | None:
-    rows = [
-        {
-            C.LSOA_CODE: code,
-            C.PLACE_CODE: b.place_code,
-            "rule": b.rule,
-            C.NEIGHBOURHOOD: b.neighbourhood,
-            "message": b.message,
-        }
-        for b in evaluation.breaches
-        if b.rule != "unknown"
-        for code in b.lsoas
-    ]
-    if not rows:
-        return None
-    frame = pd.DataFrame(rows).drop_duplicates([C.LSOA_CODE, "rule"]).sort_values([C.LSOA_CODE, "rule"])
-    geometry = evaluation.plan.dataset.units.set_index(C.LSOA_CODE).geometry
-    return gpd.GeoDataFrame(frame, geometry=frame[C.LSOA_CODE].map(geometry).values, crs=C.CRS_WORKING)
-
-
 def _write(
     plan: Plan,
     out_dir: Path,
@@ -251,30 +245,6 @@ def _relative(path: Path, out_dir: Path) -> str:
     return path_relative_to(path, out_dir)
 
 
-def evaluation_notes(evaluation: Evaluation) -> tuple[str, ...]:
-    """The report's opening: what was evaluated, and every breach."""
-    m = evaluation.map
-    head = (
-        f"This is a map brought to footprint, evaluated against the rules, not a solved plan: {m.path.name} "
-        f"({m.kind}, sha256 {m.sha256[:12]}). "
-    )
-    if evaluation.ok:
-        return (head + "It follows every rule.",)
-    lines = [
-        head + f"It breaks the rules {len(evaluation.breaches)} times (all in breaches.csv and the breaches "
-        "layer of neighbourhoods.gpkg):"
-    ]
-    lines += [f"{b.place_code or 'map'}, {b.rule}: {b.message}" for b in evaluation.breaches[:40]]
-    if len(evaluation.breaches) > 40:
-        lines.append(f"... and {len(evaluation.breaches) - 40} more in breaches.csv.")
-    if len(m.split):
-        lines.append(
-            f"{len(m.split)} LSOAs are split by a drawn line and went to the polygon holding most of their area "
-            "(split_lsoas.csv)."
-        )
-    return tuple(lines)
-
-
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> list[Path]:
     """Write the outputs of a run for an evaluated map, plus ``breaches.csv`` (and ``split_lsoas.csv``)."""
     out_dir = Path(out_dir)
@@ -289,39 +259,11 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> list[Path]:
         record,
         tables=tables,
         notes=evaluation_notes(evaluation),
-        layer=_breach_layer(evaluation),
+        layer=breach_layer(evaluation),
     )
 
 
 # ---- repair ------------------------------------------------------------------------------------------------------
-
-
-def _keep_locks(
-    problem: PlaceProblem,
-    hood_of: list[str | None],
-    kept: set[str],
-    hub_of: dict[str, str],
-) -> tuple[tuple[int, int], ...]:
-    """Locks that hold the kept LSOAs of each map neighbourhood together: all on one centre (the centre LSOA of
-    the lowest-coded kept LSOA, or the neighbourhood's hub in hub scenarios)."""
-    locked = {unit for unit, _ in problem.locks}
-    by_hood: dict[str, list[int]] = defaultdict(list)
-    for i, code in enumerate(problem.unit_codes):
-        if code in kept:
-            hood = hood_of[i]
-            if hood is None:
-                raise InputDataError(
-                    f"--keep: {code} is in no neighbourhood of the map, so it cannot stay where it is; give it one "
-                    "or drop it from --keep."
-                )
-            by_hood[hood].append(i)
-    centre_index = {cid: c for c, cid in enumerate(problem.centre_ids)}
-    root_centre = {int(r): c for c, r in enumerate(problem.centre_root)}
-    locks = list(problem.locks)
-    for hood, units in sorted(by_hood.items()):
-        centre = centre_index[hub_of[hood]] if problem.centre_kind == "hub" else root_centre[min(units)]
-        locks += [(i, centre) for i in units if i not in locked]
-    return tuple(sorted(set(locks)))
 
 
 def _match_labels(problem: PlaceProblem, hood_of: list[str | None], new: np.ndarray) -> dict[int, str]:
@@ -405,7 +347,27 @@ def repair_map(
         keep_column=keep_column,
         layer=layer,
     )
-    planned = {code for p in report.problems.values() for code in p.unit_codes}
+    return build_repair(
+        report.scenario, report.dataset, report.graph, report.problems, evaluation, keep=keep, improve=improve
+    )
+
+
+def build_repair(
+    scenario: Scenario,
+    dataset: Dataset,
+    graph: ContiguityGraph,
+    places: dict[str, PlaceProblem],
+    evaluation: Evaluation,
+    *,
+    keep: Sequence[str] = (),
+    improve: float | None = None,
+) -> Repair:
+    """The repair of an evaluated map on the planned ``places`` (inputs read once; see :func:`repair_map`)."""
+    if improve is not None and not 0 < improve <= 1:
+        raise InputDataError(
+            f"--improve: {improve} is not a share of residents; give a fraction in (0, 1], e.g. 0.05."
+        )
+    planned = {code for p in places.values() for code in p.unit_codes}
     unknown = sorted(set(keep) - planned)
     if unknown:
         raise InputDataError(
@@ -414,57 +376,76 @@ def repair_map(
         )
     labels = evaluation.map.labels
     kept = set(keep) | set(labels.loc[labels["keep"].astype(bool), C.LSOA_CODE]) & planned
-    options = solve_options(report.scenario)
+    options = solve_options(scenario)
     check_solver(options)
-    hub_of = (
-        dict(
-            zip(
-                evaluation.plan.neighbourhoods[C.NEIGHBOURHOOD],
-                evaluation.plan.neighbourhoods[C.HUB_ID],
-                strict=True,
-            )
-        )
-        if len(evaluation.plan.neighbourhoods)
-        else {}
-    )
     problems: dict[str, PlaceProblem] = {}
     solutions: dict[str, PlaceSolution] = {}
+    anchors: dict[str, dict[int, str]] = {}
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    for place in sorted(report.problems):
+    for place in sorted(places):
         clock = time.perf_counter()
-        problem = report.problems[place]
+        problem = places[place]
         hood_of = evaluation.labels[place]
         names = sorted({h for h in hood_of if h is not None})
         index = {h: k for k, h in enumerate(names)}
         baseline = np.array([index[h] if h is not None else -1 for h in hood_of], dtype=np.int64)
-        locks = _keep_locks(problem, hood_of, kept, hub_of)
-        least = Weights(access=ACCESS_TIE_BREAK, pcn=0.0, demand=0.0, stability=1.0, community=0.0)
-        problems[place] = replace(problem, baseline=baseline, locks=locks, weights=least)
+        least_weights = Weights(access=0.0, pcn=0.0, demand=0.0, stability=1.0, community=0.0)
+        try:
+            least = build_least_change(problem, hood_of, kept)
+        except ValueError as error:
+            raise InputDataError(f"--keep: {error}; give it one or drop it from --keep.") from None
+        locks = tuple((unit, int(least.centres[c])) for unit, c in least.problem.locks)
+        problems[place] = replace(problem, baseline=baseline, locks=locks, weights=least_weights)
         if evaluation.plan.statuses[place] == EVALUATED and improve is None:
             # the map follows every rule: it is its own least change (nothing moves, proven by bound 0)
             start = evaluation.plan.solutions[place].assignment
-            terms = evaluate_terms(problems[place], start)
             solutions[place] = PlaceSolution(
                 place_code=place,
                 status="optimal",
                 assignment=start,
-                objective=weighted_objective(problems[place], terms),
+                objective=0.0,
                 bound=0.0,
                 gap=0.0,
-                terms=terms,
+                terms=evaluate_terms(problems[place], start),
                 method="map kept",
                 message="the map follows every rule; nothing moves",
             )
+            timings[place] = time.perf_counter() - clock
+            continue
+        limit = (0.5 if improve is not None else 1.0) * options.time_limit  # improve: half for each solve
+        if not any(code in kept for code in problem.unit_codes):
+            # the heuristic on the whole place (stability: residents kept under the best matching) gives the
+            # anchors and the warm start, so the model's plan is never worse than the heuristic's
+            heuristic = solve_heuristic(
+                replace(problems[place], weights=replace(least_weights, access=ACCESS_TIE_BREAK)),
+                seed=options.seed,
+                recombine=recombine_budget(options),
+                deadline=clock + HEURISTIC_SHARE * limit,
+            )
+            if heuristic is not None:
+                least = build_least_change(problem, hood_of, kept, plan=heuristic.assignment)
+        result = solve_least_change(least, options, time_limit=limit - (time.perf_counter() - clock))
+        if result.assignment is None:
+            # no plan keeps the map's centres (or none was found in time): the whole place, as ``run`` solves it
+            fallback = replace(problems[place], weights=replace(least_weights, access=ACCESS_TIE_BREAK))
+            solutions[place] = solve_place(fallback, options)
+            solutions[place] = replace(
+                solutions[place],
+                message="; ".join(
+                    filter(None, [solutions[place].message, *result.notes, "no plan kept the map's centres"])
+                ),
+            )
         else:
-            solutions[place] = solve_place(problems[place], options)
-            if improve is not None and solutions[place].status in GOOD_STATUSES:
+            solutions[place] = _least_solution(problems[place], least, result, options)
+            anchors[place] = {int(least.centres[k]): label for k, label in enumerate(least.labels) if label}
+            if improve is not None:
                 problems[place], solutions[place] = _improve(
-                    problems[place], solutions[place], report.scenario, options, improve
+                    replace(problem, locks=locks), least, result, solutions[place], options, improve
                 )
         timings[place] = time.perf_counter() - clock
-    plan = build_plan(report.dataset, report.graph, problems, solutions, timings={"total": 0.0})
-    plan, moves = _relabel(plan, evaluation)
+    plan = build_plan(dataset, graph, problems, solutions, timings={"total": 0.0})
+    plan, moves = _relabel(plan, evaluation, anchors)
     plan = replace(
         plan,
         timings={"repair": time.perf_counter() - started, **{f"place {p}": t for p, t in timings.items()}},
@@ -472,31 +453,98 @@ def repair_map(
     return Repair(plan=plan, before=evaluation, moves=moves, improve=improve)
 
 
+def _least_solution(
+    problem: PlaceProblem, least: LeastChange, result: LeastChangeResult, options: SolveOptions
+) -> PlaceSolution:
+    """The least-change plan as a place's solution: objective and bound are the share of residents moved."""
+    assert result.assignment is not None
+    total = max(float(problem.total_population), 1e-9)
+    assignment = least.full(result.assignment)
+    proven = math.isfinite(result.gap) and result.gap <= options.gap + 1e-9
+    from_mip = result.moved < result.start
+    status = "optimal" if proven else "feasible" if from_mip else "heuristic"
+    return PlaceSolution(
+        place_code=problem.place_code,
+        status=status,  # type: ignore[arg-type]
+        assignment=assignment,
+        objective=result.moved / total,
+        bound=result.bound / total if math.isfinite(result.bound) else float("nan"),
+        gap=result.gap,
+        terms=evaluate_terms(problem, assignment),
+        method="least-change mip-cuts" + ("" if proven or from_mip else " (heuristic plan)"),
+        solver=result.solver,
+        seconds={"repair": result.seconds},
+        iterations=result.rounds,
+        message="; ".join(
+            [f"{result.moved:,} residents moved (at least {result.bound:,.0f})", *result.notes]
+            if math.isfinite(result.bound)
+            else [f"{result.moved:,} residents moved", *result.notes]
+        ),
+    )
+
+
 def _improve(
-    problem: PlaceProblem, least: PlaceSolution, scenario: Scenario, options: SolveOptions, share: float
+    problem: PlaceProblem,
+    least: LeastChange,
+    first: LeastChangeResult,
+    least_solution: PlaceSolution,
+    options: SolveOptions,
+    share: float,
 ) -> tuple[PlaceProblem, PlaceSolution]:
-    """The best plan by the scenario's weights moving at most ``share`` of the residents: the stability weight is
-    raised through :data:`IMPROVE_WEIGHTS` until a plan moves no more than that (the least-change plan otherwise)."""
-    w = scenario.weights
-    for weight in IMPROVE_WEIGHTS:
-        candidate = replace(
-            problem,
-            weights=Weights(
-                access=w.access, pcn=w.pcn, demand=w.demand, stability=weight, community=w.community
-            ),
+    """The best plan by the scenario's weights moving at most ``share`` of the residents (one more row in the
+    least-change model, :mod:`footprint.leastchange`), warm-started from the least-change plan; when even that
+    moves more, the least-change plan is kept and the note says so."""
+    total = float(problem.total_population)
+    if first.assignment is None or first.moved > share * total + 1e-6:
+        note = (
+            f"the least change moves {first.moved:,} residents, more than {share:.0%} ({share * total:,.0f}); "
+            "the least-change plan is kept"
         )
-        solution = solve_place(candidate, options)
-        if solution.status in GOOD_STATUSES and solution.terms.get("stability", 1.0) <= share + 1e-9:
-            note = f"best plan by the scenario's weights with stability weight {weight:g}, moving at most {share:.0%}"
-            return candidate, replace(
-                solution, message=(solution.message + "; " if solution.message else "") + note
-            )
-    note = f"no plan by the scenario's weights moved at most {share:.0%} of residents; the least-change plan is kept"
-    return problem, replace(least, message=(least.message + "; " if least.message else "") + note)
+        return problem, replace(least_solution, message=f"{least_solution.message}; {note}")
+    result = solve_least_change(
+        least,
+        options,
+        share=share,
+        weights=problem.weights,
+        start=first.assignment,
+        time_limit=options.time_limit / 2,
+    )
+    assert result.assignment is not None  # the start is valid for this model
+    assignment = least.full(result.assignment)
+    terms = evaluate_terms(problem, assignment)
+    objective = weighted_objective(problem, terms)
+    proven = math.isfinite(result.gap) and result.gap <= options.gap + 1e-9
+    improved = result.objective < weighted_objective(
+        problem, evaluate_terms(problem, least.full(first.assignment))
+    )
+    return problem, PlaceSolution(
+        place_code=problem.place_code,
+        status="optimal" if proven else "feasible",
+        assignment=assignment,
+        objective=objective,
+        bound=result.bound,
+        gap=result.gap,
+        terms=terms,
+        method="least-change mip-cuts, improve",
+        solver=result.solver,
+        seconds={"repair": first.seconds, "improve": result.seconds},
+        iterations=first.rounds + result.rounds,
+        message="; ".join(
+            [
+                f"best plan by the scenario's weights moving at most {share:.0%} of residents: {result.moved:,} "
+                f"move ({'better than' if improved else 'the same as'} the least change by that objective)",
+                *result.notes,
+            ]
+        ),
+    )
 
 
-def _relabel(plan: Plan, evaluation: Evaluation) -> tuple[Plan, pd.DataFrame]:
-    """Give each repaired neighbourhood the id of the map neighbourhood it keeps most of; list every LSOA moved."""
+def _relabel(
+    plan: Plan, evaluation: Evaluation, anchors: dict[str, dict[int, str]] | None = None
+) -> tuple[Plan, pd.DataFrame]:
+    """Give each repaired neighbourhood the id of its map neighbourhood (the one whose anchor centre serves it,
+    ``anchors``: place -> centre -> label; else the one it keeps most of); list every LSOA moved."""
+    anchors = anchors or {}
     if plan.assignment.empty:
         return plan, pd.DataFrame(columns=MOVE_COLUMNS)
     rename: dict[str, str] = {}
@@ -519,7 +567,14 @@ def _relabel(plan: Plan, evaluation: Evaluation) -> tuple[Plan, pd.DataFrame]:
         old_ids = [written[c] for c in problem.unit_codes]
         ids = sorted(set(old_ids))
         as_int = np.array([ids.index(h) for h in old_ids])
-        matched = _match_labels(problem, evaluation.labels[place], as_int)
+        if place in anchors:
+            centres = plan.solutions[place].assignment
+            by_id = {old_ids[i]: int(centres[i]) for i in range(len(old_ids))}
+            matched = {
+                k: anchors[place][by_id[old]] for k, old in enumerate(ids) if by_id[old] in anchors[place]
+            }
+        else:
+            matched = _match_labels(problem, evaluation.labels[place], as_int)
         fresh = 0
         for k, old in enumerate(ids):
             if k in matched:
@@ -614,3 +669,6 @@ def write_repair(repair: Repair, out_dir: str | Path) -> list[Path]:
     }
     tables = {"moves.csv": repair.moves, "breaches_before.csv": repair.before.breaches_table()}
     return _write(repair.plan, out_dir, record, tables=tables, notes=repair_notes(repair))
+
+
+# ---- an evaluated folder read back (``footprint check`` and ``footprint report``) ---------------------------------

@@ -24,6 +24,7 @@ under ``"timing"``.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import datetime as dt
 import errno
 import json
@@ -49,7 +50,7 @@ from footprint import columns as C
 from footprint.config import path_relative_to, paths_relative_to
 from footprint.errors import ConfigError, InputDataError
 from footprint.findings import Finding
-from footprint.layers import build_layers
+from footprint.layers import build_breach_layer, build_layers
 from footprint.metrics import (
     baseline_source,
     summarise_changes,
@@ -473,6 +474,10 @@ def write_products(plan: Plan, record: dict[str, Any], folder: Path, *, notes: t
     if status_quo:  # written from run.json, so ``footprint report`` rewrites it without solving again
         write_csv(pd.DataFrame(status_quo), folder / "status_quo.csv")
 
+    if record.get("breaches"):  # an evaluated map: its breaches are marked on the maps
+        layers = dataclasses.replace(
+            layers, breaches=build_breach_layer(plan, record["breaches"], layers.neighbourhoods)
+        )
     title = report_title(plan)
     subtitle = map_subtitle(plan, record, places)
     png = write_map_png(layers, folder / "map.png", title=title, subtitle=subtitle)

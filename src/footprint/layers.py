@@ -30,6 +30,9 @@ class Layers:
     hubs: gpd.GeoDataFrame
     practices: gpd.GeoDataFrame
     places: gpd.GeoDataFrame
+    #: an evaluated map's breaches (:func:`build_breach_layer`): ``kind`` bounds (a neighbourhood's outline) or
+    #: lsoa (an LSOA cut off, left out, given twice or across a place boundary), ``message``; None for a plan
+    breaches: gpd.GeoDataFrame | None = None
 
 
 def build_layers(plan: Plan, figures: pd.DataFrame | None = None) -> Layers:
@@ -79,3 +82,37 @@ def build_layers(plan: Plan, figures: pd.DataFrame | None = None) -> Layers:
         practices=practices.reset_index(drop=True),
         places=gpd.GeoDataFrame(places, geometry="geometry", crs=C.CRS_WORKING),
     )
+
+
+def build_breach_layer(
+    plan: Plan, breaches: list[dict], neighbourhoods: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """The breaches of an evaluated map (run.json's ``breaches``) as shapes to mark on the maps: the outline of
+    each neighbourhood outside the population bounds, and each LSOA a breach names."""
+    outline = neighbourhoods.set_index(C.NEIGHBOURHOOD).geometry
+    units = plan.dataset.units.set_index(C.LSOA_CODE).geometry
+    rows = []
+    for breach in breaches:
+        hood = breach.get("neighbourhood") or ""
+        if breach["rule"] == "population" and hood in outline.index:
+            rows.append(
+                {
+                    "kind": "bounds",
+                    "rule": "population",
+                    "message": breach["message"],
+                    "geometry": outline[hood],
+                }
+            )
+        elif breach["rule"] != "unknown":
+            rows += [
+                {
+                    "kind": "lsoa",
+                    "rule": breach["rule"],
+                    "message": breach["message"],
+                    "geometry": units[code],
+                }
+                for code in breach.get("lsoas", [])
+                if code in units.index
+            ]
+    frame = pd.DataFrame(rows, columns=["kind", "rule", "message", "geometry"])
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=C.CRS_WORKING)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -437,3 +438,48 @@ def _centre(problem: PlaceProblem, units: Sequence[int]) -> int:
     root = {int(r): c for c, r in enumerate(problem.centre_root)}
     best = min(units, key=lambda u: (float(np.hypot(*(problem.xy[u] - point))), u))
     return root[best]
+
+
+def evaluation_notes(evaluation: Evaluation) -> tuple[str, ...]:
+    """The report's opening: what was evaluated, and every breach."""
+    m = evaluation.map
+    head = (
+        f"This is a map brought to footprint, evaluated against the rules, not a solved plan: {m.path.name} "
+        f"({m.kind}, sha256 {m.sha256[:12]}). "
+    )
+    if evaluation.ok:
+        return (head + "It follows every rule.",)
+    lines = [
+        head + f"It breaks the rules {len(evaluation.breaches)} times (all in breaches.csv and the breaches "
+        "layer of neighbourhoods.gpkg):"
+    ]
+    lines += [f"{b.place_code or 'map'}, {b.rule}: {b.message}" for b in evaluation.breaches[:40]]
+    if len(evaluation.breaches) > 40:
+        lines.append(f"... and {len(evaluation.breaches) - 40} more in breaches.csv.")
+    if len(m.split):
+        lines.append(
+            f"{len(m.split)} LSOAs are split by a drawn line and went to the polygon holding most of their area "
+            "(split_lsoas.csv)."
+        )
+    return tuple(lines)
+
+
+def breach_layer(evaluation: Evaluation) -> gpd.GeoDataFrame | None:
+    """The LSOAs of every located breach as a layer (the ``breaches`` layer of ``neighbourhoods.gpkg``)."""
+    rows = [
+        {
+            C.LSOA_CODE: code,
+            C.PLACE_CODE: b.place_code,
+            "rule": b.rule,
+            C.NEIGHBOURHOOD: b.neighbourhood,
+            "message": b.message,
+        }
+        for b in evaluation.breaches
+        if b.rule != "unknown"
+        for code in b.lsoas
+    ]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows).drop_duplicates([C.LSOA_CODE, "rule"]).sort_values([C.LSOA_CODE, "rule"])
+    geometry = evaluation.plan.dataset.units.set_index(C.LSOA_CODE).geometry
+    return gpd.GeoDataFrame(frame, geometry=frame[C.LSOA_CODE].map(geometry).values, crs=C.CRS_WORKING)

@@ -67,6 +67,8 @@ PLACE_EDGE = "#1f1f1f"
 PRACTICE_COLOUR = "#2b2b2b"
 REALIGN_COLOUR = "#c51b7d"
 HUB_COLOUR = "#111111"
+#: Breaches of an evaluated map: out-of-bounds neighbourhoods outlined (dashed), LSOAs in breach hatched.
+BREACH_COLOUR = "#d7191c"
 #: Neighbourhoods closer than this (metres) count as touching when colouring (generalised boundaries leave gaps).
 TOUCH_M = 25.0
 #: Coverage simplification tolerance for the web map (metres; roughly the side of the smallest kept triangle).
@@ -157,6 +159,17 @@ def render_map_png(layers: Layers, *, title: str, subtitle: str) -> bytes:
         hoods.boundary.plot(ax=axes, color="white", linewidth=0.6 if many else 1.2, zorder=3)
     if len(planned):
         planned.boundary.plot(ax=axes, color=PLACE_EDGE, linewidth=1.0 if many else 1.6, zorder=4)
+
+    breaches = layers.breaches
+    if breaches is not None and len(breaches):
+        lsoa = breaches[breaches["kind"] == "lsoa"]
+        bounds = breaches[breaches["kind"] == "bounds"]
+        if len(lsoa):
+            lsoa.plot(
+                ax=axes, facecolor="none", edgecolor=BREACH_COLOUR, hatch="xxxx", linewidth=0.8, zorder=4.5
+            )
+        if len(bounds):
+            bounds.boundary.plot(ax=axes, color=BREACH_COLOUR, linewidth=2.0, linestyle="--", zorder=4.6)
 
     practices = layers.practices[layers.practices.geometry.notna()]
     if len(practices):
@@ -339,6 +352,19 @@ def key_entries(layers: Layers) -> list[tuple[str, str]]:
         ),
         (_context_shown(layers.places), "context", "place without a plan in this run"),
     ]
+    breaches = layers.breaches if layers.breaches is not None else pd.DataFrame({"kind": []})
+    entries += [
+        (
+            (breaches["kind"] == "bounds").any(),
+            "breach_bounds",
+            "neighbourhood outside the population bounds",
+        ),
+        (
+            (breaches["kind"] == "lsoa").any(),
+            "breach_lsoa",
+            "LSOA in breach (cut off, left out or across a place boundary)",
+        ),
+    ]
     return [(symbol, words) for shown, symbol, words in entries if shown]
 
 
@@ -362,6 +388,10 @@ def _key_handle(symbol: str, words: str) -> Any:
         return Patch(facecolor=PALETTE[0], edgecolor="white", label=label)
     if symbol == "place":
         return Line2D([], [], color=PLACE_EDGE, linewidth=1.6, label=label)
+    if symbol == "breach_bounds":
+        return Line2D([], [], color=BREACH_COLOUR, linewidth=2.0, linestyle="--", label=label)
+    if symbol == "breach_lsoa":
+        return Patch(facecolor="none", edgecolor=BREACH_COLOUR, hatch="xxxx", label=label)
     if symbol == "hub":
         return Line2D(
             [],
@@ -899,6 +929,13 @@ def map_data(layers: Layers) -> dict[str, Any]:
             simplify=False,
         ),
         "neighbourhoods": _collection(hoods, {"id": C.NEIGHBOURHOOD}, simplify=False),
+        "breaches": _collection(
+            layers.breaches
+            if layers.breaches is not None
+            else gpd.GeoDataFrame({"kind": []}, geometry=[], crs=C.CRS_WORKING),
+            {"kind": "kind", "rule": "rule", "message": "message"},
+            simplify=True,
+        ),
         "places": _collection(places, {"code": C.PLACE_CODE, "name": C.PLACE_NAME}, simplify=False),
         "context": _collection(context, {"code": C.PLACE_CODE, "name": C.PLACE_NAME}, simplify=True),
         "hubs": _collection(
@@ -1002,6 +1039,7 @@ def render_map_html(layers: Layers, *, title: str, subtitle: str) -> str:
         .replace("{{REALIGN}}", REALIGN_COLOUR)
         .replace("{{PRACTICE}}", PRACTICE_COLOUR)
         .replace("{{HUB}}", HUB_COLOUR)
+        .replace("{{BREACH}}", BREACH_COLOUR)
         .replace("{{PLACE_EDGE}}", PLACE_EDGE)
         .replace("{{CONTEXT}}", CONTEXT_FILL)
         .replace("{{DATA}}", data)
@@ -1077,6 +1115,11 @@ const hoods = L.geoJSON(DATA.neighbourhoods, {interactive: false,
   style: {fill: false, color: "#ffffff", weight: 2.2}}).addTo(map);
 const places = L.geoJSON(DATA.places, {interactive: false,
   style: {fill: false, color: "{{PLACE_EDGE}}", weight: 2.6}}).addTo(map);
+const breaches = L.geoJSON(DATA.breaches, {
+  style: f => f.properties.kind === "bounds" ? {fill: false, color: "{{BREACH}}", weight: 3, dashArray: "8 5"} :
+    {fillColor: "{{BREACH}}", fillOpacity: 0.45, color: "{{BREACH}}", weight: 1.5},
+  onEachFeature: (f, layer) => layer.bindTooltip("<b>Breach: " + esc(f.properties.rule) + "</b><br>" + esc(f.properties.message),
+    {sticky: true})}).addTo(map);
 const practices = L.geoJSON(DATA.practices, {
   pointToLayer: (f, latlng) => L.circleMarker(latlng, f.properties.realign ?
     {radius: 5.5, color: "#ffffff", weight: 1, fillColor: "{{REALIGN}}", fillOpacity: 1} :
@@ -1160,6 +1203,8 @@ legend.onAdd = function () {
     practice: "<i style='background:{{PRACTICE}};border-radius:50%;width:8px;height:8px;margin:0 9px 0 3px'></i>",
     realign: "<i style='background:{{REALIGN}};border-radius:50%;width:11px;height:11px;margin:0 7px 0 1px'></i>",
     context: "<i style='background:{{CONTEXT}}'></i>",
+    breach_bounds: "<i style='border:2px dashed {{BREACH}};width:10px;height:10px'></i>",
+    breach_lsoa: "<i style='background:{{BREACH}};opacity:0.6'></i>",
   };
   const rows = DATA.key.map(([symbol, words]) => (swatches[symbol] || "") + "<span class='words'>" + esc(words) + "</span>");
   div.innerHTML = "<b>Key</b><br>" + rows.join("<br>") + "<br><span class='hint'>hover an area or a marker for details</span>";

@@ -154,7 +154,15 @@ def _heading(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
         if _hub_centres(plan) or (not solved and plan.dataset.hubs is not None)
         else "organised around a centre LSOA (no hubs file was given)"
     )
-    return f"""# Proposed neighbourhoods: {_text(scenario.name)}
+    heading = "Evaluated map" if record.get("status") == "evaluated" else "Proposed neighbourhoods"
+    if record.get("status") == "evaluated":
+        verified = f"{passed} of {planned} places follow every rule" + (
+            f"; {', '.join(failed)} {'breaks' if len(failed) == 1 else 'break'} some (the breaches are listed "
+            "below and in breaches.csv)."
+            if failed
+            else "."
+        )
+    return f"""# {heading}: {_text(scenario.name)}
 
 **{k:,} neighbourhoods** in **{solved} of {planned} places**, covering **{residents:,} residents**. {verified}
 
@@ -1012,7 +1020,8 @@ def render_html(markdown: str, *, map_png: bytes | None, title: str) -> str:
 
 
 def report_title(plan: Plan) -> str:
-    return f"Proposed neighbourhoods: {plan.dataset.scenario.name}"
+    evaluated = bool(plan.statuses) and set(plan.statuses.values()) <= {"evaluated", "breaches"}
+    return f"{'Evaluated map' if evaluated else 'Proposed neighbourhoods'}: {plan.dataset.scenario.name}"
 
 
 def map_subtitle(plan: Plan, record: dict[str, Any], places: pd.DataFrame) -> str:
