@@ -32,7 +32,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -42,7 +41,7 @@ import pulp
 from footprint.heuristic import check_plan, solve_heuristic
 from footprint.model import PlaceModel, add_contiguity_cuts, build_model
 from footprint.objective import evaluate_terms, weighted_objective
-from footprint.problem import PlaceProblem, Weights
+from footprint.problem import PlaceProblem, Weights, connected_parts
 from footprint.solve import SolveOptions, _run_highs, recombine_budget, solver_version
 
 logger = logging.getLogger(__name__)
@@ -114,24 +113,6 @@ class LeastChangeResult:
     notes: tuple[str, ...] = ()
     #: residents moved by the warm start (inf: none)
     start: float = math.inf
-
-
-def _parts(units: Sequence[int], adjacency: list[list[int]]) -> list[list[int]]:
-    inside, seen, parts = set(units), set(), []
-    for start in sorted(units):
-        if start in seen:
-            continue
-        part, queue = [start], deque([start])
-        seen.add(start)
-        while queue:
-            here = queue.popleft()
-            for there in adjacency[here]:
-                if there in inside and there not in seen:
-                    seen.add(there)
-                    part.append(there)
-                    queue.append(there)
-        parts.append(sorted(part))
-    return parts
 
 
 def _nearest(problem: PlaceProblem, candidates: Sequence[int], point: np.ndarray) -> int | None:
@@ -237,7 +218,7 @@ def build_least_change(
     for hood in sorted(members, key=lambda h: (-pop[members[h]].sum(), h)):
         if hood in anchor:
             continue
-        parts = _parts(members[hood], adjacency)
+        parts = connected_parts(members[hood], adjacency)
         main = max(parts, key=lambda part: (pop[part].sum(), -part[0]))
         point = np.average(problem.xy[main], axis=0, weights=pop[main] + 1e-9)
         inside = [c for u in main for c in root_centres.get(u, []) if c not in taken]

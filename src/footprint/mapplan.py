@@ -11,7 +11,7 @@ scenarios) or the member LSOA nearest its population-weighted centre, and a plac
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,8 +25,8 @@ from footprint.dataset import Dataset
 from footprint.graph import ContiguityGraph
 from footprint.mapinput import MapInput
 from footprint.objective import evaluate_terms, weighted_objective
-from footprint.plan import Plan, rules_for
-from footprint.problem import PlaceProblem, PlaceSolution
+from footprint.plan import Plan, assemble_tables, rules_for
+from footprint.problem import PlaceProblem, PlaceSolution, connected_parts
 from footprint.verify import PlanRules, Verdict, verify_plan
 
 #: Status of an evaluated place that follows every rule, and of one that breaks some.
@@ -105,24 +105,6 @@ def _listing(codes: Sequence[str], names: dict[str, str], where: dict[str, str] 
         parts.append(text)
     more = f" and {len(codes) - FEW} more" if len(codes) > FEW else ""
     return ", ".join(parts) + more
-
-
-def _components(units: list[int], adjacency: list[list[int]]) -> list[list[int]]:
-    inside, seen, parts = set(units), set(), []
-    for start in sorted(units):
-        if start in seen:
-            continue
-        part, queue = [start], deque([start])
-        seen.add(start)
-        while queue:
-            here = queue.popleft()
-            for there in adjacency[here]:
-                if there in inside and there not in seen:
-                    seen.add(there)
-                    part.append(there)
-                    queue.append(there)
-        parts.append(sorted(part))
-    return parts
 
 
 def _place_rules(rules: PlanRules, place: str) -> PlanRules:
@@ -260,7 +242,7 @@ def build_evaluation(
             )
         centre_of: dict[str, int] = {}
         for hood, units in sorted(members.items()):
-            parts = _components(units, adjacency)
+            parts = connected_parts(units, adjacency)
             parts.sort(key=lambda part: (-pop[part].sum(), part[0]))
             main = parts[0]
             for piece in parts[1:]:
@@ -390,15 +372,7 @@ def build_evaluation(
                     "hub_y": float(problem.centre_xy[centre, 1]),
                 }
             )
-    columns = [C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE]
-    assignment = (
-        pd.concat(assignment_rows, ignore_index=True).sort_values(C.LSOA_CODE).reset_index(drop=True)
-        if assignment_rows
-        else pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
-    )
-    neighbourhoods = pd.DataFrame(hood_rows)
-    if len(neighbourhoods):
-        neighbourhoods = neighbourhoods.sort_values(C.NEIGHBOURHOOD).reset_index(drop=True)
+    assignment, neighbourhoods = assemble_tables(assignment_rows, hood_rows)
     plan = Plan(
         dataset=dataset,
         graph=graph,

@@ -189,6 +189,23 @@ def label_neighbourhoods(problem: PlaceProblem, solution: PlaceSolution) -> tupl
     return [names[int(c)] for c in solution.assignment], names
 
 
+def assemble_tables(
+    assignment_rows: list[pd.DataFrame], hood_rows: list[dict[str, Any]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A plan's ``assignment`` (sorted by LSOA; empty with its columns when no place has a plan) and
+    ``neighbourhoods`` (sorted by id) from per-place assignment frames and per-neighbourhood rows."""
+    columns = [C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE]
+    assignment = (
+        pd.concat(assignment_rows, ignore_index=True).sort_values(C.LSOA_CODE).reset_index(drop=True)
+        if assignment_rows
+        else pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+    )
+    neighbourhoods = pd.DataFrame(hood_rows)
+    if len(neighbourhoods):
+        neighbourhoods = neighbourhoods.sort_values(C.NEIGHBOURHOOD).reset_index(drop=True)
+    return assignment, neighbourhoods
+
+
 def build_plan(
     dataset: Dataset,
     graph: ContiguityGraph,
@@ -260,15 +277,7 @@ def build_plan(
                     "hub_y": float(problem.centre_xy[centre, 1]),
                 }
             )
-    columns = [C.LSOA_CODE, C.NEIGHBOURHOOD, C.PLACE_CODE]
-    assignment = (
-        pd.concat(assignment_rows, ignore_index=True).sort_values(C.LSOA_CODE).reset_index(drop=True)
-        if assignment_rows
-        else pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
-    )
-    neighbourhoods = pd.DataFrame(hood_rows)
-    if len(neighbourhoods):
-        neighbourhoods = neighbourhoods.sort_values(C.NEIGHBOURHOOD).reset_index(drop=True)
+    assignment, neighbourhoods = assemble_tables(assignment_rows, hood_rows)
     return Plan(
         dataset=dataset,
         graph=graph,

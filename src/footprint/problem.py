@@ -14,6 +14,8 @@ always serves its own root unit, and its neighbourhood must be connected in the 
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -31,6 +33,26 @@ class Weights:
     demand: float = 0.0
     stability: float = 0.0
     community: float = 0.0
+
+
+def connected_parts(units: Sequence[int], adjacency: list[list[int]]) -> list[list[int]]:
+    """The connected parts of ``units`` in the graph of ``adjacency`` (lists of neighbours): each part sorted, the
+    parts in order of their lowest unit (breadth-first search)."""
+    inside, seen, parts = set(units), set(), []
+    for start in sorted(units):
+        if start in seen:
+            continue
+        part, queue = [start], deque([start])
+        seen.add(start)
+        while queue:
+            here = queue.popleft()
+            for there in adjacency[here]:
+                if there in inside and there not in seen:
+                    seen.add(there)
+                    part.append(there)
+                    queue.append(there)
+        parts.append(sorted(part))
+    return parts
 
 
 def homes_needed(size: float, pop_max: float) -> int:
