@@ -21,6 +21,8 @@ SAMPLE = REPO / "configs" / "sample.yaml"
 runner = CliRunner()
 FILES = {
     "assignment.csv",
+    "places.csv",
+    "status_quo.csv",
     "neighbourhoods.csv",
     "neighbourhoods.gpkg",
     "neighbourhoods.geojson",

@@ -34,7 +34,7 @@ from footprint.errors import ConfigError, SolverError
 from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
 from footprint.solve import SolveOptions, solve_place, solver_available
-from footprint.statusquo import best_effort_problems, build_status_quo, solve_best_effort_place
+from footprint.statusquo import StatusQuo, best_effort_problems, build_status_quo, solve_best_effort_place
 from footprint.validate import ValidationReport, validate_scenario
 
 logger = logging.getLogger(__name__)
@@ -199,16 +199,26 @@ def run_scenario(
     plan = build_plan(report.dataset, report.graph, report.problems, solutions)
     timings["verify"] = time.perf_counter() - verify_started
     status_started = time.perf_counter()
+    status_quo = status_quo_of(report, best_problems, best_solutions)
+    timings["status_quo"] = time.perf_counter() - status_started
+    timings["total"] = time.perf_counter() - started
+    return replace(plan, timings=timings, status_quo=status_quo)
+
+
+def status_quo_of(
+    report: ValidationReport,
+    best_problems: dict[str, PlaceProblem],
+    best_solutions: dict[str, PlaceSolution] | None,
+) -> StatusQuo | None:
+    """Today's map of every place asked for (infeasible ones too: what a planner compares with), with the "at
+    best" plan of ``best_solutions`` when they were solved. Runs and sweeps build it here, so a sweep's scenario
+    folder is the run's."""
     best = (
         build_plan(report.dataset, report.graph, best_problems, best_solutions)
         if best_solutions is not None
         else None
     )
-    # today's map of every place asked for, infeasible ones too: what a planner compares with
-    status_quo = build_status_quo(report.dataset, report.graph, report.problems, best=best)
-    timings["status_quo"] = time.perf_counter() - status_started
-    timings["total"] = time.perf_counter() - started
-    return replace(plan, timings=timings, status_quo=status_quo)
+    return build_status_quo(report.dataset, report.graph, report.problems, best=best)
 
 
 def solve_best_effort(

@@ -45,8 +45,9 @@ from footprint.graph import ContiguityGraph, build_graph
 from footprint.metrics import HEADLINE
 from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
-from footprint.runner import default_workers, solve_options
+from footprint.runner import default_workers, solve_options, status_quo_of
 from footprint.solve import SolveOptions, solve_place
+from footprint.statusquo import best_effort_problems, solve_best_effort_place
 from footprint.validate import SCREEN_CODES, ValidationReport, validate_scenario
 
 logger = logging.getLogger(__name__)
@@ -255,6 +256,17 @@ class _ScenarioRun:
         report = self.report
         verify_started = time.perf_counter()
         plan = build_plan(report.dataset, report.graph, report.problems, self.solutions)
+        scenario = report.scenario
+        best_problems = best_effort_problems({place: report.problems[place] for place in self.todo})
+        best_solutions = (
+            {
+                place: solve_best_effort_place(problem, scenario.solver.seed)
+                for place, problem in best_problems.items()
+            }
+            if scenario.alignment.best_effort and best_problems
+            else None
+        )
+        plan = replace(plan, status_quo=status_quo_of(report, best_problems, best_solutions))
         now = time.perf_counter()
         solving = sum(sum(solution.seconds.values()) for solution in self.solutions.values())
         timings = {"solve": solving, "verify": now - verify_started, "total": now - self.started}
