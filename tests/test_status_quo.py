@@ -197,3 +197,22 @@ def test_at_best_is_verified_and_the_same_every_time(plan: Plan) -> None:
         assert first[place].status == "heuristic"
         assert first[place].assignment.tolist() == again[place].assignment.tolist()
         assert problems[place].weights.pcn == 1.0 and problems[place].weights.access == 0.01
+
+
+def test_todays_breaches_name_the_pcns() -> None:
+    """With today's PCN map as the baseline, a breach names the PCN as planners know it, with its code."""
+    from footprint.config import load_scenario
+    from footprint.statusquo import build_status_quo
+    from footprint.validate import validate_scenario
+
+    report = validate_scenario(load_scenario(Path(__file__).resolve().parents[1] / "configs" / "sample.yaml"))
+    status_quo = build_status_quo(report.dataset, report.graph, report.problems)
+    assert status_quo is not None
+    pcn_names = dict(
+        zip(report.dataset.practices["pcn_code"], report.dataset.practices["pcn_name"], strict=True)
+    )
+    population = [b for b in status_quo.breaches if b.rule == "population"]
+    assert population
+    for breach in population:
+        code = breach.neighbourhood.split("@")[0]
+        assert f"neighbourhood {pcn_names[code]} ({breach.neighbourhood}) has " in breach.message

@@ -181,6 +181,11 @@ def build_evaluation(
     def hood_id(label: str, place: str) -> str:
         return label if home[label] == place else f"{label}@{place}"
 
+    def called(hood: str) -> str:
+        """A neighbourhood in a breach message: its name and id ("Central Camden PCN (U12345)"), or its id."""
+        name = display.get(hood.split("@")[0])
+        return f"{name} ({hood})" if name and name != hood.split("@")[0] else hood
+
     for label, by in sorted(label_places.items()):
         if len(by) < 2:
             continue
@@ -196,7 +201,7 @@ def build_evaluation(
                 label,
                 tuple(outside),
                 int(sum(residents[c] for c in outside)),
-                f"neighbourhood {label} crosses a place boundary: it spans {spread}; its {len(outside)} LSOAs "
+                f"neighbourhood {called(label)} crosses a place boundary: it spans {spread}; its {len(outside)} LSOAs "
                 f"outside {home[label]} are evaluated as {', '.join(sorted({hood_id(label, unit_place[c]) for c in outside}))}: "
                 f"{_listing(outside, names)}",
             )
@@ -258,7 +263,7 @@ def build_evaluation(
                         hood,
                         tuple(codes[i] for i in piece),
                         int(pop[piece].sum()),
-                        f"neighbourhood {hood} is in {len(parts)} pieces: {len(piece)} LSOAs "
+                        f"neighbourhood {called(hood)} is in {len(parts)} pieces: {len(piece)} LSOAs "
                         f"({int(pop[piece].sum()):,} residents) are cut off from its main part ({where_text}): "
                         f"{_listing([codes[i] for i in piece], names)}",
                     )
@@ -272,7 +277,7 @@ def build_evaluation(
                         hood,
                         (),
                         int(total),
-                        f"neighbourhood {hood} has {int(total):,} residents, {int(total - problem.pop_max):,} over "
+                        f"neighbourhood {called(hood)} has {int(total):,} residents, {int(total - problem.pop_max):,} over "
                         f"the maximum of {problem.pop_max:,}",
                     )
                 )
@@ -284,7 +289,7 @@ def build_evaluation(
                         hood,
                         (),
                         int(total),
-                        f"neighbourhood {hood} has {int(total):,} residents, {int(problem.pop_min - total):,} under "
+                        f"neighbourhood {called(hood)} has {int(total):,} residents, {int(problem.pop_min - total):,} under "
                         f"the minimum of {problem.pop_min:,}",
                     )
                 )
