@@ -548,3 +548,19 @@ def test_no_cut_round_starts_without_time_for_its_model_build(monkeypatch) -> No
         problem, model, "highs", SolveOptions(time_limit=8), solve_module._Best(), time.perf_counter()
     )
     assert len(calls) > 1  # with time for the build, the loop goes on cutting
+
+
+def test_the_mip_optimum_is_returned_not_the_start_it_was_given() -> None:
+    """Found by tests/test_plans_property.py: on this 2 x 3 grid HiGHS proved the optimum (0.2327) but handed back
+    the heuristic's start (0.6981) as its solution, so the place was written as the heuristic's plan with a 200%
+    gap. The plan read back must be priced at the reported objective, else the round is solved again without it."""
+    from dataclasses import replace
+
+    problem = grid_problem(2, 3, population=[0, 1, 2, 2, 2, 2], pop_min=2, pop_max=5, k_min=2, k_max=6)
+    problem = replace(problem, edges=((0, 1), (0, 3), (1, 2), (1, 4), (1, 5), (2, 5), (3, 4), (4, 5)))
+    expected = brute_force(problem)
+    assert expected is not None
+    solution = solve_place(problem, SolveOptions(method="auto", solver="highs", time_limit=20, gap=0.0))
+    assert solution.status == "optimal", solution.message
+    assert solution.objective == pytest.approx(expected[0], rel=1e-9)
+    assert check_plan(problem, solution.assignment) == []

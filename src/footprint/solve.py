@@ -393,6 +393,8 @@ class _Highs(pulp.HiGHS):
         self.start = start
         self.deadline = deadline
         self.result = RoundResult(state="failed")
+        #: whether the plan HiGHS handed back was its start rather than the optimum it reported (see actualSolve)
+        self.stale = False
         self.created = time.perf_counter()
         self.build = 0.0
 
@@ -430,6 +432,13 @@ class _Highs(pulp.HiGHS):
         info = h.getInfo()
         model_status = h.getModelStatus()
         has_plan = int(info.primal_solution_status) == 2  # kSolutionStatusFeasible
+        if has_plan and self.start:
+            # HiGHS 1.16 can report the optimum's objective while its solution still holds the start it was given
+            # (seen when presolve solves the model): a plan whose price is not the reported objective is stale
+            lp_model = h.getLp()
+            priced = float(np.dot(lp_model.col_cost_, h.getSolution().col_value) + lp_model.offset_)
+            reported = float(info.objective_function_value)
+            self.stale = abs(priced - reported) > 1e-7 * max(1.0, abs(reported))
         bound = float(info.mip_dual_bound)
         statuses = highspy.HighsModelStatus
         if model_status == statuses.kOptimal:
@@ -499,6 +508,7 @@ def solver_available(name: str) -> bool:
 
 
 def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
+    started = time.perf_counter()
     solver = _Highs(
         start=warm,
         # the time limit is set from the deadline in callSolver
@@ -510,6 +520,12 @@ def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm:
         mip_feasibility_tolerance=1e-7,
     )
     model.lp.solve(solver)
+    if solver.stale:  # the plan read back is the start, not the solver's optimum: solve again without a start
+        logger.debug(
+            "place %s: HiGHS returned its start as the plan; solving again without it",
+            model.problem.place_code,
+        )
+        return _run_highs(model, options, max(time_left - (time.perf_counter() - started), 0.1), False)
     return solver.result
 
 
