@@ -269,7 +269,9 @@ def build_evaluation(
                     )
                 )
             total = float(pop[units].sum())
-            if total > problem.pop_max:
+            if not problem.pop_min <= total <= problem.pop_max:
+                over = total > problem.pop_max
+                limit = problem.pop_max if over else problem.pop_min
                 place_breaches.append(
                     Breach(
                         place,
@@ -277,20 +279,8 @@ def build_evaluation(
                         hood,
                         (),
                         int(total),
-                        f"neighbourhood {called(hood)} has {int(total):,} residents, {int(total - problem.pop_max):,} over "
-                        f"the maximum of {problem.pop_max:,}",
-                    )
-                )
-            elif total < problem.pop_min:
-                place_breaches.append(
-                    Breach(
-                        place,
-                        "population",
-                        hood,
-                        (),
-                        int(total),
-                        f"neighbourhood {called(hood)} has {int(total):,} residents, {int(problem.pop_min - total):,} under "
-                        f"the minimum of {problem.pop_min:,}",
+                        f"neighbourhood {called(hood)} has {int(total):,} residents, {int(abs(total - limit)):,} "
+                        f"{'over the maximum' if over else 'under the minimum'} of {limit:,}",
                     )
                 )
             centre_of[hood] = _centre(problem, main if main else units)
