@@ -271,7 +271,12 @@ class GraphSettings(_Strict):
 class Solver(_Strict):
     """Solver settings (recorded in run.json)."""
 
-    method: Literal["auto", "exact", "heuristic"] = "auto"
+    method: Literal["auto", "exact", "heuristic", "columns"] = Field(
+        "auto",
+        description="auto (heuristic, column generation, then the MIP with the time left), columns (heuristic "
+        "and column generation only: counted work, the same plan and bound on any machine), exact (the MIP) or "
+        "heuristic.",
+    )
     name: Literal["auto", "highs", "cbc"] = "auto"
     time_limit: float = Field(120.0, gt=0, description="Seconds per place.")
     gap: float = Field(

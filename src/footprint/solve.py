@@ -47,13 +47,9 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -63,6 +59,8 @@ import pulp
 
 from footprint.errors import SolverError
 from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, solve_heuristic
+from footprint.colgen import dive, generate_columns
+from footprint.highs import _stdout_to_null, new_highs
 from footprint.model import PlaceModel, add_contiguity_cuts, add_pcn_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import PlaceProblem, PlaceSolution
@@ -139,6 +137,13 @@ HEURISTIC_RUNS_VARIABLES_PER_SECOND = 600
 #: (places ended ~1 s over a 60 s limit without it; with 1.0, four London places still ended 0.1-0.3 s over:
 #: HiGHS finishes the node LP it is in before it looks at its clock).
 MIP_READ_BACK = 1.5
+#: With method auto, the share of the time left after the heuristic that column generation may use (its counted
+#: rounds usually end first); the MIP gets the rest when the gap is still open.
+COLUMNS_TIME_SHARE = 0.8
+#: Exact pricing passes of column generation (each proves a bound; the last usually closes the LP).
+COLUMN_EXACT_PASSES = 4
+#: Branch-and-bound nodes of the master solved as an integer programme over its columns.
+INTEGER_NODES = 500
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
 BOUND_TOLERANCE = 1e-6
 
@@ -172,7 +177,7 @@ class SolveOptions:
         Give the MIP the heuristic's plan as a start (for benchmarks; the plan is kept as an incumbent anyway).
     """
 
-    method: Literal["auto", "exact", "heuristic"] = "auto"
+    method: Literal["auto", "exact", "heuristic", "columns"] = "auto"
     solver: Literal["auto", "highs", "cbc"] = "auto"
     time_limit: float = 120.0
     gap: float = 0.005
@@ -459,35 +464,6 @@ class _Highs(pulp.HiGHS):
         return status
 
 
-@contextmanager
-def _stdout_to_null() -> Iterator[None]:
-    """Point file descriptor 1 at the null device for the block (C++ writes bypass ``sys.stdout``)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def new_highs() -> object:
-    """A ``highspy.Highs`` that prints nothing.
-
-    HiGHS 1.16 writes its banner to standard output (file descriptor 1, from C++) while the object is being
-    constructed, before any option can be set; that line would corrupt ``--json`` output and the quiet mode. So
-    the constructor runs with file descriptor 1 on the null device, then ``output_flag`` is switched off.
-    """
-    import highspy
-
-    with _stdout_to_null():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    return h
-
-
 def solver_version(name: str) -> str:
     """Human name and version of a solver (``HiGHS 1.15.0``, ``CBC 2.10.x (PuLP 3.3.2)``)."""
     if name == "highs":
@@ -657,6 +633,42 @@ def _lp_path(problem: PlaceProblem, target: str) -> Path:
 # ---- the driver ------------------------------------------------------------------------------------------------
 
 
+def _column_stage(
+    problem: PlaceProblem, best: _Best, deadline: float, options: SolveOptions
+) -> dict[str, int]:
+    """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): raise the bound, then offer the
+    plans of a dive and of the master as an integer programme over its columns. Every limit is a count; the
+    ``deadline`` is a guard (a note says when it bound). Returns the counts for the decision record."""
+    started = time.perf_counter()
+    plans = [best.assignment] if best.assignment is not None else []
+    result, master = generate_columns(problem, plans, deadline=deadline, exact_passes=COLUMN_EXACT_PASSES)
+    best.raise_bound(result.bound)
+    stopped = result.stopped
+    if not (math.isfinite(best.gap()) and best.gap() <= options.gap):
+        if not stopped and time.perf_counter() < deadline:
+            plan = dive(master, deadline=deadline)
+            stopped = stopped or time.perf_counter() > deadline
+            if plan is not None:
+                best.offer(problem, plan, "columns")
+        if time.perf_counter() < deadline:
+            plan = master.integer_plan(INTEGER_NODES, seconds=max(deadline - time.perf_counter(), 0.1))
+            if plan is not None:
+                best.offer(problem, plan, "columns")
+    if stopped:
+        best.notes.append(
+            "column generation stopped at its share of the time limit before its counted rounds (this plan and "
+            "bound depend on the machine's speed; allow more time with --time-limit)"
+        )
+    logger.debug("place %s: columns %s in %.1f s", problem.place_code, result, time.perf_counter() - started)
+    return {
+        "columns": result.columns,
+        "column_rounds": result.rounds,
+        "exact_pricing_passes": result.exact_passes,
+        "pricing_nodes": result.pricing_nodes,
+        "column_lp_converged": int(result.converged),
+    }
+
+
 @dataclass
 class _Best:
     """The incumbent: the best valid plan so far, who found it, and the best bound proved."""
@@ -758,6 +770,20 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     if options.method == "heuristic":
         return _finish(problem, best, "heuristic", "", seconds, 0, options)
 
+    column_stats: dict[str, int] = {}
+    if options.method in ("auto", "columns") and solver_available("highs"):
+        clock = time.perf_counter()
+        share = 1.0 if options.method == "columns" else COLUMNS_TIME_SHARE
+        time_left = options.time_limit - (clock - started)
+        column_stats = _column_stage(problem, best, clock + share * time_left, options)
+        seconds["columns"] = time.perf_counter() - clock
+        proven = math.isfinite(best.gap()) and best.gap() <= options.gap
+        if options.method == "columns" or proven:
+            if proven:
+                best.notes.append("proven by column generation")
+            label = solver_version("highs")
+            return replace(_finish(problem, best, "columns", label, seconds, 0, options), model=column_stats)
+
     assert allowed is not None
     clock = time.perf_counter() - access_seconds  # the model stage includes the access rules above
     time_left = options.time_limit - (time.perf_counter() - started)
@@ -818,7 +844,8 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             best.notes.append("proven by the root LP")
             seconds["solve"] = 0.0
             return replace(
-                _finish(problem, best, method, label, seconds, 0, options), model=_model_stats(model, root)
+                _finish(problem, best, method, label, seconds, 0, options),
+                model={**column_stats, **_model_stats(model, root)},
             )
         if not root.mip:
             best.notes.append(
@@ -827,7 +854,8 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             )
             seconds["solve"] = 0.0
             return replace(
-                _finish(problem, best, method, label, seconds, 0, options), model=_model_stats(model, root)
+                _finish(problem, best, method, label, seconds, 0, options),
+                model={**column_stats, **_model_stats(model, root)},
             )
     clock = time.perf_counter()
     rounds, proven_infeasible = _solve_loop(problem, model, name, options, best, started, cutoff)
@@ -835,15 +863,16 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     if proven_infeasible:
         return replace(
             _empty(problem, "infeasible", _explain_infeasible(problem), method, label, seconds, rounds),
-            model=_model_stats(model, root),
+            model={**column_stats, **_model_stats(model, root)},
         )
     if best.source == "failed":
         return replace(
             _empty(problem, "error", " ".join(best.notes), method, label, seconds, rounds),
-            model=_model_stats(model, root),
+            model={**column_stats, **_model_stats(model, root)},
         )
     return replace(
-        _finish(problem, best, method, label, seconds, rounds, options), model=_model_stats(model, root)
+        _finish(problem, best, method, label, seconds, rounds, options),
+        model={**column_stats, **_model_stats(model, root)},
     )
 
 
@@ -1227,12 +1256,12 @@ def _finish(
     gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9)) if math.isfinite(bound) else math.nan
     if math.isfinite(gap) and gap <= options.gap + 1e-9:
         status = "optimal"
-    elif best.source == "mip":
+    elif best.source in ("mip", "columns"):
         status = "feasible"
     else:
         status = "heuristic"
-    if method.startswith("mip") and best.source == "heuristic":
-        method += " (heuristic plan)"
+    if method.startswith("mip") and best.source in ("heuristic", "columns"):
+        method += f" ({'heuristic' if best.source == 'heuristic' else 'column generation'} plan)"
     return PlaceSolution(
         place_code=problem.place_code,
         status=status,

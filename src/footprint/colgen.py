@@ -1,0 +1,1088 @@
+"""Column generation over whole neighbourhoods: a set-partitioning bound, and plans from its columns.
+
+The per-unit MIP (:mod:`footprint.model`) relaxes each unit's choice of centre separately, and its LP bound levels
+off well short of the best plans (issue 19: Barnet 3.5% after 900 s). Here a plan is a choice of whole
+neighbourhoods instead:
+
+- a **column** j is one neighbourhood: a centre c_j, a connected unit set S_j holding c_j's root, within the
+  population bounds, every unit allowed for c_j (radius, locks, population reach), within c_j's capacity; with the
+  PCNs Q_j it is home to and the baseline label l_j it keeps (-1: none);
+- its **cost** is the part of the place's objective it carries (:mod:`footprint.objective`, every term column by
+  column): access sum_{i in S} w_a pop_i d(i,c)^2 / S_scale, demand w_d |D(S) - rate pop(S)| / D, minus the PCN
+  patients it homes w_p sum_{p in Q} T_p(S) / T, minus the baseline population it keeps w_s pop(l, S) / P, minus
+  the population of keep-together groups wholly inside it w_c pop_g / P; the constant (w_p + w_s + w_c sum_g pop_g
+  / P) is added once;
+- the **master** chooses columns lambda_j: every unit covered once, k_min <= sum lambda <= k_max, each centre at
+  most once (exactly once when required or a lock's target), each PCN home at most h_p times
+  (``PlaceProblem.homes_of``), each baseline label kept at most once.
+
+An integer solution of the master is exactly a valid plan with its objective (a PCN's home is then its h_p
+fullest neighbourhoods, the kept population the best one-to-one matching), so the master's LP relaxation bounds
+every plan; it is much stronger than the per-unit LP because a column is already connected and within bounds.
+
+**The bound.** For duals (pi_i free, mu on the k row, sigma_p <= 0, tau_l <= 0) and g_c, a lower bound on the
+least Lagrangian cost cost_j - pi(S_j) - mu - sigma(Q_j) - tau(l_j) of any column of centre c,
+
+    L = const + sum_i pi_i + mu k_side + sum_p h_p sigma_p + sum_l tau_l + sum_c min(0, g_c)
+
+(k_side = k_min when mu >= 0, else k_max; for a centre that must open, g_c itself) is a valid lower bound on
+every plan, whatever the duals (Lagrangian relaxation of every row but the centres' own). g_c comes from the exact
+pricing MIP's dual bound, so it stays valid when that MIP stops at its node limit. Duals are clipped to their signs
+before pricing, so the duals priced are the duals bounded.
+
+**Generating columns.** Each round solves the restricted master LP (highspy, warm), reads its duals, and prices
+every centre heuristically (:func:`price_heuristic`: greedy growth from the root by marginal Lagrangian gain,
+then add/drop improvement, also from the centre's columns in use); columns of negative reduced cost enter. When
+the heuristic finds none, an exact pass (:func:`price_exact`: a MIP per centre with single-commodity flow
+contiguity from the root, binaries for the PCN homes and baseline label the column earns, cut off at the Lagrangian
+zero) proves the bound L and adds whatever columns it finds. Stabilisation: the unit rows carry penalised slacks
+(cost ``box``), which keeps every pi_i within [-box, box] and the master feasible; when the master uses a slack the
+box is widened. The LP is converged when the exact pass finds no column (then L equals the master's value).
+
+**Plans.** :func:`master_plan` solves the restricted master with lambda integer over the columns generated (and
+those of every plan offered), a plan at least as good as every plan whose neighbourhoods are all columns.
+
+Every limit is counted (rounds, columns, MIP nodes), not clocked, so the bound and plan are the same on a slower
+machine; the ``deadline`` is a guard only, and :class:`ColumnResult` says when it bound.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from footprint.heuristic import allowed_matrix
+from footprint.model import capacity_load, define_access
+from footprint.objective import access_scale, pcn_total
+from footprint.problem import PlaceProblem, connected_parts
+
+#: Reduced cost below which a column enters the master.
+ENTER_TOLERANCE = 1e-7
+#: Initial box on the unit duals (slack cost per unit row), as a multiple of the mean column cost per unit.
+BOX_FACTOR = 8.0
+#: Columns added per centre and round at most (the best first).
+COLUMNS_PER_CENTRE = 2
+#: PCNs whose home a centre's heuristic pricing also grows towards (those it holds most of nearby, net of dual).
+FOCUSES = 2
+#: Improvement steps of the heuristic pricing's add/drop search at most.
+IMPROVE_STEPS = 200
+#: Branch-and-bound nodes of one exact pricing MIP at most (its dual bound is used when it stops there).
+PRICING_NODES = 2_000
+#: Contiguity cut rounds of one exact pricing problem at most.
+CUT_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class Column:
+    """One neighbourhood as the master sees it (module docstring)."""
+
+    centre: int
+    units: tuple[int, ...]
+    homes: tuple[int, ...]
+    label: int
+    cost: float
+
+
+@dataclass
+class ColumnResult:
+    """What :func:`generate_columns` did.
+
+    Attributes
+    ----------
+    bound
+        Best valid lower bound on the place's objective (``nan`` when no exact pass finished).
+    lp_value
+        The restricted master's LP value at the end (a bound only when ``converged``).
+    converged
+        The exact pass found no improving column: ``lp_value`` is the master LP's optimum and equals ``bound``.
+    rounds, exact_passes, columns
+        Master LPs solved, exact pricing passes, columns in the master.
+    stopped
+        The deadline stopped the work before its counted limits (the result then depends on the machine).
+    pricing_nodes
+        Branch-and-bound nodes of all exact pricing MIPs.
+    """
+
+    bound: float = math.nan
+    lp_value: float = math.nan
+    converged: bool = False
+    rounds: int = 0
+    exact_passes: int = 0
+    columns: int = 0
+    stopped: bool = False
+    pricing_nodes: int = 0
+    history: list[tuple[int, float, float]] = field(default_factory=list)
+
+
+class Pricing:
+    """The place's objective as per-unit and per-column arrays, and the columns' costs and Lagrangian gains."""
+
+    def __init__(self, problem: PlaceProblem) -> None:
+        p = problem
+        self.problem = p
+        w = p.weights
+        n = p.n_units
+        self.n = n
+        self.population = p.population.astype(float)
+        total = max(float(self.population.sum()), 1e-9)
+        self.reach = define_access(p) & allowed_matrix(p)
+        # access cost of unit i served by centre c
+        self.unit_cost = w.access * self.population[:, None] * p.distance_km**2 / access_scale(p)
+        self.constant = 0.0
+        # PCN homes: patients per unit, weighted (w_p / T)
+        patients = pcn_total(p)
+        if patients > 0 and w.pcn:
+            self.pcn = w.pcn * np.asarray(p.pcn_patients, float) / patients
+            self.constant += w.pcn
+        else:
+            self.pcn = np.zeros((0, n))
+        self.homes = p.homes_of() if len(self.pcn) else np.zeros(0, dtype=np.int64)
+        # baseline labels kept (stability)
+        if p.baseline is not None and w.stability:
+            self.constant += w.stability
+            known = p.baseline >= 0
+            n_labels = int(p.baseline[known].max()) + 1 if known.any() else 0
+            self.labels = np.zeros((n_labels, n))
+            self.labels[p.baseline[known], np.flatnonzero(known)] = (
+                w.stability * self.population[known] / total
+            )
+        else:
+            self.labels = np.zeros((0, n))
+        # demand out of line with population
+        if p.demand is not None and p.demand.sum() > 0 and w.demand:
+            demand = p.demand.astype(float)
+            self.excess = demand - demand.sum() / total * self.population
+            self.demand_weight = w.demand / float(demand.sum())
+        else:
+            self.excess = np.zeros(n)
+            self.demand_weight = 0.0
+        # keep-together groups of two or more units (a single unit is never split)
+        self.groups: list[np.ndarray] = []
+        self.group_value = np.zeros(0)
+        if p.groups is not None and w.community:
+            members = [np.flatnonzero(p.groups == g) for g in np.unique(p.groups[p.groups >= 0])]
+            self.groups = [m for m in members if len(m) > 1]
+            self.group_value = np.array([w.community * self.population[m].sum() / total for m in self.groups])
+            self.constant += float(self.group_value.sum())
+        self.group_of: list[list[int]] = [[] for _ in range(n)]
+        for g, m in enumerate(self.groups):
+            for unit in m.tolist():
+                self.group_of[unit].append(g)
+        self.load = capacity_load(p)
+        self.neighbours = p.neighbours()
+        self.required = p.centre_required.copy()
+        for _, centre in p.locks:
+            self.required[centre] = True
+        self.locked_to: list[list[int]] = [[] for _ in range(p.n_centres)]
+        for unit, centre in p.locks:
+            self.locked_to[centre].append(unit)
+        # each PCN's weighted patients among the units nearest each centre, up to the upper bound: which PCN
+        # homes a centre's columns can hope to earn (heuristic pricing focuses on them)
+        self.near_mass = np.zeros((len(self.pcn), p.n_centres))
+        for c in range(p.n_centres):
+            order = np.flatnonzero(self.reach[:, c])
+            order = order[np.argsort(p.distance_km[order, c], kind="stable")]
+            near = order[np.cumsum(self.population[order]) <= p.pop_max]
+            self.near_mass[:, c] = self.pcn[:, near].sum(axis=1)
+        self.openable = np.array([self.reach[int(p.centre_root[c]), c] for c in range(p.n_centres)])
+
+    # ---- one column ------------------------------------------------------------------------------------------
+
+    def valid(self, centre: int, units: tuple[int, ...]) -> bool:
+        """Whether ``units`` is a neighbourhood ``centre`` may serve (every hard rule of one region)."""
+        p = self.problem
+        members = np.asarray(units, dtype=np.int64)
+        if int(p.centre_root[centre]) not in units or not self.reach[members, centre].all():
+            return False
+        size = self.population[members].sum()
+        if not p.pop_min <= size <= p.pop_max:
+            return False
+        capacity = float(p.centre_capacity[centre])
+        if np.isfinite(capacity) and self.load[members].sum() > capacity + 1e-6:
+            return False
+        if not set(self.locked_to[centre]) <= set(units):
+            return False
+        return _connected(units, self.neighbours)
+
+    def column(
+        self,
+        centre: int,
+        units: tuple[int, ...],
+        sigma: np.ndarray | None = None,
+        tau: np.ndarray | None = None,
+    ) -> Column:
+        """The column of ``units`` served by ``centre``, with the homes and label that suit the duals (without
+        duals: the PCNs of which it holds any patients, and the label it keeps most of)."""
+        members = np.asarray(units, dtype=np.int64)
+        held = self.pcn[:, members].sum(axis=1)
+        kept = self.labels[:, members].sum(axis=1)
+        sigma = np.zeros(len(held)) if sigma is None else sigma
+        tau = np.zeros(len(kept)) if tau is None else tau
+        homes = tuple(np.flatnonzero(held + sigma > 1e-12).tolist())
+        label = -1
+        if len(kept):
+            best = int(np.argmax(kept + tau))
+            if kept[best] + tau[best] > 1e-12:
+                label = best
+        return Column(centre, tuple(sorted(units)), homes, label, self.cost(centre, members, homes, label))
+
+    def cost(self, centre: int, members: np.ndarray, homes: tuple[int, ...], label: int) -> float:
+        """The column's share of the objective (module docstring)."""
+        value = float(self.unit_cost[members, centre].sum())
+        value += self.demand_weight * abs(float(self.excess[members].sum()))
+        if homes:
+            value -= float(self.pcn[np.asarray(homes)][:, members].sum())
+        if label >= 0:
+            value -= float(self.labels[label, members].sum())
+        if self.groups:
+            inside = set(members.tolist())
+            value -= sum(
+                float(self.group_value[g]) for g, m in enumerate(self.groups) if set(m.tolist()) <= inside
+            )
+        return value
+
+
+def _connected(units: tuple[int, ...] | list[int], neighbours: list[list[int]]) -> bool:
+    inside = set(units)
+    if not inside:
+        return False
+    start = next(iter(inside))
+    seen, queue = {start}, deque([start])
+    while queue:
+        here = queue.popleft()
+        for there in neighbours[here]:
+            if there in inside and there not in seen:
+                seen.add(there)
+                queue.append(there)
+    return len(seen) == len(inside)
+
+
+@dataclass(frozen=True)
+class Duals:
+    """The master's duals, clipped to their signs: pi (units), mu (k row), nu (centres), sigma (PCN homes),
+    tau (baseline labels)."""
+
+    pi: np.ndarray
+    mu: float
+    nu: np.ndarray
+    sigma: np.ndarray
+    tau: np.ndarray
+
+
+# ---- heuristic pricing ---------------------------------------------------------------------------------------
+
+
+class _Growth:
+    """A column under construction for one centre: its members, and the sums its Lagrangian gain needs.
+
+    The gain is the negative Lagrangian cost without mu and nu: sum of profits (pi_i - access cost) plus the PCN
+    homes and the label worth having at the duals, minus the demand term, plus whole groups. Linear and PCN
+    parts are vectorised over candidate units; the rest (demand, labels, groups) is priced unit by unit, and
+    only when its weight is not 0."""
+
+    def __init__(self, pricing: Pricing, centre: int, duals: Duals) -> None:
+        self.pr = pricing
+        self.centre = centre
+        self.reach = pricing.reach[:, centre]
+        self.profit = np.where(self.reach, duals.pi - pricing.unit_cost[:, centre], -1e18)
+        self.threshold = -duals.sigma  # >= 0: a PCN home pays once its weighted patients pass this
+        self.label_threshold = -duals.tau
+        self.members: set[int] = set()
+        self.inside = np.zeros(pricing.n, dtype=bool)
+        self.touch = np.zeros(pricing.n, dtype=np.int64)  # members adjacent to each unit
+        self.size = 0.0
+        self.load = 0.0
+        self.held = np.zeros(len(pricing.pcn))
+        self.kept = np.zeros(len(pricing.labels))
+        self.excess = 0.0
+        self.linear = 0.0
+        self.group_count = np.zeros(len(pricing.groups), dtype=np.int64)
+        self.group_sizes = np.array([len(m) for m in pricing.groups], dtype=np.int64)
+        self.simple = not (len(self.kept) or pricing.demand_weight or len(self.group_count))
+
+    def _rest(self) -> float:
+        """The labels, demand and groups part of the gain."""
+        value = 0.0
+        if len(self.kept):
+            value += max(0.0, float((self.kept - self.label_threshold).max()))
+        value -= self.pr.demand_weight * abs(self.excess)
+        if len(self.group_count):
+            value += float(self.pr.group_value[self.group_count == self.group_sizes].sum())
+        return value
+
+    def gain(self) -> float:
+        value = self.linear
+        if len(self.held):
+            value += float(np.maximum(self.held - self.threshold, 0.0).sum())
+        return value if self.simple else value + self._rest()
+
+    def add(self, unit: int) -> None:
+        self._shift(unit, +1)
+
+    def drop(self, unit: int) -> None:
+        self._shift(unit, -1)
+
+    def _shift(self, unit: int, sign: int) -> None:
+        pr = self.pr
+        if sign > 0:
+            self.members.add(unit)
+        else:
+            self.members.discard(unit)
+        self.inside[unit] = sign > 0
+        self.touch[pr.neighbours[unit]] += sign
+        self.size += sign * pr.population[unit]
+        self.load += sign * pr.load[unit]
+        self.linear += sign * self.profit[unit]
+        if len(self.held):
+            self.held += sign * pr.pcn[:, unit]
+        if not self.simple:
+            if len(self.kept):
+                self.kept += sign * pr.labels[:, unit]
+            self.excess += sign * pr.excess[unit]
+            for g in pr.group_of[unit]:
+                self.group_count[g] += sign
+
+    def _pcn_after(self, units: np.ndarray, sign: int) -> np.ndarray:
+        if not len(self.held):
+            return np.zeros(len(units))
+        after = self.held[:, None] + sign * self.pr.pcn[:, units]
+        return np.maximum(after - self.threshold[:, None], 0.0).sum(axis=0)
+
+    def gains_of_adding(self, units: np.ndarray) -> np.ndarray:
+        """Gain after adding each of ``units``."""
+        result = self.linear + self.profit[units] + self._pcn_after(units, +1)
+        if self.simple:
+            return result
+        rest = np.empty(len(units))
+        for k, unit in enumerate(units.tolist()):
+            self.add(unit)
+            rest[k] = self._rest()
+            self.drop(unit)
+        return result + rest
+
+    def gains_of_dropping(self, units: np.ndarray) -> np.ndarray:
+        """Gain after dropping each of ``units``."""
+        result = self.linear - self.profit[units] + self._pcn_after(units, -1)
+        if self.simple:
+            return result
+        rest = np.empty(len(units))
+        for k, unit in enumerate(units.tolist()):
+            self.drop(unit)
+            rest[k] = self._rest()
+            self.add(unit)
+        return result + rest
+
+    def frontier(self) -> np.ndarray:
+        room = self.pr.problem.pop_max - self.size
+        return np.flatnonzero(
+            (self.touch > 0) & ~self.inside & self.reach & (self.pr.population <= room + 1e-9)
+        )
+
+    def feasible(self) -> bool:
+        p = self.pr.problem
+        capacity = float(p.centre_capacity[self.centre])
+        return (
+            p.pop_min <= self.size <= p.pop_max
+            and (not np.isfinite(capacity) or self.load <= capacity + 1e-6)
+            and set(self.pr.locked_to[self.centre]) <= self.members
+        )
+
+
+def price_heuristic(
+    pricing: Pricing, centre: int, duals: Duals, starts: list[tuple[int, ...]] = ()
+) -> list[tuple[int, ...]]:
+    """Unit sets of high Lagrangian gain for ``centre``: greedy growth from its root, then add/drop steps; the
+    same steps from each of ``starts`` (the centre's columns in use). Every set returned is a valid column.
+
+    A PCN's home pays only once the column holds more of its patients than its dual asks, which a greedy step
+    cannot see; so growth is also run once per PCN with that PCN's patients counted from the first unit."""
+    found: dict[tuple[int, ...], float] = {}
+    root = int(pricing.problem.centre_root[centre])
+    reach = pricing.reach[:, centre]
+    focuses: list[np.ndarray | None] = [None]
+    promise = pricing.near_mass[:, centre] + duals.sigma
+    for q in np.argsort(-promise, kind="stable")[:FOCUSES].tolist():
+        if promise[q] > 1e-12:
+            focuses.append(pricing.pcn[q])
+    runs: list[tuple[tuple[int, ...], np.ndarray | None]] = [((root,), f) for f in focuses]
+    runs += [(s, None) for s in starts if root in s and reach[list(s)].all()]
+    for seed, bias in runs:
+        state = _Growth(pricing, centre, duals)
+        for unit in seed:
+            state.add(unit)
+        if len(seed) == 1:
+            _grow(state, bias)
+        _improve(state, root)
+        if state.feasible():
+            units = tuple(sorted(state.members))
+            if units not in found and pricing.valid(centre, units):
+                found[units] = state.gain()
+    return sorted(found, key=lambda units: (-found[units], units))
+
+
+def _grow(state: _Growth, bias: np.ndarray | None = None) -> None:
+    """Add the frontier unit of best gain (plus ``bias``, counted linearly) while below the lower bound or while
+    that rises; keep the best state passed (by the true gain) that is within the bounds."""
+    p = state.pr.problem
+    best: tuple[float, frozenset[int]] | None = None
+    extra = 0.0
+    while True:
+        frontier = state.frontier()
+        if not len(frontier):
+            break
+        gains = state.gains_of_adding(frontier)
+        if bias is not None:
+            gains = gains + bias[frontier] + extra
+        pick = int(np.argmax(gains))
+        if state.size >= p.pop_min and gains[pick] <= state.gain() + extra:
+            break
+        unit = int(frontier[pick])
+        state.add(unit)
+        if bias is not None:
+            extra += float(bias[unit])
+        if state.feasible():
+            value = state.gain()
+            if best is None or value > best[0] + 1e-12:
+                best = (value, frozenset(state.members))
+    if best is not None and frozenset(state.members) != best[1]:
+        for unit in list(state.members - best[1]):
+            state.drop(unit)
+        for unit in best[1] - state.members:
+            state.add(unit)
+
+
+def _improve(state: _Growth, root: int) -> None:
+    """Add or drop one unit at a time while that raises the gain and keeps the column valid (the best move
+    first; a drop must keep the column connected)."""
+    pr, p = state.pr, state.pr.problem
+    locked = set(pr.locked_to[state.centre])
+    for _ in range(IMPROVE_STEPS):
+        best_gain, best_move = state.gain() + 1e-12, None
+        frontier = state.frontier()
+        if len(frontier):
+            gains = state.gains_of_adding(frontier)
+            pick = int(np.argmax(gains))
+            if gains[pick] > best_gain:
+                best_gain, best_move = float(gains[pick]), (int(frontier[pick]), +1)
+        members = np.array(sorted(state.members), dtype=np.int64)
+        droppable = members[
+            (members != root)
+            & (state.size - pr.population[members] >= p.pop_min)
+            & ~np.isin(members, list(locked))
+        ]
+        if len(droppable):
+            gains = state.gains_of_dropping(droppable)
+            for k in np.argsort(-gains, kind="stable").tolist():
+                if gains[k] <= best_gain:
+                    break
+                unit = int(droppable[k])
+                if _connected([m for m in state.members if m != unit], pr.neighbours):
+                    best_gain, best_move = float(gains[k]), (unit, -1)
+                    break
+        if best_move is None:
+            return
+        unit, sign = best_move
+        (state.add if sign > 0 else state.drop)(unit)
+
+
+# ---- exact pricing ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExactPrice:
+    """One exact pricing MIP: a lower bound on the centre's least Lagrangian cost (cost - pi - sigma - tau, mu
+    and nu left out), whether it is proven, the best unit sets found, and the nodes used."""
+
+    bound: float
+    proven: bool
+    units: list[tuple[int, ...]]
+    nodes: int
+
+
+def price_exact(
+    pricing: Pricing,
+    centre: int,
+    duals: Duals,
+    *,
+    cutoff: float = math.inf,
+    nodes: int = PRICING_NODES,
+    start: tuple[int, ...] | None = None,
+    make_highs=None,
+) -> ExactPrice:
+    """The least Lagrangian cost of any column of ``centre`` (module docstring), by a MIP.
+
+    Variables: x_i (unit in the column), f_a (flow on each arc between candidate units, from the root to every
+    member: contiguity), y_p and u_pi <= min(x_i, y_p) (PCN p homed: earns its weighted patients, pays -sigma_p),
+    z_l and v_il (baseline label l kept, at most one), e >= |excess| (demand), q_g <= x_i for i in g (group whole).
+    ``cutoff``: only costs below it matter (the MIP prunes at it); a bound at or above it is reported as the
+    cutoff. Returns the MIP's dual bound (valid at its node limit too).
+    """
+    import highspy
+
+    p = pricing.problem
+    inf = highspy.kHighsInf
+    root = int(p.centre_root[centre])
+    units = np.flatnonzero(pricing.reach[:, centre])
+    if not len(units) or not pricing.openable[centre]:
+        return ExactPrice(math.inf, True, [], 0)
+    pos = {int(u): k for k, u in enumerate(units.tolist())}
+    nx = len(units)
+    costs: list[float] = (pricing.unit_cost[units, centre] - duals.pi[units]).tolist()
+    lower = [0.0] * nx
+    upper = [1.0] * nx
+    integer = list(range(nx))
+    lower[pos[root]] = 1.0
+    for unit in pricing.locked_to[centre]:
+        if unit in pos:
+            lower[pos[unit]] = 1.0
+    rows: list[tuple[float, float, list[int], list[float]]] = []
+
+    def new_var(cost: float, lo: float, hi: float, is_int: bool = False) -> int:
+        costs.append(cost)
+        lower.append(lo)
+        upper.append(hi)
+        if is_int:
+            integer.append(len(costs) - 1)
+        return len(costs) - 1
+
+    population = pricing.population[units]
+    rows.append((float(p.pop_min), float(p.pop_max), list(range(nx)), population.tolist()))
+    capacity = float(p.centre_capacity[centre])
+    if np.isfinite(capacity):
+        rows.append((-inf, capacity, list(range(nx)), pricing.load[units].tolist()))
+
+    # PCN homes and the baseline label: h_q <= held_q(x) and h_q <= M_q y_q (M_q: the most a column can hold)
+    def earn(weights: np.ndarray, price: float) -> int | None:
+        if weights.sum() <= price + 1e-12:
+            return None
+        y = new_var(price, 0.0, 1.0, True)
+        most = _most_held(weights, population, float(p.pop_max))
+        held = new_var(-1.0, 0.0, most)
+        holders = np.flatnonzero(weights > 0)
+        rows.append((-inf, 0.0, [held, *holders.tolist()], [1.0, *(-weights[holders]).tolist()]))
+        rows.append((-inf, 0.0, [held, y], [1.0, -most]))
+        return y
+
+    for q in range(len(pricing.pcn)):
+        earn(pricing.pcn[q, units], -float(duals.sigma[q]))
+    label_vars = [
+        y
+        for label in range(len(pricing.labels))
+        if (y := earn(pricing.labels[label, units], -float(duals.tau[label]))) is not None
+    ]
+    if len(label_vars) > 1:
+        rows.append((-inf, 1.0, label_vars, [1.0] * len(label_vars)))
+    # demand: e >= +-excess
+    if pricing.demand_weight:
+        e = new_var(pricing.demand_weight, 0.0, inf)
+        excess = pricing.excess[units].tolist()
+        rows.append((0.0, inf, [e, *range(nx)], [1.0, *(-x for x in excess)]))
+        rows.append((0.0, inf, [e, *range(nx)], [1.0, *excess]))
+    # keep-together groups wholly inside
+    for g, members in enumerate(pricing.groups):
+        if not all(int(m) in pos for m in members):
+            continue
+        q_var = new_var(-float(pricing.group_value[g]), 0.0, 1.0)
+        for m in members.tolist():
+            rows.append((-inf, 0.0, [q_var, pos[m]], [1.0, -1.0]))
+
+    h = make_highs() if make_highs is not None else _quiet_highs()
+    count = len(costs)
+    h.addVars(count, np.array(lower), np.array(upper))
+    h.changeColsCost(count, np.arange(count, dtype=np.int32), np.array(costs))
+    h.changeColsIntegrality(
+        len(integer),
+        np.array(integer, dtype=np.int32),
+        np.array([highspy.HighsVarType.kInteger] * len(integer)),
+    )
+    starts, index, value = [0], [], []
+    for _, _, cols, vals in rows:
+        index.extend(cols)
+        value.extend(vals)
+        starts.append(len(index))
+    h.addRows(
+        len(rows),
+        np.array([r[0] for r in rows]),
+        np.array([r[1] for r in rows]),
+        len(index),
+        np.array(starts[:-1], dtype=np.int32),
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=float),
+    )
+    h.setOptionValue("mip_max_nodes", int(nodes))
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    if math.isfinite(cutoff):
+        h.setOptionValue("objective_bound", float(cutoff))
+    # contiguity by cuts: solve, cut off each part away from the root (a member of it needs a member of the
+    # part's boundary), solve again; every round is a relaxation, so each round's dual bound is valid
+    bound, nodes_used = -math.inf, 0
+    for _ in range(CUT_ROUNDS):
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        nodes_used += int(info.mip_node_count)
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return ExactPrice(cutoff, True, [], nodes_used)  # nothing below the cutoff (or no column at all)
+        round_bound = float(info.mip_dual_bound)
+        if math.isfinite(round_bound):
+            bound = max(bound, round_bound)
+        if info.primal_solution_status != 2:
+            break
+        x = np.asarray(h.getSolution().col_value[:nx])
+        chosen = [int(u) for u in units[x > 0.5].tolist()]
+        parts = connected_parts(chosen, pricing.neighbours)
+        if len(parts) == 1:
+            proven = status == highspy.HighsModelStatus.kOptimal
+            units_found = tuple(parts[0])
+            found = [units_found] if pricing.valid(centre, units_found) else []
+            if proven:
+                bound = max(bound, float(info.objective_function_value))
+            return ExactPrice(min(bound, cutoff), proven, found, nodes_used)
+        cuts_index, cuts_start, cuts_value = [], [], []
+        for part in parts:
+            if root in part:
+                continue
+            inside = set(part)
+            boundary = sorted(
+                {pos[v] for u in part for v in pricing.neighbours[u] if v not in inside and v in pos}
+            )
+            for u in part:
+                cuts_start.append(len(cuts_index))
+                cuts_index.extend([pos[u], *boundary])
+                cuts_value.extend([1.0] + [-1.0] * len(boundary))
+        h.addRows(
+            len(cuts_start),
+            np.full(len(cuts_start), -inf),
+            np.zeros(len(cuts_start)),
+            len(cuts_index),
+            np.array(cuts_start, dtype=np.int32),
+            np.array(cuts_index, dtype=np.int32),
+            np.array(cuts_value, dtype=float),
+        )
+    return ExactPrice(min(bound, cutoff), False, [], nodes_used)
+
+
+def _most_held(weights: np.ndarray, population: np.ndarray, pop_max: float) -> float:
+    """An upper bound on the weight a column within ``pop_max`` can hold: the fractional knapsack by weight per
+    resident, capped by the total."""
+    order = np.argsort(-(weights / np.maximum(population, 1e-9)), kind="stable")
+    room, held = pop_max, 0.0
+    for k in order.tolist():
+        if weights[k] <= 0 or room <= 0:
+            break
+        take = min(1.0, room / max(population[k], 1e-9))
+        held += take * weights[k]
+        room -= take * population[k]
+    return float(min(held, weights.sum()))
+
+
+def _most_members(population: np.ndarray, pop_max: float) -> int:
+    """The most units a column can hold: the smallest units first, up to the upper bound."""
+    total, count = 0.0, 0
+    for size in np.sort(population).tolist():
+        if total + size > pop_max:
+            break
+        total += size
+        count += 1
+    return max(count, 1)
+
+
+def _quiet_highs() -> object:
+    from footprint.highs import new_highs
+
+    return new_highs()
+
+
+# ---- the master ------------------------------------------------------------------------------------------------
+
+
+class Master:
+    """The restricted master LP in highspy: rows in the order units, k, centres, PCN homes, labels; columns:
+    slacks (two per unit row, cost ``box``) first, then the columns generated, in order."""
+
+    def __init__(self, pricing: Pricing, box: float) -> None:
+        import highspy
+
+        self.pr = pricing
+        p = pricing.problem
+        self.inf = highspy.kHighsInf
+        self.h = _quiet_highs()
+        self.h.setOptionValue("threads", 1)
+        self.h.setOptionValue("random_seed", 0)
+        n, m = p.n_units, p.n_centres
+        self.k_row = n
+        self.centre_row = n + 1
+        self.pcn_row = self.centre_row + m
+        self.label_row = self.pcn_row + len(pricing.pcn)
+        n_rows = self.label_row + len(pricing.labels)
+        lower = np.concatenate(
+            [
+                np.ones(n),
+                [p.k_min],
+                np.where(pricing.required, 1.0, 0.0),
+                np.full(len(pricing.pcn), -self.inf),
+                np.full(len(pricing.labels), -self.inf),
+            ]
+        )
+        upper = np.concatenate(
+            [
+                np.ones(n),
+                [p.k_max],
+                np.where(pricing.openable, 1.0, 0.0),
+                pricing.homes.astype(float),
+                np.ones(len(pricing.labels)),
+            ]
+        )
+        self.h.addRows(
+            n_rows, lower, upper, 0, np.zeros(n_rows, np.int32), np.zeros(0, np.int32), np.zeros(0)
+        )
+        self.box = box
+        # slacks: +s_i and -s_i on each unit row, cost box
+        starts = np.arange(2 * n, dtype=np.int32)
+        index = np.repeat(np.arange(n, dtype=np.int32), 2)
+        value = np.tile([1.0, -1.0], n)
+        self.h.addCols(
+            2 * n, np.full(2 * n, box), np.zeros(2 * n), np.full(2 * n, self.inf), 2 * n, starts, index, value
+        )
+        self.h.changeObjectiveOffset(pricing.constant)
+        self.columns: list[Column] = []
+        self.known: set[tuple[int, tuple[int, ...], tuple[int, ...], int]] = set()
+
+    def set_box(self, box: float) -> None:
+        n = self.pr.n
+        self.box = box
+        self.h.changeColsCost(2 * n, np.arange(2 * n, dtype=np.int32), np.full(2 * n, box))
+
+    def add(self, columns: list[Column]) -> int:
+        """Add the columns not yet in the master; return how many were new."""
+        fresh = []
+        for col in columns:
+            key = (col.centre, col.units, col.homes, col.label)
+            if key not in self.known:
+                self.known.add(key)
+                fresh.append(col)
+        if not fresh:
+            return 0
+        starts, index, value = [], [], []
+        for col in fresh:
+            starts.append(len(index))
+            rows = [*col.units, self.k_row, self.centre_row + col.centre]
+            rows += [self.pcn_row + q for q in col.homes]
+            if col.label >= 0:
+                rows.append(self.label_row + col.label)
+            index.extend(rows)
+            value.extend([1.0] * len(rows))
+        self.h.addCols(
+            len(fresh),
+            np.array([c.cost for c in fresh]),
+            np.zeros(len(fresh)),
+            np.full(len(fresh), self.inf),
+            len(index),
+            np.array(starts, np.int32),
+            np.array(index, np.int32),
+            np.array(value, float),
+        )
+        self.columns.extend(fresh)
+        return len(fresh)
+
+    def solve(self, central: bool = False) -> tuple[float, Duals, np.ndarray, float]:
+        """Solve the LP; return its value, the duals (clipped to their signs), the columns' values, and the
+        slack in use. ``central``: by the interior point method without crossover, whose duals lie inside the
+        optimal face rather than at a vertex of it (a much better point for the Lagrangian bound)."""
+        if central:
+            self.h.setOptionValue("solver", "ipm")
+            self.h.setOptionValue("run_crossover", "off")
+        self.h.run()
+        if central:
+            self.h.setOptionValue("solver", "choose")
+            self.h.setOptionValue("run_crossover", "on")
+        solution = self.h.getSolution()
+        value = float(self.h.getInfo().objective_function_value)
+        dual = np.asarray(solution.row_dual, float)
+        n = self.pr.n
+        p = self.pr.problem
+        pi = dual[:n].copy()
+        mu = float(dual[self.k_row])
+        nu = dual[self.centre_row : self.pcn_row].copy()
+        nu = np.where(self.pr.required, nu, np.minimum(nu, 0.0))
+        sigma = np.minimum(dual[self.pcn_row : self.label_row], 0.0)
+        tau = np.minimum(dual[self.label_row :], 0.0)
+        col_value = np.asarray(solution.col_value, float)
+        slack = float(col_value[: 2 * n].sum())
+        del p
+        return value, Duals(pi, mu, nu, sigma, tau), col_value[2 * n :], slack
+
+    def lagrangian(self, duals: Duals, least: np.ndarray) -> float:
+        """L of the module docstring, with ``least[c]`` a lower bound on centre c's least Lagrangian cost."""
+        p = self.pr.problem
+        k_side = p.k_min if duals.mu >= 0 else p.k_max
+        value = self.pr.constant + float(duals.pi.sum()) + duals.mu * k_side
+        value += float((self.pr.homes * duals.sigma).sum()) + float(duals.tau.sum())
+        for c in range(p.n_centres):
+            if not self.pr.openable[c]:
+                continue
+            reduced = least[c] - duals.mu
+            value += reduced if self.pr.required[c] else min(0.0, reduced)
+        return value
+
+    def integer_plan(self, nodes: int, seconds: float | None = None, make_highs=None) -> np.ndarray | None:
+        """The best plan using only the master's columns (lambda integer, slacks off), or None."""
+        import highspy
+
+        n = self.pr.n
+        p = self.pr.problem
+        h = make_highs() if make_highs is not None else _quiet_highs()
+        h.passModel(self.h.getLp())
+        total = h.getNumCol()
+        h.changeColsBounds(2 * n, np.arange(2 * n, dtype=np.int32), np.zeros(2 * n), np.zeros(2 * n))
+        cols = np.arange(2 * n, total, dtype=np.int32)
+        h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), np.ones(len(cols)))
+        h.changeColsIntegrality(len(cols), cols, np.array([highspy.HighsVarType.kInteger] * len(cols)))
+        h.setOptionValue("mip_max_nodes", int(nodes))
+        if seconds is not None:
+            h.setOptionValue("time_limit", float(seconds))
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("random_seed", 0)
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.run()
+        info = h.getInfo()
+        if info.primal_solution_status != 2:
+            return None
+        values = np.asarray(h.getSolution().col_value, float)[2 * n :]
+        assignment = np.full(n, -1, dtype=np.int64)
+        for col, v in zip(self.columns, values.tolist(), strict=True):
+            if v > 0.5:
+                assignment[list(col.units)] = col.centre
+        del p
+        return assignment if (assignment >= 0).all() else None
+
+
+def plan_columns(pricing: Pricing, assignment: np.ndarray) -> list[Column]:
+    """The columns of a plan: each neighbourhood with the homes and label the plan gives it (each PCN homed in
+    its ``homes`` fullest neighbourhoods, labels matched one-to-one by kept population), so the master can
+    rebuild the plan at its own objective, and the same neighbourhood with no homes and no label."""
+    from scipy.optimize import linear_sum_assignment
+
+    assignment = np.asarray(assignment, dtype=np.int64)
+    centres = sorted(set(assignment.tolist()))
+    members = [np.flatnonzero(assignment == c) for c in centres]
+    held = np.array([[float(pricing.pcn[q, m].sum()) for m in members] for q in range(len(pricing.pcn))])
+    homes_of: list[list[int]] = [[] for _ in centres]
+    for q in range(len(pricing.pcn)):
+        order = sorted(range(len(centres)), key=lambda r, q=q: (-held[q, r], r))
+        for r in order[: int(pricing.homes[q])]:
+            if held[q, r] > 0:
+                homes_of[r].append(q)
+    label_of = [-1] * len(centres)
+    if len(pricing.labels):
+        kept = np.array(
+            [[float(pricing.labels[lab, m].sum()) for m in members] for lab in range(len(pricing.labels))]
+        )
+        for lab, r in zip(*linear_sum_assignment(kept, maximize=True), strict=True):
+            if kept[lab, r] > 0:
+                label_of[r] = int(lab)
+    columns = []
+    for r, (centre, m) in enumerate(zip(centres, members, strict=True)):
+        units = tuple(m.tolist())
+        for homes, label in ((tuple(homes_of[r]), label_of[r]), ((), -1)):
+            columns.append(Column(centre, units, homes, label, pricing.cost(centre, m, homes, label)))
+    return columns
+
+
+def _smooth(centre: Duals, out: Duals, alpha: float) -> Duals:
+    """alpha centre + (1 - alpha) out (each dual keeps its sign)."""
+    return Duals(
+        alpha * centre.pi + (1 - alpha) * out.pi,
+        alpha * centre.mu + (1 - alpha) * out.mu,
+        alpha * centre.nu + (1 - alpha) * out.nu,
+        alpha * centre.sigma + (1 - alpha) * out.sigma,
+        alpha * centre.tau + (1 - alpha) * out.tau,
+    )
+
+
+def reduced_cost(column: Column, duals: Duals) -> float:
+    """The column's reduced cost in the master at ``duals``."""
+    value = (
+        column.cost - float(duals.pi[list(column.units)].sum()) - duals.mu - float(duals.nu[column.centre])
+    )
+    if column.homes:
+        value -= float(duals.sigma[list(column.homes)].sum())
+    if column.label >= 0:
+        value -= float(duals.tau[column.label])
+    return value
+
+
+#: Weight of the stability centre in the duals priced (Wentges smoothing).
+SMOOTHING = 0.5
+#: The master LP counts as converged when the bound is this close to its value (relative).
+CONVERGED_GAP = 1e-6
+#: Master LPs at most in :func:`generate_columns`.
+MAX_ROUNDS = 400
+#: Exact pricing passes at most.
+MAX_EXACT_PASSES = 6
+#: A heuristic pricing round stops scanning centres once this many columns per neighbourhood (k_max) entered
+#: (partial pricing; a round that finds none has scanned every centre).
+ENOUGH_PER_NEIGHBOURHOOD = 2
+#: Master LPs at most per fixing step of the dive (:func:`dive`).
+DIVE_ROUNDS = 30
+
+
+def _heuristic_round(
+    pricing: Pricing, master: Master, centres: list[int], points: list[Duals], values: np.ndarray, offset: int
+) -> int:
+    """Price ``centres`` (from ``offset``, wrapping) heuristically at each of ``points`` in turn until some
+    column enters; return the columns added. Columns enter when their reduced cost at the master's own duals
+    (the last point) or at the point priced is negative."""
+    out = points[-1]
+    in_use: dict[int, list[tuple[int, ...]]] = {}
+    for col, v in zip(master.columns, values.tolist(), strict=True):
+        if v > 1e-6:
+            in_use.setdefault(col.centre, []).append(col.units)
+    enough = ENOUGH_PER_NEIGHBOURHOOD * max(pricing.problem.k_max, 1)
+    order = centres[offset % max(len(centres), 1) :] + centres[: offset % max(len(centres), 1)]
+    for point in points:
+        fresh: list[Column] = []
+        for c in order:
+            for units in price_heuristic(pricing, c, point, in_use.get(c, []))[:COLUMNS_PER_CENTRE]:
+                col = pricing.column(c, units, point.sigma, point.tau)
+                if min(reduced_cost(col, out), reduced_cost(col, point)) < -ENTER_TOLERANCE:
+                    fresh.append(col)
+            if len(fresh) >= enough:
+                break
+        added = master.add(fresh)
+        if added:
+            return added
+    return 0
+
+
+def generate_columns(
+    problem: PlaceProblem,
+    plans: list[np.ndarray] | tuple[np.ndarray, ...] = (),
+    *,
+    rounds: int = MAX_ROUNDS,
+    exact_passes: int = MAX_EXACT_PASSES,
+    nodes: int = PRICING_NODES,
+    deadline: float | None = None,
+    pricing: Pricing | None = None,
+) -> tuple[ColumnResult, Master]:
+    """Column generation for ``problem`` from the columns of ``plans`` (module docstring).
+
+    Returns the result (bound, LP value, counts) and the master (its columns, for :func:`dive` and
+    :meth:`Master.integer_plan`).
+    """
+    pricing = pricing or Pricing(problem)
+    result = ColumnResult()
+    seed_columns = [col for plan in plans for col in plan_columns(pricing, plan)]
+    per_unit = [abs(col.cost) / max(len(col.units), 1) for col in seed_columns]
+    scale = max(per_unit) if per_unit else max(float(np.nanmax(pricing.unit_cost)), 1e-3)
+    master = Master(pricing, BOX_FACTOR * max(scale, 1e-6))
+    master.add(seed_columns)
+    centres = [c for c in range(problem.n_centres) if pricing.openable[c]]
+
+    def late() -> bool:
+        if deadline is not None and time.perf_counter() > deadline:
+            result.stopped = True
+            return True
+        return False
+
+    centre: Duals | None = None  # the stability centre: the duals of the best proven bound so far
+    while result.rounds < rounds and not late():
+        value, out, values, slack = master.solve()
+        result.rounds += 1
+        result.lp_value = value
+        # price at the duals smoothed towards the stability centre (Wentges), then at the master's own
+        points = [out] if centre is None else [_smooth(centre, out, SMOOTHING), out]
+        if _heuristic_round(pricing, master, centres, points, values, result.rounds):
+            continue
+        if result.exact_passes >= exact_passes:
+            break
+        # the exact pass: at the smoothed point (a bound near the best so far), and at the master's duals when
+        # the smoothed point lets no column in (mis-pricing)
+        result.exact_passes += 1
+        fresh: list[Column] = []
+        for point in points:
+            least = np.zeros(problem.n_centres)
+            for c in centres:
+                if late():
+                    break
+                cutoff = math.inf if pricing.required[c] else point.mu
+                priced = price_exact(pricing, c, point, cutoff=cutoff, nodes=nodes)
+                result.pricing_nodes += priced.nodes
+                least[c] = priced.bound
+                for units in priced.units:
+                    col = pricing.column(c, units, point.sigma, point.tau)
+                    if min(reduced_cost(col, out), reduced_cost(col, point)) < -ENTER_TOLERANCE:
+                        fresh.append(col)
+            if result.stopped:
+                break
+            bound = master.lagrangian(point, least)
+            result.history.append((result.rounds, value, bound))
+            if math.isnan(result.bound) or bound > result.bound:
+                result.bound, centre = bound, point
+            if fresh:
+                break
+        if result.stopped:
+            break
+        if result.bound >= value - CONVERGED_GAP * max(abs(value), 1e-9) and slack <= 1e-7:
+            result.converged = True
+            break
+        if master.add(fresh):
+            continue
+        if slack > 1e-7:
+            master.set_box(master.box * 4)
+            continue
+        result.converged = not fresh
+        break
+    result.columns = len(master.columns)
+    return result, master
+
+
+def dive(master: Master, *, rounds: int = DIVE_ROUNDS, deadline: float | None = None) -> np.ndarray | None:
+    """A plan by diving: fix the column of largest fractional value to 1, take its units and centre out of
+    pricing, generate columns for the rest heuristically, until the master's solution is integral. Returns the
+    assignment, or None when the dive ends without a plan (slack in use, or the deadline). The master's
+    bounds are restored afterwards; the columns generated stay."""
+    pricing = master.pr
+    p = pricing.problem
+    n = pricing.n
+    narrowed = copy.copy(pricing)
+    narrowed.reach = pricing.reach.copy()
+    narrowed.openable = pricing.openable.copy()
+    fixed: list[int] = []
+    assignment = None
+    try:
+        while deadline is None or time.perf_counter() <= deadline:
+            centres = [c for c in range(p.n_centres) if narrowed.openable[c]]
+            for step in range(rounds):
+                _, out, values, slack = master.solve()
+                if step == rounds - 1 or not _heuristic_round(narrowed, master, centres, [out], values, step):
+                    break
+            if slack > 1e-7:
+                return None
+            free = [(v, j) for j, v in enumerate(values.tolist()) if j not in fixed and v > 1e-6]
+            if all(v > 1 - 1e-6 for v, _ in free):
+                assignment = np.full(n, -1, dtype=np.int64)
+                for j, v in enumerate(values.tolist()):
+                    if v > 0.5:
+                        assignment[list(master.columns[j].units)] = master.columns[j].centre
+                return assignment if (assignment >= 0).all() else None
+            _, pick = max((v, -j) for v, j in free if v < 1 - 1e-6)
+            pick = -pick
+            fixed.append(pick)
+            col = master.columns[pick]
+            master.h.changeColBounds(2 * n + pick, 1.0, master.inf)
+            narrowed.reach[list(col.units), :] = False
+            narrowed.openable[col.centre] = False
+        return None
+    finally:
+        for j in fixed:
+            master.h.changeColBounds(2 * n + j, 0.0, master.inf)
