@@ -745,14 +745,25 @@ class Master:
         self.h.addRows(
             n_rows, lower, upper, 0, np.zeros(n_rows, np.int32), np.zeros(0, np.int32), np.zeros(0)
         )
-        self.box = box
-        # slacks: +s_i and -s_i on each unit row, cost box
-        starts = np.arange(2 * n, dtype=np.int32)
-        index = np.repeat(np.arange(n, dtype=np.int32), 2)
-        value = np.tile([1.0, -1.0], n)
-        self.h.addCols(
-            2 * n, np.full(2 * n, box), np.zeros(2 * n), np.full(2 * n, self.inf), 2 * n, starts, index, value
+        # slacks, first: +s_i and -s_i on each unit row (cost box: they keep |pi_i| <= box), and one each on
+        # the k row and the rows of centres that must open (cost box n), so the master is feasible from the start
+        required = np.flatnonzero(pricing.required & pricing.openable)
+        self.n_slack = 2 * n + 1 + len(required)
+        index = np.concatenate([np.repeat(np.arange(n), 2), [self.k_row], self.centre_row + required]).astype(
+            np.int32
         )
+        value = np.concatenate([np.tile([1.0, -1.0], n), np.ones(1 + len(required))])
+        self.h.addCols(
+            self.n_slack,
+            np.zeros(self.n_slack),
+            np.zeros(self.n_slack),
+            np.full(self.n_slack, self.inf),
+            self.n_slack,
+            np.arange(self.n_slack, dtype=np.int32),
+            index,
+            value,
+        )
+        self.set_box(box)
         self.h.changeObjectiveOffset(pricing.constant)
         self.columns: list[Column] = []
         self.known: set[tuple[int, tuple[int, ...], tuple[int, ...], int]] = set()
@@ -760,7 +771,8 @@ class Master:
     def set_box(self, box: float) -> None:
         n = self.pr.n
         self.box = box
-        self.h.changeColsCost(2 * n, np.arange(2 * n, dtype=np.int32), np.full(2 * n, box))
+        costs = np.concatenate([np.full(2 * n, box), np.full(self.n_slack - 2 * n, box * max(n, 1))])
+        self.h.changeColsCost(self.n_slack, np.arange(self.n_slack, dtype=np.int32), costs)
 
     def add(self, columns: list[Column]) -> int:
         """Add the columns not yet in the master; return how many were new."""
@@ -817,9 +829,9 @@ class Master:
         sigma = np.minimum(dual[self.pcn_row : self.label_row], 0.0)
         tau = np.minimum(dual[self.label_row :], 0.0)
         col_value = np.asarray(solution.col_value, float)
-        slack = float(col_value[: 2 * n].sum())
+        slack = float(col_value[: self.n_slack].sum())
         del p
-        return value, Duals(pi, mu, nu, sigma, tau), col_value[2 * n :], slack
+        return value, Duals(pi, mu, nu, sigma, tau), col_value[self.n_slack :], slack
 
     def lagrangian(self, duals: Duals, least: np.ndarray) -> float:
         """L of the module docstring, with ``least[c]`` a lower bound on centre c's least Lagrangian cost."""
@@ -843,8 +855,9 @@ class Master:
         h = make_highs() if make_highs is not None else _quiet_highs()
         h.passModel(self.h.getLp())
         total = h.getNumCol()
-        h.changeColsBounds(2 * n, np.arange(2 * n, dtype=np.int32), np.zeros(2 * n), np.zeros(2 * n))
-        cols = np.arange(2 * n, total, dtype=np.int32)
+        k = self.n_slack
+        h.changeColsBounds(k, np.arange(k, dtype=np.int32), np.zeros(k), np.zeros(k))
+        cols = np.arange(k, total, dtype=np.int32)
         h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), np.ones(len(cols)))
         h.changeColsIntegrality(len(cols), cols, np.array([highspy.HighsVarType.kInteger] * len(cols)))
         h.setOptionValue("mip_max_nodes", int(nodes))
@@ -857,7 +870,7 @@ class Master:
         info = h.getInfo()
         if info.primal_solution_status != 2:
             return None
-        values = np.asarray(h.getSolution().col_value, float)[2 * n :]
+        values = np.asarray(h.getSolution().col_value, float)[k:]
         assignment = np.full(n, -1, dtype=np.int64)
         for col, v in zip(self.columns, values.tolist(), strict=True):
             if v > 0.5:
@@ -1008,15 +1021,17 @@ def generate_columns(
         # the exact pass: at the smoothed point (a bound near the best so far), and at the master's duals when
         # the smoothed point lets no column in (mis-pricing)
         result.exact_passes += 1
-        fresh: list[Column] = []
+        added, proven = 0, True
         for point in points:
             least = np.zeros(problem.n_centres)
+            fresh: list[Column] = []
             for c in centres:
                 if late():
                     break
                 cutoff = math.inf if pricing.required[c] else point.mu
                 priced = price_exact(pricing, c, point, cutoff=cutoff, nodes=nodes)
                 result.pricing_nodes += priced.nodes
+                proven = proven and priced.proven
                 least[c] = priced.bound
                 for units in priced.units:
                     col = pricing.column(c, units, point.sigma, point.tau)
@@ -1028,19 +1043,16 @@ def generate_columns(
             result.history.append((result.rounds, value, bound))
             if math.isnan(result.bound) or bound > result.bound:
                 result.bound, centre = bound, point
-            if fresh:
+            added = master.add(fresh)
+            if added:
                 break
-        if result.stopped:
-            break
-        if result.bound >= value - CONVERGED_GAP * max(abs(value), 1e-9) and slack <= 1e-7:
-            result.converged = True
-            break
-        if master.add(fresh):
+        if result.stopped or added:
             continue
+        # nothing enters at the master's own duals
         if slack > 1e-7:
             master.set_box(master.box * 4)
             continue
-        result.converged = not fresh
+        result.converged = proven or result.bound >= value - CONVERGED_GAP * max(abs(value), 1e-9)
         break
     result.columns = len(master.columns)
     return result, master
@@ -1079,10 +1091,10 @@ def dive(master: Master, *, rounds: int = DIVE_ROUNDS, deadline: float | None = 
             pick = -pick
             fixed.append(pick)
             col = master.columns[pick]
-            master.h.changeColBounds(2 * n + pick, 1.0, master.inf)
+            master.h.changeColBounds(master.n_slack + pick, 1.0, master.inf)
             narrowed.reach[list(col.units), :] = False
             narrowed.openable[col.centre] = False
         return None
     finally:
         for j in fixed:
-            master.h.changeColBounds(2 * n + j, 0.0, master.inf)
+            master.h.changeColBounds(master.n_slack + j, 0.0, master.inf)

@@ -1,0 +1,224 @@
+"""Column generation (footprint.colgen) against enumeration on tiny grids.
+
+Every column of a tiny place can be listed, so these tests check the pieces the certificate rests on: the set
+partitioning master over *all* columns is exactly the place's problem (its integer optimum is the brute-force
+optimum, every term included); exact pricing finds the least reduced cost over every column, at any duals; the
+bound of column generation never exceeds the optimum and, once converged, equals the full master's LP; and the
+solver stage built on it writes valid, reproducible plans with an honest gap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from footprint.colgen import (
+    Column,
+    Duals,
+    Master,
+    Pricing,
+    generate_columns,
+    price_exact,
+    price_heuristic,
+    reduced_cost,
+)
+from footprint.heuristic import check_plan
+from footprint.objective import evaluate_terms, weighted_objective
+from footprint.problem import Weights
+from footprint.solve import SolveOptions, solve_place
+from problems import brute_force, grid_problem
+
+
+def every_column(pricing: Pricing) -> list[Column]:
+    """Every valid column of the place, with every set of PCN homes and every label (or none) it could take."""
+    p = pricing.problem
+    columns = []
+    for centre in range(p.n_centres):
+        root = int(p.centre_root[centre])
+        others = [u for u in range(p.n_units) if u != root and pricing.reach[u, centre]]
+        for size in range(len(others) + 1):
+            for extra in itertools.combinations(others, size):
+                units = tuple(sorted((root, *extra)))
+                if not pricing.valid(centre, units):
+                    continue
+                members = np.asarray(units)
+                pcns = range(len(pricing.pcn))
+                homes_choices = [
+                    c for r in range(len(pricing.pcn) + 1) for c in itertools.combinations(pcns, r)
+                ]
+                for homes in homes_choices:
+                    for label in [-1, *range(len(pricing.labels))]:
+                        columns.append(
+                            Column(centre, units, homes, label, pricing.cost(centre, members, homes, label))
+                        )
+    return columns
+
+
+def least_by_enumeration(pricing: Pricing, centre: int, duals: Duals) -> float:
+    """The least Lagrangian cost (cost - pi - sigma - tau) of any column of ``centre``."""
+    values = [
+        reduced_cost(col, duals) + duals.mu + float(duals.nu[centre])
+        for col in every_column(pricing)
+        if col.centre == centre
+    ]
+    return min(values) if values else math.inf
+
+
+def random_duals(pricing: Pricing, rng: np.random.Generator, scale: float) -> Duals:
+    p = pricing.problem
+    return Duals(
+        pi=rng.normal(0.0, scale, p.n_units),
+        mu=float(rng.normal(0.0, scale)),
+        nu=-np.abs(rng.normal(0.0, scale, p.n_centres)),
+        sigma=-np.abs(rng.normal(0.0, scale, len(pricing.pcn))),
+        tau=-np.abs(rng.normal(0.0, scale, len(pricing.labels))),
+    )
+
+
+def full_problem(weights: Weights, **extra) -> object:
+    """A 2 x 4 grid with two hubs at opposite corners and one in the middle, two PCNs (one needing two homes),
+    demand, a baseline of two labels and a keep-together pair."""
+    rng = np.random.default_rng(7)
+    patients = rng.integers(0, 30, size=(2, 8)).astype(float)
+    return grid_problem(
+        2,
+        4,
+        population=[10, 12, 9, 11, 10, 8, 13, 10],
+        pop_min=18,
+        pop_max=45,
+        k_min=2,
+        k_max=3,
+        hubs=[0, 5, 3],
+        pcn_patients=patients,
+        pcn_homes=[1, 2],
+        demand=np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]),
+        baseline=np.array([0, 0, 0, 1, 1, 1, 1, 0]),
+        groups=np.array([0, 0, -1, -1, 1, -1, -1, -1]),
+        weights=weights,
+        **extra,
+    )
+
+
+WEIGHTS = [
+    Weights(access=1.0, pcn=1.0),
+    Weights(access=1.0, pcn=0.0),
+    Weights(access=0.2, pcn=1.0, demand=0.5, stability=0.7, community=0.3),
+    Weights(access=0.0, pcn=1.0, stability=1.0),
+]
+
+
+@pytest.mark.parametrize("weights", WEIGHTS, ids=["access+pcn", "access", "every-term", "pcn+stability"])
+def test_master_over_every_column_is_the_problem(weights):
+    """The integer master over every column reaches the brute-force optimum: costs carry every term exactly."""
+    problem = full_problem(weights)
+    pricing = Pricing(problem)
+    master = Master(pricing, box=1e3)
+    master.add(every_column(pricing))
+    plan = master.integer_plan(nodes=100_000)
+    exact = brute_force(problem)
+    assert plan is not None and exact is not None
+    assert not check_plan(problem, plan)
+    assert weighted_objective(problem, evaluate_terms(problem, plan)) == pytest.approx(exact[0], abs=1e-9)
+
+
+@pytest.mark.parametrize("weights", WEIGHTS, ids=["access+pcn", "access", "every-term", "pcn+stability"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exact_pricing_finds_the_least_column(weights, seed):
+    """At random duals (signs as the master's), the pricing MIP's value is the least over every column, its
+    column attains it, and a cutoff caps the bound without losing a column below it."""
+    problem = full_problem(weights)
+    pricing = Pricing(problem)
+    rng = np.random.default_rng(seed)
+    duals = random_duals(pricing, rng, scale=0.3)
+    for centre in range(problem.n_centres):
+        least = least_by_enumeration(pricing, centre, duals)
+        priced = price_exact(pricing, centre, duals)
+        assert priced.proven
+        assert priced.bound == pytest.approx(least, abs=1e-7)
+        column = pricing.column(centre, priced.units[0], duals.sigma, duals.tau)
+        assert reduced_cost(column, duals) + duals.mu + duals.nu[centre] == pytest.approx(least, abs=1e-7)
+        cutoff = least + 0.05
+        capped = price_exact(pricing, centre, duals, cutoff=cutoff)
+        assert capped.bound <= least + 1e-7 and capped.units  # a column below the cutoff is found
+        below = price_exact(pricing, centre, duals, cutoff=least - 0.05)
+        assert below.bound == pytest.approx(least - 0.05)  # no column below it: the cutoff is the bound
+
+
+def test_heuristic_pricing_returns_valid_columns():
+    problem = full_problem(WEIGHTS[2])
+    pricing = Pricing(problem)
+    duals = random_duals(pricing, np.random.default_rng(3), scale=0.3)
+    for centre in range(problem.n_centres):
+        found = price_heuristic(pricing, centre, duals)
+        assert found
+        assert all(pricing.valid(centre, units) for units in found)
+        best = pricing.column(centre, found[0], duals.sigma, duals.tau)
+        assert (
+            reduced_cost(best, duals) + duals.mu + duals.nu[centre]
+            >= least_by_enumeration(pricing, centre, duals) - 1e-9
+        )
+
+
+@pytest.mark.parametrize("weights", WEIGHTS, ids=["access+pcn", "access", "every-term", "pcn+stability"])
+def test_bound_is_valid_and_converges_to_the_full_lp(weights):
+    """The column generation bound never exceeds the optimum; converged, it is the LP over every column."""
+    problem = full_problem(weights)
+    pricing = Pricing(problem)
+    result, _ = generate_columns(problem, exact_passes=20)
+    exact = brute_force(problem)
+    assert exact is not None
+    assert result.bound <= exact[0] + 1e-9
+    full = Master(pricing, box=1e3)
+    full.add(every_column(pricing))
+    lp_value, _, _, slack = full.solve()
+    assert slack == pytest.approx(0.0, abs=1e-9)
+    assert result.converged
+    assert result.bound == pytest.approx(lp_value, abs=1e-6)
+    assert result.lp_value == pytest.approx(lp_value, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_never_exceeds_the_optimum_on_random_places(seed):
+    """Random populations, patients, bounds and hubs on a 3 x 3 grid: bound <= brute-force optimum, plans valid."""
+    rng = np.random.default_rng(100 + seed)
+    population = rng.integers(5, 15, size=9).tolist()
+    total = sum(population)
+    problem = grid_problem(
+        3,
+        3,
+        population=population,
+        pop_min=int(total * 0.2),
+        pop_max=int(total * 0.45),
+        k_min=3,
+        k_max=4,
+        hubs=sorted(rng.choice(9, size=5, replace=False).tolist()),
+        pcn_patients=rng.integers(0, 20, size=(3, 9)).astype(float),
+        weights=Weights(access=float(rng.uniform(0.2, 1.0)), pcn=float(rng.uniform(0.2, 1.0))),
+    )
+    exact = brute_force(problem)
+    result, master = generate_columns(problem, exact_passes=1 + seed % 3)
+    if exact is None:
+        return
+    assert result.bound <= exact[0] + 1e-9
+    plan = master.integer_plan(nodes=1000)
+    if plan is not None:
+        assert not check_plan(problem, plan)
+        assert weighted_objective(problem, evaluate_terms(problem, plan)) >= exact[0] - 1e-9
+
+
+def test_solve_with_columns_is_honest_and_reproducible():
+    """method columns: a verified plan, bound <= objective (and <= the optimum), the same twice."""
+    problem = full_problem(Weights(access=1.0, pcn=1.0))
+    options = SolveOptions(method="columns", time_limit=30)
+    first = solve_place(problem, options)
+    second = solve_place(problem, options)
+    exact = brute_force(problem)
+    assert first.status in ("optimal", "feasible", "heuristic")
+    assert not check_plan(problem, first.assignment)
+    assert first.bound <= exact[0] + 1e-9 <= first.objective + 1e-9
+    assert np.array_equal(first.assignment, second.assignment)
+    assert first.bound == second.bound and first.model == second.model
+    assert first.model["columns"] > 0 and first.method == "columns"
