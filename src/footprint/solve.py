@@ -57,9 +57,9 @@ from typing import Literal
 import numpy as np
 import pulp
 
+from footprint.colgen import dive, generate_columns
 from footprint.errors import SolverError
 from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, solve_heuristic
-from footprint.colgen import dive, generate_columns
 from footprint.highs import _stdout_to_null, new_highs
 from footprint.model import PlaceModel, add_contiguity_cuts, add_pcn_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
