@@ -511,7 +511,7 @@ def price_exact(
     *,
     cutoff: float = math.inf,
     nodes: int = PRICING_NODES,
-    start: tuple[int, ...] | None = None,
+    seconds: float | None = None,
     make_highs=None,
 ) -> ExactPrice:
     """The least Lagrangian cost of any column of ``centre`` (module docstring), by a MIP.
@@ -622,10 +622,15 @@ def price_exact(
     h.setOptionValue("random_seed", 0)
     if math.isfinite(cutoff):
         h.setOptionValue("objective_bound", float(cutoff))
+    finish = None if seconds is None else time.perf_counter() + seconds
     # contiguity by cuts: solve, cut off each part away from the root (a member of it needs a member of the
     # part's boundary), solve again; every round is a relaxation, so each round's dual bound is valid
     bound, nodes_used = -math.inf, 0
     for _ in range(CUT_ROUNDS):
+        if finish is not None:
+            if time.perf_counter() >= finish:
+                break
+            h.setOptionValue("time_limit", max(finish - time.perf_counter(), 0.01))
         h.run()
         status = h.getModelStatus()
         info = h.getInfo()
@@ -985,9 +990,13 @@ def generate_columns(
     exact_passes: int = MAX_EXACT_PASSES,
     nodes: int = PRICING_NODES,
     deadline: float | None = None,
+    end: float | None = None,
     pricing: Pricing | None = None,
 ) -> tuple[ColumnResult, Master]:
     """Column generation for ``problem`` from the columns of ``plans`` (module docstring).
+
+    ``deadline`` (a ``time.perf_counter()`` time) stops the master rounds; when it comes before any exact pass
+    has proved a bound, one exact pass still runs at the duals of that moment, guarded by ``end``.
 
     Returns the result (bound, LP value, counts) and the master (its columns, for :func:`dive` and
     :meth:`Master.integer_plan`).
@@ -1001,20 +1010,29 @@ def generate_columns(
     master.add(seed_columns)
     centres = [c for c in range(problem.n_centres) if pricing.openable[c]]
 
+    final = False  # the deadline came before any bound: one last exact pass, guarded by ``end``
+
     def late() -> bool:
-        if deadline is not None and time.perf_counter() > deadline:
+        limit = end if final else deadline
+        if limit is not None and time.perf_counter() > limit:
             result.stopped = True
             return True
         return False
 
     centre: Duals | None = None  # the stability centre: the duals of the best proven bound so far
-    while result.rounds < rounds and not late():
+    while result.rounds < rounds:
+        if late():
+            if final or not math.isnan(result.bound):
+                break
+            final, result.stopped = True, False
         value, out, values, slack = master.solve()
         result.rounds += 1
         result.lp_value = value
         # price at the duals smoothed towards the stability centre (Wentges), then at the master's own
         points = [out] if centre is None else [_smooth(centre, out, SMOOTHING), out]
-        if _heuristic_round(pricing, master, centres, points, values, result.rounds):
+        if final:
+            points = points[-1:]
+        elif _heuristic_round(pricing, master, centres, points, values, result.rounds):
             continue
         if result.exact_passes >= exact_passes:
             break
@@ -1029,7 +1047,9 @@ def generate_columns(
                 if late():
                     break
                 cutoff = math.inf if pricing.required[c] else point.mu
-                priced = price_exact(pricing, c, point, cutoff=cutoff, nodes=nodes)
+                limit = end if final else deadline
+                guard = None if limit is None else max(limit - time.perf_counter(), 0.01)
+                priced = price_exact(pricing, c, point, cutoff=cutoff, nodes=nodes, seconds=guard)
                 result.pricing_nodes += priced.nodes
                 proven = proven and priced.proven
                 least[c] = priced.bound
@@ -1046,6 +1066,9 @@ def generate_columns(
             added = master.add(fresh)
             if added:
                 break
+        if final:
+            result.stopped = True
+            break
         if result.stopped or added:
             continue
         # nothing enters at the master's own duals

@@ -139,7 +139,7 @@ HEURISTIC_RUNS_VARIABLES_PER_SECOND = 600
 MIP_READ_BACK = 1.5
 #: With method auto, the share of the time left after the heuristic that column generation may use (its counted
 #: rounds usually end first); the MIP gets the rest when the gap is still open.
-COLUMNS_TIME_SHARE = 0.8
+COLUMNS_TIME_SHARE = 0.4
 #: Exact pricing passes of column generation (each proves a bound; the last usually closes the LP).
 COLUMN_EXACT_PASSES = 4
 #: Branch-and-bound nodes of the master solved as an integer programme over its columns.
@@ -634,14 +634,17 @@ def _lp_path(problem: PlaceProblem, target: str) -> Path:
 
 
 def _column_stage(
-    problem: PlaceProblem, best: _Best, deadline: float, options: SolveOptions
+    problem: PlaceProblem, best: _Best, deadline: float, end: float, options: SolveOptions
 ) -> dict[str, int]:
     """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): raise the bound, then offer the
     plans of a dive and of the master as an integer programme over its columns. Every limit is a count; the
-    ``deadline`` is a guard (a note says when it bound). Returns the counts for the decision record."""
+    ``deadline`` is a guard (a note says when it bound; one exact pass may run on to ``end`` when no bound was
+    proved by then). Returns the counts for the decision record."""
     started = time.perf_counter()
     plans = [best.assignment] if best.assignment is not None else []
-    result, master = generate_columns(problem, plans, deadline=deadline, exact_passes=COLUMN_EXACT_PASSES)
+    result, master = generate_columns(
+        problem, plans, deadline=deadline, end=end, exact_passes=COLUMN_EXACT_PASSES
+    )
     best.raise_bound(result.bound)
     stopped = result.stopped
     if not (math.isfinite(best.gap()) and best.gap() <= options.gap):
@@ -775,7 +778,9 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         clock = time.perf_counter()
         share = 1.0 if options.method == "columns" else COLUMNS_TIME_SHARE
         time_left = options.time_limit - (clock - started)
-        column_stats = _column_stage(problem, best, clock + share * time_left, options)
+        column_stats = _column_stage(
+            problem, best, clock + share * time_left, started + options.time_limit - MIP_READ_BACK, options
+        )
         seconds["columns"] = time.perf_counter() - clock
         proven = math.isfinite(best.gap()) and best.gap() <= options.gap
         if options.method == "columns" or proven:
