@@ -243,7 +243,7 @@ def run(
     workers: Annotated[int | None, typer.Option("--workers", help="Places solved in parallel.")] = None,
     threads: Annotated[int | None, typer.Option("--threads", help="Solver threads per place.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed of the heuristic.")] = None,
-    method: Annotated[str | None, typer.Option("--method", help="exact, heuristic or auto.")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="auto, columns, exact or heuristic.")] = None,
     solver: Annotated[str | None, typer.Option("--solver", help="highs, cbc or auto.")] = None,
     executor: Annotated[
         str | None, typer.Option("--executor", help="local (process pool) or dask (a Dask cluster).")
@@ -973,7 +973,7 @@ def repair(
         ),
     ] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per place.")] = None,
-    method: Annotated[str | None, typer.Option("--method", help="exact, heuristic or auto.")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="auto, columns, exact or heuristic.")] = None,
     lsoa_column: LsoaColumnOpt = None,
     column: ColumnOpt = None,
     name_column: NameColumnOpt = None,

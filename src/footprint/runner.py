@@ -67,6 +67,11 @@ def check_solver(options: SolveOptions) -> None:
     """
     if options.method == "heuristic":
         return
+    if options.method == "columns" and not solver_available("highs"):
+        raise SolverError(
+            "--method columns needs HiGHS (highspy cannot be imported); pip install highspy, or use --method exact "
+            "--solver cbc."
+        )
     why = {"highs": "highspy cannot be imported", "cbc": "PuLP's bundled CBC binary was not found"}
     if options.solver in why:
         other = "cbc" if options.solver == "highs" else "highs"

@@ -137,9 +137,6 @@ HEURISTIC_RUNS_VARIABLES_PER_SECOND = 600
 #: (places ended ~1 s over a 60 s limit without it; with 1.0, four London places still ended 0.1-0.3 s over:
 #: HiGHS finishes the node LP it is in before it looks at its clock).
 MIP_READ_BACK = 1.5
-#: With method auto, the share of the time left after the heuristic that column generation may use (its counted
-#: rounds usually end first); the MIP gets the rest when the gap is still open.
-COLUMNS_TIME_SHARE = 0.4
 #: Exact pricing passes of column generation (each proves a bound; the last usually closes the LP).
 COLUMN_EXACT_PASSES = 4
 #: Branch-and-bound nodes of the master solved as an integer programme over its columns.
@@ -774,12 +771,10 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         return _finish(problem, best, "heuristic", "", seconds, 0, options)
 
     column_stats: dict[str, int] = {}
-    if options.method in ("auto", "columns") and solver_available("highs"):
+    if options.method == "columns" and solver_available("highs"):
         clock = time.perf_counter()
-        share = 1.0 if options.method == "columns" else COLUMNS_TIME_SHARE
-        time_left = options.time_limit - (clock - started)
         column_stats = _column_stage(
-            problem, best, clock + share * time_left, started + options.time_limit - MIP_READ_BACK, options
+            problem, best, started + options.time_limit - MIP_READ_BACK, started + options.time_limit, options
         )
         seconds["columns"] = time.perf_counter() - clock
         proven = math.isfinite(best.gap()) and best.gap() <= options.gap
