@@ -143,6 +143,7 @@ def test_exact_pricing_finds_the_least_column(weights, seed):
         cutoff = least + 0.05
         capped = price_exact(pricing, centre, duals, cutoff=cutoff)
         assert capped.bound <= least + 1e-7 and capped.units  # a column below the cutoff is found
+        assert pricing.loose_bound(centre, duals) <= least + 1e-9  # the no-search bound used at the deadline
         below = price_exact(pricing, centre, duals, cutoff=least - 0.05)
         assert below.bound == pytest.approx(least - 0.05)  # no column below it: the cutoff is the bound
 
@@ -207,6 +208,19 @@ def test_bound_never_exceeds_the_optimum_on_random_places(seed):
     if plan is not None:
         assert not check_plan(problem, plan)
         assert weighted_objective(problem, evaluate_terms(problem, plan)) >= exact[0] - 1e-9
+
+
+def test_a_pass_cut_short_by_the_clock_still_bounds_validly():
+    """The deadline stops the rounds at once: the one exact pass left runs out of time, and its bound (the
+    no-search bound for centres it could not price) is still at most the optimum."""
+    import time
+
+    problem = full_problem(WEIGHTS[2])
+    exact = brute_force(problem)
+    now = time.perf_counter()
+    result, _ = generate_columns(problem, deadline=now, end=now)
+    assert result.stopped
+    assert math.isfinite(result.bound) and result.bound <= exact[0] + 1e-9
 
 
 def test_solve_with_columns_is_honest_and_reproducible():
