@@ -236,3 +236,36 @@ def test_solve_with_columns_is_honest_and_reproducible():
     assert np.array_equal(first.assignment, second.assignment)
     assert first.bound == second.bound and first.model == second.model
     assert first.model["columns"] > 0 and first.method == "columns"
+
+
+def test_polish_turns_a_broken_start_into_a_valid_plan():
+    """A start with a detached unit and a neighbourhood over its bound becomes a valid plan, no worse than the
+    heuristic's best from scratch would need to be to be kept; a start with too many centres is refused."""
+    from footprint.heuristic import polish_plan
+
+    problem = full_problem(Weights(access=1.0, pcn=1.0))
+    exact = brute_force(problem)
+    start = np.array([0, 0, 0, 2, 1, 1, 1, 0])  # unit 7 detached from hub 0 (root 0); hub 2 (root 3) alone
+    polished = polish_plan(problem, start, recombine=50)
+    assert polished is not None
+    assert not check_plan(problem, polished.assignment)
+    assert polished.objective >= exact[0] - 1e-9
+    optimum = polish_plan(problem, exact[1], recombine=50)
+    assert optimum is not None and optimum.objective == pytest.approx(exact[0])
+    too_many = grid_problem(2, 4, pop_min=10, pop_max=40, k_min=1, k_max=2, hubs=[0, 3, 5])
+    assert polish_plan(too_many, np.array([0, 0, 1, 1, 2, 2, 2, 2])) is None
+
+
+def test_rounded_start_uses_the_largest_columns():
+    """The master's rounded solution keeps the k centres of largest value and gives each unit to the one
+    covering it most."""
+    problem = full_problem(Weights(access=1.0, pcn=1.0))
+    pricing = Pricing(problem)
+    master = Master(pricing, box=1e3)
+    a = pricing.column(0, (0, 1, 4))
+    b = pricing.column(1, (2, 5, 6))
+    c = pricing.column(2, (3, 7))
+    d = pricing.column(1, (1, 2, 5, 6))
+    master.add([a, b, c, d])
+    start = master.rounded(np.array([1.0, 0.6, 1.0, 0.4]))
+    assert start.tolist() == [0, 0, 1, 2, 0, 1, 1, 2]

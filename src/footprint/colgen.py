@@ -106,6 +106,8 @@ class ColumnResult:
         The deadline stopped the work before its counted limits (the result then depends on the machine).
     pricing_nodes
         Branch-and-bound nodes of all exact pricing MIPs.
+    history
+        Per exact pass: master LPs solved, the master's value, the bound proved, seconds since the start.
     """
 
     bound: float = math.nan
@@ -116,7 +118,7 @@ class ColumnResult:
     columns: int = 0
     stopped: bool = False
     pricing_nodes: int = 0
-    history: list[tuple[int, float, float]] = field(default_factory=list)
+    history: list[tuple[int, float, float, float]] = field(default_factory=list)
 
 
 class Pricing:
@@ -870,6 +872,29 @@ class Master:
             value += reduced if self.pr.required[c] else min(0.0, reduced)
         return value
 
+    def rounded(self, values: np.ndarray) -> np.ndarray:
+        """A start for :func:`footprint.heuristic.polish_plan` from the master's solution ``values``: the k
+        centres of largest total value (k the solution's number of neighbourhoods, rounded into the k range),
+        each unit given to the one of them whose columns cover it most (-1 when none does). Not a plan."""
+        p = self.pr.problem
+        n = self.pr.n
+        weight = np.zeros(p.n_centres)
+        cover = np.zeros((n, p.n_centres))
+        for col, v in zip(self.columns, values.tolist(), strict=True):
+            if v > 1e-6:
+                weight[col.centre] += v
+                cover[list(col.units), col.centre] += v
+        k = min(max(round(float(weight.sum())), p.k_min), p.k_max)
+        chosen = np.argsort(-weight, kind="stable")[:k]
+        chosen = chosen[weight[chosen] > 0]
+        assignment = np.full(n, -1, dtype=np.int64)
+        if not len(chosen):
+            return assignment
+        best = np.argmax(cover[:, chosen], axis=1)
+        covered = cover[np.arange(n), chosen[best]] > 0
+        assignment[covered] = chosen[best[covered]]
+        return assignment
+
     def integer_plan(self, nodes: int, seconds: float | None = None, make_highs=None) -> np.ndarray | None:
         """The best plan using only the master's columns (lambda integer, slacks off), or None."""
         import highspy
@@ -1023,6 +1048,7 @@ def generate_columns(
     Returns the result (bound, LP value, counts) and the master (its columns, for :func:`dive` and
     :meth:`Master.integer_plan`).
     """
+    began = time.perf_counter()
     pricing = pricing or Pricing(problem)
     result = ColumnResult()
     seed_columns = [col for plan in plans for col in plan_columns(pricing, plan)]
@@ -1082,7 +1108,7 @@ def generate_columns(
                     if min(reduced_cost(col, out), reduced_cost(col, point)) < -ENTER_TOLERANCE:
                         fresh.append(col)
             bound = master.lagrangian(point, least)
-            result.history.append((result.rounds, value, bound))
+            result.history.append((result.rounds, value, bound, time.perf_counter() - began))
             if math.isnan(result.bound) or bound > result.bound:
                 result.bound, centre = bound, point
                 if BOXSTEP and not result.stopped:  # box step: keep the unit duals near the best bound's

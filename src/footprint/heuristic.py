@@ -345,6 +345,71 @@ def _single_run(
     return best
 
 
+def polish_plan(
+    problem: PlaceProblem,
+    assignment: np.ndarray,
+    *,
+    seed: int = 0,
+    recombine: int = RECOMBINE_ITERATIONS,
+    deadline: float | None = None,
+) -> HeuristicResult | None:
+    """Steps 3-5 of the heuristic (repair, local search, merge-split search) from ``assignment``, a centre per
+    unit that may break the rules: a start from elsewhere, such as a rounded LP solution.
+
+    First each neighbourhood keeps the part connected to its centre's root (a centre not serving its root is
+    dropped); every other unit joins, nearest first, a neighbouring neighbourhood it may use. Returns None when
+    that leaves a unit with no neighbourhood, k outside its range, or the repair cannot meet the bounds.
+    """
+    assignment = np.asarray(assignment, dtype=np.int64)
+    allowed = allowed_matrix(problem)
+    neighbours = problem.neighbours()
+    centres = sorted(
+        c
+        for c in set(assignment.tolist())
+        if assignment[int(problem.centre_root[c])] == c and allowed[:, c].any()
+    )
+    if not problem.k_min <= len(centres) <= problem.k_max:
+        return None
+    slot = {c: r for r, c in enumerate(centres)}
+    region = np.full(problem.n_units, -1, dtype=np.int64)
+    for c in centres:  # the part connected to the root
+        root = int(problem.centre_root[c])
+        region[root] = slot[c]
+        queue = deque([root])
+        while queue:
+            here = queue.popleft()
+            for there in neighbours[here]:
+                if region[there] < 0 and assignment[there] == c:
+                    region[there] = slot[c]
+                    queue.append(there)
+    while (region < 0).any():
+        best: tuple[float, int, int] | None = None
+        for unit in np.flatnonzero(region < 0).tolist():
+            for there in neighbours[unit]:
+                r = int(region[there])
+                if r >= 0 and allowed[unit, centres[r]]:
+                    distance = float(problem.distance_km[unit, centres[r]])
+                    if best is None or (distance, unit, r) < best:
+                        best = (distance, unit, r)
+        if best is None:
+            return None
+        region[best[1]] = best[2]
+    state = _State(problem, centres, region, _Shared(problem))
+    if not _repair(state, allowed, neighbours):
+        return None
+    _improve(state, allowed, neighbours, deadline=deadline)
+    stopped = False
+    if recombine > 0:
+        searched, _, done = _recombination_search(
+            state, allowed, neighbours, np.random.default_rng(seed), iterations=recombine, deadline=deadline
+        )
+        finished = _improve(searched, allowed, neighbours, deadline=deadline)
+        stopped = done < recombine or not finished
+        state = searched
+    result = _valid_result(state)
+    return None if result is None else replace(result, stopped=stopped)
+
+
 def _valid_result(state: _State) -> HeuristicResult | None:
     """The state's plan and objective, or None (with a warning) when it breaks a hard rule."""
     problem = state.p

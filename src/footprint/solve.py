@@ -59,7 +59,7 @@ import pulp
 
 from footprint.colgen import dive, generate_columns
 from footprint.errors import SolverError
-from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, solve_heuristic
+from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, polish_plan, solve_heuristic
 from footprint.highs import _stdout_to_null, new_highs
 from footprint.model import PlaceModel, add_contiguity_cuts, add_pcn_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
@@ -137,8 +137,13 @@ HEURISTIC_RUNS_VARIABLES_PER_SECOND = 600
 #: (places ended ~1 s over a 60 s limit without it; with 1.0, four London places still ended 0.1-0.3 s over:
 #: HiGHS finishes the node LP it is in before it looks at its clock).
 MIP_READ_BACK = 1.5
+#: Share of the time left after the heuristic in which column generation may start master rounds; the plans
+#: from its columns (rounding, dive, integer programme) get the rest.
+COLUMN_ROUNDS_SHARE = 0.75
+#: Heuristic runs (other seeds of the merge-split search) from the master's rounded LP solution.
+POLISH_RUNS = 2
 #: Exact pricing passes of column generation (each proves a bound; the last usually closes the LP).
-COLUMN_EXACT_PASSES = 4
+COLUMN_EXACT_PASSES = 12
 #: Branch-and-bound nodes of the master solved as an integer programme over its columns.
 INTEGER_NODES = 500
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
@@ -645,6 +650,18 @@ def _column_stage(
     best.raise_bound(result.bound)
     stopped = result.stopped
     if not (math.isfinite(best.gap()) and best.gap() <= options.gap):
+        _, _, values, _ = master.solve()
+        start = master.rounded(values)
+        for run in range(POLISH_RUNS):
+            if time.perf_counter() >= end:
+                stopped = True
+                break
+            polished = polish_plan(
+                problem, start, seed=options.seed + run, recombine=recombine_budget(options), deadline=end
+            )
+            if polished is not None:
+                stopped = stopped or polished.stopped
+                best.offer(problem, polished.assignment, "columns")
         if not stopped and time.perf_counter() < deadline:
             plan = dive(master, deadline=deadline)
             stopped = stopped or time.perf_counter() > deadline
@@ -773,8 +790,13 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     column_stats: dict[str, int] = {}
     if options.method == "columns" and solver_available("highs"):
         clock = time.perf_counter()
+        time_left = options.time_limit - (clock - started)
         column_stats = _column_stage(
-            problem, best, started + options.time_limit - MIP_READ_BACK, started + options.time_limit, options
+            problem,
+            best,
+            clock + COLUMN_ROUNDS_SHARE * time_left,
+            started + options.time_limit - MIP_READ_BACK,
+            options,
         )
         seconds["columns"] = time.perf_counter() - clock
         proven = math.isfinite(best.gap()) and best.gap() <= options.gap
