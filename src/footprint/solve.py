@@ -139,7 +139,9 @@ HEURISTIC_RUNS_VARIABLES_PER_SECOND = 600
 MIP_READ_BACK = 1.5
 #: Share of the time left after the heuristic in which column generation may start master rounds; the plans
 #: from its columns (rounding, dive, integer programme) get the rest.
-COLUMN_ROUNDS_SHARE = 0.75
+COLUMN_ROUNDS_SHARE = 0.6
+#: ... and by which its last exact pass must end (a pass cut short still bounds: colgen.Pricing.loose_bound).
+COLUMN_BOUND_SHARE = 0.85
 #: Heuristic runs (other seeds of the merge-split search) from the master's rounded LP solution.
 POLISH_RUNS = 2
 #: Exact pricing passes of column generation (each proves a bound; the last usually closes the LP).
@@ -636,16 +638,17 @@ def _lp_path(problem: PlaceProblem, target: str) -> Path:
 
 
 def _column_stage(
-    problem: PlaceProblem, best: _Best, deadline: float, end: float, options: SolveOptions
+    problem: PlaceProblem, best: _Best, deadline: float, bound_by: float, end: float, options: SolveOptions
 ) -> dict[str, int]:
     """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): raise the bound, then offer the
     plans of a dive and of the master as an integer programme over its columns. Every limit is a count; the
-    ``deadline`` is a guard (a note says when it bound; one exact pass may run on to ``end`` when no bound was
-    proved by then). Returns the counts for the decision record."""
+    ``deadline`` is a guard (a note says when it bound; one exact pass may run on to ``bound_by`` when no bound
+    was proved by then; the plans from the columns may run to ``end``). Returns the counts for the decision
+    record."""
     started = time.perf_counter()
     plans = [best.assignment] if best.assignment is not None else []
     result, master = generate_columns(
-        problem, plans, deadline=deadline, end=end, exact_passes=COLUMN_EXACT_PASSES
+        problem, plans, deadline=deadline, end=bound_by, exact_passes=COLUMN_EXACT_PASSES
     )
     best.raise_bound(result.bound)
     stopped = result.stopped
@@ -662,13 +665,13 @@ def _column_stage(
             if polished is not None:
                 stopped = stopped or polished.stopped
                 best.offer(problem, polished.assignment, "columns")
-        if not stopped and time.perf_counter() < deadline:
-            plan = dive(master, deadline=deadline)
-            stopped = stopped or time.perf_counter() > deadline
+        if time.perf_counter() < end:
+            plan = dive(master, deadline=end)
+            stopped = stopped or time.perf_counter() > end
             if plan is not None:
                 best.offer(problem, plan, "columns")
-        if time.perf_counter() < deadline:
-            plan = master.integer_plan(INTEGER_NODES, seconds=max(deadline - time.perf_counter(), 0.1))
+        if time.perf_counter() < end:
+            plan = master.integer_plan(INTEGER_NODES, seconds=max(end - time.perf_counter(), 0.1))
             if plan is not None:
                 best.offer(problem, plan, "columns")
     if stopped:
@@ -795,6 +798,7 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             problem,
             best,
             clock + COLUMN_ROUNDS_SHARE * time_left,
+            clock + COLUMN_BOUND_SHARE * time_left,
             started + options.time_limit - MIP_READ_BACK,
             options,
         )
