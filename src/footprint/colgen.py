@@ -1038,14 +1038,12 @@ def generate_columns(
     nodes: int = PRICING_NODES,
     deadline: float | None = None,
     end: float | None = None,
-    first_by: float | None = None,
     pricing: Pricing | None = None,
 ) -> tuple[ColumnResult, Master]:
     """Column generation for ``problem`` from the columns of ``plans`` (module docstring).
 
     ``deadline`` (a ``time.perf_counter()`` time) stops the master rounds; when it comes before any exact pass
-    has proved a bound, one exact pass still runs at the duals of that moment, guarded by ``end``. ``first_by``:
-    when no bound is proved by then, the next round is an exact pass whatever heuristic pricing would find.
+    has proved a bound, one exact pass still runs at the duals of that moment, guarded by ``end``.
 
     Returns the result (bound, LP value, counts) and the master (its columns, for :func:`dive` and
     :meth:`Master.integer_plan`).
@@ -1080,8 +1078,7 @@ def generate_columns(
         result.lp_value = value
         # price at the duals smoothed towards the stability centre (Wentges), then at the master's own
         points = [out] if centre is None or BOXSTEP else [_smooth(centre, out, SMOOTHING), out]
-        overdue = first_by is not None and math.isnan(result.bound) and time.perf_counter() > first_by
-        if final or overdue:
+        if final:
             points = points[-1:]
         elif _heuristic_round(pricing, master, centres, points, values, result.rounds):
             continue

@@ -140,9 +140,6 @@ MIP_READ_BACK = 1.5
 #: Share of the time left after the heuristic in which column generation may start master rounds; the plans
 #: from its columns (rounding, dive, integer programme) get the rest.
 COLUMN_ROUNDS_SHARE = 0.6
-#: ... by which an exact pass starts if none has yet (London's largest places: a pass takes 8-15 s, and one
-#: begun at the rounds' end was cut short, leaving a bound far below the plan).
-COLUMN_FIRST_BOUND_SHARE = 0.3
 #: ... and by which its last exact pass must end (a pass cut short still bounds: colgen.Pricing.loose_bound).
 COLUMN_BOUND_SHARE = 0.85
 #: Heuristic runs (other seeds of the merge-split search) from the master's rounded LP solution.
@@ -641,13 +638,7 @@ def _lp_path(problem: PlaceProblem, target: str) -> Path:
 
 
 def _column_stage(
-    problem: PlaceProblem,
-    best: _Best,
-    first_by: float,
-    deadline: float,
-    bound_by: float,
-    end: float,
-    options: SolveOptions,
+    problem: PlaceProblem, best: _Best, deadline: float, bound_by: float, end: float, options: SolveOptions
 ) -> dict[str, int]:
     """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): raise the bound, then offer the
     plans of a dive and of the master as an integer programme over its columns. Every limit is a count; the
@@ -657,12 +648,7 @@ def _column_stage(
     started = time.perf_counter()
     plans = [best.assignment] if best.assignment is not None else []
     result, master = generate_columns(
-        problem,
-        plans,
-        deadline=deadline,
-        end=bound_by,
-        first_by=first_by,
-        exact_passes=COLUMN_EXACT_PASSES,
+        problem, plans, deadline=deadline, end=bound_by, exact_passes=COLUMN_EXACT_PASSES
     )
     best.raise_bound(result.bound)
     stopped = result.stopped
@@ -811,7 +797,6 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         column_stats = _column_stage(
             problem,
             best,
-            clock + COLUMN_FIRST_BOUND_SHARE * time_left,
             clock + COLUMN_ROUNDS_SHARE * time_left,
             clock + COLUMN_BOUND_SHARE * time_left,
             started + options.time_limit - MIP_READ_BACK,
