@@ -32,15 +32,20 @@ before pricing, so the duals priced are the duals bounded.
 
 **Generating columns.** Each round solves the restricted master LP (highspy, warm), reads its duals, and prices
 every centre heuristically (:func:`price_heuristic`: greedy growth from the root by marginal Lagrangian gain,
-then add/drop improvement, also from the centre's columns in use); columns of negative reduced cost enter. When
-the heuristic finds none, an exact pass (:func:`price_exact`: a MIP per centre with single-commodity flow
-contiguity from the root, binaries for the PCN homes and baseline label the column earns, cut off at the Lagrangian
-zero) proves the bound L and adds whatever columns it finds. Stabilisation: the unit rows carry penalised slacks
-(cost ``box``), which keeps every pi_i within [-box, box] and the master feasible; when the master uses a slack the
-box is widened. The LP is converged when the exact pass finds no column (then L equals the master's value).
+also towards the PCN homes the duals reward, then add/drop steps, also from the centre's columns in use);
+columns of negative reduced cost enter. When the heuristic finds none, an exact pass (:func:`price_exact`: a
+MIP per centre with contiguity cuts from the root, binaries for the PCN homes and baseline label the column
+earns, cut off at the Lagrangian zero) proves the bound L and adds whatever columns it finds; a centre the
+clock leaves unpriced is bounded by :meth:`Pricing.loose_bound`. Stabilisation: the unit rows carry penalised
+slacks, which keep every pi_i in a box (around 0, then around the duals of the best bound: a box step) and the
+master feasible from the start; when the master uses a slack the box is widened. The LP is converged when the
+exact pass finds no column at the master's own duals (then L equals the master's value).
 
-**Plans.** :func:`master_plan` solves the restricted master with lambda integer over the columns generated (and
-those of every plan offered), a plan at least as good as every plan whose neighbourhoods are all columns.
+**Plans.** :meth:`Master.rounded` turns the master's solution into a start (the k centres of largest value,
+each unit to the one covering it most) that :func:`footprint.heuristic.polish_plan` repairs and improves;
+:func:`dive` fixes the largest fractional column and regenerates until the solution is integral;
+:meth:`Master.integer_plan` solves the master with lambda integer over the columns generated (and those of every
+plan offered).
 
 Every limit is counted (rounds, columns, MIP nodes), not clocked, so the bound and plan are the same on a slower
 machine; the ``deadline`` is a guard only, and :class:`ColumnResult` says when it bound.
@@ -960,17 +965,6 @@ def plan_columns(pricing: Pricing, assignment: np.ndarray) -> list[Column]:
     return columns
 
 
-def _smooth(centre: Duals, out: Duals, alpha: float) -> Duals:
-    """alpha centre + (1 - alpha) out (each dual keeps its sign)."""
-    return Duals(
-        alpha * centre.pi + (1 - alpha) * out.pi,
-        alpha * centre.mu + (1 - alpha) * out.mu,
-        alpha * centre.nu + (1 - alpha) * out.nu,
-        alpha * centre.sigma + (1 - alpha) * out.sigma,
-        alpha * centre.tau + (1 - alpha) * out.tau,
-    )
-
-
 def reduced_cost(column: Column, duals: Duals) -> float:
     """The column's reduced cost in the master at ``duals``."""
     value = (
@@ -984,10 +978,9 @@ def reduced_cost(column: Column, duals: Duals) -> float:
 
 
 #: Box half-width around the best bound's unit duals once one is proved, as a multiple of their mean size (a box
-#: step; 0: Wentges smoothing instead). Kingston, 8 exact passes: bound 1.27626 with 2, 1.27504 with smoothing.
+#: step; 0: none). Kingston, 8 exact passes: bound 1.27626 with 2, 1.27504 with Wentges smoothing (alpha 0.5)
+#: instead, 1.27333 with 0.5.
 BOXSTEP = 2.0
-#: Weight of the stability centre in the duals priced (Wentges smoothing).
-SMOOTHING = 0.5
 #: The master LP counts as converged when the bound is this close to its value (relative).
 CONVERGED_GAP = 1e-6
 #: Master LPs at most in :func:`generate_columns`.
@@ -1067,7 +1060,6 @@ def generate_columns(
             return True
         return False
 
-    centre: Duals | None = None  # the stability centre: the duals of the best proven bound so far
     while result.rounds < rounds:
         if late():
             if final or not math.isnan(result.bound):
@@ -1076,16 +1068,14 @@ def generate_columns(
         value, out, values, slack = master.solve()
         result.rounds += 1
         result.lp_value = value
-        # price at the duals smoothed towards the stability centre (Wentges), then at the master's own
-        points = [out] if centre is None or BOXSTEP else [_smooth(centre, out, SMOOTHING), out]
+        points = [out]
         if final:
             points = points[-1:]
         elif _heuristic_round(pricing, master, centres, points, values, result.rounds):
             continue
         if result.exact_passes >= exact_passes:
             break
-        # the exact pass: at the smoothed point (a bound near the best so far), and at the master's duals when
-        # the smoothed point lets no column in (mis-pricing)
+        # the exact pass at the master's duals (kept near the best bound's by the box step)
         result.exact_passes += 1
         added, proven = 0, True
         for point in points:
@@ -1110,7 +1100,7 @@ def generate_columns(
             bound = master.lagrangian(point, least)
             result.history.append((result.rounds, value, bound, time.perf_counter() - began))
             if math.isnan(result.bound) or bound > result.bound:
-                result.bound, centre = bound, point
+                result.bound = bound
                 if BOXSTEP and not result.stopped:  # box step: keep the unit duals near the best bound's
                     master.set_box(BOXSTEP * (float(np.abs(point.pi).mean()) + 1e-9), point.pi)
             added = master.add(fresh)
