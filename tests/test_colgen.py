@@ -269,3 +269,37 @@ def test_rounded_start_uses_the_largest_columns():
     master.add([a, b, c, d])
     start = master.rounded(np.array([1.0, 0.6, 1.0, 0.4]))
     assert start.tolist() == [0, 0, 1, 2, 0, 1, 1, 2]
+
+
+def test_run_with_method_columns_end_to_end(tmp_path):
+    """`footprint run --method columns` on a tiny scenario: exit 0, a verified plan, the column counts and the
+    method in run.json, and the same files again on a second run (counted work)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from footprint.cli import app
+    from tiny import write_tiny_scenario
+
+    config = write_tiny_scenario(tmp_path / "in")
+    runner = CliRunner()
+    outs = [tmp_path / "first", tmp_path / "second"]
+    for out in outs:
+        result = runner.invoke(app, ["run", str(config), "--method", "columns", "--out", str(out), "--quiet"])
+        assert result.exit_code == 0, result.output
+    record = json.loads((outs[0] / "run.json").read_text())
+    places = record["places"]
+    assert places and all(p["method"] == "columns" and p["model"]["columns"] > 0 for p in places)
+    assert all(p["verifier"]["ok"] for p in places)
+    assert (outs[0] / "assignment.csv").read_bytes() == (outs[1] / "assignment.csv").read_bytes()
+    again = json.loads((outs[1] / "run.json").read_text())
+    assert [p["bound"] for p in again["places"]] == [p["bound"] for p in places]
+
+
+def test_method_columns_needs_highs(monkeypatch):
+    from footprint import runner
+    from footprint.errors import SolverError
+
+    monkeypatch.setattr(runner, "solver_available", lambda name: name != "highs")
+    with pytest.raises(SolverError, match="--method columns needs HiGHS"):
+        runner.check_solver(SolveOptions(method="columns"))
