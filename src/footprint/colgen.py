@@ -981,6 +981,12 @@ def reduced_cost(column: Column, duals: Duals) -> float:
 #: step; 0: none). Kingston, 8 exact passes: bound 1.27626 with 2, 1.27504 with Wentges smoothing (alpha 0.5)
 #: instead, 1.27333 with 0.5.
 BOXSTEP = 2.0
+#: The first box: around each plan neighbourhood's cost shared equally by its units, this many times their mean
+#: size wide. Without it the master sits at the plan's value through a long degenerate phase; with it the
+#: master rises from below like a bundle method. Barnet, 3 exact passes: bounds 1.1694 at 6 s, 1.2176 at 18 s,
+#: 1.2296 at 29 s, against 1.2210 at 43 s and 1.2357 at 58 s without (Kingston: 1.2524 at 13 s against
+#: 1.2592 at 31 s).
+START_BOX = 2.0
 #: The master LP counts as converged when the bound is this close to its value (relative).
 CONVERGED_GAP = 1e-6
 #: Master LPs at most in :func:`generate_columns`.
@@ -1049,6 +1055,12 @@ def generate_columns(
     scale = max(per_unit) if per_unit else max(float(np.nanmax(pricing.unit_cost)), 1e-3)
     master = Master(pricing, BOX_FACTOR * max(scale, 1e-6))
     master.add(seed_columns)
+    if START_BOX and plans:
+        # a dual estimate to start from: each plan neighbourhood's cost shared equally by its units
+        estimate = np.zeros(problem.n_units)
+        for col in plan_columns(pricing, plans[0])[::2]:
+            estimate[list(col.units)] = col.cost / len(col.units)
+        master.set_box(START_BOX * (float(np.abs(estimate).mean()) + 1e-9), estimate)
     centres = [c for c in range(problem.n_centres) if pricing.openable[c]]
 
     final = False  # the deadline came before any bound: one last exact pass, guarded by ``end``
