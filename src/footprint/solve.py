@@ -139,9 +139,9 @@ HEURISTIC_RUNS_VARIABLES_PER_SECOND = 600
 MIP_READ_BACK = 1.5
 #: Share of the time left after the heuristic in which column generation may start master rounds; the plans
 #: from its columns (rounding, dive, integer programme) get the rest.
-COLUMN_ROUNDS_SHARE = 0.6
+COLUMN_ROUNDS_SHARE = 0.75
 #: ... and by which its last exact pass must end (a pass cut short still bounds: colgen.Pricing.loose_bound).
-COLUMN_BOUND_SHARE = 0.85
+COLUMN_BOUND_SHARE = 0.9
 #: Heuristic runs (other seeds of the merge-split search) from the master's rounded LP solution.
 POLISH_RUNS = 2
 #: Exact pricing passes of column generation (each proves a bound; the last usually closes the LP).
