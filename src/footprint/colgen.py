@@ -56,7 +56,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -268,18 +267,7 @@ class Pricing:
 
 
 def _connected(units: tuple[int, ...] | list[int], neighbours: list[list[int]]) -> bool:
-    inside = set(units)
-    if not inside:
-        return False
-    start = next(iter(inside))
-    seen, queue = {start}, deque([start])
-    while queue:
-        here = queue.popleft()
-        for there in neighbours[here]:
-            if there in inside and there not in seen:
-                seen.add(there)
-                queue.append(there)
-    return len(seen) == len(inside)
+    return len(connected_parts(units, neighbours)) == 1
 
 
 @dataclass(frozen=True)
@@ -373,28 +361,16 @@ class _Growth:
         after = self.held[:, None] + sign * self.pr.pcn[:, units]
         return np.maximum(after - self.threshold[:, None], 0.0).sum(axis=0)
 
-    def gains_of_adding(self, units: np.ndarray) -> np.ndarray:
-        """Gain after adding each of ``units``."""
-        result = self.linear + self.profit[units] + self._pcn_after(units, +1)
+    def gains_after(self, units: np.ndarray, sign: int) -> np.ndarray:
+        """Gain after adding (``sign`` +1) or dropping (-1) each of ``units``."""
+        result = self.linear + sign * self.profit[units] + self._pcn_after(units, sign)
         if self.simple:
             return result
         rest = np.empty(len(units))
         for k, unit in enumerate(units.tolist()):
-            self.add(unit)
+            self._shift(unit, sign)
             rest[k] = self._rest()
-            self.drop(unit)
-        return result + rest
-
-    def gains_of_dropping(self, units: np.ndarray) -> np.ndarray:
-        """Gain after dropping each of ``units``."""
-        result = self.linear - self.profit[units] + self._pcn_after(units, -1)
-        if self.simple:
-            return result
-        rest = np.empty(len(units))
-        for k, unit in enumerate(units.tolist()):
-            self.drop(unit)
-            rest[k] = self._rest()
-            self.add(unit)
+            self._shift(unit, -sign)
         return result + rest
 
     def frontier(self) -> np.ndarray:
@@ -455,7 +431,7 @@ def _grow(state: _Growth, bias: np.ndarray | None = None) -> None:
         frontier = state.frontier()
         if not len(frontier):
             break
-        gains = state.gains_of_adding(frontier)
+        gains = state.gains_after(frontier, +1)
         if bias is not None:
             gains = gains + bias[frontier] + extra
         pick = int(np.argmax(gains))
@@ -485,7 +461,7 @@ def _improve(state: _Growth, root: int) -> None:
         best_gain, best_move = state.gain() + 1e-12, None
         frontier = state.frontier()
         if len(frontier):
-            gains = state.gains_of_adding(frontier)
+            gains = state.gains_after(frontier, +1)
             pick = int(np.argmax(gains))
             if gains[pick] > best_gain:
                 best_gain, best_move = float(gains[pick]), (int(frontier[pick]), +1)
@@ -496,7 +472,7 @@ def _improve(state: _Growth, root: int) -> None:
             & ~np.isin(members, list(locked))
         ]
         if len(droppable):
-            gains = state.gains_of_dropping(droppable)
+            gains = state.gains_after(droppable, -1)
             for k in np.argsort(-gains, kind="stable").tolist():
                 if gains[k] <= best_gain:
                     break
