@@ -655,7 +655,13 @@ def _column_stage(
     if not (math.isfinite(best.gap()) and best.gap() <= options.gap):
         _, _, values, _ = master.solve()
         start = master.rounded(values)
+
+        def proven() -> bool:
+            return math.isfinite(best.gap()) and best.gap() <= options.gap
+
         for run in range(POLISH_RUNS):
+            if proven():
+                break
             if time.perf_counter() >= end:
                 stopped = True
                 break
@@ -665,12 +671,12 @@ def _column_stage(
             if polished is not None:
                 stopped = stopped or polished.stopped
                 best.offer(problem, polished.assignment, "columns")
-        if time.perf_counter() < end:
+        if not proven() and time.perf_counter() < end:
             plan = dive(master, deadline=end)
             stopped = stopped or time.perf_counter() > end
             if plan is not None:
                 best.offer(problem, plan, "columns")
-        if time.perf_counter() < end:
+        if not proven() and time.perf_counter() < end:
             plan = master.integer_plan(INTEGER_NODES, seconds=max(end - time.perf_counter(), 0.1))
             if plan is not None:
                 best.offer(problem, plan, "columns")
