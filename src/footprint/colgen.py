@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from footprint.heuristic import allowed_matrix
+from footprint.highs import new_highs
 from footprint.model import capacity_load, define_access
 from footprint.objective import access_scale, pcn_total
 from footprint.problem import PlaceProblem, connected_parts
@@ -508,7 +509,6 @@ def price_exact(
     cutoff: float = math.inf,
     nodes: int = PRICING_NODES,
     seconds: float | None = None,
-    make_highs=None,
 ) -> ExactPrice:
     """The least Lagrangian cost of any column of ``centre`` (module docstring), by a MIP.
 
@@ -587,7 +587,7 @@ def price_exact(
         for m in members.tolist():
             rows.append((-inf, 0.0, [q_var, pos[m]], [1.0, -1.0]))
 
-    h = make_highs() if make_highs is not None else _quiet_highs()
+    h = new_highs()
     count = len(costs)
     h.addVars(count, np.array(lower), np.array(upper))
     h.changeColsCost(count, np.arange(count, dtype=np.int32), np.array(costs))
@@ -686,23 +686,6 @@ def _most_held(weights: np.ndarray, population: np.ndarray, pop_max: float) -> f
     return float(min(held, weights.sum()))
 
 
-def _most_members(population: np.ndarray, pop_max: float) -> int:
-    """The most units a column can hold: the smallest units first, up to the upper bound."""
-    total, count = 0.0, 0
-    for size in np.sort(population).tolist():
-        if total + size > pop_max:
-            break
-        total += size
-        count += 1
-    return max(count, 1)
-
-
-def _quiet_highs() -> object:
-    from footprint.highs import new_highs
-
-    return new_highs()
-
-
 # ---- the master ------------------------------------------------------------------------------------------------
 
 
@@ -716,7 +699,7 @@ class Master:
         self.pr = pricing
         p = pricing.problem
         self.inf = highspy.kHighsInf
-        self.h = _quiet_highs()
+        self.h = new_highs()
         self.h.setOptionValue("threads", 1)
         self.h.setOptionValue("random_seed", 0)
         n, m = p.n_units, p.n_centres
@@ -813,22 +796,14 @@ class Master:
         self.columns.extend(fresh)
         return len(fresh)
 
-    def solve(self, central: bool = False) -> tuple[float, Duals, np.ndarray, float]:
-        """Solve the LP; return its value, the duals (clipped to their signs), the columns' values, and the
-        slack in use. ``central``: by the interior point method without crossover, whose duals lie inside the
-        optimal face rather than at a vertex of it (a much better point for the Lagrangian bound)."""
-        if central:
-            self.h.setOptionValue("solver", "ipm")
-            self.h.setOptionValue("run_crossover", "off")
+    def solve(self) -> tuple[float, Duals, np.ndarray, float]:
+        """Solve the LP (warm); return its value, the duals (clipped to their signs), the columns' values, and
+        the slack in use."""
         self.h.run()
-        if central:
-            self.h.setOptionValue("solver", "choose")
-            self.h.setOptionValue("run_crossover", "on")
         solution = self.h.getSolution()
         value = float(self.h.getInfo().objective_function_value)
         dual = np.asarray(solution.row_dual, float)
         n = self.pr.n
-        p = self.pr.problem
         pi = dual[:n].copy()
         mu = float(dual[self.k_row])
         nu = dual[self.centre_row : self.pcn_row].copy()
@@ -837,7 +812,6 @@ class Master:
         tau = np.minimum(dual[self.label_row :], 0.0)
         col_value = np.asarray(solution.col_value, float)
         slack = float(col_value[: self.n_slack].sum())
-        del p
         return value, Duals(pi, mu, nu, sigma, tau), col_value[self.n_slack :], slack
 
     def lagrangian(self, duals: Duals, least: np.ndarray) -> float:
@@ -876,13 +850,12 @@ class Master:
         assignment[covered] = chosen[best[covered]]
         return assignment
 
-    def integer_plan(self, nodes: int, seconds: float | None = None, make_highs=None) -> np.ndarray | None:
+    def integer_plan(self, nodes: int, seconds: float | None = None) -> np.ndarray | None:
         """The best plan using only the master's columns (lambda integer, slacks off), or None."""
         import highspy
 
         n = self.pr.n
-        p = self.pr.problem
-        h = make_highs() if make_highs is not None else _quiet_highs()
+        h = new_highs()
         h.passModel(self.h.getLp())
         total = h.getNumCol()
         k = self.n_slack
@@ -905,7 +878,6 @@ class Master:
         for col, v in zip(self.columns, values.tolist(), strict=True):
             if v > 0.5:
                 assignment[list(col.units)] = col.centre
-        del p
         return assignment if (assignment >= 0).all() else None
 
 
@@ -977,31 +949,26 @@ DIVE_ROUNDS = 30
 
 
 def _heuristic_round(
-    pricing: Pricing, master: Master, centres: list[int], points: list[Duals], values: np.ndarray, offset: int
+    pricing: Pricing, master: Master, centres: list[int], duals: Duals, values: np.ndarray, offset: int
 ) -> int:
-    """Price ``centres`` (from ``offset``, wrapping) heuristically at each of ``points`` in turn until some
-    column enters; return the columns added. Columns enter when their reduced cost at the master's own duals
-    (the last point) or at the point priced is negative."""
-    out = points[-1]
+    """Price ``centres`` (from ``offset``, wrapping) heuristically at the master's ``duals`` (its solution
+    ``values`` give each centre's columns in use as starts); add the columns of negative reduced cost, stopping
+    the scan once enough entered; return how many were added."""
     in_use: dict[int, list[tuple[int, ...]]] = {}
     for col, v in zip(master.columns, values.tolist(), strict=True):
         if v > 1e-6:
             in_use.setdefault(col.centre, []).append(col.units)
     enough = ENOUGH_PER_NEIGHBOURHOOD * max(pricing.problem.k_max, 1)
     order = centres[offset % max(len(centres), 1) :] + centres[: offset % max(len(centres), 1)]
-    for point in points:
-        fresh: list[Column] = []
-        for c in order:
-            for units in price_heuristic(pricing, c, point, in_use.get(c, []))[:COLUMNS_PER_CENTRE]:
-                col = pricing.column(c, units, point.sigma, point.tau)
-                if min(reduced_cost(col, out), reduced_cost(col, point)) < -ENTER_TOLERANCE:
-                    fresh.append(col)
-            if len(fresh) >= enough:
-                break
-        added = master.add(fresh)
-        if added:
-            return added
-    return 0
+    fresh: list[Column] = []
+    for c in order:
+        for units in price_heuristic(pricing, c, duals, in_use.get(c, []))[:COLUMNS_PER_CENTRE]:
+            col = pricing.column(c, units, duals.sigma, duals.tau)
+            if reduced_cost(col, duals) < -ENTER_TOLERANCE:
+                fresh.append(col)
+        if len(fresh) >= enough:
+            break
+    return master.add(fresh)
 
 
 def generate_columns(
@@ -1056,44 +1023,38 @@ def generate_columns(
         value, out, values, slack = master.solve()
         result.rounds += 1
         result.lp_value = value
-        points = [out]
-        if final:
-            points = points[-1:]
-        elif _heuristic_round(pricing, master, centres, points, values, result.rounds):
+        if not final and _heuristic_round(pricing, master, centres, out, values, result.rounds):
             continue
         if result.exact_passes >= exact_passes:
             break
-        # the exact pass at the master's duals (kept near the best bound's by the box step)
+        # the exact pass at the master's duals (kept near the best bound's by the box step); a centre the clock
+        # leaves unpriced keeps the bound of relaxing its column to any set of units
         result.exact_passes += 1
-        added, proven = 0, True
-        for point in points:
-            # a centre the clock leaves unpriced keeps the bound of relaxing its column to any set of units
-            least = np.array([pricing.loose_bound(c, point) for c in range(problem.n_centres)])
-            fresh: list[Column] = []
-            for c in centres:
-                if late():
-                    proven = False
-                    break
-                cutoff = math.inf if pricing.required[c] else point.mu
-                limit = end if final else deadline
-                guard = None if limit is None else max(limit - time.perf_counter(), 0.01)
-                priced = price_exact(pricing, c, point, cutoff=cutoff, nodes=nodes, seconds=guard)
-                result.pricing_nodes += priced.nodes
-                proven = proven and priced.proven
-                least[c] = max(least[c], priced.bound)
-                for units in priced.units:
-                    col = pricing.column(c, units, point.sigma, point.tau)
-                    if min(reduced_cost(col, out), reduced_cost(col, point)) < -ENTER_TOLERANCE:
-                        fresh.append(col)
-            bound = master.lagrangian(point, least)
-            result.history.append((result.rounds, value, bound, time.perf_counter() - began))
-            if math.isnan(result.bound) or bound > result.bound:
-                result.bound = bound
-                if BOXSTEP and not result.stopped:  # box step: keep the unit duals near the best bound's
-                    master.set_box(BOXSTEP * (float(np.abs(point.pi).mean()) + 1e-9), point.pi)
-            added = master.add(fresh)
-            if added or result.stopped:
+        proven = True
+        least = np.array([pricing.loose_bound(c, out) for c in range(problem.n_centres)])
+        fresh: list[Column] = []
+        for c in centres:
+            if late():
+                proven = False
                 break
+            cutoff = math.inf if pricing.required[c] else out.mu
+            limit = end if final else deadline
+            guard = None if limit is None else max(limit - time.perf_counter(), 0.01)
+            priced = price_exact(pricing, c, out, cutoff=cutoff, nodes=nodes, seconds=guard)
+            result.pricing_nodes += priced.nodes
+            proven = proven and priced.proven
+            least[c] = max(least[c], priced.bound)
+            for units in priced.units:
+                col = pricing.column(c, units, out.sigma, out.tau)
+                if reduced_cost(col, out) < -ENTER_TOLERANCE:
+                    fresh.append(col)
+        bound = master.lagrangian(out, least)
+        result.history.append((result.rounds, value, bound, time.perf_counter() - began))
+        if math.isnan(result.bound) or bound > result.bound:
+            result.bound = bound
+            if BOXSTEP and not result.stopped:  # box step: keep the unit duals near the best bound's
+                master.set_box(BOXSTEP * (float(np.abs(out.pi).mean()) + 1e-9), out.pi)
+        added = master.add(fresh)
         if final:
             result.stopped = True
             break
@@ -1127,7 +1088,7 @@ def dive(master: Master, *, rounds: int = DIVE_ROUNDS, deadline: float | None = 
             centres = [c for c in range(p.n_centres) if narrowed.openable[c]]
             for step in range(rounds):
                 _, out, values, slack = master.solve()
-                if step == rounds - 1 or not _heuristic_round(narrowed, master, centres, [out], values, step):
+                if step == rounds - 1 or not _heuristic_round(narrowed, master, centres, out, values, step):
                     break
             if slack > 1e-7:
                 return None
