@@ -641,7 +641,8 @@ def _column_stage(
     problem: PlaceProblem, best: _Best, deadline: float, bound_by: float, end: float, options: SolveOptions
 ) -> dict[str, int]:
     """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): raise the bound, then offer the
-    plans of a dive and of the master as an integer programme over its columns. Every limit is a count; the
+    plans from its columns (the rounded LP solution polished by the heuristic, a dive, the master as an integer
+    programme), stopping once one is proven within the gap. Every limit is a count; the
     ``deadline`` is a guard (a note says when it bound; one exact pass may run on to ``bound_by`` when no bound
     was proved by then; the plans from the columns may run to ``end``). Returns the counts for the decision
     record."""
@@ -652,15 +653,12 @@ def _column_stage(
     )
     best.raise_bound(result.bound)
     stopped = result.stopped
-    if not (math.isfinite(best.gap()) and best.gap() <= options.gap):
+    if not best.proven_within(options.gap):
         _, _, values, _ = master.solve()
         start = master.rounded(values)
 
-        def proven() -> bool:
-            return math.isfinite(best.gap()) and best.gap() <= options.gap
-
         for run in range(POLISH_RUNS):
-            if proven():
+            if best.proven_within(options.gap):
                 break
             if time.perf_counter() >= end:
                 stopped = True
@@ -671,12 +669,12 @@ def _column_stage(
             if polished is not None:
                 stopped = stopped or polished.stopped
                 best.offer(problem, polished.assignment, "columns")
-        if not proven() and time.perf_counter() < end:
+        if not best.proven_within(options.gap) and time.perf_counter() < end:
             plan = dive(master, deadline=end)
             stopped = stopped or time.perf_counter() > end
             if plan is not None:
                 best.offer(problem, plan, "columns")
-        if not proven() and time.perf_counter() < end:
+        if not best.proven_within(options.gap) and time.perf_counter() < end:
             plan = master.integer_plan(INTEGER_NODES, seconds=max(end - time.perf_counter(), 0.1))
             if plan is not None:
                 best.offer(problem, plan, "columns")
@@ -721,6 +719,10 @@ class _Best:
     def raise_bound(self, bound: float) -> None:
         if math.isfinite(bound):
             self.bound = bound if math.isnan(self.bound) else max(self.bound, bound)
+
+    def proven_within(self, gap: float) -> bool:
+        """Whether the incumbent is proven within ``gap`` of the best possible plan."""
+        return math.isfinite(self.gap()) and self.gap() <= gap
 
     def gap(self) -> float:
         if self.assignment is None or math.isnan(self.bound):
@@ -809,7 +811,7 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             options,
         )
         seconds["columns"] = time.perf_counter() - clock
-        proven = math.isfinite(best.gap()) and best.gap() <= options.gap
+        proven = best.proven_within(options.gap)
         if options.method == "columns" or proven:
             if proven:
                 best.notes.append("proven by column generation")
@@ -872,7 +874,7 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         cutoff = root.cutoff
         seconds["root"] = time.perf_counter() - clock
         logger.debug("place %s: root %s", problem.place_code, root)
-        if math.isfinite(best.gap()) and best.gap() <= options.gap:
+        if best.proven_within(options.gap):
             best.notes.append("proven by the root LP")
             seconds["solve"] = 0.0
             return replace(
@@ -984,7 +986,7 @@ def _solve_loop(
                 best.offer(problem, assignment, "mip")
         if result.state == "optimal" and connected:
             return rounds, False
-        if math.isfinite(best.gap()) and best.gap() <= options.gap:
+        if best.proven_within(options.gap):
             return rounds, False  # the incumbent is proven within the gap by this round's bound
         if result.state == "stopped":
             best.notes.append(f"time limit reached in cut round {rounds}")
