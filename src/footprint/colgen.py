@@ -636,6 +636,10 @@ def price_exact(
         round_bound = float(info.mip_dual_bound)
         if math.isfinite(round_bound):
             bound = max(bound, round_bound)
+        if bound >= cutoff:
+            # this round's model is a relaxation: no column costs less than the cutoff (HiGHS 1.16 does not prune
+            # a MIP at objective_bound, so the rounds went on raising a bound that no longer mattered)
+            return ExactPrice(cutoff, True, [], nodes_used)
         if info.primal_solution_status != 2:
             break
         x = np.asarray(h.getSolution().col_value[:nx])
@@ -648,18 +652,25 @@ def price_exact(
             if proven:
                 bound = max(bound, float(info.objective_function_value))
             return ExactPrice(min(bound, cutoff), proven, found, nodes_used)
+        # two separators between each stray member and the root: the boundary of its own part, and the
+        # boundary of the root's part (both unchosen now; a connected column must take a unit of each)
         cuts_index, cuts_start, cuts_value = [], [], []
+
+        def boundary(part: list[int]) -> list[int]:
+            inside = set(part)
+            return sorted(
+                {pos[v] for u in part for v in pricing.neighbours[u] if v not in inside and v in pos}
+            )
+
+        around_root = boundary(next(part for part in parts if root in part))
         for part in parts:
             if root in part:
                 continue
-            inside = set(part)
-            boundary = sorted(
-                {pos[v] for u in part for v in pricing.neighbours[u] if v not in inside and v in pos}
-            )
-            for u in part:
-                cuts_start.append(len(cuts_index))
-                cuts_index.extend([pos[u], *boundary])
-                cuts_value.extend([1.0] + [-1.0] * len(boundary))
+            for separator in (boundary(part), around_root):
+                for u in part:
+                    cuts_start.append(len(cuts_index))
+                    cuts_index.extend([pos[u], *separator])
+                    cuts_value.extend([1.0] + [-1.0] * len(separator))
         h.addRows(
             len(cuts_start),
             np.full(len(cuts_start), -inf),
