@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                 "gap": solution.gap,
                 "wall": wall,
                 "how": solution.method,
+                "seconds": solution.seconds,
                 "model": solution.model,
             }
             rows[method].append(row)

@@ -193,7 +193,11 @@ def test_terms_are_recomputed_from_the_plan() -> None:
     solution = solve_place(problem, SolveOptions(gap=0.0))
     assert solution.terms == evaluate_terms(problem, solution.assignment)
     assert solution.objective == weighted_objective(problem, solution.terms)
-    assert set(solution.seconds) == {"screen", "heuristic", "model", "root", "solve"}
+    # auto: column generation first, then the MIP unless the columns' bound already proved the plan
+    assert set(solution.seconds) in (
+        {"screen", "heuristic", "columns"},
+        {"screen", "heuristic", "columns", "model", "root", "solve"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -283,11 +287,14 @@ def test_missing_solver_is_an_error_naming_the_other(monkeypatch: pytest.MonkeyP
 
 
 def test_proven_heuristic_plan_is_optimal_and_says_so() -> None:
-    """When the heuristic already has the optimum, the MIP proves it; the plan is labelled as the heuristic's."""
+    """When the heuristic already has the optimum, column generation or the MIP proves it; the plan is labelled
+    as the heuristic's."""
     problem = grid_problem(**CASES["access"])
     solution = solve_place(problem, SolveOptions(gap=0.0, solver="highs", contiguity="cuts"))
     assert solution.status == "optimal"
-    assert solution.method in ("mip-cuts", "mip-cuts (heuristic plan)")
+    assert solution.method in ("columns", "mip-cuts", "mip-cuts (heuristic plan)")
+    mip = solve_place(problem, SolveOptions(method="exact", gap=0.0, solver="highs", contiguity="cuts"))
+    assert mip.status == "optimal" and mip.method in ("mip-cuts", "mip-cuts (heuristic plan)")
 
 
 def test_write_lp_option(tmp_path) -> None:
@@ -529,7 +536,7 @@ def test_no_cut_round_starts_without_time_for_its_model_build(monkeypatch) -> No
     model = build_model(problem)
     calls: list[float] = []
 
-    def one_round(model, options, time_left, warm):
+    def one_round(model, options, time_left, warm, target=-math.inf):
         calls.append(time_left)
         return solve_module.RoundResult(state="optimal", bound=0.0, has_plan=True, build=2.0)
 
@@ -564,3 +571,66 @@ def test_the_mip_optimum_is_returned_not_the_start_it_was_given() -> None:
     assert solution.status == "optimal", solution.message
     assert solution.objective == pytest.approx(expected[0], rel=1e-9)
     assert check_plan(problem, solution.assignment) == []
+
+
+def test_the_mip_target_is_where_a_bound_proves_a_plan_within_the_gap() -> None:
+    assert solve_module._target(math.nan, 0.005) == -math.inf
+    target = solve_module._target(1.2, 0.005)
+    best = solve_module._Best(assignment=np.zeros(1, dtype=np.int64), objective=target, bound=1.2)
+    assert best.proven_within(0.005)
+    best.objective = target * (1 + 1e-6)
+    assert not best.proven_within(0.005)
+
+
+def _pcn_grid() -> object:
+    patients = np.random.default_rng(1).integers(0, 9, size=(3, 12)).astype(float)
+    return grid_problem(
+        3,
+        4,
+        pop_min=30,
+        pop_max=60,
+        k_min=2,
+        k_max=4,
+        pcn_patients=patients,
+        weights=Weights(access=0.2, pcn=1),
+    )
+
+
+def test_highs_stops_at_the_objective_target() -> None:
+    problem = _pcn_grid()
+    options = SolveOptions(gap=0.0)
+    free = solve_module._run_highs(build_model(problem, contiguity="flow"), options, 20, False)
+    assert free.state == "optimal" and free.has_plan
+    stopped = solve_module._run_highs(
+        build_model(problem, contiguity="flow"), options, 20, False, 10 * free.bound
+    )
+    assert stopped.state == "target" and stopped.has_plan and stopped.bound < free.bound
+
+
+def test_the_mip_is_given_the_bound_proved_before_it_as_its_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Column generation's bound reaches the MIP as an objective target, so HiGHS stops at the first plan that bound
+    proves within the gap, though its own dual bound is weaker; the bound reported is the better of the two."""
+    problem = _pcn_grid()
+    exact = solve_place(problem, SolveOptions(method="exact", gap=0.0))
+    assert exact.status == "optimal"
+    targets: list[float] = []
+    run = solve_module._run_highs
+
+    def recording(model, options, time_left, warm, target=-math.inf) -> solve_module.RoundResult:
+        targets.append(target)
+        return run(model, options, time_left, warm, target)
+
+    def loose_columns(problem, best, *args: object) -> dict[str, int]:
+        best.raise_bound(exact.objective / 2)  # valid: half the optimum
+        return {"columns": 0}
+
+    monkeypatch.setattr(solve_module, "_run_highs", recording)
+    monkeypatch.setattr(solve_module, "_column_stage", loose_columns)
+    monkeypatch.setattr(solve_module, "solve_heuristic", lambda *args, **kwargs: None)
+    solution = solve_place(problem, SolveOptions(method="auto", gap=0.01))
+    # the best bound so far: the columns' or the root LP's, never above the optimum
+    assert targets and solve_module._target(exact.objective / 2, 0.01) <= targets[0]
+    assert targets[0] <= solve_module._target(exact.objective, 0.01)
+    assert solution.model["columns"] == 0 and "columns" in solution.seconds and "solve" in solution.seconds
+    assert solution.objective == pytest.approx(exact.objective, rel=0.01)
+    assert solution.bound >= exact.objective / 2 and check_plan(problem, solution.assignment) == []

@@ -57,14 +57,15 @@ def test_time_limit_with_an_incumbent_writes_the_plan_with_its_gap_and_a_warning
     """The solver's plan is the incumbent (no heuristic plan) and its bound is half the objective at the stop."""
     real = solve_module._run_highs
 
-    def stopped_early(model, options, time_left, warm):
-        result = real(model, options, time_left, warm)
+    def stopped_early(model, options, time_left, warm, target=-math.inf):
+        result = real(model, options, time_left, warm, target)
         return RoundResult(state="stopped", bound=result.bound / 2, has_plan=result.has_plan)
 
     monkeypatch.setattr(solve_module, "_run_highs", stopped_early)
     monkeypatch.setattr(solve_module, "solve_heuristic", lambda problem, **kwargs: None)
     out = tmp_path / "out"
-    result = run(tiny, out, "--solver", "highs", "--set", "solver.contiguity=flow")
+    # --method exact: the MIP alone (auto's column generation would prove these small places before it)
+    result = run(tiny, out, "--solver", "highs", "--method", "exact", "--set", "solver.contiguity=flow")
     assert result.exit_code == 0, result.output
     for code, place in places(out).items():
         assert place["status"] == "feasible" and place["gap"] == pytest.approx(0.5)
@@ -82,10 +83,10 @@ def test_time_limit_without_an_incumbent_writes_the_verified_heuristic_plan(
     monkeypatch.setattr(
         solve_module,
         "_run_highs",
-        lambda model, options, time_left, warm: RoundResult(state="stopped", bound=math.nan, has_plan=False),
+        lambda *args: RoundResult(state="stopped", bound=math.nan, has_plan=False),
     )
     out = tmp_path / "out"
-    result = run(tiny, out, "--solver", "highs")
+    result = run(tiny, out, "--solver", "highs", "--method", "exact")
     assert result.exit_code == 0, result.output
     for code, place in places(out).items():
         assert place["status"] == "heuristic" and place["verifier"]["ok"]
@@ -112,7 +113,7 @@ def test_a_crashing_solver_falls_back_to_the_heuristic_plan_naming_the_other_sol
 
         monkeypatch.setattr(solve_module, "_run_highs", crash)
     out = tmp_path / "out"
-    result = run(tiny, out, "--solver", solver)
+    result = run(tiny, out, "--solver", solver, "--method", "exact")
     assert result.exit_code == 0, result.output
     for place in places(out).values():
         assert place["status"] == "heuristic" and place["verifier"]["ok"]

@@ -957,6 +957,9 @@ MAX_EXACT_PASSES = 6
 ENOUGH_PER_NEIGHBOURHOOD = 2
 #: Master LPs at most per fixing step of the dive (:func:`dive`).
 DIVE_ROUNDS = 30
+#: When the clock guards an exact pass, a centre's pricing MIP may take this many times its fair share of the
+#: time left (the time left over the centres still to price).
+PASS_SLICE = 3.0
 
 
 def _heuristic_round(
@@ -995,8 +998,9 @@ def generate_columns(
 ) -> tuple[ColumnResult, Master]:
     """Column generation for ``problem`` from the columns of ``plans`` (module docstring).
 
-    ``deadline`` (a ``time.perf_counter()`` time) stops the master rounds; when it comes before any exact pass
-    has proved a bound, one exact pass still runs at the duals of that moment, guarded by ``end``.
+    ``deadline`` (a ``time.perf_counter()`` time) stops the master rounds; an exact pass under way then runs on to
+    ``end``, and when the deadline comes before any exact pass has proved a bound, or after the master's value
+    rose past the last pass's, one more exact pass runs at the duals of that moment, also guarded by ``end``.
 
     Returns the result (bound, LP value, counts) and the master (its columns, for :func:`dive` and
     :meth:`Master.integer_plan`).
@@ -1017,10 +1021,15 @@ def generate_columns(
         master.set_box(START_BOX * (float(np.abs(estimate).mean()) + 1e-9), estimate)
     centres = [c for c in range(problem.n_centres) if pricing.openable[c]]
 
-    final = False  # the deadline came before any bound: one last exact pass, guarded by ``end``
+    # the deadline came before any bound, or after the master's value rose past the last exact pass's: one last
+    # exact pass at the duals of that moment, guarded by ``end`` (Bromley at 60 s: its last pass had run 14 s
+    # before the deadline at LP value 1.185, bound 1.104; a pass at the deadline's 1.253 proved 1.2255)
+    final = False
+    passed_at = -math.inf  # the master's value at the last exact pass
 
-    def late() -> bool:
-        limit = end if final else deadline
+    def late(passing: bool = False) -> bool:
+        # master rounds stop at ``deadline``; an exact pass under way may run on to ``end``
+        limit = end if (final or passing) and end is not None else deadline
         if limit is not None and time.perf_counter() > limit:
             result.stopped = True
             return True
@@ -1028,7 +1037,8 @@ def generate_columns(
 
     while result.rounds < rounds:
         if late():
-            if final or not math.isnan(result.bound):
+            risen = result.lp_value > passed_at + CONVERGED_GAP * max(abs(result.lp_value), 1e-9)
+            if final or not (math.isnan(result.bound) or risen):
                 break
             final, result.stopped = True, False
         value, out, values, slack = master.solve()
@@ -1044,13 +1054,16 @@ def generate_columns(
         proven = True
         least = np.array([pricing.loose_bound(c, out) for c in range(problem.n_centres)])
         fresh: list[Column] = []
-        for c in centres:
-            if late():
+        for done, c in enumerate(centres):
+            if late(passing=True):
                 proven = False
                 break
             cutoff = math.inf if pricing.required[c] else out.mu
-            limit = end if final else deadline
-            guard = None if limit is None else max(limit - time.perf_counter(), 0.01)
+            limit = end if end is not None else deadline
+            # a centre's guard: its fair share of the time left (times PASS_SLICE), so one slow pricing MIP
+            # cannot leave the centres after it with the loose bound; its dual bound at the guard is valid
+            left = None if limit is None else limit - time.perf_counter()
+            guard = None if left is None else max(min(left, PASS_SLICE * left / (len(centres) - done)), 0.01)
             priced = price_exact(pricing, c, out, cutoff=cutoff, nodes=nodes, seconds=guard)
             result.pricing_nodes += priced.nodes
             proven = proven and priced.proven
@@ -1060,6 +1073,7 @@ def generate_columns(
                 if reduced_cost(col, out) < -ENTER_TOLERANCE:
                     fresh.append(col)
         bound = master.lagrangian(out, least)
+        passed_at = value
         result.history.append((result.rounds, value, bound, time.perf_counter() - began))
         if math.isnan(result.bound) or bound > result.bound:
             result.bound = bound

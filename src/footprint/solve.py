@@ -2,7 +2,17 @@
 
 :func:`check_feasibility` explains, before any solving, why a place cannot be split (with numbers and a fix).
 :func:`solve_place` then runs the heuristic (a valid plan in about a second) and, unless the method is
-``heuristic``, the MIP of :mod:`footprint.model` warm-started from it. Before the MIP, :func:`strengthen_root`
+``heuristic``:
+
+- ``auto`` (with HiGHS) and ``columns``: column generation over whole neighbourhoods (:mod:`footprint.colgen`;
+  :func:`_column_stage`): its bound is the strongest we prove, and plans from its columns often beat the
+  heuristic's. Its rounds and passes are counts, guarded by the clock. ``columns`` stops there; ``auto`` hands
+  the time column generation leaves (it ends early once its counts are spent) to the per-LSOA MIP, warm-started
+  from the best plan and given the columns' bound as an objective target, so it stops at the first plan that
+  bound proves within the gap;
+- ``exact``, and ``auto`` after the columns: the MIP of :mod:`footprint.model` warm-started from the best plan.
+
+Before the MIP, :func:`strengthen_root`
 solves the LP relaxation, adds the PCN home cuts it violates until the bound stops rising, and fixes to 0 every x
 whose reduced cost rules it out of any plan better than the heuristic's by more than the gap (places whose root
 bound already proves the heuristic's plan stop there). The loop hands over to the MIP once its bound stalls,
@@ -142,6 +152,11 @@ MIP_READ_BACK = 1.5
 COLUMN_ROUNDS_SHARE = 0.75
 #: ... and by which its last exact pass must end (a pass cut short still bounds: colgen.Pricing.loose_bound).
 COLUMN_BOUND_SHARE = 0.9
+#: With method ``auto``, the MIP follows column generation when at least this many seconds are left (and its
+#: model fits them, ``AUTO_VARIABLES_PER_SECOND``). London at 60 s a place: column generation with the time split
+#: half and half with the MIP gave a median gap of 2.1% against 2.0% with the columns alone and 2.8% with the MIP
+#: alone, so the MIP gets what column generation leaves (BENCHMARKS.md).
+MIP_AFTER_COLUMNS_SECONDS = 5.0
 #: Heuristic runs (other seeds of the merge-split search) from the master's rounded LP solution.
 POLISH_RUNS = 2
 #: Exact pricing passes of column generation (each proves a bound; the last usually closes the LP).
@@ -159,7 +174,8 @@ class SolveOptions:
     Attributes
     ----------
     method
-        ``exact`` (MIP), ``heuristic`` (heuristic only) or ``auto`` (MIP unless the model is too large).
+        ``exact`` (MIP), ``heuristic`` (heuristic only), ``columns`` (heuristic and column generation) or
+        ``auto`` (column generation with HiGHS, then the MIP with the time left, unless the model is too large).
     solver
         ``highs``, ``cbc`` or ``auto``.
     time_limit
@@ -321,7 +337,8 @@ class RoundResult:
     Attributes
     ----------
     state
-        ``optimal`` (stopped within the gap), ``stopped`` (time limit), ``infeasible``, or ``failed``.
+        ``optimal`` (stopped within the gap), ``target`` (stopped at a plan the bound proved before the MIP, by
+        column generation, already puts within the gap), ``stopped`` (time limit), ``infeasible``, or ``failed``.
     bound
         Valid lower bound on this round's model (``nan`` when unknown).
     has_plan
@@ -332,7 +349,7 @@ class RoundResult:
         Seconds spent building the solver's model before it started (PuLP rebuilds it every round).
     """
 
-    state: Literal["optimal", "stopped", "infeasible", "failed"]
+    state: Literal["optimal", "target", "stopped", "infeasible", "failed"]
     bound: float = math.nan
     has_plan: bool = False
     detail: str = ""
@@ -452,6 +469,8 @@ class _Highs(pulp.HiGHS):
         statuses = highspy.HighsModelStatus
         if model_status == statuses.kOptimal:
             state = "optimal"
+        elif model_status == statuses.kObjectiveTarget:
+            state = "target"
         elif model_status in (statuses.kInfeasible, statuses.kUnboundedOrInfeasible):
             state = "infeasible"
         elif model_status in (statuses.kTimeLimit, statuses.kIterationLimit, statuses.kInterrupt):
@@ -487,7 +506,11 @@ def solver_available(name: str) -> bool:
     return bool(pulp.PULP_CBC_CMD(msg=False).available())
 
 
-def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm: bool) -> RoundResult:
+def _run_highs(
+    model: PlaceModel, options: SolveOptions, time_left: float, warm: bool, target: float = -math.inf
+) -> RoundResult:
+    """One HiGHS MIP solve of ``model``; it stops at a plan of objective ``target`` or less (``objective_target``:
+    a plan the bound proved before this solve already puts within the gap)."""
     started = time.perf_counter()
     solver = _Highs(
         start=warm,
@@ -498,6 +521,7 @@ def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm:
         threads=options.threads,
         random_seed=options.seed,
         mip_feasibility_tolerance=1e-7,
+        objective_target=target,
     )
     model.lp.solve(solver)
     if solver.stale:  # the plan read back is the start, not the solver's optimum: solve again without a start
@@ -505,7 +529,9 @@ def _run_highs(model: PlaceModel, options: SolveOptions, time_left: float, warm:
             "place %s: HiGHS returned its start as the plan; solving again without it",
             model.problem.place_code,
         )
-        return _run_highs(model, options, max(time_left - (time.perf_counter() - started), 0.1), False)
+        return _run_highs(
+            model, options, max(time_left - (time.perf_counter() - started), 0.1), False, target
+        )
     return solver.result
 
 
@@ -799,7 +825,11 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         return _finish(problem, best, "heuristic", "", seconds, 0, options)
 
     column_stats: dict[str, int] = {}
-    if options.method == "columns" and solver_available("highs"):
+    # method auto where a MIP could follow: column generation first, then the MIP with the time it leaves (it
+    # stops early once its counts are spent), warm-started from the best plan and stopping at any plan the
+    # columns' bound proves within the gap
+    columns_first = options.method == "columns" or (options.method == "auto" and share < 1)
+    if columns_first and solver_available("highs"):
         clock = time.perf_counter()
         time_left = options.time_limit - (clock - started)
         column_stats = _column_stage(
@@ -812,9 +842,19 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         )
         seconds["columns"] = time.perf_counter() - clock
         proven = best.proven_within(options.gap)
-        if options.method == "columns" or proven:
+        time_left = options.time_limit - (time.perf_counter() - started)
+        if (
+            options.method == "columns"
+            or proven
+            or time_left < MIP_AFTER_COLUMNS_SECONDS
+            or size > AUTO_VARIABLES_PER_SECOND * time_left
+        ):
             if proven:
                 best.notes.append("proven by column generation")
+            if options.write_lp and allowed is not None:  # the MIP's model, asked for though it did not run
+                unsolved = build_model(problem, contiguity=_choose_contiguity(options), allowed=allowed)
+                written = unsolved.write_lp(_lp_path(problem, options.write_lp))
+                logger.info("place %s: model written to %s", problem.place_code, written)
             label = solver_version("highs")
             return replace(_finish(problem, best, "columns", label, seconds, 0, options), model=column_stats)
 
@@ -925,6 +965,14 @@ def _model_stats(model: PlaceModel, root: RootResult) -> dict[str, int]:
     }
 
 
+def _target(bound: float, gap: float) -> float:
+    """The objective at or below which a plan is proven within ``gap`` by ``bound`` alone (``-inf`` without one):
+    the MIP may stop at such a plan although its own dual bound is weaker."""
+    if not math.isfinite(bound) or bound <= 0:
+        return -math.inf
+    return bound / (1 - gap) * (1 - 1e-9)
+
+
 def _solve_loop(
     problem: PlaceProblem,
     model: PlaceModel,
@@ -953,7 +1001,10 @@ def _solve_loop(
             return rounds, False
         warm = options.warm_start and best.assignment is not None and model.set_start(best.assignment)
         try:
-            result = (_run_highs if name == "highs" else _run_cbc)(model, options, time_left, warm)
+            if name == "highs":
+                result = _run_highs(model, options, time_left, warm, _target(best.bound, options.gap))
+            else:
+                result = _run_cbc(model, options, time_left, warm)
         # PuLP's PulpSolverError, or the solver crashing (OSError from a broken binary, highspy's RuntimeError)
         except Exception as error:
             other = "cbc" if name == "highs" else "highs"
@@ -984,7 +1035,7 @@ def _solve_loop(
             connected = not check_plan(problem, assignment)
             if connected:
                 best.offer(problem, assignment, "mip")
-        if result.state == "optimal" and connected:
+        if result.state in ("optimal", "target") and connected:
             return rounds, False
         if best.proven_within(options.gap):
             return rounds, False  # the incumbent is proven within the gap by this round's bound
