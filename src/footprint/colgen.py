@@ -957,8 +957,8 @@ MAX_EXACT_PASSES = 6
 ENOUGH_PER_NEIGHBOURHOOD = 2
 #: Master LPs at most per fixing step of the dive (:func:`dive`).
 DIVE_ROUNDS = 30
-#: When the clock guards an exact pass, a centre's pricing MIP may take this many times its fair share of the
-#: time left (the time left over the centres still to price).
+#: When an exact pass runs past the master's deadline, a centre's pricing MIP may take this many times its fair
+#: share of the time left (the time left over the centres still to price).
 PASS_SLICE = 3.0
 
 
@@ -995,8 +995,11 @@ def generate_columns(
     deadline: float | None = None,
     end: float | None = None,
     pricing: Pricing | None = None,
+    enough: float = math.inf,
 ) -> tuple[ColumnResult, Master]:
     """Column generation for ``problem`` from the columns of ``plans`` (module docstring).
+
+    ``enough``: a bound at which to stop (one that proves the incumbent within the gap wanted).
 
     ``deadline`` (a ``time.perf_counter()`` time) stops the master rounds; an exact pass under way then runs on to
     ``end``, and when the deadline comes before any exact pass has proved a bound, or after the master's value
@@ -1060,10 +1063,14 @@ def generate_columns(
                 break
             cutoff = math.inf if pricing.required[c] else out.mu
             limit = end if end is not None else deadline
-            # a centre's guard: its fair share of the time left (times PASS_SLICE), so one slow pricing MIP
-            # cannot leave the centres after it with the loose bound; its dual bound at the guard is valid
-            left = None if limit is None else limit - time.perf_counter()
-            guard = None if left is None else max(min(left, PASS_SLICE * left / (len(centres) - done)), 0.01)
+            # once the master's deadline has passed (the clock decides anyway), a centre's guard is its fair
+            # share of the time left (times PASS_SLICE), so one slow pricing MIP cannot leave the centres after
+            # it with the loose bound; its dual bound at the guard is valid. Before, only the counts decide.
+            now = time.perf_counter()
+            left = None if limit is None else limit - now
+            if left is not None and (final or (deadline is not None and now > deadline)):
+                left = min(left, PASS_SLICE * left / (len(centres) - done))
+            guard = None if left is None else max(left, 0.01)
             priced = price_exact(pricing, c, out, cutoff=cutoff, nodes=nodes, seconds=guard)
             result.pricing_nodes += priced.nodes
             proven = proven and priced.proven
@@ -1082,6 +1089,8 @@ def generate_columns(
         added = master.add(fresh)
         if final:
             result.stopped = True
+            break
+        if result.bound >= enough:
             break
         if result.stopped or added:
             continue

@@ -674,8 +674,10 @@ def _column_stage(
     record."""
     started = time.perf_counter()
     plans = [best.assignment] if best.assignment is not None else []
+    # the bound that proves the incumbent within the gap is enough: column generation stops there
+    enough = best.objective * (1 - options.gap) if math.isfinite(best.objective) else math.inf
     result, master = generate_columns(
-        problem, plans, deadline=deadline, end=bound_by, exact_passes=COLUMN_EXACT_PASSES
+        problem, plans, deadline=deadline, end=bound_by, exact_passes=COLUMN_EXACT_PASSES, enough=enough
     )
     best.raise_bound(result.bound)
     stopped = result.stopped
