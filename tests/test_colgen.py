@@ -181,13 +181,12 @@ def test_bound_is_valid_and_converges_to_the_full_lp(weights):
     assert result.lp_value == pytest.approx(lp_value, abs=1e-6)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_bound_never_exceeds_the_optimum_on_random_places(seed):
-    """Random populations, patients, bounds and hubs on a 3 x 3 grid: bound <= brute-force optimum, plans valid."""
+def random_place(seed: int):
+    """Random populations, patients, bounds and hubs on a 3 x 3 grid."""
     rng = np.random.default_rng(100 + seed)
     population = rng.integers(5, 15, size=9).tolist()
     total = sum(population)
-    problem = grid_problem(
+    return grid_problem(
         3,
         3,
         population=population,
@@ -199,6 +198,12 @@ def test_bound_never_exceeds_the_optimum_on_random_places(seed):
         pcn_patients=rng.integers(0, 20, size=(3, 9)).astype(float),
         weights=Weights(access=float(rng.uniform(0.2, 1.0)), pcn=float(rng.uniform(0.2, 1.0))),
     )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_never_exceeds_the_optimum_on_random_places(seed):
+    """Random populations, patients, bounds and hubs on a 3 x 3 grid: bound <= brute-force optimum, plans valid."""
+    problem = random_place(seed)
     exact = brute_force(problem)
     result, master = generate_columns(problem, exact_passes=1 + seed % 3)
     if exact is None:
@@ -221,6 +226,33 @@ def test_a_pass_cut_short_by_the_clock_still_bounds_validly():
     result, _ = generate_columns(problem, deadline=now, end=now)
     assert result.stopped
     assert math.isfinite(result.bound) and result.bound <= exact[0] + 1e-9
+
+
+def test_column_generation_stops_at_a_bound_that_is_enough():
+    """``enough`` (the bound that proves the incumbent within the gap) ends the rounds at the first pass reaching
+    it; without it the same place (random place 5: two passes to converge) runs on."""
+    problem = random_place(5)
+    full, _ = generate_columns(problem, exact_passes=20)
+    assert full.converged and full.exact_passes == 2
+    first_bound = full.history[0][2]
+    early, _ = generate_columns(problem, exact_passes=20, enough=first_bound - 1e-9)
+    assert early.exact_passes == 1 and early.bound == pytest.approx(first_bound, abs=1e-12)
+    assert early.bound < full.bound
+
+
+def test_a_pass_under_way_at_the_deadline_runs_on_to_the_end():
+    """The master's deadline has passed but the pass deadline has not: the exact pass still prices the centres
+    (a bound above the no-search bound of a pass cut short at once, and at most the optimum)."""
+    import time
+
+    problem = full_problem(WEIGHTS[2])
+    exact = brute_force(problem)
+    now = time.perf_counter()
+    short, _ = generate_columns(problem, deadline=now, end=now)
+    now = time.perf_counter()
+    result, _ = generate_columns(problem, deadline=now, end=now + 60)
+    assert short.pricing_nodes == 0 and result.pricing_nodes > 0
+    assert result.exact_passes == 1 and short.bound < result.bound <= exact[0] + 1e-9
 
 
 def test_solve_with_columns_is_honest_and_reproducible():

@@ -154,8 +154,8 @@ COLUMN_ROUNDS_SHARE = 0.75
 COLUMN_BOUND_SHARE = 0.9
 #: With method ``auto``, the MIP follows column generation when at least this many seconds are left (and its
 #: model fits them, ``AUTO_VARIABLES_PER_SECOND``). London at 60 s a place: column generation with the time split
-#: half and half with the MIP gave a median gap of 2.1% against 2.0% with the columns alone and 2.8% with the MIP
-#: alone, so the MIP gets what column generation leaves (BENCHMARKS.md).
+#: half and half with the MIP gave a median gap of 2.18%, against 1.31% with the columns alone and 2.83% with
+#: the MIP alone, so the MIP gets what column generation leaves (1.27%; BENCHMARKS.md).
 MIP_AFTER_COLUMNS_SECONDS = 5.0
 #: Heuristic runs (other seeds of the merge-split search) from the master's rounded LP solution.
 POLISH_RUNS = 2
