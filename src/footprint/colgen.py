@@ -1121,6 +1121,10 @@ def dive(master: Master, *, rounds: int = DIVE_ROUNDS, deadline: float | None = 
         while deadline is None or time.perf_counter() <= deadline:
             centres = [c for c in range(p.n_centres) if narrowed.openable[c]]
             for step in range(rounds):
+                if deadline is not None and time.perf_counter() > deadline:
+                    return (
+                        None  # out of time inside a step (30 rounds take seconds on London's largest places)
+                    )
                 _, out, values, slack = master.solve()
                 if step == rounds - 1 or not _heuristic_round(narrowed, master, centres, out, values, step):
                     break
