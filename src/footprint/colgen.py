@@ -1030,9 +1030,11 @@ def generate_columns(
     final = False
     passed_at = -math.inf  # the master's value at the last exact pass
 
+    pass_limit = end if end is not None else deadline
+
     def late(passing: bool = False) -> bool:
-        # master rounds stop at ``deadline``; an exact pass under way may run on to ``end``
-        limit = end if (final or passing) and end is not None else deadline
+        # master rounds stop at ``deadline``; an exact pass under way (or the last one) may run on to ``end``
+        limit = pass_limit if final or passing else deadline
         if limit is not None and time.perf_counter() > limit:
             result.stopped = True
             return True
@@ -1062,13 +1064,13 @@ def generate_columns(
                 proven = False
                 break
             cutoff = math.inf if pricing.required[c] else out.mu
-            limit = end if end is not None else deadline
-            # once the master's deadline has passed (the clock decides anyway), a centre's guard is its fair
-            # share of the time left (times PASS_SLICE), so one slow pricing MIP cannot leave the centres after
-            # it with the loose bound; its dual bound at the guard is valid. Before, only the counts decide.
+            # once the master's deadline has passed (the clock decides anyway; always so in the last pass), a
+            # centre's guard is its fair share of the time left (times PASS_SLICE), so one slow pricing MIP
+            # cannot leave the centres after it with the loose bound; its dual bound at the guard is valid.
+            # Before, only the counts decide.
             now = time.perf_counter()
-            left = None if limit is None else limit - now
-            if left is not None and (final or (deadline is not None and now > deadline)):
+            left = None if pass_limit is None else pass_limit - now
+            if left is not None and deadline is not None and now > deadline:
                 left = min(left, PASS_SLICE * left / (len(centres) - done))
             guard = None if left is None else max(left, 0.01)
             priced = price_exact(pricing, c, out, cutoff=cutoff, nodes=nodes, seconds=guard)
@@ -1121,10 +1123,9 @@ def dive(master: Master, *, rounds: int = DIVE_ROUNDS, deadline: float | None = 
         while deadline is None or time.perf_counter() <= deadline:
             centres = [c for c in range(p.n_centres) if narrowed.openable[c]]
             for step in range(rounds):
+                # out of time inside a step (its 30 rounds take seconds on London's largest places)
                 if deadline is not None and time.perf_counter() > deadline:
-                    return (
-                        None  # out of time inside a step (30 rounds take seconds on London's largest places)
-                    )
+                    return None
                 _, out, values, slack = master.solve()
                 if step == rounds - 1 or not _heuristic_round(narrowed, master, centres, out, values, step):
                     break
