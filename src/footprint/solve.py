@@ -655,9 +655,12 @@ def _choose_contiguity(options: SolveOptions) -> Literal["cuts", "flow"]:
     return "cuts"
 
 
-def _lp_path(problem: PlaceProblem, target: str) -> Path:
+def _write_lp(model: PlaceModel, target: str) -> None:
+    """Write the place's MIP model to ``target``: a path ending in ``.lp``, or a folder (``<place>.lp`` in it)."""
     path = Path(target)
-    return path if path.suffix == ".lp" else path / f"{problem.place_code}.lp"
+    code = model.problem.place_code
+    written = model.write_lp(path if path.suffix == ".lp" else path / f"{code}.lp")
+    logger.info("place %s: model written to %s", code, written)
 
 
 # ---- the driver ------------------------------------------------------------------------------------------------
@@ -854,9 +857,10 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             if proven:
                 best.notes.append("proven by column generation")
             if options.write_lp and allowed is not None:  # the MIP's model, asked for though it did not run
-                unsolved = build_model(problem, contiguity=_choose_contiguity(options), allowed=allowed)
-                written = unsolved.write_lp(_lp_path(problem, options.write_lp))
-                logger.info("place %s: model written to %s", problem.place_code, written)
+                _write_lp(
+                    build_model(problem, contiguity=_choose_contiguity(options), allowed=allowed),
+                    options.write_lp,
+                )
             label = solver_version("highs")
             return replace(_finish(problem, best, "columns", label, seconds, 0, options), model=column_stats)
 
@@ -892,8 +896,7 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             f"Place {problem.place_code}: the model does not fit in memory ({error}); use --method heuristic"
         ) from None
     if options.write_lp:
-        written = model.write_lp(_lp_path(problem, options.write_lp))
-        logger.info("place %s: model written to %s", problem.place_code, written)
+        _write_lp(model, options.write_lp)
     seconds["model"] = time.perf_counter() - clock
 
     method = f"mip-{contiguity}"
