@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pytest
 
+from footprint import colgen
 from footprint.colgen import (
     Column,
     Duals,
@@ -126,9 +127,12 @@ def test_master_over_every_column_is_the_problem(weights):
 
 @pytest.mark.parametrize("weights", WEIGHTS, ids=["access+pcn", "access", "every-term", "pcn+stability"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_exact_pricing_finds_the_least_column(weights, seed):
+@pytest.mark.parametrize("flow_after", [colgen.FLOW_AFTER_CUT_ROUNDS, 0], ids=["cuts-first", "flow"])
+def test_exact_pricing_finds_the_least_column(weights, seed, flow_after, monkeypatch):
     """At random duals (signs as the master's), the pricing MIP's value is the least over every column, its
-    column attains it, and a cutoff caps the bound without losing a column below it."""
+    column attains it, and a cutoff caps the bound without losing a column below it; so too with contiguity
+    by the flow from the start (it otherwise joins the cuts after a few rounds)."""
+    monkeypatch.setattr(colgen, "FLOW_AFTER_CUT_ROUNDS", flow_after)
     problem = full_problem(weights)
     pricing = Pricing(problem)
     rng = np.random.default_rng(seed)
@@ -198,6 +202,24 @@ def random_place(seed: int):
         pcn_patients=rng.integers(0, 20, size=(3, 9)).astype(float),
         weights=Weights(access=float(rng.uniform(0.2, 1.0)), pcn=float(rng.uniform(0.2, 1.0))),
     )
+
+
+@pytest.mark.parametrize("flow_after", [0, 1, colgen.CUT_ROUNDS])
+def test_exact_pricing_with_flow_or_cuts_agrees_with_enumeration(flow_after, monkeypatch):
+    """Contiguity by the flow from the start, after one round of cuts, or by cuts alone: the same least
+    Lagrangian cost as enumeration, on random 3 x 3 places at duals that favour scattered units."""
+    monkeypatch.setattr(colgen, "FLOW_AFTER_CUT_ROUNDS", flow_after)
+    for seed in range(3):
+        problem = random_place(seed)
+        pricing = Pricing(problem)
+        rng = np.random.default_rng(seed)
+        duals = random_duals(pricing, rng, scale=0.5)
+        duals.pi[[0, 2, 6, 8]] += 1.0  # the corners pay: disconnected sets tempt the relaxation
+        for centre in range(problem.n_centres):
+            least = least_by_enumeration(pricing, centre, duals)
+            priced = price_exact(pricing, centre, duals)
+            assert priced.proven
+            assert priced.bound == pytest.approx(least, abs=1e-7)
 
 
 @pytest.mark.parametrize("seed", range(6))

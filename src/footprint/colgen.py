@@ -80,6 +80,11 @@ IMPROVE_STEPS = 200
 PRICING_NODES = 2_000
 #: Contiguity cut rounds of one exact pricing problem at most.
 CUT_ROUNDS = 50
+#: Cut rounds after which the pricing MIP also takes the flow formulation of contiguity. Most centres need one to
+#: three rounds, and the flow's extra variables would slow them (Greenwich's exact pass: 10 s with cuts alone, 21 s
+#: with the flow from the start; Barnet's two passes: 6.0 s, 8.6 s after two rounds, 6.7 s after three); some
+#: need 20-50 rounds, each a MIP solved again (Richmond's slowest 8 centres: 89 s with cuts alone, 3.9 s).
+FLOW_AFTER_CUT_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -512,11 +517,12 @@ def price_exact(
 ) -> ExactPrice:
     """The least Lagrangian cost of any column of ``centre`` (module docstring), by a MIP.
 
-    Variables: x_i (unit in the column), f_a (flow on each arc between candidate units, from the root to every
-    member: contiguity), y_p and u_pi <= min(x_i, y_p) (PCN p homed: earns its weighted patients, pays -sigma_p),
+    Variables: x_i (unit in the column), y_p and u_pi <= min(x_i, y_p) (PCN p homed: earns its weighted patients, pays -sigma_p),
     z_l and v_il (baseline label l kept, at most one), e >= |excess| (demand), q_g <= x_i for i in g (group whole).
-    ``cutoff``: only costs below it matter (the MIP prunes at it); a bound at or above it is reported as the
-    cutoff. Returns the MIP's dual bound (valid at its node limit too).
+    Contiguity: by cuts (a stray part of the solution needs a unit of its boundary), and when
+    ``FLOW_AFTER_CUT_ROUNDS`` rounds leave the solution disconnected, also by a single-commodity flow from the root
+    (:func:`_add_flow`). ``cutoff``: only costs below it matter (the MIP prunes at it); a bound at or above it is
+    reported as the cutoff. Returns the MIP's dual bound (valid at its node limit too).
     """
     import highspy
 
@@ -622,7 +628,9 @@ def price_exact(
     # contiguity by cuts: solve, cut off each part away from the root (a member of it needs a member of the
     # part's boundary), solve again; every round is a relaxation, so each round's dual bound is valid
     bound, nodes_used = -math.inf, 0
-    for _ in range(CUT_ROUNDS):
+    for cut_round in range(CUT_ROUNDS):
+        if cut_round == FLOW_AFTER_CUT_ROUNDS:
+            _add_flow(h, pricing, units, pos[root], float(p.pop_max))
         if finish is not None:
             if time.perf_counter() >= finish:
                 break
@@ -681,6 +689,59 @@ def price_exact(
             np.array(cuts_value, dtype=float),
         )
     return ExactPrice(min(bound, cutoff), False, [], nodes_used)
+
+
+def _add_flow(h, pricing: Pricing, units: np.ndarray, root: int, pop_max: float) -> None:
+    """Contiguity of the pricing MIP ``h`` (its first ``len(units)`` variables are x_i, ``root`` the index of the
+    root among them) as a single-commodity flow: every member but the root takes in one unit of flow more than it
+    sends on, along arcs between candidate units (none into the root), each arc carrying at most ``big`` times x
+    at either end (``big``: one less than the most units a column within ``pop_max`` can hold)."""
+    import highspy
+
+    nx = len(units)
+    pos = {int(u): k for k, u in enumerate(units.tolist())}
+    most = int(np.searchsorted(np.cumsum(np.sort(pricing.population[units])), pop_max, side="right"))
+    big = float(max(min(most, nx) - 1, 1))
+    arcs = [
+        (i, pos[v])
+        for i in range(nx)
+        for v in pricing.neighbours[int(units[i])]
+        if v in pos and pos[v] != root
+    ]
+    first = h.getNumCol()
+    h.addVars(len(arcs), np.zeros(len(arcs)), np.full(len(arcs), big))
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    upper: list[float] = []
+    inflow: list[list[int]] = [[] for _ in range(nx)]
+    outflow: list[list[int]] = [[] for _ in range(nx)]
+    for a, (i, j) in enumerate(arcs):
+        f = first + a
+        outflow[i].append(f)
+        inflow[j].append(f)
+        for end in (j,) if i == root else (j, i):  # f <= big x_end
+            starts.append(len(index))
+            index.extend([f, end])
+            value.extend([1.0, -big])
+            upper.append(0.0)
+    balance = len(starts)
+    for i in range(nx):
+        if i != root:  # inflow - outflow = x_i
+            starts.append(len(index))
+            index.extend([*inflow[i], *outflow[i], i])
+            value.extend([1.0] * len(inflow[i]) + [-1.0] * len(outflow[i]) + [-1.0])
+            upper.append(0.0)
+    lower = [-highspy.kHighsInf] * balance + [0.0] * (len(starts) - balance)
+    h.addRows(
+        len(starts),
+        np.array(lower),
+        np.array(upper),
+        len(index),
+        np.array(starts, dtype=np.int32),
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=float),
+    )
 
 
 def _most_held(weights: np.ndarray, population: np.ndarray, pop_max: float) -> float:
