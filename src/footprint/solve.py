@@ -6,7 +6,8 @@
 
 - ``auto`` (with HiGHS) and ``columns``: column generation over whole neighbourhoods (:mod:`footprint.colgen`;
   :func:`_column_stage`): its bound is the strongest we prove, and plans from its columns often beat the
-  heuristic's. Its rounds and passes are counts, guarded by the clock. ``columns`` stops there; ``auto`` hands
+  heuristic's; then branch-and-price (:mod:`footprint.branch`) on what the master's LP leaves fractional, until
+  the place's time ends. Its rounds, passes and nodes are counts, guarded by the clock. ``columns`` stops there; ``auto`` hands
   the time column generation leaves (it ends early once its counts are spent) to the per-LSOA MIP, warm-started
   from the best plan and given the columns' bound as an objective target, so it stops at the first plan that
   bound proves within the gap;
@@ -67,6 +68,7 @@ from typing import Literal
 import numpy as np
 import pulp
 
+from footprint.branch import branch_and_price
 from footprint.colgen import dive, generate_columns
 from footprint.errors import SolverError
 from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, polish_plan, solve_heuristic
@@ -163,6 +165,8 @@ POLISH_RUNS = 2
 COLUMN_EXACT_PASSES = 12
 #: Branch-and-bound nodes of the master solved as an integer programme over its columns.
 INTEGER_NODES = 500
+#: Branch-and-price (:mod:`footprint.branch`) after the plans from the columns, until the place's time ends.
+BRANCH_AND_PRICE = True
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
 BOUND_TOLERANCE = 1e-6
 
@@ -671,11 +675,13 @@ def _column_stage(
 ) -> dict[str, int]:
     """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): raise the bound, then offer the
     plans from its columns (the rounded LP solution polished by the heuristic, a dive, the master as an integer
-    programme), stopping once one is proven within the gap. Every limit is a count; the
+    programme), then branch and price (``BRANCH_AND_PRICE``), stopping once a plan is proven within the gap.
+    Every limit is a count; the
     ``deadline`` is a guard (a note says when it bound; one exact pass may run on to ``bound_by`` when no bound
     was proved by then; the plans from the columns may run to ``end``). Returns the counts for the decision
     record."""
     started = time.perf_counter()
+    stats: dict[str, int] = {}
     plans = [best.assignment] if best.assignment is not None else []
     # the bound that proves the incumbent within the gap is enough: column generation stops there
     enough = best.objective * (1 - options.gap) if math.isfinite(best.objective) else math.inf
@@ -709,6 +715,27 @@ def _column_stage(
             plan = master.integer_plan(INTEGER_NODES, seconds=max(end - time.perf_counter(), 0.1))
             if plan is not None:
                 best.offer(problem, plan, "columns")
+        # the tree needs time a node: at 60 s on London's places it solves one node (its root's column
+        # generation goes on), where the MIP after it proves some small places (Merton 0.30% against 0.94%); so
+        # auto branches only from a converged root, and method columns always
+        tree_wanted = options.method == "columns" or result.converged
+        if (
+            tree_wanted
+            and BRANCH_AND_PRICE
+            and not best.proven_within(options.gap)
+            and time.perf_counter() < end
+        ):
+
+            def offer(assignment: np.ndarray) -> float:
+                best.offer(problem, assignment, "columns")
+                return best.objective
+
+            tree = branch_and_price(
+                problem, master, result, offer, lambda: best.objective * (1 - options.gap), deadline=end
+            )
+            best.raise_bound(tree.bound)
+            stopped = stopped or tree.stopped
+            stats = {"tree_nodes": tree.nodes, "tree_open_nodes": tree.open, "tree_plans": tree.plans}
     if stopped:
         best.notes.append(
             "column generation stopped at its share of the time limit before its counted rounds (this plan and "
@@ -721,6 +748,7 @@ def _column_stage(
         "exact_pricing_passes": result.exact_passes,
         "pricing_nodes": result.pricing_nodes,
         "column_lp_converged": int(result.converged),
+        **stats,
     }
 
 

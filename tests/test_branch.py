@@ -1,0 +1,192 @@
+"""Branch-and-price (footprint.branch) against enumeration on tiny grids.
+
+The tree's bound must never exceed the optimum, whatever stops it; a tree searched to the end proves the optimum
+(its bound reaches the best plan, which is the brute-force optimum); and a node's restrictions must keep exactly
+the plans that meet them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from footprint.branch import Branch, allowed, branch_and_price, choose_branch, restricted
+from footprint.colgen import Pricing, generate_columns
+from footprint.heuristic import check_plan
+from footprint.objective import evaluate_terms, weighted_objective
+from footprint.problem import Weights
+from problems import brute_force, grid_problem
+
+
+def random_place(seed: int):
+    """Random populations, patients and hubs on a 3 x 3 grid (the column generation tests' places)."""
+    rng = np.random.default_rng(100 + seed)
+    population = rng.integers(5, 15, size=9).tolist()
+    total = sum(population)
+    return grid_problem(
+        3,
+        3,
+        population=population,
+        pop_min=int(total * 0.2),
+        pop_max=int(total * 0.45),
+        k_min=3,
+        k_max=4,
+        hubs=sorted(rng.choice(9, size=5, replace=False).tolist()),
+        pcn_patients=rng.integers(0, 20, size=(3, 9)).astype(float),
+        weights=Weights(access=float(rng.uniform(0.2, 1.0)), pcn=float(rng.uniform(0.2, 1.0))),
+    )
+
+
+class Incumbent:
+    """The best plan offered so far, as the solver's incumbent keeps it."""
+
+    def __init__(self, problem, objective: float = math.inf) -> None:
+        self.problem = problem
+        self.objective = objective
+        self.offered = 0
+
+    def offer(self, assignment: np.ndarray) -> float:
+        assert not check_plan(self.problem, assignment)  # every plan a node gives is valid
+        self.offered += 1
+        self.objective = min(
+            self.objective, weighted_objective(self.problem, evaluate_terms(self.problem, assignment))
+        )
+        return self.objective
+
+
+def test_restrictions_keep_the_plans_that_meet_them():
+    """Opening, closing and serving restrictions change reach, locks and the centres that must or may open."""
+    problem = random_place(0)
+    pricing = Pricing(problem)
+    centre = 1
+    unit = next(
+        u for u in range(problem.n_units) if pricing.reach[u, centre] and u != problem.centre_root[centre]
+    )
+    opened = restricted(pricing, (Branch(centre, -1, True),))
+    assert opened is not None and opened.required[centre] and not pricing.required[centre]
+    closed = restricted(pricing, (Branch(centre, -1, False),))
+    assert closed is not None and not closed.openable[centre]
+    served = restricted(pricing, (Branch(centre, unit, True),))
+    assert served is not None and served.required[centre] and unit in served.locked_to[centre]
+    assert served.reach[unit].sum() == 1 and served.reach[unit, centre]
+    assert unit not in pricing.locked_to[centre]  # the root's arrays are untouched
+    not_served = restricted(pricing, (Branch(centre, unit, False),))
+    assert not_served is not None and not not_served.reach[unit, centre] and pricing.reach[unit, centre]
+    # contradictions: a centre both required and closed; serving a unit from a closed centre
+    assert restricted(pricing, (Branch(centre, -1, True), Branch(centre, -1, False))) is None
+    assert restricted(pricing, (Branch(centre, -1, False), Branch(centre, unit, True))) is None
+
+
+def test_a_column_is_allowed_only_where_it_meets_the_restrictions():
+    problem = random_place(1)
+    pricing = Pricing(problem)
+    columns = [
+        pricing.column(c, units) for c in range(problem.n_centres) for units in _some_columns(pricing, c)
+    ]
+    assert columns
+    for branch in (Branch(0, -1, False), Branch(2, -1, True)):
+        node = restricted(pricing, (branch,))
+        assert node is not None
+        for col in columns:
+            if not branch.value:
+                assert allowed(node, col) == (col.centre != branch.centre)
+            else:
+                assert allowed(node, col)  # opening a centre rules no column out
+    col = columns[0]
+    other = next(u for u in range(problem.n_units) if u not in col.units)
+    node = restricted(pricing, (Branch(col.centre, other, True),))
+    if node is not None:
+        assert not allowed(node, col)  # the centre's columns must now hold the unit
+    node = restricted(pricing, (Branch(col.centre, col.units[-1], False),))
+    if node is not None:
+        assert not allowed(node, col)
+
+
+def _some_columns(pricing: Pricing, centre: int) -> list[tuple[int, ...]]:
+    from footprint.colgen import Duals, price_heuristic
+
+    p = pricing.problem
+    duals = Duals(
+        np.full(p.n_units, 0.5),
+        0.0,
+        np.zeros(p.n_centres),
+        np.zeros(len(pricing.pcn)),
+        np.zeros(len(pricing.labels)),
+    )
+    return price_heuristic(pricing, centre, duals) if pricing.openable[centre] else []
+
+
+def test_choose_branch_prefers_centres_then_the_share_nearest_a_half():
+    opening = np.array([1.0, 0.3, 0.55, 0.0])
+    share = np.zeros((3, 4))
+    assert choose_branch(opening, share) == (2, -1, 0.55)
+    share[1, 3] = 0.8
+    share[2, 0] = 0.4
+    assert choose_branch(np.array([1.0, 0.0, 1.0, 1.0]), share) == (0, 2, 0.4)
+    assert choose_branch(np.array([1.0, 0.0]), np.array([[1.0, 0.0]])) is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_tree_bound_is_valid_and_a_finished_tree_proves_the_optimum(seed):
+    """From a root whose column generation is cut short, the tree's bound never exceeds the optimum; searched
+    to the end it proves the best plan, which is the brute-force optimum."""
+    problem = random_place(seed)
+    exact = brute_force(problem)
+    if exact is None:
+        pytest.skip("no plan")
+    result, master = generate_columns(problem, exact_passes=1)
+    incumbent = Incumbent(problem)
+    tree = branch_and_price(
+        problem,
+        master,
+        result,
+        incumbent.offer,
+        lambda: incumbent.objective,
+        nodes=10_000,
+        exact_passes=50,
+    )
+    assert tree.bound <= exact[0] + 1e-9
+    assert tree.bound >= result.bound - 1e-12
+    assert not tree.stopped and tree.open == 0
+    if seed in (3, 4):  # these roots' LPs are fractional: the trees branch
+        assert tree.nodes >= 2 and tree.bound > result.bound + 1e-3
+    assert incumbent.objective == pytest.approx(exact[0], abs=1e-9)
+    assert tree.bound == pytest.approx(exact[0], abs=1e-7)
+
+
+def test_tree_stops_at_its_node_limit_with_a_valid_bound():
+    problem = random_place(3)
+    exact = brute_force(problem)
+    assert exact is not None
+    result, master = generate_columns(problem, exact_passes=1)
+    incumbent = Incumbent(problem)
+    tree = branch_and_price(problem, master, result, incumbent.offer, lambda: incumbent.objective, nodes=1)
+    assert tree.nodes <= 1
+    assert tree.bound <= exact[0] + 1e-9
+
+
+def test_tree_does_nothing_when_the_root_bound_is_enough():
+    problem = random_place(2)
+    result, master = generate_columns(problem, exact_passes=3)
+    incumbent = Incumbent(problem, objective=result.bound)
+    tree = branch_and_price(problem, master, result, incumbent.offer, lambda: result.bound)
+    assert tree.nodes == 0 and tree.bound == result.bound and incumbent.offered == 0
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_solve_proves_the_optimum_by_branching(seed):
+    """method columns with gap 0 on places whose master LP is fractional: branch-and-price proves the
+    brute-force optimum, and run.json's counts say the tree did it."""
+    from footprint.solve import SolveOptions, solve_place
+
+    problem = random_place(seed)
+    exact = brute_force(problem)
+    assert exact is not None
+    solution = solve_place(problem, SolveOptions(method="columns", time_limit=60, gap=0.0))
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(exact[0], abs=1e-9)
+    assert solution.bound == pytest.approx(exact[0], abs=1e-7)
+    assert not check_plan(problem, solution.assignment)
+    assert solution.model["tree_nodes"] >= 1 and solution.model["tree_open_nodes"] == 0
