@@ -129,9 +129,11 @@ def test_choose_branch_prefers_centres_then_the_share_nearest_a_half():
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_tree_bound_is_valid_and_a_finished_tree_proves_the_optimum(seed):
+@pytest.mark.parametrize("passes", [50, 1])
+def test_tree_bound_is_valid_and_a_finished_tree_proves_the_optimum(seed, passes):
     """From a root whose column generation is cut short, the tree's bound never exceeds the optimum; searched
-    to the end it proves the best plan, which is the brute-force optimum."""
+    to the end it proves the best plan, which is the brute-force optimum (also when each node's column
+    generation stops after one exact pass: a node left whole but not converged is solved again)."""
     problem = random_place(seed)
     exact = brute_force(problem)
     if exact is None:
@@ -145,7 +147,7 @@ def test_tree_bound_is_valid_and_a_finished_tree_proves_the_optimum(seed):
         incumbent.offer,
         lambda: incumbent.objective,
         nodes=10_000,
-        exact_passes=50,
+        exact_passes=passes,
     )
     assert tree.bound <= exact[0] + 1e-9
     assert tree.bound >= result.bound - 1e-12
@@ -190,3 +192,36 @@ def test_solve_proves_the_optimum_by_branching(seed):
     assert solution.bound == pytest.approx(exact[0], abs=1e-7)
     assert not check_plan(problem, solution.assignment)
     assert solution.model["tree_nodes"] >= 1 and solution.model["tree_open_nodes"] == 0
+
+
+def test_a_node_whose_column_generation_ran_out_is_solved_again(monkeypatch):
+    """A node whose LP is whole but not proven converged is neither closed (its bound would be too weak) nor
+    branched: it goes back to the queue and is solved again; the finished tree still proves the optimum."""
+    import dataclasses
+
+    from footprint import branch
+
+    problem = random_place(3)
+    exact = brute_force(problem)
+    assert exact is not None
+    real = branch.generate_columns
+    calls: dict[tuple, int] = {}
+
+    def first_run_out(problem, plans, **kwargs):
+        result, master = real(problem, plans, **kwargs)
+        key = (kwargs["pricing"].reach.tobytes(), kwargs["pricing"].required.tobytes())
+        calls[key] = calls.get(key, 0) + 1
+        if calls[key] == 1:  # each node's first column generation: as if its passes ran out, nothing proved
+            result = dataclasses.replace(result, converged=False, bound=math.nan)
+        return result, master
+
+    monkeypatch.setattr(branch, "generate_columns", first_run_out)
+    result, master = generate_columns(problem, exact_passes=1)
+    incumbent = Incumbent(problem)
+    tree = branch_and_price(
+        problem, master, result, incumbent.offer, lambda: incumbent.objective, nodes=10_000
+    )
+    assert any(count >= 2 for count in calls.values())  # some node was solved again
+    assert tree.open == 0 and not tree.stopped
+    assert incumbent.objective == pytest.approx(exact[0], abs=1e-9)
+    assert tree.bound == pytest.approx(exact[0], abs=1e-7)

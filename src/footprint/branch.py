@@ -39,7 +39,7 @@ import numpy as np
 from footprint.colgen import Column, ColumnResult, Master, Pricing, generate_columns
 from footprint.problem import PlaceProblem
 
-#: Nodes of one tree at most (the root, whose column generation has run before, not counted).
+#: Nodes of one tree solved at most (the root counted only when its column generation has to go on).
 MAX_NODES = 200
 #: Exact pricing passes of one node's column generation at most.
 NODE_EXACT_PASSES = 4
@@ -66,7 +66,8 @@ class TreeResult:
     bound
         The tree's bound: the least over the nodes still open and the nodes closed (never above the optimum).
     nodes
-        Nodes solved (the root not counted), and ``closed`` of them closed without children.
+        Nodes solved (the root counted only when its column generation had to go on), and ``closed``: nodes
+        closed without children.
     open
         Nodes left open when the search stopped (0: the bound is the tree's whole answer).
     plans
@@ -225,9 +226,12 @@ def branch_and_price(
             )
         else:
             result.nodes += 1
-        if not children or bound >= enough():
+        if children is None or bound >= enough():
             closed = min(closed, bound)
             result.closed += 1
+        elif not children:  # its column generation ran out before its LP converged: the node again, as it is
+            heapq.heappush(queue, (bound, made, branches, box_centre))
+            made += 1
         else:
             for branch in children:
                 heapq.heappush(queue, (bound, made, (*branches, branch), box_centre))
@@ -256,8 +260,9 @@ def _solve_node(
     ready: Master | None = None,
 ) -> tuple[float, list[Branch] | None, np.ndarray]:
     """Column generation at one node (none when its master is ``ready``: the root's, converged); returns its
-    bound, its children's branches (None or none: the node is closed: its LP is a plan, or whole with slack in
-    use) and its last box centre."""
+    bound, its children's branches (None: the node is closed, its bound reaching ``enough`` or its converged LP
+    a plan; none: its LP is whole but not converged, or uses slack: the node is to be solved again, from the
+    columns it made) and its last box centre."""
     if ready is None:
         columns = [col for col in pool if allowed(node, col)]
         cg, master = generate_columns(
@@ -283,25 +288,24 @@ def _solve_node(
     if bound >= enough():
         return bound, None, master.box_centre
     _, _, values, slack = master.solve()
-    children = _children(master, values, slack)
-    if children is None:
-        plan = _plan(master, values)
-        if plan is not None:
-            result.plans += 1
-            offer(plan)
-            if converged:  # the LP's optimum is a plan: nothing better below this node
-                return max(bound, lp_value), None, master.box_centre
-        if not converged:  # whole but not converged: its column generation ran out; close it with its bound
-            return bound, None, master.box_centre
-    return bound, children, master.box_centre
+    children = _children(master, values)
+    if children is not None:
+        return bound, children, master.box_centre
+    plan = _plan(master, values) if slack <= 1e-7 else None
+    if plan is not None:
+        result.plans += 1
+        offer(plan)
+        if converged:  # the LP's optimum is a plan: nothing better below this node
+            return max(bound, lp_value), None, master.box_centre
+    return bound, [], master.box_centre
 
 
-def _children(master: Master, values: np.ndarray, slack: float) -> list[Branch] | None:
+def _children(master: Master, values: np.ndarray) -> list[Branch] | None:
     """The two branches on the LP solution's most fractional opening or share; None when all are whole."""
     opening, share = shares(master, values)
     chosen = choose_branch(opening, share)
     if chosen is None:
-        return None if slack <= 1e-7 else []
+        return None
     centre, unit, value = chosen
     first = value >= 0.5  # the side the LP leans to first
     return [Branch(centre, unit, first), Branch(centre, unit, not first)]
