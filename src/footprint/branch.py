@@ -195,6 +195,7 @@ def branch_and_price(
     ]
     made = 1
     closed = math.inf  # the least bound of the nodes closed
+    taken_root = False
     while queue:
         if result.nodes >= nodes:
             break
@@ -209,7 +210,9 @@ def branch_and_price(
         node = base if not branches else restricted(base, branches)
         bound, children = math.inf, None
         if node is not None:
-            ready = master if not branches and root.converged else None
+            # the converged root is taken as it is, once (solved again, it is a node like any other)
+            ready = master if not branches and root.converged and not taken_root else None
+            taken_root = True
             result.nodes += ready is None
             bound, children, box_centre = _solve_node(
                 problem,
@@ -282,21 +285,26 @@ def _solve_node(
             col for col in master.columns if (col.centre, col.units, col.homes, col.label) not in known
         )
         bound = parent_bound if math.isnan(cg.bound) else max(parent_bound, cg.bound)
-        converged, lp_value = cg.converged, cg.lp_value
+        converged = cg.converged
     else:
-        master, bound, converged, lp_value = ready, parent_bound, True, parent_bound
+        master, bound, converged = ready, parent_bound, True
     if bound >= enough():
         return bound, None, master.box_centre
     _, _, values, slack = master.solve()
+    if slack > 1e-7:  # the LP is not the node's yet (a share fixed on this path can look fractional)
+        return bound, [], master.box_centre
     children = _children(master, values)
     if children is not None:
         return bound, children, master.box_centre
-    plan = _plan(master, values) if slack <= 1e-7 else None
+    plan = _plan(master, values)
     if plan is not None:
         result.plans += 1
         offer(plan)
-        if converged:  # the LP's optimum is a plan: nothing better below this node
-            return max(bound, lp_value), None, master.box_centre
+        if converged:
+            # the LP's optimum is whole: no plan below this node beats its bound (the LP may still split PCN
+            # homes or labels between columns of the same units, and its plan then costs more than the bound:
+            # the node closes at its bound all the same, which stays valid)
+            return bound, None, master.box_centre
     return bound, [], master.box_centre
 
 

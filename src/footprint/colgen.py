@@ -1140,7 +1140,9 @@ def generate_columns(
         result.lp_value = value
         if not final and _heuristic_round(pricing, master, centres, out, values, result.rounds):
             continue
-        if result.exact_passes >= exact_passes:
+        if (
+            result.exact_passes >= exact_passes and not mispriced
+        ):  # a mispriced last pass: one at the own duals
             break
         # the exact pass at the master's duals (kept near the best bound's by the box step); a centre the clock
         # leaves unpriced keeps the bound of relaxing its column to any set of units
