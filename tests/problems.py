@@ -171,3 +171,22 @@ def _within_capacity(problem: PlaceProblem, assignment: np.ndarray) -> bool:
         if np.isfinite(capacity) and float(load[assignment == centre].sum()) > capacity + 1e-9:
             return False
     return True
+
+
+def random_place(seed: int):
+    """Random populations, patients, bounds and hubs on a 3 x 3 grid (seeded: the same place for a seed)."""
+    rng = np.random.default_rng(100 + seed)
+    population = rng.integers(5, 15, size=9).tolist()
+    total = sum(population)
+    return grid_problem(
+        3,
+        3,
+        population=population,
+        pop_min=int(total * 0.2),
+        pop_max=int(total * 0.45),
+        k_min=3,
+        k_max=4,
+        hubs=sorted(rng.choice(9, size=5, replace=False).tolist()),
+        pcn_patients=rng.integers(0, 20, size=(3, 9)).astype(float),
+        weights=Weights(access=float(rng.uniform(0.2, 1.0)), pcn=float(rng.uniform(0.2, 1.0))),
+    )

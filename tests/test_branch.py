@@ -16,27 +16,7 @@ from footprint.branch import Branch, allowed, branch_and_price, choose_branch, r
 from footprint.colgen import Pricing, generate_columns
 from footprint.heuristic import check_plan
 from footprint.objective import evaluate_terms, weighted_objective
-from footprint.problem import Weights
-from problems import brute_force, grid_problem
-
-
-def random_place(seed: int):
-    """Random populations, patients and hubs on a 3 x 3 grid (the column generation tests' places)."""
-    rng = np.random.default_rng(100 + seed)
-    population = rng.integers(5, 15, size=9).tolist()
-    total = sum(population)
-    return grid_problem(
-        3,
-        3,
-        population=population,
-        pop_min=int(total * 0.2),
-        pop_max=int(total * 0.45),
-        k_min=3,
-        k_max=4,
-        hubs=sorted(rng.choice(9, size=5, replace=False).tolist()),
-        pcn_patients=rng.integers(0, 20, size=(3, 9)).astype(float),
-        weights=Weights(access=float(rng.uniform(0.2, 1.0)), pcn=float(rng.uniform(0.2, 1.0))),
-    )
+from problems import brute_force, random_place
 
 
 class Incumbent:

@@ -30,7 +30,7 @@ from footprint.heuristic import check_plan
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import Weights
 from footprint.solve import SolveOptions, solve_place
-from problems import brute_force, grid_problem
+from problems import brute_force, grid_problem, random_place
 
 
 def every_column(pricing: Pricing) -> list[Column]:
@@ -186,25 +186,6 @@ def test_bound_is_valid_and_converges_to_the_full_lp(weights, smoothing, monkeyp
     assert result.converged
     assert result.bound == pytest.approx(lp_value, abs=1e-6)
     assert result.lp_value == pytest.approx(lp_value, abs=1e-6)
-
-
-def random_place(seed: int):
-    """Random populations, patients, bounds and hubs on a 3 x 3 grid."""
-    rng = np.random.default_rng(100 + seed)
-    population = rng.integers(5, 15, size=9).tolist()
-    total = sum(population)
-    return grid_problem(
-        3,
-        3,
-        population=population,
-        pop_min=int(total * 0.2),
-        pop_max=int(total * 0.45),
-        k_min=3,
-        k_max=4,
-        hubs=sorted(rng.choice(9, size=5, replace=False).tolist()),
-        pcn_patients=rng.integers(0, 20, size=(3, 9)).astype(float),
-        weights=Weights(access=float(rng.uniform(0.2, 1.0)), pcn=float(rng.uniform(0.2, 1.0))),
-    )
 
 
 @pytest.mark.parametrize("flow_after", [0, 1, colgen.CUT_ROUNDS])
