@@ -243,8 +243,7 @@ def branch_and_price(
         result.history.append((len(branches), bound, result.bound, time.perf_counter() - began))
     result.open = len(queue)
     result.bound = max(root_bound, min([closed, *(entry[0] for entry in queue)]))
-    fresh = [col for col in pool if (col.centre, col.units, col.homes, col.label) not in master.known]
-    master.add(fresh)
+    master.add(pool)  # the columns the tree made (Master.add keeps only those it does not have)
     result.columns = len(master.columns)
     return result
 
