@@ -3,15 +3,16 @@
 Usage::
 
     PYTHONPATH=src python benchmarks/bench_heuristic.py [--problems /tmp/exp/london.pkl] [--places E09000012 ...]
-        [--restarts 4] [--seed 0] [--baseline] [--json out.json]
+        [--restarts 4] [--runs 1] [--seed 0] [--baseline] [--json out.json]
     PYTHONPATH=src python benchmarks/bench_heuristic.py --synthetic 150 250 500 [--hubs] [--baseline]
 
 ``--problems`` is a pickle of a dict place_code -> :class:`footprint.problem.PlaceProblem` (for London, made by
 ``validate_scenario(load_scenario("configs/london.yaml")).problems``). For each place it runs
 :func:`footprint.heuristic.solve_heuristic` and prints LSOAs, k, the weighted objective and the seconds taken; with
 ``--baseline`` it also runs the heuristic without recombination (``recombine=0``) and prints both objectives and
-the relative change. Seconds are the process's CPU seconds (steadier than wall time on a shared machine; the
-heuristic is single-threaded). Every plan is re-checked with :func:`check_plan` and re-priced with :func:`evaluate_terms`.
+the relative change. ``--runs`` is ``solve_heuristic``'s independent runs (``solve_place`` gives 3 at 60 s).
+Seconds are the process's CPU seconds (steadier than wall time on a shared machine; the heuristic is
+single-threaded). Every plan is re-checked with :func:`check_plan` and re-priced with :func:`evaluate_terms`.
 A summary line gives the median and worst relative change and total seconds. ``--synthetic`` uses
 the synthetic LSOA-like places of ``bench_solver.py`` (access only; ``--hubs``: 2 k_min hub candidates) instead. ``REFERENCE`` holds GerryChain
 ReCom's objective (spanning-tree recombination with short bursts) on some places, printed alongside. The machine
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--places", nargs="*", help="place codes (default: all)")
     parser.add_argument("--restarts", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", type=int, default=1, help="independent runs (solve_heuristic's runs)")
     parser.add_argument("--baseline", action="store_true", help="also run without recombination")
     parser.add_argument("--json", help="write per-place results here")
     parser.add_argument("--synthetic", type=int, nargs="*", help="synthetic places of these sizes instead")
@@ -90,14 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     for code in places:
         problem = problems[code]
-        value, k, seconds = run(problem, seed=args.seed, restarts=args.restarts)
+        value, k, seconds = run(problem, seed=args.seed, restarts=args.restarts, runs=args.runs)
         row = {"place": code, "n": problem.n_units, "k": k, "objective": value, "seconds": seconds}
         line = (
             f"{code:10} {problem.place_name[:24]:24} {problem.n_units:4d} {k:3d} {value:9.4f} {seconds:6.2f}"
         )
         if args.baseline:
             extra = {"recombine": 0} if has_switch else {}
-            base, _, base_seconds = run(problem, seed=args.seed, restarts=args.restarts, **extra)
+            base, _, base_seconds = run(
+                problem, seed=args.seed, restarts=args.restarts, runs=args.runs, **extra
+            )
             row.update(baseline=base, baseline_seconds=base_seconds, change=(value - base) / base)
             line += f" {base:9.4f} {base_seconds:6.2f} {100 * row['change']:+6.2f}%"
         reference = REFERENCE.get(code)

@@ -63,6 +63,12 @@ Tried for step 5 and not kept (London, 300 iterations unless said):
 - racing the best plans of the two best k (100 iterations each, the rest on the better): over 32 places x 3
   seeds, better on 27, worse on 35, mean +0.05%, for 9% more time;
 - no paired moves inside the search: 2.5 times faster per iteration, but -1.36% at 500 iterations;
+- walking the best start of every candidate k instead of the best start of all (the walk keeps k, and the
+  best start is often not in the best basin: in one run, Southwark's worst start, at k=10, walked to its best
+  plan). One run gains on 17 of 32 places, up to 8.4% (Kensington and Chelsea); but the same time spent on more
+  runs gains as much: 1 run walking every k against 3 runs walking the best (``solve_place``'s runs at 60 s),
+  mean +0.11% (8 places better, 10 worse) in 13% less CPU; 2 runs against 6, mean -0.22% (9 better, 10 worse)
+  in 19% less. What counts is how many walks run, not which starts they leave from;
 - an exchange pass pricing every pair (u in A, v in B) of two regions in one array operation instead of the
   paired moves: about 12% faster overall for the same quality; not worth its code.
 """
