@@ -309,6 +309,24 @@ def test_rounded_start_uses_the_largest_columns():
     assert start.tolist() == [0, 0, 1, 2, 0, 1, 1, 2]
 
 
+def test_rounded_start_keeps_each_chosen_centre_on_its_root():
+    """A chosen centre whose root unit another centre covers as much keeps that unit, so polish_plan does not
+    drop it (and k stays what the LP chose)."""
+    problem = full_problem(Weights(access=1.0, pcn=1.0))
+    pricing = Pricing(problem)
+    master = Master(pricing, box=1e3)
+    root = int(problem.centre_root[2])
+    a = pricing.column(0, (0, 1, 4))
+    b = pricing.column(1, (2, 5, 6))
+    c = pricing.column(2, (3, 7))
+    e = pricing.column(1, (2, 3, 5, 6))  # covers hub 2's root as much as hub 2's own column does
+    master.add([a, b, c, e])
+    start = master.rounded(np.array([1.0, 0.4, 0.6, 0.6]))
+    assert root == 3
+    assert start.tolist() == [0, 0, 1, 2, 0, 1, 1, 2]
+    assert len(set(start.tolist())) == 3
+
+
 def test_run_with_method_columns_end_to_end(tmp_path):
     """`footprint run --method columns` on a tiny scenario: exit 0, a verified plan, the column counts and the
     method in run.json, and the same files again on a second run (counted work)."""

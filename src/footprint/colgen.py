@@ -912,10 +912,11 @@ class Master:
             value += reduced if self.pr.required[c] else min(0.0, reduced)
         return value
 
-    def rounded(self, values: np.ndarray) -> np.ndarray:
+    def rounded(self, values: np.ndarray, k: int | None = None) -> np.ndarray:
         """A start for :func:`footprint.heuristic.polish_plan` from the master's solution ``values``: the k
-        centres of largest total value (k the solution's number of neighbourhoods, rounded into the k range),
-        each unit given to the one of them whose columns cover it most (-1 when none does). Not a plan."""
+        centres of largest total value (k the solution's number of neighbourhoods rounded, or ``k``, into the k
+        range), each unit given to the one of them whose columns cover it most (-1 when none does) and each
+        centre its root unit. Not a plan."""
         p = self.pr.problem
         n = self.pr.n
         weight = np.zeros(p.n_centres)
@@ -924,7 +925,7 @@ class Master:
             if v > 1e-6:
                 weight[col.centre] += v
                 cover[list(col.units), col.centre] += v
-        k = min(max(round(float(weight.sum())), p.k_min), p.k_max)
+        k = min(max(round(float(weight.sum())) if k is None else k, p.k_min), p.k_max)
         chosen = np.argsort(-weight, kind="stable")[:k]
         chosen = chosen[weight[chosen] > 0]
         assignment = np.full(n, -1, dtype=np.int64)
@@ -933,6 +934,10 @@ class Master:
         best = np.argmax(cover[:, chosen], axis=1)
         covered = cover[np.arange(n), chosen[best]] > 0
         assignment[covered] = chosen[best[covered]]
+        # each chosen centre keeps its root unit (polish_plan drops a centre whose root another took, and with
+        # it k could leave its range: Greenwich's fractional LP at 60 s gave no start at all)
+        for c in chosen[::-1].tolist():  # the centre of largest value last, so it wins a shared root
+            assignment[int(p.centre_root[c])] = c
         return assignment
 
     def integer_plan(self, nodes: int, seconds: float | None = None) -> np.ndarray | None:
