@@ -245,6 +245,14 @@ def run(
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed of the heuristic.")] = None,
     method: Annotated[str | None, typer.Option("--method", help="auto, columns, exact or heuristic.")] = None,
     solver: Annotated[str | None, typer.Option("--solver", help="highs, cbc or auto.")] = None,
+    counted: Annotated[
+        bool,
+        typer.Option(
+            "--counted",
+            help="Counted work alone (solver.counted): no clock stops any stage, so plans, bounds and files are "
+            "the same on any machine (for CI with --check); --time-limit then only sizes the counts.",
+        ),
+    ] = False,
     executor: Annotated[
         str | None, typer.Option("--executor", help="local (process pool) or dask (a Dask cluster).")
     ] = None,
@@ -281,6 +289,7 @@ def run(
         ("solver.workers", workers),
         ("solver.executor", "dask" if scheduler is not None and executor is None else executor),
         ("solver.scheduler", scheduler),
+        ("solver.counted", "true" if counted else None),
     ):
         if value is not None:
             overrides.append(f"{key}={value}")

@@ -273,9 +273,8 @@ class Solver(_Strict):
 
     method: Literal["auto", "exact", "heuristic", "columns"] = Field(
         "auto",
-        description="auto (heuristic, column generation, then the MIP with the time left), columns (heuristic "
-        "and column generation only: counted work, the same plan and bound on any machine), exact (the MIP) or "
-        "heuristic.",
+        description="auto (heuristic, column generation, then the MIP with the time left), columns (heuristic, "
+        "column generation and branch-and-price), exact (the MIP) or heuristic.",
     )
     name: Literal["auto", "highs", "cbc"] = "auto"
     time_limit: float = Field(120.0, gt=0, description="Seconds per place.")
@@ -294,6 +293,13 @@ class Solver(_Strict):
         "of time_limit, at least one.",
     )
     contiguity: Literal["auto", "cuts", "flow"] = "auto"
+    counted: bool = Field(
+        False,
+        description="Decide by counted work alone: no clock stops any stage, so the plan, bound and files are the "
+        "same on any machine, however slow or busy (CI jobs that compare runs); time_limit then only sizes the "
+        "counts, and a place takes as long as they need. Needs method auto, columns or heuristic (auto is then "
+        "columns: the MIP after column generation stops by its clock).",
+    )
     workers: int | None = Field(None, ge=1, description="Places solved in parallel (null = cores).")
     executor: Literal["local", "dask"] = Field(
         "local",
@@ -304,6 +310,15 @@ class Solver(_Strict):
         description="Dask scheduler address (tcp://host:port) for executor dask; null = start a local Dask "
         "cluster of solver.workers processes.",
     )
+
+    @model_validator(mode="after")
+    def _counted_needs_counted_method(self) -> Solver:
+        if self.counted and self.method == "exact":
+            raise ValueError(
+                "counted is true but method is exact, whose MIP stops by its clock; use method columns (or auto) "
+                "with counted, or set counted: false"
+            )
+        return self
 
     @model_validator(mode="after")
     def _scheduler_needs_dask(self) -> Solver:

@@ -54,6 +54,7 @@ def solve_options(scenario: Scenario) -> SolveOptions:
         seed=solver.seed,
         heuristic_runs=solver.heuristic_runs,
         contiguity=solver.contiguity,
+        counted=solver.counted,
     )
 
 
@@ -67,6 +68,11 @@ def check_solver(options: SolveOptions) -> None:
     """
     if options.method == "heuristic":
         return
+    if options.counted and not solver_available("highs"):
+        raise SolverError(
+            "counted work (solver.counted) needs HiGHS for column generation (highspy cannot be imported); pip "
+            "install highspy, or use --method heuristic."
+        )
     if options.method == "columns" and not solver_available("highs"):
         raise SolverError(
             "--method columns needs HiGHS (highspy cannot be imported); pip install highspy, or use --method exact "

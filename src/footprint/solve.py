@@ -68,8 +68,8 @@ from typing import Literal
 import numpy as np
 import pulp
 
-from footprint.branch import branch_and_price
-from footprint.colgen import dive, generate_columns
+from footprint.branch import MAX_NODES, branch_and_price
+from footprint.colgen import Master, dive, generate_columns
 from footprint.errors import SolverError
 from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, polish_plan, solve_heuristic
 from footprint.highs import _stdout_to_null, new_highs
@@ -167,6 +167,10 @@ COLUMN_EXACT_PASSES = 12
 INTEGER_NODES = 500
 #: Branch-and-price (:mod:`footprint.branch`) after the plans from the columns, until the place's time ends.
 BRANCH_AND_PRICE = True
+#: With counted work (``SolveOptions.counted``), one branch-and-price node per this many seconds of time limit:
+#: a node took 4-15 s on London's places of 98-151 LSOAs (column generation from the shared pool, up to
+#: ``branch.NODE_EXACT_PASSES`` exact pricing passes), so the tree takes about its share of the limit here.
+COUNTED_SECONDS_PER_NODE = 10.0
 #: Relative tolerance for a solver bound that lies above a plan's evaluated objective (rounding in the log).
 BOUND_TOLERANCE = 1e-6
 
@@ -199,6 +203,10 @@ class SolveOptions:
         Write the model as an LP file: a path ending in ``.lp``, or a folder (``<place>.lp`` inside).
     warm_start
         Give the MIP the heuristic's plan as a start (for benchmarks; the plan is kept as an incumbent anyway).
+    counted
+        No clock: every stage runs to its counts (``time_limit`` only sizes them: heuristic runs, merge-split
+        iterations, branch-and-price nodes), so the result is the same on any machine; method auto is then
+        columns (the MIP after column generation stops by its clock). Not with method exact.
     """
 
     method: Literal["auto", "exact", "heuristic", "columns"] = "auto"
@@ -211,6 +219,7 @@ class SolveOptions:
     contiguity: Literal["auto", "cuts", "flow"] = "auto"
     write_lp: str | None = None
     warm_start: bool = True
+    counted: bool = False
 
 
 # ---- feasibility ---------------------------------------------------------------------------------------------
@@ -639,6 +648,14 @@ def heuristic_share(problem: PlaceProblem, options: SolveOptions, runs: int) -> 
     return min(HEURISTIC_TIME_SHARE_MAX, max(HEURISTIC_TIME_SHARE, expected / max(options.time_limit, 1e-9)))
 
 
+def tree_nodes(options: SolveOptions) -> int:
+    """Branch-and-price nodes for a place: ``branch.MAX_NODES`` under a clock (which binds first on London's
+    places), one per ``COUNTED_SECONDS_PER_NODE`` of the time limit with counted work (no clock to stop it)."""
+    if not options.counted:
+        return MAX_NODES
+    return max(1, int(options.time_limit // COUNTED_SECONDS_PER_NODE))
+
+
 def recombine_budget(options: SolveOptions) -> int:
     """Merge-split iterations for the heuristic: the full count from ``RECOMBINE_FULL_AT`` seconds, a share below."""
     share = min(1.0, options.time_limit / RECOMBINE_FULL_AT)
@@ -671,16 +688,25 @@ def _write_lp(model: PlaceModel, target: str) -> None:
 
 
 def _column_stage(
-    problem: PlaceProblem, best: _Best, deadline: float, bound_by: float, end: float, options: SolveOptions
+    problem: PlaceProblem,
+    best: _Best,
+    deadline: float | None,
+    bound_by: float | None,
+    end: float | None,
+    options: SolveOptions,
 ) -> dict[str, int]:
     """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): raise the bound, then offer the
     plans from its columns (the rounded LP solution polished by the heuristic, a dive, the master as an integer
     programme), then branch and price (``BRANCH_AND_PRICE``), stopping once a plan is proven within the gap.
     Every limit is a count; the
     ``deadline`` is a guard (a note says when it bound; one exact pass may run on to ``bound_by`` when no bound
-    was proved by then; the plans from the columns may run to ``end``). Returns the counts for the decision
-    record."""
+    was proved by then; the plans from the columns may run to ``end``); all three are None with
+    ``options.counted``. Returns the counts for the decision record."""
     started = time.perf_counter()
+
+    def past_end() -> bool:
+        return end is not None and time.perf_counter() >= end
+
     stats: dict[str, int] = {}
     plans = [best.assignment] if best.assignment is not None else []
     # the bound that proves the incumbent within the gap is enough: column generation stops there
@@ -692,46 +718,49 @@ def _column_stage(
     stopped = result.stopped
     if not best.proven_within(options.gap):
         _, _, values, _ = master.solve()
-        start = master.rounded(values)
-
+        starts = _rounded_starts(master, values)
         for run in range(POLISH_RUNS):
             if best.proven_within(options.gap):
                 break
-            if time.perf_counter() >= end:
-                stopped = True
-                break
-            polished = polish_plan(
-                problem, start, seed=options.seed + run, recombine=recombine_budget(options), deadline=end
-            )
-            if polished is not None:
-                stopped = stopped or polished.stopped
-                best.offer(problem, polished.assignment, "columns")
-        if not best.proven_within(options.gap) and time.perf_counter() < end:
+            for start in starts:  # the first start polish_plan can repair
+                if past_end():
+                    stopped = True
+                    break
+                polished = polish_plan(
+                    problem, start, seed=options.seed + run, recombine=recombine_budget(options), deadline=end
+                )
+                if polished is not None:
+                    stopped = stopped or polished.stopped
+                    best.offer(problem, polished.assignment, "columns")
+                    break
+        if not best.proven_within(options.gap) and not past_end():
             plan = dive(master, deadline=end)
-            stopped = stopped or time.perf_counter() > end
+            stopped = stopped or past_end()
             if plan is not None:
                 best.offer(problem, plan, "columns")
-        if not best.proven_within(options.gap) and time.perf_counter() < end:
-            plan = master.integer_plan(INTEGER_NODES, seconds=max(end - time.perf_counter(), 0.1))
+        if not best.proven_within(options.gap) and not past_end():
+            seconds = None if end is None else max(end - time.perf_counter(), 0.1)
+            plan = master.integer_plan(INTEGER_NODES, seconds=seconds)
             if plan is not None:
                 best.offer(problem, plan, "columns")
         # the tree needs time a node: at 60 s on London's places it solves one node (its root's column
         # generation goes on), where the MIP after it proves some small places (Merton 0.30% against 0.94%); so
         # auto branches only from a converged root, and method columns always
         tree_wanted = options.method == "columns" or result.converged
-        if (
-            tree_wanted
-            and BRANCH_AND_PRICE
-            and not best.proven_within(options.gap)
-            and time.perf_counter() < end
-        ):
+        if tree_wanted and BRANCH_AND_PRICE and not best.proven_within(options.gap) and not past_end():
 
             def offer(assignment: np.ndarray) -> float:
                 best.offer(problem, assignment, "columns")
                 return best.objective
 
             tree = branch_and_price(
-                problem, master, result, offer, lambda: best.objective * (1 - options.gap), deadline=end
+                problem,
+                master,
+                result,
+                offer,
+                lambda: best.objective * (1 - options.gap),
+                nodes=tree_nodes(options),
+                deadline=end,
             )
             best.raise_bound(tree.bound)
             stopped = stopped or tree.stopped
@@ -750,6 +779,17 @@ def _column_stage(
         "column_lp_converged": int(result.converged),
         **stats,
     }
+
+
+def _rounded_starts(master: Master, values: np.ndarray) -> list[np.ndarray]:
+    """Starts for polish_plan from the master's solution: at its number of neighbourhoods rounded, then at the
+    other whole number next to it (Greenwich's LP at 60 s uses 8.67: 9 neighbourhoods cannot all reach 30,000
+    residents around the 9 centres it weighs most, and the repair fails; 8 can)."""
+    opened = float(values.sum())  # every column is one neighbourhood
+    first = round(opened)
+    other = math.floor(opened) if first > opened else math.ceil(opened)
+    ks = [first] if other == first else [first, other]
+    return [master.rounded(values, k) for k in ks]
 
 
 @dataclass
@@ -842,7 +882,7 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         problem,
         seed=options.seed,
         recombine=recombine_budget(options),
-        deadline=started + share * options.time_limit,
+        deadline=None if options.counted else started + share * options.time_limit,
         runs=runs,
     )
     best.heuristic_runs = runs if heuristic is None else heuristic.runs
@@ -861,23 +901,29 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     # method auto where a MIP could follow: column generation first, then the MIP with the time it leaves (it
     # stops early once its counts are spent), warm-started from the best plan and stopping at any plan the
     # columns' bound proves within the gap
-    columns_first = options.method == "columns" or (options.method == "auto" and share < 1)
+    columns_first = options.method == "columns" or (
+        options.method == "auto" and (share < 1 or options.counted)
+    )
     if columns_first and solver_available("highs"):
         clock = time.perf_counter()
         time_left = options.time_limit - (clock - started)
-        column_stats = _column_stage(
-            problem,
-            best,
-            clock + COLUMN_ROUNDS_SHARE * time_left,
-            clock + COLUMN_BOUND_SHARE * time_left,
-            started + options.time_limit - MIP_READ_BACK,
-            options,
-        )
+        if options.counted:  # no clock: the counts decide
+            column_stats = _column_stage(problem, best, None, None, None, options)
+        else:
+            column_stats = _column_stage(
+                problem,
+                best,
+                clock + COLUMN_ROUNDS_SHARE * time_left,
+                clock + COLUMN_BOUND_SHARE * time_left,
+                started + options.time_limit - MIP_READ_BACK,
+                options,
+            )
         seconds["columns"] = time.perf_counter() - clock
         proven = best.proven_within(options.gap)
         time_left = options.time_limit - (time.perf_counter() - started)
         if (
             options.method == "columns"
+            or options.counted
             or proven
             or time_left < MIP_AFTER_COLUMNS_SECONDS
             or size > AUTO_VARIABLES_PER_SECOND * time_left
@@ -892,6 +938,9 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
             label = solver_version("highs")
             return replace(_finish(problem, best, "columns", label, seconds, 0, options), model=column_stats)
 
+    if options.counted:  # without HiGHS (runs stop at check_solver first): no counted stage follows
+        best.notes.append("counted work needs HiGHS for column generation; the heuristic's plan")
+        return _finish(problem, best, "heuristic", "", seconds, 0, options)
     assert allowed is not None
     clock = time.perf_counter() - access_seconds  # the model stage includes the access rules above
     time_left = options.time_limit - (time.perf_counter() - started)

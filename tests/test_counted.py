@@ -1,0 +1,100 @@
+"""Counted work (``solver.counted``, ``footprint run --counted``): no clock decides the plan or the bound."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from footprint.solve import SolveOptions, solve_place, tree_nodes
+from problems import random_place
+
+
+def _slow_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every reading of ``time.perf_counter`` comes 1,000 s after the last: a machine so slow that any clock guard
+    binds at once."""
+    state = {"now": 0.0}
+
+    def slow() -> float:
+        state["now"] += 1000.0
+        return state["now"]
+
+    monkeypatch.setattr(time, "perf_counter", slow)
+
+
+@pytest.mark.parametrize("method", ["auto", "columns"])
+def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(monkeypatch, method):
+    """With counted work the heuristic, column generation, the plans from the columns and branch-and-price
+    run to their counts: on a place whose LP is fractional (so the tree runs) the result under a clock that
+    jumps 1,000 s a reading is the one on this machine, field by field (timing aside)."""
+    problem = random_place(3)
+    options = SolveOptions(method=method, time_limit=60, gap=0.0, counted=True)
+    here = solve_place(problem, options)
+    _slow_clock(monkeypatch)
+    slow = solve_place(problem, options)
+    assert np.array_equal(here.assignment, slow.assignment)
+    assert (here.status, here.objective, here.bound, here.message) == (
+        slow.status,
+        slow.objective,
+        slow.bound,
+        slow.message,
+    )
+    assert here.model == slow.model
+    assert here.model["tree_nodes"] >= 1  # the tree ran, within its counted nodes
+    assert here.model["tree_nodes"] <= tree_nodes(options)
+    assert "stopped" not in here.message
+
+
+def test_without_counted_work_the_same_slow_clock_cuts_the_work_short(monkeypatch):
+    """The control: under a clock that jumps 1,000 s a reading, the timed stages stop at once and say so, so
+    the test above would see a clock that still decided anything."""
+    problem = random_place(3)
+    options = SolveOptions(method="columns", time_limit=60, gap=0.0)
+    here = solve_place(problem, options)
+    _slow_clock(monkeypatch)
+    slow = solve_place(problem, options)
+    assert "stopped" in slow.message and "stopped" not in here.message
+    assert slow.model != here.model
+
+
+def test_tree_nodes_are_a_count_sized_by_the_time_limit():
+    """Counted: one node per COUNTED_SECONDS_PER_NODE of the limit, at least one; under a clock the tree's own
+    cap (the clock binds first)."""
+    from footprint.branch import MAX_NODES
+    from footprint.solve import COUNTED_SECONDS_PER_NODE
+
+    assert tree_nodes(SolveOptions(time_limit=120, counted=True)) == int(120 // COUNTED_SECONDS_PER_NODE)
+    assert tree_nodes(SolveOptions(time_limit=1, counted=True)) == 1
+    assert tree_nodes(SolveOptions(time_limit=120)) == MAX_NODES
+
+
+def test_run_counted_end_to_end_and_refused_with_method_exact(tmp_path):
+    """`footprint run --counted` writes a verified plan whose run.json records counted work, and the same files
+    again on a second run; with --method exact (a MIP stopped by its clock) it stops with exit 2 and one line
+    naming the setting and the fix, writing nothing."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from footprint.cli import app
+    from tiny import write_tiny_scenario
+
+    config = write_tiny_scenario(tmp_path / "in")
+    runner = CliRunner()
+    outs = [tmp_path / "first", tmp_path / "second"]
+    for out in outs:
+        result = runner.invoke(app, ["run", str(config), "--counted", "--out", str(out), "--quiet"])
+        assert result.exit_code == 0, result.output
+    record = json.loads((outs[0] / "run.json").read_text())
+    assert record["config"]["solver"]["counted"] is True
+    assert all(place["method"] == "columns" for place in record["places"])
+    check = runner.invoke(app, ["run", str(config), "--counted", "--out", str(outs[1]), "--check", "--quiet"])
+    assert check.exit_code == 0, check.output
+
+    refused = runner.invoke(
+        app, ["run", str(config), "--counted", "--method", "exact", "--out", str(tmp_path / "exact")]
+    )
+    assert refused.exit_code == 2
+    assert "counted" in refused.output and "method columns" in refused.output
+    assert not (tmp_path / "exact").exists()
