@@ -359,3 +359,25 @@ def test_method_columns_needs_highs(monkeypatch):
     monkeypatch.setattr(runner, "solver_available", lambda name: name != "highs")
     with pytest.raises(SolverError, match="--method columns needs HiGHS"):
         runner.check_solver(SolveOptions(method="columns"))
+
+
+def test_rounded_starts_try_the_other_whole_k_next():
+    """The plans from the columns start at the LP's number of neighbourhoods rounded, then at the other whole
+    number beside it (the first can be one the repair cannot meet), and only once when it is whole."""
+    from footprint.solve import _rounded_starts
+
+    problem = full_problem(Weights(access=1.0, pcn=1.0))
+    pricing = Pricing(problem)
+    master = Master(pricing, box=1e3)
+    master.add(
+        [
+            pricing.column(0, (0, 1, 4)),
+            pricing.column(1, (2, 5, 6)),
+            pricing.column(2, (3, 7)),
+            pricing.column(1, (2, 3, 5, 6)),
+        ]
+    )
+    fractional = _rounded_starts(master, np.array([1.0, 0.4, 0.6, 0.6]))  # 2.6 neighbourhoods
+    assert [len(set(start[start >= 0].tolist())) for start in fractional] == [3, 2]
+    whole = _rounded_starts(master, np.array([1.0, 1.0, 1.0, 0.0]))
+    assert len(whole) == 1 and len(set(whole[0].tolist())) == 3
