@@ -23,14 +23,34 @@ def _slow_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "perf_counter", slow)
 
 
+def _spy_on_highs_time_limits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every ``time_limit`` given to any HiGHS instance (HiGHS keeps its own clock, which the slow clock does not
+    reach)."""
+    import highspy
+
+    limits: list[float] = []
+    real = highspy.Highs.setOptionValue
+
+    def spy(self, name, value):
+        if name == "time_limit":
+            limits.append(value)
+        return real(self, name, value)
+
+    monkeypatch.setattr(highspy.Highs, "setOptionValue", spy)
+    return limits
+
+
 @pytest.mark.parametrize("method", ["auto", "columns"])
 def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(monkeypatch, method):
     """With counted work the heuristic, column generation, the plans from the columns and branch-and-price
     run to their counts: on a place whose LP is fractional (so the tree runs) the result under a clock that
-    jumps 1,000 s a reading is the one on this machine, field by field (timing aside)."""
+    jumps 1,000 s a reading is the one on this machine, field by field (timing aside), and no HiGHS solve is
+    given a time limit."""
     problem = random_place(3)
     options = SolveOptions(method=method, time_limit=60, gap=0.0, counted=True)
+    limits = _spy_on_highs_time_limits(monkeypatch)
     here = solve_place(problem, options)
+    assert limits == []
     _slow_clock(monkeypatch)
     slow = solve_place(problem, options)
     assert np.array_equal(here.assignment, slow.assignment)
@@ -56,6 +76,39 @@ def test_without_counted_work_the_same_slow_clock_cuts_the_work_short(monkeypatc
     slow = solve_place(problem, options)
     assert "stopped" in slow.message and "stopped" not in here.message
     assert slow.model != here.model
+
+
+def test_counted_auto_is_columns_when_column_generation_does_not_converge(monkeypatch):
+    """auto under a clock branches only from a converged root; with counted work it is columns, tree and all,
+    also when the root's exact passes run out (one pass here) before its LP converges."""
+    from footprint import solve
+
+    monkeypatch.setattr(solve, "COLUMN_EXACT_PASSES", 1)
+    problem = random_place(1)
+    auto = solve_place(problem, SolveOptions(method="auto", time_limit=60, gap=0.0, counted=True))
+    columns = solve_place(problem, SolveOptions(method="columns", time_limit=60, gap=0.0, counted=True))
+    assert not auto.model["column_lp_converged"]
+    assert auto.model.get("tree_nodes", 0) >= 1
+    assert np.array_equal(auto.assignment, columns.assignment)
+    assert (auto.status, auto.bound, auto.message, auto.model) == (
+        columns.status,
+        columns.bound,
+        columns.message,
+        columns.model,
+    )
+
+
+def test_the_tree_stops_at_its_counted_nodes():
+    """At a 10 s limit counted work allows one branch-and-price node, and the tree stops there with nodes
+    open (the same place at 60 s needs more)."""
+    problem = random_place(3)
+    short = solve_place(problem, SolveOptions(method="columns", time_limit=10, gap=0.0, counted=True))
+    assert short.model["tree_nodes"] == 1 and short.model["tree_open_nodes"] >= 1
+
+
+def test_counted_exact_is_refused():
+    with pytest.raises(ValueError, match="counted"):
+        SolveOptions(method="exact", counted=True)
 
 
 def test_tree_nodes_are_a_count_sized_by_the_time_limit():

@@ -250,7 +250,7 @@ def run(
         typer.Option(
             "--counted",
             help="Counted work alone (solver.counted): no clock stops any stage, so plans, bounds and files are "
-            "the same on any machine (for CI with --check); --time-limit then only sizes the counts.",
+            "the same on any machine (for CI with --check); --time-limit then stops nothing, it sizes some counts.",
         ),
     ] = False,
     executor: Annotated[

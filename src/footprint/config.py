@@ -296,9 +296,9 @@ class Solver(_Strict):
     counted: bool = Field(
         False,
         description="Decide by counted work alone: no clock stops any stage, so the plan, bound and files are the "
-        "same on any machine, however slow or busy (CI jobs that compare runs); time_limit then only sizes the "
-        "counts, and a place takes as long as they need. Needs method auto, columns or heuristic (auto is then "
-        "columns: the MIP after column generation stops by its clock).",
+        "same on any machine, however slow or busy (CI jobs that compare runs); time_limit then stops nothing and "
+        "sizes some counts (heuristic runs, tree nodes), and a place takes as long as they need. Needs method "
+        "auto, columns or heuristic (auto is then columns: the MIP after column generation stops by its clock).",
     )
     workers: int | None = Field(None, ge=1, description="Places solved in parallel (null = cores).")
     executor: Literal["local", "dask"] = Field(

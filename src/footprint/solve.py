@@ -221,6 +221,12 @@ class SolveOptions:
     warm_start: bool = True
     counted: bool = False
 
+    def __post_init__(self) -> None:
+        if self.counted and self.method == "exact":
+            raise ValueError(
+                "counted work needs method auto, columns or heuristic: the exact MIP stops by its clock"
+            )
+
 
 # ---- feasibility ---------------------------------------------------------------------------------------------
 
@@ -745,8 +751,9 @@ def _column_stage(
                 best.offer(problem, plan, "columns")
         # the tree needs time a node: at 60 s on London's places it solves one node (its root's column
         # generation goes on), where the MIP after it proves some small places (Merton 0.30% against 0.94%); so
-        # auto branches only from a converged root, and method columns always
-        tree_wanted = options.method == "columns" or result.converged
+        # auto branches only from a converged root, and method columns (and counted work, where auto is columns)
+        # always
+        tree_wanted = options.method == "columns" or options.counted or result.converged
         if tree_wanted and BRANCH_AND_PRICE and not best.proven_within(options.gap) and not past_end():
 
             def offer(assignment: np.ndarray) -> float:
@@ -785,10 +792,13 @@ def _rounded_starts(master: Master, values: np.ndarray) -> list[np.ndarray]:
     """Starts for polish_plan from the master's solution: at its number of neighbourhoods rounded, then at the
     other whole number next to it (Greenwich's LP at 60 s uses 8.67: 9 neighbourhoods cannot all reach 30,000
     residents around the 9 centres it weighs most, and the repair fails; 8 can)."""
+    p = master.pr.problem
     opened = float(values.sum())  # every column is one neighbourhood
     first = round(opened)
-    other = math.floor(opened) if first > opened else math.ceil(opened)
-    ks = [first] if other == first else [first, other]
+    ks = [first]
+    if abs(opened - first) > 1e-6:  # fractional: the other whole number beside it
+        ks.append(math.floor(opened) if first > opened else math.ceil(opened))
+    ks = list(dict.fromkeys(min(max(k, p.k_min), p.k_max) for k in ks))  # into the range, once each
     return [master.rounded(values, k) for k in ks]
 
 
