@@ -40,6 +40,19 @@ def _spy_on_highs_time_limits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return limits
 
 
+def _assert_same_result(one, other) -> None:
+    """Two solutions of a place agree on everything but their seconds: plan, status, objective, bound, message
+    and counts."""
+    assert np.array_equal(one.assignment, other.assignment)
+    assert (one.status, one.objective, one.bound, one.message) == (
+        other.status,
+        other.objective,
+        other.bound,
+        other.message,
+    )
+    assert one.model == other.model
+
+
 @pytest.mark.parametrize("method", ["auto", "columns"])
 def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(monkeypatch, method):
     """With counted work the heuristic, column generation, the plans from the columns and branch-and-price
@@ -53,14 +66,7 @@ def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(monkeypatc
     assert limits == []
     _slow_clock(monkeypatch)
     slow = solve_place(problem, options)
-    assert np.array_equal(here.assignment, slow.assignment)
-    assert (here.status, here.objective, here.bound, here.message) == (
-        slow.status,
-        slow.objective,
-        slow.bound,
-        slow.message,
-    )
-    assert here.model == slow.model
+    _assert_same_result(here, slow)
     assert here.model["tree_nodes"] >= 1  # the tree ran, within its counted nodes
     assert here.model["tree_nodes"] <= tree_nodes(options)
     assert "stopped" not in here.message
@@ -89,13 +95,7 @@ def test_counted_auto_is_columns_when_column_generation_does_not_converge(monkey
     columns = solve_place(problem, SolveOptions(method="columns", time_limit=60, gap=0.0, counted=True))
     assert not auto.model["column_lp_converged"]
     assert auto.model.get("tree_nodes", 0) >= 1
-    assert np.array_equal(auto.assignment, columns.assignment)
-    assert (auto.status, auto.bound, auto.message, auto.model) == (
-        columns.status,
-        columns.bound,
-        columns.message,
-        columns.model,
-    )
+    _assert_same_result(auto, columns)
 
 
 def test_the_tree_stops_at_its_counted_nodes():
