@@ -935,7 +935,7 @@ class Master:
         covered = cover[np.arange(n), chosen[best]] > 0
         assignment[covered] = chosen[best[covered]]
         # each chosen centre keeps its root unit (polish_plan drops a centre whose root another took, and with
-        # it k could leave its range: Greenwich's fractional LP at 60 s gave no start at all)
+        # it k could leave its range; a k whose repair fails is solve._rounded_starts's to handle)
         for c in chosen[::-1].tolist():  # the centre of largest value last, so it wins a shared root
             assignment[int(p.centre_root[c])] = c
         return assignment
