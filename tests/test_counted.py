@@ -151,3 +151,39 @@ def test_run_counted_end_to_end_and_refused_with_method_exact(tmp_path):
     assert refused.exit_code == 2
     assert "counted" in refused.output and "method columns" in refused.output
     assert not (tmp_path / "exact").exists()
+
+
+def test_counted_exact_is_refused_with_one_message_from_config_and_api():
+    """The config's validator and SolveOptions give the same reason and fix."""
+    from pydantic import ValidationError
+
+    from footprint.config import COUNTED_EXACT_REFUSED, Solver
+
+    with pytest.raises(ValidationError, match="counted is true but method is exact"):
+        Solver(method="exact", counted=True)
+    with pytest.raises(ValueError) as refused:
+        SolveOptions(method="exact", counted=True)
+    assert str(refused.value) == COUNTED_EXACT_REFUSED
+
+
+@pytest.mark.parametrize("counted", [False, True])
+def test_an_unproven_plan_warns_with_what_more_time_buys(counted):
+    """Timed work: allow more time. Counted work: no clock stopped it; the time limit sets its counts."""
+    from types import SimpleNamespace
+
+    from footprint.cli import solver_warnings
+
+    solver = SimpleNamespace(method="auto", gap=0.005, counted=counted)
+    plan = SimpleNamespace(
+        dataset=SimpleNamespace(scenario=SimpleNamespace(solver=solver)),
+        statuses={"E1": "feasible", "E2": "heuristic"},
+        place_record=lambda place: {"gap": 0.02, "message": ""},
+    )
+    feasible, heuristic = solver_warnings(plan)
+    if counted:
+        assert feasible.startswith("E1: the counted work ended before proving its plan within the gap 0.5%")
+        assert "raise --time-limit (with --counted it sets the heuristic runs and tree nodes)" in heuristic
+        assert "allow more time" not in feasible + heuristic
+    else:
+        assert feasible.startswith("E1: the solver stopped before proving its plan within the gap 0.5%")
+        assert "allow more time (--time-limit) or see the solver message" in heuristic

@@ -196,3 +196,49 @@ def test_sweep_folder_equals_run_and_reruns_are_identical(tmp_path: Path) -> Non
     # the trade-off the summary is for: more weight on PCNs, better coterminosity, longer trips
     assert summary.loc[5, "coterminosity_weighted"] > summary.loc[0, "coterminosity_weighted"]
     assert summary.loc[5, "mean_distance_km"] > summary.loc[0, "mean_distance_km"]
+
+
+def test_a_scenario_whose_solver_cannot_run_here_gets_a_solver_error_row(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without HiGHS, a counted scenario is refused before any place is solved (as ``run`` refuses it), the
+    heuristic one is planned, and the sweep exits 1."""
+    from footprint import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "solver_available", lambda name: name != "highs")
+    solved: list[bool] = []
+    real = sweep_module.solve_place
+
+    def solve(problem, options):
+        solved.append(options.counted)
+        return real(problem, options)
+
+    monkeypatch.setattr(sweep_module, "solve_place", solve)
+    out = tmp_path / "sweep"
+    result = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(tiny),
+            "--set",
+            "solver.method=heuristic,columns",
+            "--set",
+            "solver.counted=true",
+            "--out",
+            str(out),
+            "--json",
+            "--workers",
+            "1",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    rows = {row["scenario"]: row for row in json.loads(result.stdout)["scenarios"]}
+    assert rows["solver.method=heuristic"]["status"] == "ok"
+    refused = rows["solver.method=columns"]
+    assert refused["status"] == "solver error"
+    assert refused["message"] == (
+        "counted work (solver.counted) needs HiGHS for column generation (highspy cannot be imported); pip "
+        "install highspy, or use --method heuristic."
+    )
+    assert solved and all(solved)  # the heuristic scenario's places only (it is counted too)
+    assert not (out / "solver.method=columns").exists()

@@ -674,6 +674,15 @@ def solver_warnings(plan: Any) -> list[str]:
     if settings.method == "heuristic":  # asked for: no solver to stop early
         return []
     target = settings.gap
+    # with counted work no clock stopped it: the time limit sizes the counts (heuristic runs, tree nodes)
+    stopped, more = (
+        (
+            "the counted work ended",
+            "raise --time-limit (with --counted it sets the heuristic runs and tree nodes)",
+        )
+        if settings.counted
+        else ("the solver stopped", "allow more time (--time-limit)")
+    )
     lines = []
     for place in sorted(plan.statuses):
         status = plan.statuses[place]
@@ -687,13 +696,13 @@ def solver_warnings(plan: Any) -> list[str]:
         note = f" ({record['message']})" if record.get("message") else ""
         if status == "feasible":
             lines.append(
-                f"{place}: the solver stopped before proving its plan within the gap {target:.1%}: gap {shown}"
-                f"{note}; the plan is verified and written; allow more time (--time-limit) to narrow the gap."
+                f"{place}: {stopped} before proving its plan within the gap {target:.1%}: gap {shown}"
+                f"{note}; the plan is verified and written; {more} to narrow the gap."
             )
         else:
             lines.append(
                 f"{place}: the plan is the heuristic's (verified and written), not improved or proven by the solver:"
-                f" gap {shown}{note}; allow more time (--time-limit) or see the solver message."
+                f" gap {shown}{note}; {more} or see the solver message."
             )
     return lines
 

@@ -268,6 +268,14 @@ class GraphSettings(_Strict):
     )
 
 
+#: Why counted work and method exact do not go together, with the fix (the config's validator and
+#: :class:`footprint.solve.SolveOptions` both refuse the pair with it).
+COUNTED_EXACT_REFUSED = (
+    "counted is true but method is exact, whose MIP stops by its clock; use method columns (or auto) with "
+    "counted, or set counted: false"
+)
+
+
 class Solver(_Strict):
     """Solver settings (recorded in run.json)."""
 
@@ -314,10 +322,7 @@ class Solver(_Strict):
     @model_validator(mode="after")
     def _counted_needs_counted_method(self) -> Solver:
         if self.counted and self.method == "exact":
-            raise ValueError(
-                "counted is true but method is exact, whose MIP stops by its clock; use method columns (or auto) "
-                "with counted, or set counted: false"
-            )
+            raise ValueError(COUNTED_EXACT_REFUSED)
         return self
 
     @model_validator(mode="after")

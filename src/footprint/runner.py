@@ -68,15 +68,19 @@ def check_solver(options: SolveOptions) -> None:
     """
     if options.method == "heuristic":
         return
-    if options.counted and not solver_available("highs"):
+    # column generation runs on HiGHS alone: counted work needs it (auto included), and so does method columns
+    needs_highs = (
+        ("counted work (solver.counted)", "--method heuristic")
+        if options.counted
+        else ("--method columns", "--method exact --solver cbc")
+        if options.method == "columns"
+        else None
+    )
+    if needs_highs is not None and not solver_available("highs"):
+        what, instead = needs_highs
         raise SolverError(
-            "counted work (solver.counted) needs HiGHS for column generation (highspy cannot be imported); pip "
-            "install highspy, or use --method heuristic."
-        )
-    if options.method == "columns" and not solver_available("highs"):
-        raise SolverError(
-            "--method columns needs HiGHS (highspy cannot be imported); pip install highspy, or use --method exact "
-            "--solver cbc."
+            f"{what} needs HiGHS for column generation (highspy cannot be imported); pip install highspy, or use "
+            f"{instead}."
         )
     why = {"highs": "highspy cannot be imported", "cbc": "PuLP's bundled CBC binary was not found"}
     if options.solver in why:

@@ -70,6 +70,7 @@ import pulp
 
 from footprint.branch import MAX_NODES, branch_and_price
 from footprint.colgen import Master, dive, generate_columns
+from footprint.config import COUNTED_EXACT_REFUSED
 from footprint.errors import SolverError
 from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, polish_plan, solve_heuristic
 from footprint.highs import _stdout_to_null, new_highs
@@ -223,9 +224,7 @@ class SolveOptions:
 
     def __post_init__(self) -> None:
         if self.counted and self.method == "exact":
-            raise ValueError(
-                "counted work needs method auto, columns or heuristic: the exact MIP stops by its clock"
-            )
+            raise ValueError(COUNTED_EXACT_REFUSED)
 
 
 # ---- feasibility ---------------------------------------------------------------------------------------------

@@ -39,13 +39,13 @@ import pandas as pd
 from footprint.compare import markdown_table, read_run
 from footprint.config import Scenario, load_scenario
 from footprint.dataset import Dataset, load_dataset
-from footprint.errors import ConfigError, FootprintError, InputDataError
+from footprint.errors import ConfigError, FootprintError, InputDataError, SolverError
 from footprint.export import atomic_folder, check_target, write_csv, write_plan
 from footprint.graph import ContiguityGraph, build_graph
 from footprint.metrics import HEADLINE
 from footprint.plan import Plan, build_plan
 from footprint.problem import PlaceProblem, PlaceSolution
-from footprint.runner import default_workers, solve_options, status_quo_of
+from footprint.runner import check_solver, default_workers, solve_options, status_quo_of
 from footprint.solve import SolveOptions, solve_place
 from footprint.statusquo import best_effort_problems, solve_best_effort_place
 from footprint.validate import SCREEN_CODES, ValidationReport, validate_scenario
@@ -156,8 +156,9 @@ class Sweep:
     """A finished sweep: where it was written, its axes and one outcome per scenario.
 
     ``summary`` has one row per scenario: scenario (folder name), one column per swept setting, status
-    (``ok``, ``incomplete`` when a place has no verified plan, ``config error``, ``input error``), message, then
-    the headline figures (:data:`footprint.metrics.HEADLINE`, less their own status).
+    (``ok``, ``incomplete`` when a place has no verified plan, ``config error``, ``input error``, ``solver error``
+    when the solver it asks for cannot run here), message, then the headline figures
+    (:data:`footprint.metrics.HEADLINE`, less their own status).
     """
 
     out_dir: Path
@@ -238,9 +239,12 @@ class _ScenarioRun:
 
     @classmethod
     def prepare(cls, report: ValidationReport) -> _ScenarioRun:
-        """Stop on input errors; places the screen found infeasible get their reason as their solution."""
+        """Stop on input errors and on a solver this machine lacks (:func:`footprint.runner.check_solver`); places
+        the screen found infeasible get their reason as their solution."""
         started = time.perf_counter()
         report.raise_blocking()
+        options = solve_options(report.scenario)
+        check_solver(options)  # a solver this machine lacks refuses the scenario before any place is solved
         infeasible = report.infeasible
         solutions = {
             place: PlaceSolution(
@@ -249,7 +253,7 @@ class _ScenarioRun:
             for place, reason in sorted(infeasible.items())
         }
         todo = [place for place in sorted(report.problems) if place not in infeasible]
-        return cls(report, solve_options(report.scenario), todo, solutions, started)
+        return cls(report, options, todo, solutions, started)
 
     def plan(self) -> Plan:
         """Label and verify the solutions (:func:`footprint.plan.build_plan`)."""
@@ -376,6 +380,8 @@ def run_sweep(
             outcome.status, outcome.message = "config error", _one_line(error)
         except InputDataError as error:
             outcome.status, outcome.message = "input error", _one_line(error)
+        except SolverError as error:
+            outcome.status, outcome.message = "solver error", _one_line(error)
     jobs = [
         ((index, place), run.report.problems[place], run.options)
         for index, run in prepared.items()
