@@ -283,6 +283,57 @@ def test_delta_floor_bounds_every_single_move() -> None:
     assert tight > 100  # and it is not vacuous
 
 
+def test_pcn_gain_is_top_sums_term_for_term() -> None:
+    """The single move's PCN arithmetic in plain Python gives exactly (==, not approximately) what
+    :func:`top_sums` on the block gives, so the moves made are the same: for one to ten PCNs a unit (numpy from
+    eight on), one to three homes a PCN, and fractional counts."""
+    from footprint.heuristic import _pcn_gain
+    from footprint.problem import top_sums
+
+    rng = np.random.default_rng(5)
+    rows_seen = set()
+    for _ in range(30):
+        n = 20
+        patients = rng.random((10, n)) * (rng.random((10, n)) < 0.7) * 1000 / 7
+        problem = grid_problem(
+            4, 5, pcn_patients=patients, pcn_homes=rng.integers(1, 4, 10).tolist(), weights=Weights(pcn=1.0)
+        )
+        state = _state_for(problem, *_random_regions(rng, problem, 4))
+        homes = problem.homes_of()
+        for unit in range(n):
+            rows = np.flatnonzero(patients[:, unit] > 0)
+            rows_seen.add(len(rows))
+            source = int(state.region[unit])
+            for target in set(range(4)) - {source}:
+                block = state.pcn[rows].copy()
+                before = top_sums(block, homes[rows]).sum()
+                block[:, source] -= patients[rows, unit]
+                block[:, target] += patients[rows, unit]
+                assert _pcn_gain(state, unit, source, target) == before - top_sums(block, homes[rows]).sum()
+    assert min(rows_seen) <= 3 and {7, 8}.issubset(rows_seen)  # both paths ran
+
+
+def test_move_floors_bound_every_move() -> None:
+    """The move and paired-move passes skip pricing a move whose floor is above 1e-9: the floor must never
+    exceed the move's exact delta, whatever the weights."""
+    from footprint.heuristic import _candidate_arrays, _delta, _move_floors, allowed_matrix
+    from footprint.objective import access_scale, pcn_total
+
+    rng = np.random.default_rng(9)
+    tight = 0
+    for _ in range(20):
+        problem = _random_rich_problem(rng, stability=float(rng.random()))
+        state = _state_for(problem, *_random_regions(rng, problem, 4))
+        scale, patients = access_scale(problem), pcn_total(problem)
+        units, targets = _candidate_arrays(state, allowed_matrix(problem))
+        floors = _move_floors(state, units, state.region[units], targets, scale)
+        for unit, target, floor in zip(units.tolist(), targets.tolist(), floors.tolist(), strict=True):
+            exact = _delta(state, unit, target, scale, patients)
+            assert floor <= exact + 1e-12
+            tight += floor > exact - 0.5
+    assert tight > 100  # and it is not vacuous
+
+
 def test_random_spanning_tree_orders_every_subtree_contiguously() -> None:
     from footprint.heuristic import _random_spanning_tree
 

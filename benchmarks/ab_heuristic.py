@@ -1,0 +1,104 @@
+"""The heuristic at another commit against the working tree: same plans? how much faster?
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/ab_heuristic.py [--rev HEAD] [--problems /tmp/exp/london.pkl]
+        [--places E09000011 ...] [--reps 2] [--restarts 4] [--runs 1] [--seed 0]
+
+``src/footprint/heuristic.py`` as of ``--rev`` (``git show``) is loaded beside the working tree's, and each place
+is solved by both, alternately, ``--reps`` times in this one process; a row gives each one's least CPU seconds,
+the ratio, and whether the plans and objectives are identical (a speed-up meant to change nothing must show
+``same`` on every place). Alternating in one process and taking the least is what makes the ratio steady on a
+shared machine, where CPU seconds of runs made minutes apart drift by 30% or more. ``--problems`` is a pickle
+of place_code -> :class:`footprint.problem.PlaceProblem` (see ``bench_heuristic.py``). Exit 1 when any plan
+differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import footprint.heuristic as current
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_at(rev: str):
+    """The heuristic module as of ``rev``, importable beside the current one."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:src/footprint/heuristic.py"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "heuristic_at_rev.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("heuristic_at_rev", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rev", default="HEAD")
+    parser.add_argument("--problems", default="/tmp/exp/london.pkl")
+    parser.add_argument("--places", nargs="*")
+    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--restarts", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    before = load_at(args.rev)
+    with open(args.problems, "rb") as handle:
+        problems = pickle.load(handle)
+    codes = args.places or sorted(problems)
+    totals = {"rev": 0.0, "tree": 0.0}
+    differ = 0
+    print(f"{'place':10s} {'name':22s} {args.rev:>8s} {'tree':>8s} {'ratio':>6s}  plans")
+    for code in codes:
+        problem = problems[code]
+        least = {"rev": np.inf, "tree": np.inf}
+        results = {}
+        for _ in range(args.reps):
+            for name, module in (("rev", before), ("tree", current)):
+                started = time.process_time()
+                results[name] = module.solve_heuristic(
+                    problem, seed=args.seed, restarts=args.restarts, runs=args.runs
+                )
+                least[name] = min(least[name], time.process_time() - started)
+        a, b = results["rev"], results["tree"]
+        same = (a is None and b is None) or (
+            a is not None
+            and b is not None
+            and a.objective == b.objective
+            and np.array_equal(a.assignment, b.assignment)
+        )
+        differ += not same
+        for name in totals:
+            totals[name] += least[name]
+        print(
+            f"{code:10s} {problem.place_name[:22]:22s} {least['rev']:8.2f} {least['tree']:8.2f} "
+            f"{least['rev'] / least['tree']:6.2f}  {'same' if same else 'DIFFER'}",
+            flush=True,
+        )
+    print(
+        f"places {len(codes)}  {args.rev} {totals['rev']:.1f} s  tree {totals['tree']:.1f} s  "
+        f"ratio {totals['rev'] / totals['tree']:.2f}  plans differ on {differ}"
+    )
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
