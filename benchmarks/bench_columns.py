@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--places", nargs="*", help="place codes (default: all)")
     parser.add_argument("--methods", nargs="+", default=["auto", "columns"])
     parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--runs", type=int, default=4, help="solver.heuristic_runs")
+    parser.add_argument(
+        "--runs", type=int, default=SolveOptions().heuristic_runs, help="solver.heuristic_runs"
+    )
     parser.add_argument("--json", help="append one JSON line per place and method here")
     args = parser.parse_args(argv)
     problems = validate_scenario(load_scenario(args.config)).problems

@@ -295,9 +295,9 @@ class Solver(_Strict):
     threads: int = Field(1, ge=1, description="Solver threads per place (1 is deterministic).")
     seed: int = Field(0, ge=0)
     heuristic_runs: int = Field(
-        4,
+        8,
         ge=1,
-        description="Most independent heuristic runs (other seeds) per place, best plan kept; one run per 20 s "
+        description="Most independent heuristic runs (other seeds) per place, best plan kept; one run per 12 s "
         "of time_limit, at least one.",
     )
     contiguity: Literal["auto", "cuts", "flow"] = "auto"
