@@ -189,6 +189,9 @@ class Pricing:
                 self.group_of[unit].append(g)
         self.load = capacity_load(p)
         self.neighbours = p.neighbours()
+        # per unit, for heuristic pricing's add and drop steps: its neighbours and its PCN column, as arrays
+        self.neighbour_arrays = [np.asarray(row, dtype=np.int64) for row in self.neighbours]
+        self.pcn_of_unit = np.ascontiguousarray(self.pcn.T)
         self.required = p.centre_required.copy()
         for _, centre in p.locks:
             self.required[centre] = True
@@ -355,18 +358,26 @@ class _Growth:
         self._shift(unit, -1)
 
     def _shift(self, unit: int, sign: int) -> None:
+        # adding x or subtracting it, as ``+= sign * x`` did (the same floats)
         pr = self.pr
         if sign > 0:
             self.members.add(unit)
+            self.inside[unit] = True
+            self.touch[pr.neighbour_arrays[unit]] += 1
+            self.size += pr.population[unit]
+            self.load += pr.load[unit]
+            self.linear += self.profit[unit]
+            if len(self.held):
+                self.held += pr.pcn_of_unit[unit]
         else:
             self.members.discard(unit)
-        self.inside[unit] = sign > 0
-        self.touch[pr.neighbours[unit]] += sign
-        self.size += sign * pr.population[unit]
-        self.load += sign * pr.load[unit]
-        self.linear += sign * self.profit[unit]
-        if len(self.held):
-            self.held += sign * pr.pcn[:, unit]
+            self.inside[unit] = False
+            self.touch[pr.neighbour_arrays[unit]] -= 1
+            self.size -= pr.population[unit]
+            self.load -= pr.load[unit]
+            self.linear -= self.profit[unit]
+            if len(self.held):
+                self.held -= pr.pcn_of_unit[unit]
         if not self.simple:
             if len(self.kept):
                 self.kept += sign * pr.labels[:, unit]
@@ -377,7 +388,8 @@ class _Growth:
     def _pcn_after(self, units: np.ndarray, sign: int) -> np.ndarray:
         if not len(self.held):
             return np.zeros(len(units))
-        after = self.held[:, None] + sign * self.pr.pcn[:, units]
+        columns = self.pr.pcn[:, units]
+        after = self.held[:, None] + columns if sign > 0 else self.held[:, None] - columns
         return np.maximum(after - self.threshold[:, None], 0.0).sum(axis=0)
 
     def gains_after(self, units: np.ndarray, sign: int) -> np.ndarray:
