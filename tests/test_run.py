@@ -82,7 +82,7 @@ def test_decision_record(sample_run: Path) -> None:
         assert set(place["terms"]) == {"access", "pcn", "demand", "stability", "community"}
         assert place["bound"] <= place["objective"] + 1e-9
         assert place["solver"]
-        assert place["heuristic_runs"] == 1  # configs/sample.yaml asks for one (5 by the 60 s limit alone)
+        assert place["heuristic_runs"] == 1  # configs/sample.yaml asks for one (8 by the 60 s limit alone)
     assert record["config"]["pop"] == {"min": 30000, "max": 50000, "measure": "residents"}
 
 

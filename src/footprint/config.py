@@ -297,7 +297,7 @@ class Solver(_Strict):
     heuristic_runs: int = Field(
         8,
         ge=1,
-        description="Most independent heuristic runs (other seeds) per place, best plan kept; one run per 12 s "
+        description="Most independent heuristic runs (other seeds) per place, best plan kept; one run per 7.5 s "
         "of time_limit, at least one.",
     )
     contiguity: Literal["auto", "cuts", "flow"] = "auto"

@@ -138,9 +138,10 @@ HEURISTIC_SECONDS_PER_UNIT = 0.055
 HEURISTIC_TIME_SHARE_MAX = 0.5
 #: Seconds of time limit per independent heuristic run (``SolveOptions.heuristic_runs`` at most; a count fixed by
 #: the limit, not a clock, so plans stay reproducible). London's places take 0.9-3.2 s a run, so runs fit in the
-#: heuristic's share of the limit: 5 at 60 s (about 8 s a place), 8 (the most by default) at the default 120 s,
-#: 2 at 30 s, 1 below 24 s. Was 20 s (3 runs at 60 s) before the runs became 1.4 times faster (issue 19).
-SECONDS_PER_HEURISTIC_RUN = 12.0
+#: heuristic's share of the limit: 8 (the most by default) at 60 s and more (about 13 s a place at 60 s), 4 at
+#: 30 s, 1 below 15 s. Was 20 s (3 runs at 60 s) before the runs became 1.4 times faster (issue 19); London at
+#: 60 s with 8 runs against 3: median gap 0.93% against 0.99%, 24 places within 2% against 21 (BENCHMARKS.md).
+SECONDS_PER_HEURISTIC_RUN = 7.5
 #: A place whose model has more x variables than this per second of limit gets one heuristic run when a MIP
 #: follows: its root loop is still raising the bound steeply when the limit ends, and the runs' time is its loss.
 #: London at 60 s with 3 runs everywhere: plans up to 3.4% better and gaps lower on 13 places (Redbridge 5.6% ->
