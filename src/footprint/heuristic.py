@@ -46,12 +46,13 @@ synthetic places of ``benchmarks/bench_solver.py`` (every LSOA a centre, access 
 N=150 the MIP (HiGHS, 60 s) now returns the heuristic's plan and proves it within 0.5% of optimal (before, the
 heuristic was 2% above the MIP's best plan).
 
-The same plans, 1.42 times faster (issue 19: more runs in a place's time limit find better plans): the move and
+The same plans, 1.4-1.5 times faster (issue 19: more runs in a place's time limit find better plans): the move and
 paired-move passes skip pricing a move whose floor (exact access change less what the other terms could give
 back, :func:`_move_floors`) is positive; a single move's PCN term is plain Python on the unit's few PCN rows
 (:func:`_pcn_gain`, term for term numpy's arithmetic); the repair prices every candidate in one array operation.
-Seed 0, 4 restarts, one run, the 32 London places: identical plans and objectives, 67.6 -> 47.6 CPU seconds
-(``benchmarks/ab_heuristic.py``: the two versions alternated in one process, least of two runs each).
+Seed 0, 4 restarts, one run, the 32 London places: identical plans and objectives, 67.6 -> 47.6 and 82.4 -> 56.2
+CPU seconds in two A/Bs (``benchmarks/ab_heuristic.py``: the two versions alternated in one process, least of two
+runs each). ``solve_place`` spends the time saved on more runs (``SECONDS_PER_HEURISTIC_RUN``).
 
 Tried for step 5 and not kept (London, 300 iterations unless said):
 
