@@ -138,7 +138,7 @@ HEURISTIC_SECONDS_PER_UNIT = 0.055
 HEURISTIC_TIME_SHARE_MAX = 0.5
 #: Seconds of time limit per independent heuristic run (``SolveOptions.heuristic_runs`` at most; a count fixed by
 #: the limit, not a clock, so plans stay reproducible). London's places take 0.9-3.2 s a run, so runs fit in the
-#: heuristic's share of the limit: 8 (the most by default) at 60 s and more (about 13 s a place at 60 s), 4 at
+#: heuristic's share of the limit: 8 (the most by default) at 60 s and more (about 15 s a place at 60 s), 4 at
 #: 30 s, 1 below 15 s. Was 20 s (3 runs at 60 s) before the runs became 1.4 times faster (issue 19); London at
 #: 60 s with 8 runs against 3: median gap 0.93% against 0.99%, 24 places within 2% against 21 (BENCHMARKS.md).
 SECONDS_PER_HEURISTIC_RUN = 7.5
