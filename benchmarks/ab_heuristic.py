@@ -9,9 +9,13 @@ Usage::
 is solved by both, alternately, ``--reps`` times in this one process; a row gives each one's least CPU seconds,
 the ratio, and whether the plans and objectives are identical (a speed-up meant to change nothing must show
 ``same`` on every place). Alternating in one process and taking the least is what makes the ratio steady on a
-shared machine, where CPU seconds of runs made minutes apart drift by 30% or more. ``--problems`` is a pickle
-of place_code -> :class:`footprint.problem.PlaceProblem` (see ``bench_heuristic.py``). Exit 1 when any plan
-differs.
+shared machine, where CPU seconds of runs made minutes apart drift by 30% or more (the order alternates too, so
+neither version always runs first). ``--problems`` is a pickle of place_code ->
+:class:`footprint.problem.PlaceProblem` (see ``bench_heuristic.py``). Exit 1 when any plan differs.
+
+Only ``heuristic.py`` is taken from ``--rev``: both versions import the working tree's other modules
+(``footprint.problem``, ``footprint.objective``), so a change there is not compared. ``--rev HEAD`` (the default)
+compares uncommitted work with the last commit; after committing, use ``--rev HEAD~1``.
 """
 
 from __future__ import annotations
@@ -41,12 +45,13 @@ def load_at(rev: str):
         capture_output=True,
         text=True,
     ).stdout
-    path = Path(tempfile.mkdtemp()) / "heuristic_at_rev.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("heuristic_at_rev", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "heuristic_at_rev.py"
+        path.write_text(source, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location("heuristic_at_rev", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
     return module
 
 
@@ -64,6 +69,9 @@ def main() -> int:
     with open(args.problems, "rb") as handle:
         problems = pickle.load(handle)
     codes = args.places or sorted(problems)
+    unknown = [code for code in codes if code not in problems]
+    if unknown:
+        raise SystemExit(f"{args.problems} has no place {', '.join(unknown)}")
     totals = {"rev": 0.0, "tree": 0.0}
     differ = 0
     print(f"{'place':10s} {'name':22s} {args.rev:>8s} {'tree':>8s} {'ratio':>6s}  plans")
@@ -71,8 +79,9 @@ def main() -> int:
         problem = problems[code]
         least = {"rev": np.inf, "tree": np.inf}
         results = {}
-        for _ in range(args.reps):
-            for name, module in (("rev", before), ("tree", current)):
+        for rep in range(args.reps):
+            order = (("rev", before), ("tree", current))
+            for name, module in order if rep % 2 == 0 else order[::-1]:
                 started = time.process_time()
                 results[name] = module.solve_heuristic(
                     problem, seed=args.seed, restarts=args.restarts, runs=args.runs

@@ -182,7 +182,10 @@ def test_an_unproven_plan_warns_with_what_more_time_buys(counted):
     feasible, heuristic = solver_warnings(plan)
     if counted:
         assert feasible.startswith("E1: the counted work ended before proving its plan within the gap 0.5%")
-        assert "raise --time-limit (with --counted it sets the heuristic runs and tree nodes)" in heuristic
+        assert (
+            "raise --time-limit (under counted work it sets the tree's nodes, and the heuristic runs up to "
+            "solver.heuristic_runs)" in heuristic
+        )
         assert "allow more time" not in feasible + heuristic
     else:
         assert feasible.startswith("E1: the solver stopped before proving its plan within the gap 0.5%")

@@ -291,26 +291,29 @@ def test_pcn_gain_is_top_sums_term_for_term() -> None:
     from footprint.problem import top_sums
 
     rng = np.random.default_rng(5)
-    rows_seen = set()
-    for _ in range(30):
-        n = 20
+    rows_seen, large = set(), 0
+    for trial in range(30):
+        # every third trial: 20 neighbourhoods, so blocks of 7 rows exceed top_sums's 128 entries (its cumsum)
+        grid, k = ((5, 8), 20) if trial % 3 == 0 else ((4, 5), 4)
+        n = grid[0] * grid[1]
         patients = rng.random((10, n)) * (rng.random((10, n)) < 0.7) * 1000 / 7
         problem = grid_problem(
-            4, 5, pcn_patients=patients, pcn_homes=rng.integers(1, 4, 10).tolist(), weights=Weights(pcn=1.0)
+            *grid, pcn_patients=patients, pcn_homes=rng.integers(1, 4, 10).tolist(), weights=Weights(pcn=1.0)
         )
-        state = _state_for(problem, *_random_regions(rng, problem, 4))
+        state = _state_for(problem, *_random_regions(rng, problem, k))
         homes = problem.homes_of()
         for unit in range(n):
             rows = np.flatnonzero(patients[:, unit] > 0)
             rows_seen.add(len(rows))
+            large += len(rows) < 8 and len(rows) * k > 128
             source = int(state.region[unit])
-            for target in set(range(4)) - {source}:
+            for target in set(range(k)) - {source}:
                 block = state.pcn[rows].copy()
                 before = top_sums(block, homes[rows]).sum()
                 block[:, source] -= patients[rows, unit]
                 block[:, target] += patients[rows, unit]
                 assert _pcn_gain(state, unit, source, target) == before - top_sums(block, homes[rows]).sum()
-    assert min(rows_seen) <= 3 and {7, 8}.issubset(rows_seen)  # both paths ran
+    assert min(rows_seen) <= 3 and {7, 8}.issubset(rows_seen) and large  # every path ran
 
 
 def test_move_floors_bound_every_move() -> None:

@@ -635,3 +635,18 @@ def test_the_mip_is_given_the_bound_proved_before_it_as_its_target(monkeypatch: 
     assert solution.model["columns"] == 0 and "columns" in solution.seconds and "solve" in solution.seconds
     assert solution.objective == pytest.approx(exact.objective, rel=0.01)
     assert solution.bound >= exact.objective / 2 and check_plan(problem, solution.assignment) == []
+
+
+def test_solve_options_defaults_are_the_config_defaults() -> None:
+    """SolveOptions (the API) and the config's solver section (the CLI) default alike: one default of each."""
+    from dataclasses import fields
+
+    from footprint.config import Scenario
+    from footprint.runner import solve_options
+
+    from_config = solve_options(Scenario.model_validate({"inputs": {"units": {"path": "u.gpkg"}}}))
+    api = SolveOptions()
+    shared = [f.name for f in fields(SolveOptions) if f.name not in ("write_lp", "warm_start")]
+    assert {name: getattr(from_config, name) for name in shared} == {
+        name: getattr(api, name) for name in shared
+    }

@@ -678,7 +678,8 @@ def solver_warnings(plan: Any) -> list[str]:
     stopped, more = (
         (
             "the counted work ended",
-            "raise --time-limit (with --counted it sets the heuristic runs and tree nodes)",
+            "raise --time-limit (under counted work it sets the tree's nodes, and the heuristic runs up to "
+            "solver.heuristic_runs)",
         )
         if settings.counted
         else ("the solver stopped", "allow more time (--time-limit)")

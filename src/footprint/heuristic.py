@@ -92,7 +92,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from footprint.objective import access_scale, evaluate_terms, pcn_total, weighted_objective
-from footprint.problem import PlaceProblem, top_sums
+from footprint.problem import PlaceProblem, largest_sum, top_sums
 
 logger = logging.getLogger(__name__)
 
@@ -851,10 +851,10 @@ def _pcn_gain(state: _State, unit: int, source: int, target: int) -> float:
             row[target] += value
             after += max(row)
         else:
-            before += sum(sorted(row, reverse=True)[:home])
+            before += largest_sum(row, home)
             row[source] -= value
             row[target] += value
-            after += sum(sorted(row, reverse=True)[:home])
+            after += largest_sum(row, home)
     return before - after
 
 
