@@ -709,22 +709,14 @@ def _move(state: _State, unit: int, target: int) -> None:
     state.region[unit] = target
 
 
-def _candidate_moves(
-    state: _State, allowed: np.ndarray, neighbours: list[list[int]], focus: set[int] | None = None
-) -> list[tuple[int, int]]:
-    """(unit, target region) for boundary units whose target centre is allowed and unit not locked, by unit then
-    target.
-
-    With ``focus``, only moves out of or into a region of ``focus``.
-    """
-    units, targets = _candidate_arrays(state, allowed, focus)
-    return list(zip(units.tolist(), targets.tolist(), strict=True))
-
-
 def _candidate_arrays(
     state: _State, allowed: np.ndarray, focus: set[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_candidate_moves` as two arrays, units and target regions."""
+    """Units and target regions of the candidate moves: boundary units, not locked, whose target's centre is
+    allowed for them, by unit then target.
+
+    With ``focus``, only moves out of or into a region of ``focus``.
+    """
     arcs = state.shared.arcs
     here, there = state.region[arcs[:, 0]], state.region[arcs[:, 1]]
     keep = (here != there) & state.shared.movable[arcs[:, 0]]
@@ -1005,14 +997,11 @@ def _swap_pass(
 def _delta_floor(state: _State, source: int, target: int, allowed: np.ndarray, scale: float) -> float:
     """A lower bound on the delta of moving any movable unit of region ``source`` alone to ``target``: its exact
     access delta less its :func:`_non_access_slack` (inf when no unit may move)."""
-    p = state.p
     units = np.flatnonzero((state.region == source) & state.shared.movable & allowed[:, state.centre[target]])
     if not len(units):
         return np.inf
-    d_old = p.distance_km[units, state.centre[source]]
-    d_new = p.distance_km[units, state.centre[target]]
-    access = p.weights.access * state.shared.population[units] * (d_new**2 - d_old**2) / scale
-    return float((access - state.shared.slack[units]).min())
+    ones = np.ones(len(units), dtype=np.int64)
+    return float(_move_floors(state, units, source * ones, target * ones, scale).min())
 
 
 def _move_floors(
