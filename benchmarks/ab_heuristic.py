@@ -8,10 +8,12 @@ Usage::
 ``src/footprint/heuristic.py`` as of ``--rev`` (``git show``) is loaded beside the working tree's, and each place
 is solved by both, alternately, ``--reps`` times in this one process; a row gives each one's least CPU seconds,
 the ratio, and whether the plans and objectives are identical (a speed-up meant to change nothing must show
-``same`` on every place). Alternating in one process and taking the least is what makes the ratio steady on a
-shared machine, where CPU seconds of runs made minutes apart drift by 30% or more (the order alternates too, so
-neither version always runs first). ``--problems`` is a pickle of place_code ->
-:class:`footprint.problem.PlaceProblem` (see ``bench_heuristic.py``). Exit 1 when any plan differs.
+``same`` on every place). Where they differ, the row gives both objectives and k and the change, and a closing
+line counts the places better and worse (for a change meant to find better plans). Alternating in one process
+and taking the least is what makes the ratio steady on a shared machine, where CPU seconds of runs made minutes
+apart drift by 30% or more (the order alternates too, so neither version always runs first). ``--problems`` is a
+pickle of place_code -> :class:`footprint.problem.PlaceProblem` (see ``bench_heuristic.py``). Exit 1 when any
+plan differs.
 
 Only ``heuristic.py`` is taken from ``--rev``: both versions import the working tree's other modules
 (``footprint.problem``, ``footprint.objective``), so a change there is not compared. ``--rev HEAD`` (the default)
@@ -74,6 +76,7 @@ def main() -> int:
         raise SystemExit(f"{args.problems} has no place {', '.join(unknown)}")
     totals = {"rev": 0.0, "tree": 0.0}
     differ = 0
+    changes: list[float] = []  # objective change in %, places whose plans differ
     print(f"{'place':10s} {'name':22s} {args.rev:>8s} {'tree':>8s} {'ratio':>6s}  plans")
     for code in codes:
         problem = problems[code]
@@ -97,15 +100,28 @@ def main() -> int:
         differ += not same
         for name in totals:
             totals[name] += least[name]
+        detail = ""
+        if not same and a is not None and b is not None:
+            change = 100 * (b.objective / a.objective - 1)
+            changes.append(change)
+            detail = f"  {a.objective:.5f} (k={a.k}) -> {b.objective:.5f} (k={b.k})  {change:+.2f}%"
+        elif not same:
+            detail = f"  {'no plan' if a is None else f'{a.objective:.5f}'} -> {'no plan' if b is None else f'{b.objective:.5f}'}"
         print(
             f"{code:10s} {problem.place_name[:22]:22s} {least['rev']:8.2f} {least['tree']:8.2f} "
-            f"{least['rev'] / least['tree']:6.2f}  {'same' if same else 'DIFFER'}",
+            f"{least['rev'] / least['tree']:6.2f}  {'same' if same else 'DIFFER'}{detail}",
             flush=True,
         )
     print(
         f"places {len(codes)}  {args.rev} {totals['rev']:.1f} s  tree {totals['tree']:.1f} s  "
         f"ratio {totals['rev'] / totals['tree']:.2f}  plans differ on {differ}"
     )
+    if changes:
+        print(
+            f"objective (tree against {args.rev}): better on {sum(c < 0 for c in changes)}, worse on "
+            f"{sum(c > 0 for c in changes)}, mean {sum(changes) / len(codes):+.3f}% over all {len(codes)} places, "
+            f"best {min(changes):+.2f}%, worst {max(changes):+.2f}%"
+        )
     return 1 if differ else 0
 
 

@@ -56,8 +56,8 @@ def test_reproducible_for_a_seed() -> None:
 
 
 def test_runs_keep_the_best_of_independent_generators(monkeypatch) -> None:
-    """Run 0 is exactly the single run (seed, then [seed, 1] for the merge-split); run r gets [seed, r, 0] and
-    [seed, r, 1]; the best plan is kept, ties going to the earlier run."""
+    """Run r is seeded by (seed, r) (its starts by [seed, r, 0, k], its merge-split by [seed, r, 1]); the best
+    plan is kept, ties going to the earlier run."""
     import footprint.heuristic as heuristic
 
     problem = grid_problem(4, 5, pop_min=40, pop_max=70, k_min=3, k_max=5)
@@ -69,10 +69,78 @@ def test_runs_keep_the_best_of_independent_generators(monkeypatch) -> None:
 
     monkeypatch.setattr(heuristic, "_single_run", one_run)
     best = solve_heuristic(problem, seed=7, runs=3)
-    assert calls == [(7, [7, 1]), ([7, 1, 0], [7, 1, 1]), ([7, 2, 0], [7, 2, 1])]
+    assert calls == [(7, 0), (7, 1), (7, 2)]
     assert (
         best.objective == 1.0 and set(best.assignment.tolist()) == {2} and not best.stopped and best.runs == 3
     )
+
+
+def test_every_k_is_a_candidate_up_to_the_cap() -> None:
+    """A range of five k keeps its middle (the old cap of four dropped it, and Bromley's best plan is at the
+    middle k); a range wider than the cap is spread across it, both ends included."""
+    import footprint.heuristic as heuristic
+
+    five = grid_problem(4, 5, pop_min=1, pop_max=100, k_min=3, k_max=7)
+    assert heuristic._candidate_ks(five) == [3, 4, 5, 6, 7]
+    wide = grid_problem(4, 5, pop_min=1, pop_max=100, k_min=2, k_max=2 + 2 * heuristic.MAX_CANDIDATE_KS)
+    ks = heuristic._candidate_ks(wide)
+    assert len(ks) == heuristic.MAX_CANDIDATE_KS and ks[0] == 2 and ks[-1] == wide.k_max
+    assert ks == sorted(set(ks))
+
+
+def test_the_starts_of_a_k_do_not_depend_on_the_other_k_tried(monkeypatch) -> None:
+    """Each k draws its starts from its own generator, so trying more k (or fewer) changes no start of the k
+    that were tried before."""
+    import footprint.heuristic as heuristic
+
+    problem = grid_problem(5, 6, pop_min=40, pop_max=80, k_min=3, k_max=6)
+    seeds = []
+    real = heuristic._choose_seeds
+
+    def spy(problem, k, *args, **kwargs):
+        centres = real(problem, k, *args, **kwargs)
+        seeds.append((k, None if centres is None else list(centres)))
+        return centres
+
+    monkeypatch.setattr(heuristic, "_choose_seeds", spy)
+    solve_heuristic(problem, seed=2, runs=2, recombine=0)
+    every = [row for row in seeds if row[0] == 4]
+    seeds.clear()
+    monkeypatch.setattr(heuristic, "_candidate_ks", lambda problem: [4])
+    solve_heuristic(problem, seed=2, runs=2, recombine=0)
+    assert every and seeds == every
+
+
+def test_the_walk_goes_first_to_each_k_not_yet_walked_then_to_the_k_that_walked_best() -> None:
+    from footprint.heuristic import _walk_k
+
+    starts = {6: 1.40, 7: 1.35, 8: 1.60}
+    assert _walk_k(starts, {}) == 7  # nothing walked: the best start
+    assert _walk_k(starts, {7: 1.30}) == 6  # the best start among the k not walked
+    assert _walk_k(starts, {7: 1.30, 6: 1.31}) == 8  # a poor start at k = 8 is still walked once
+    assert _walk_k(starts, {7: 1.30, 6: 1.31, 8: 1.27}) == 8  # then the k whose walk was best
+    assert _walk_k({6: 1.4, 7: 1.35}, {7: 1.30, 6: 1.31, 8: 1.27}) == 7  # k = 8 has no start in this run
+    assert _walk_k({6: 1.4, 7: 1.4}, {7: 1.3, 6: 1.3}) == 6  # ties: the smaller k
+
+
+def test_runs_walk_every_k_with_a_start_before_walking_one_again(monkeypatch) -> None:
+    """Run after run, the walks leave from a k not yet walked while there is one (the k of the best start is
+    often not the k of the best plan: Bromley's starts favour k = 10, its best plans are at k = 9)."""
+    import footprint.heuristic as heuristic
+
+    problem = grid_problem(5, 6, pop_min=40, pop_max=80, k_min=3, k_max=6)
+    ks = []
+    real = heuristic._recombination_search
+
+    def spy(state, *args, **kwargs):
+        ks.append(len(state.centre))
+        return real(state, *args, **kwargs)
+
+    monkeypatch.setattr(heuristic, "_recombination_search", spy)
+    solve_heuristic(problem, seed=1, runs=6, recombine=10)
+    feasible = len(set(ks))
+    assert feasible >= 2 and len(ks) == 6
+    assert len(set(ks[:feasible])) == feasible  # each k walked once before any is walked again
 
 
 def test_more_runs_are_reproducible_never_worse_and_stop_at_the_deadline(monkeypatch) -> None:

@@ -5,9 +5,10 @@ has no incumbent at the time limit or the place is too large to solve exactly. I
 keep every hard rule: each region connected and rooted at its centre, population within bounds, k within range,
 access radius, locks, required hubs and capacities. It returns ``None`` when it cannot find such a plan.
 
-Steps 1-4, for each candidate k and each of a fixed number of restarts, then step 5 on the best plan (seeded
-``numpy.random.Generator``; fixed iteration counts, so results are reproducible; an optional ``deadline`` is only a
-guard against overrunning a time limit on very large places, and the result says when it cut the work short):
+Steps 1-4, for each candidate k (every feasible k, up to ``MAX_CANDIDATE_KS``) and each of a fixed number of
+restarts, then step 5 from the best start of one k (seeded ``numpy.random.Generator``; fixed iteration counts, so
+results are reproducible; an optional ``deadline`` is only a guard against overrunning a time limit on very large
+places, and the result says when it cut the work short):
 
 1. seeds: required and locked centres first; the rest by weighted k-means++ on population and a few Lloyd
    iterations, snapped to the nearest allowed candidate centre;
@@ -28,8 +29,23 @@ guard against overrunning a time limit on very large places, and the result says
    of 60 iterations ago (late acceptance: the walk can leave a basin). The best plan seen gets a full step 4.
 
 With ``runs`` > 1 (``solver.heuristic_runs``), steps 1-5 run again from independently seeded generators and the
-best plan of all runs is kept. Every plan is checked against all hard rules (:func:`check_plan`) before it is
-returned.
+best plan of all runs is kept. The runs share out their walks (step 5) across k (:func:`_walk_k`): each run walks
+from its best start at a k no run has walked yet (the best such start), and once every k with a start has been
+walked, from its start at the k whose walks reached the best plan. A walk keeps k and ends near the same plan from
+most starts at that k, while the best start is often not at the best plan's k: Bromley's starts favour k = 10 and
+its best plans are at k = 9; Waltham Forest's k = 9 rarely has a start at all (its population is near 9 x
+``pop_min``) and walks to the best plan from a poor one. Every plan is checked against all hard rules
+(:func:`check_plan`) before it is returned.
+
+Issue 19, sixth session: London's 32 places, 8 runs (``solve_place``'s at 60 s), every walk of every run at every
+k recorded for seed 0 (``benchmarks``-style replay of 960 walks): walking each run's best start of the old four k
+was a mean 0.51% above the best of all 960 walks (up to 3.7%, within 0.3% on 21 places); every k, best start:
+0.30% (21 -> 24 places); every k, walks shared out as above: 0.04% (29 places, worst 0.52%), with the same 8
+walks. The change against the old code at 8 runs (``benchmarks/ab_heuristic.py --runs 8 --reps 1``): seed 0,
+better on 17 places, worse on 7, mean -0.53% (Bromley -3.6%, Barking and Dagenham -3.4%, Greenwich -2.6%, Enfield
+-1.9%; worst +0.96%, Hammersmith and Fulham); seed 1, which the replay had not seen: better on 13, worse on 12,
+mean -0.41% (Bromley -4.3%, Barking and Dagenham -3.8%, Enfield -1.9%, Greenwich -1.8%; worst +0.94%,
+Southwark), for 1-3% more CPU time. The losses are the luck of other starts at the same k.
 
 Measured with ``benchmarks/bench_heuristic.py`` (CPU seconds on a busy shared 2-core machine). On the 32 London
 places (real LSOAs and PCNs, bounds 30,000-50,000) step 5 lowers the objective by a median 1.6% (mean 1.8%, best
@@ -85,6 +101,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -99,6 +116,11 @@ logger = logging.getLogger(__name__)
 
 #: Merge-split iterations spent on the best plan by default (``solve_place`` gives shorter time limits a share).
 RECOMBINE_ITERATIONS = 300
+#: The most k each run starts from (every feasible k when there are no more; else this many spread across the
+#: range). Was 4, which on a range of 5-6 k (Bromley 7-11, Enfield 7-11, Barnet 8-13) skipped the middle k where
+#: the best plans are: Bromley's best plan is at k = 9, and 24 runs never left k = 10 (1.3268 against 1.2740).
+#: A start costs a tenth of a walk, so trying every k adds 1-2 s to 8 runs on London's largest places.
+MAX_CANDIDATE_KS = 8
 
 
 @dataclass
@@ -264,8 +286,8 @@ def solve_heuristic(
         for the place's size; when it binds the result's ``stopped`` is True. No run after the first begins
         past it.
     runs
-        Independent runs of steps 1-5, the first with ``seed`` and run r with generators seeded by
-        ``[seed, r, 0]`` (starts) and ``[seed, r, 1]`` (merge-split); the best plan is kept (ties: the earlier
+        Independent runs of steps 1-5: run r draws the starts of each k from a generator seeded by
+        ``[seed, r, 0, k]`` and its merge-split from ``[seed, r, 1]``; the best plan is kept (ties: the earlier
         run). The merge-split walk stays in its starting plan's basin (5 times its iterations gain at most 0.26%
         on London's largest places), while another seed's starts reach another basin: over London's 32 places
         4 runs beat 1 on 16, by a mean 0.49% and up to 3.4% (Redbridge 1.2846 -> 1.2412), and 3 runs on 13
@@ -284,13 +306,15 @@ def solve_heuristic(
     best: HeuristicResult | None = None
     stopped = False
     made = 0
+    walked: dict[int, float] = {}  # k -> the best plan any run's walk at that k has reached
     for run in range(max(runs, 1)):
         if run and deadline is not None and time.perf_counter() > deadline:
             stopped = True
             break
         made += 1
-        generators = (seed, [seed, 1]) if run == 0 else ([seed, run, 0], [seed, run, 1])
-        result = _single_run(problem, generators, restarts, recombine, deadline, allowed, neighbours, shared)
+        result = _single_run(
+            problem, (seed, run), restarts, recombine, deadline, allowed, neighbours, shared, walked
+        )
         if result is None:
             continue
         stopped = stopped or result.stopped
@@ -299,26 +323,42 @@ def solve_heuristic(
     return None if best is None else replace(best, stopped=stopped, runs=made)
 
 
+def _walk_k(starts: dict[int, float], walked: dict[int, float]) -> int:
+    """The k whose best start this run walks: the k with the best start among those no run has walked yet, and
+    once every k with a start here has been walked, the k whose walks reached the best plan (ties: the smaller
+    k). ``starts``: k -> this run's best start objective; ``walked``: k -> the best walk at k so far."""
+    fresh = [k for k in starts if k not in walked]
+    if fresh:
+        return min(fresh, key=lambda k: (starts[k], k))
+    return min(starts, key=lambda k: (walked[k], k))
+
+
 def _single_run(
     problem: PlaceProblem,
-    generators: tuple[int | list[int], int | list[int]],
+    stream: tuple[int, int],
     restarts: int,
     recombine: int,
     deadline: float | None,
     allowed: np.ndarray,
     neighbours: list[list[int]],
     shared: _Shared,
+    walked: dict[int, float] | None = None,
 ) -> HeuristicResult | None:
-    """One run of steps 1-5 (see :func:`solve_heuristic`): ``generators`` seed the starts and the merge-split."""
-    rng = np.random.default_rng(generators[0])
+    """One run of steps 1-5 (see :func:`solve_heuristic`). ``stream`` is (seed, run): the starts of each k are
+    drawn from a generator seeded by ``[seed, run, 0, k]`` (so which other k are tried changes none of them), the
+    merge-split from ``[seed, run, 1]``. The walk leaves from the best start of the k :func:`_walk_k` picks given
+    ``walked`` (k -> the best walk of earlier runs at k), which this run updates."""
+    seed, run = stream
+    walked = {} if walked is None else walked
     best: HeuristicResult | None = None
-    best_state: _State | None = None
+    starts: dict[int, tuple[HeuristicResult, _State]] = {}  # k -> this run's best start at k
     stopped = False
 
     def late() -> bool:  # past the deadline with a plan in hand
         return deadline is not None and best is not None and time.perf_counter() > deadline
 
     for k in _candidate_ks(problem):
+        rng = np.random.default_rng([seed, run, 0, k])
         for attempt in range(restarts + 1):
             if late():
                 stopped = True
@@ -341,22 +381,32 @@ def _single_run(
                     continue
                 _improve(state, allowed, neighbours)
                 candidate = _valid_result(state)
-                if candidate is not None and (best is None or candidate.objective < best.objective - 1e-12):
-                    best, best_state = candidate, state
-    if best_state is not None and recombine > 0 and not stopped:
+                if candidate is None:
+                    continue
+                if k not in starts or candidate.objective < starts[k][0].objective - 1e-12:
+                    starts[k] = (candidate, state)
+                if best is None or candidate.objective < best.objective - 1e-12:
+                    best = candidate
+    if starts and recombine > 0 and not stopped:
+        k = _walk_k({k: start.objective for k, (start, _) in starts.items()}, walked)
+        start, start_state = starts[k]
         state, _, done = _recombination_search(
-            best_state,
+            start_state,
             allowed,
             neighbours,
-            np.random.default_rng(generators[1]),
+            np.random.default_rng([seed, run, 1]),
             iterations=recombine,
             deadline=deadline,
         )
         finished = _improve(state, allowed, neighbours, deadline=deadline)
         stopped = done < recombine or not finished
         candidate = _valid_result(state)
-        if candidate is not None and candidate.objective < best.objective - 1e-12:
-            best = candidate
+        reached = start.objective
+        if candidate is not None and candidate.objective < start.objective - 1e-12:
+            reached = candidate.objective
+            if candidate.objective < best.objective - 1e-12:
+                best = candidate
+        walked[k] = min(walked.get(k, math.inf), reached)
     if best is not None and stopped:
         best = replace(best, stopped=True)
     return best
@@ -440,14 +490,15 @@ def _valid_result(state: _State) -> HeuristicResult | None:
 
 
 def _candidate_ks(problem: PlaceProblem) -> list[int]:
-    """Every feasible k when few, else four spread across the range (always including both ends)."""
+    """Every feasible k up to ``MAX_CANDIDATE_KS`` of them, else that many spread across the range (both ends
+    included)."""
     forced = int(problem.centre_required.sum()) + len(
         {c for _, c in problem.locks if not problem.centre_required[c]}
     )
     low = max(problem.k_min, forced, 1)
     ks = list(range(low, problem.k_max + 1))
-    if len(ks) > 4:
-        picks = np.linspace(0, len(ks) - 1, 4).round().astype(int)
+    if len(ks) > MAX_CANDIDATE_KS:
+        picks = np.linspace(0, len(ks) - 1, MAX_CANDIDATE_KS).round().astype(int)
         ks = sorted({ks[i] for i in picks})
     return ks
 
