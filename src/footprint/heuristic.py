@@ -92,7 +92,8 @@ Tried for step 5 and not kept (London, 300 iterations unless said):
   plan). One run gains on 17 of 32 places, up to 8.4% (Kensington and Chelsea); but the same time spent on more
   runs gains as much: 1 run walking every k against 3 runs walking the best (``solve_place``'s runs at 60 s),
   mean +0.11% (8 places better, 10 worse) in 13% less CPU; 2 runs against 6, mean -0.22% (9 better, 10 worse)
-  in 19% less. What counts is how many walks run, not which starts they leave from;
+  in 19% less. Then, the number of walks counted more than their starts; with 8 runs and every k tried, which
+  k each walk leaves from counts too (the runs now share their walks out across k, :func:`_walk_k`);
 - an exchange pass pricing every pair (u in A, v in B) of two regions in one array operation instead of the
   paired moves: about 12% faster overall for the same quality; not worth its code.
 """
