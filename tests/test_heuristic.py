@@ -143,6 +143,80 @@ def test_runs_walk_every_k_with_a_start_before_walking_one_again(monkeypatch) ->
     assert len(set(ks[:feasible])) == feasible  # each k walked once before any is walked again
 
 
+def _spy_walks(monkeypatch, pick=None) -> list[dict]:
+    """Record each run's walk: its starts (k -> best start), the k walked and the plan the walk reached (the
+    ``_valid_result`` after ``_recombination_search``); ``pick`` replaces :func:`_walk_k`."""
+    import footprint.heuristic as heuristic
+
+    walks: list[dict] = []
+    real_walk_k, real_search, real_valid = (
+        heuristic._walk_k,
+        heuristic._recombination_search,
+        heuristic._valid_result,
+    )
+
+    def walk_k(starts, walked):
+        k = real_walk_k(starts, walked) if pick is None else pick(starts)
+        walks.append({"starts": dict(starts), "k": k})
+        return k
+
+    def search(*args, **kwargs):
+        walks[-1]["searching"] = True
+        return real_search(*args, **kwargs)
+
+    def valid(state):
+        result = real_valid(state)
+        if walks and walks[-1].pop("searching", False):
+            walks[-1]["walk"] = result.objective
+        return result
+
+    monkeypatch.setattr(heuristic, "_walk_k", walk_k)
+    monkeypatch.setattr(heuristic, "_recombination_search", search)
+    monkeypatch.setattr(heuristic, "_valid_result", valid)
+    return walks
+
+
+def test_a_run_keeps_its_best_start_when_the_walk_of_another_k_ends_worse(monkeypatch) -> None:
+    """The walk leaves from another k than the best start's; it improves on its own start but not on the best
+    start, which the run returns, and ``walked`` records what the walk reached (not where it left from)."""
+    import footprint.heuristic as heuristic
+
+    problem = grid_problem(4, 5, pop_min=40, pop_max=70, k_min=3, k_max=5)
+    walks = _spy_walks(monkeypatch, pick=lambda starts: sorted(starts, key=starts.get)[1])
+    walked: dict[int, float] = {}
+    allowed = heuristic.allowed_matrix(problem)
+    shared = heuristic._Shared(problem)
+    result = heuristic._single_run(
+        problem, (0, 0), 4, 30, None, allowed, problem.neighbours(), shared, walked
+    )
+    (walk,) = walks
+    starts, k = walk["starts"], walk["k"]
+    assert walk["walk"] < starts[k] - 1e-9  # the walk improved on its start ...
+    assert walk["walk"] > min(starts.values()) + 1e-9  # ... but not on the best start, at another k
+    assert result.objective == pytest.approx(min(starts.values())) and result.k != k
+    assert walked == {k: pytest.approx(walk["walk"])}
+
+
+def test_once_every_k_is_walked_the_runs_walk_the_k_whose_walks_reached_the_best_plan(monkeypatch) -> None:
+    """Checked against the plans the walks reached (recorded here, not read from ``walked``): after every k with
+    a start has been walked, each run walks the k whose walks so far reached the best plan."""
+    problem = grid_problem(4, 5, pop_min=40, pop_max=70, k_min=3, k_max=5)
+    walks = _spy_walks(monkeypatch)
+    solve_heuristic(problem, seed=0, runs=7, recombine=30)
+    assert len(walks) == 7
+    reached: dict[int, float] = {}
+    exploited = 0
+    for walk in walks:
+        starts, k = walk["starts"], walk["k"]
+        if all(other in reached for other in starts):
+            assert k == min(starts, key=lambda other: (reached[other], other))
+            exploited += 1
+        else:
+            assert k not in reached
+        reached[k] = min(reached.get(k, float("inf")), starts[k], walk["walk"])
+    assert exploited >= 3
+
+
 def test_more_runs_are_reproducible_never_worse_and_stop_at_the_deadline(monkeypatch) -> None:
     import footprint.heuristic as heuristic
 

@@ -297,8 +297,8 @@ class Solver(_Strict):
     heuristic_runs: int = Field(
         8,
         ge=1,
-        description="Most independent heuristic runs (other seeds) per place, best plan kept; one run per 7.5 s "
-        "of time_limit, at least one.",
+        description="Most heuristic runs per place (each its own seeded starts at every k, their walks shared out "
+        "across k), best plan kept; one run per 7.5 s of time_limit, at least one.",
     )
     contiguity: Literal["auto", "cuts", "flow"] = "auto"
     counted: bool = Field(

@@ -29,9 +29,9 @@ places, and the result says when it cut the work short):
    of 60 iterations ago (late acceptance: the walk can leave a basin). The best plan seen gets a full step 4.
 
 With ``runs`` > 1 (``solver.heuristic_runs``), steps 1-5 run again from independently seeded generators and the
-best plan of all runs is kept. The runs share out their walks (step 5) across k (:func:`_walk_k`): each run walks
-from its best start at a k no run has walked yet (the best such start), and once every k with a start has been
-walked, from its start at the k whose walks reached the best plan. A walk keeps k and ends near the same plan from
+best plan of all runs is kept. The runs' starts are independent; their walks (step 5) are shared out across k
+(:func:`_walk_k`): each run walks from its best start at a k no run has walked yet (the best such start), and once
+every k with a start has been walked, from its start at the k whose walks reached the best plan. A walk keeps k and ends near the same plan from
 most starts at that k, while the best start is often not at the best plan's k: Bromley's starts favour k = 10 and
 its best plans are at k = 9; Waltham Forest's k = 9 rarely has a start at all (its population is near 9 x
 ``pop_min``) and walks to the best plan from a poor one. Every plan is checked against all hard rules
@@ -45,7 +45,8 @@ walks. The change against the old code at 8 runs (``benchmarks/ab_heuristic.py -
 better on 17 places, worse on 7, mean -0.53% (Bromley -3.6%, Barking and Dagenham -3.4%, Greenwich -2.6%, Enfield
 -1.9%; worst +0.96%, Hammersmith and Fulham); seed 1, which the replay had not seen: better on 13, worse on 12,
 mean -0.41% (Bromley -4.3%, Barking and Dagenham -3.8%, Enfield -1.9%, Greenwich -1.8%; worst +0.94%,
-Southwark), for 1-3% more CPU time. The losses are the luck of other starts at the same k.
+Southwark), for 1-3% more CPU time. The losses are the luck of other starts at the same k. Not measured at fewer
+runs: at 30 s a place (4 runs) a range of 4 or more k is walked once each, and the best k is never walked twice.
 
 Measured with ``benchmarks/bench_heuristic.py`` (CPU seconds on a busy shared 2-core machine). On the 32 London
 places (real LSOAs and PCNs, bounds 30,000-50,000) step 5 lowers the objective by a median 1.6% (mean 1.8%, best
@@ -115,7 +116,7 @@ from footprint.problem import PlaceProblem, largest_sum, top_sums
 logger = logging.getLogger(__name__)
 
 
-#: Merge-split iterations spent on the best plan by default (``solve_place`` gives shorter time limits a share).
+#: Merge-split iterations of each run's walk by default (``solve_place`` gives shorter time limits a share).
 RECOMBINE_ITERATIONS = 300
 #: The most k each run starts from (every feasible k when there are no more; else this many spread across the
 #: range). Was 4, which on a range of 5-6 k (Bromley 7-11, Enfield 7-11, Barnet 8-13) skipped the middle k where
@@ -127,7 +128,7 @@ MAX_CANDIDATE_KS = 8
 @dataclass
 class HeuristicResult:
     """The best plan found, its weighted objective and k, whether the ``deadline`` cut the work short, and the
-    independent runs made.
+    runs made.
 
     ``stopped`` True means some starts, merge-split iterations or runs were skipped at the deadline: the plan then
     depends on the machine's speed (same seed, same inputs, another plan on a faster or slower machine). ``runs``
@@ -276,23 +277,25 @@ def solve_heuristic(
     problem
         The place.
     seed
-        Seed of the ``numpy.random.Generator`` that places the seeds (same seed, same plan).
+        Root seed of the ``numpy.random.Generator`` streams of every run's starts and walk (see ``runs``; same
+        seed, same plan).
     restarts
         Seed placements tried per k.
     recombine
-        Merge-split iterations spent on the best plan (0 = none).
+        Merge-split iterations of each run's walk (0 = none).
     deadline
         ``time.perf_counter()`` time after which, once a valid plan is in hand, no further start begins and the
         merge-split stops (None: no clock, every start and iteration runs). A guard for time limits too short
         for the place's size; when it binds the result's ``stopped`` is True. No run after the first begins
         past it.
     runs
-        Independent runs of steps 1-5: run r draws the starts of each k from a generator seeded by
-        ``[seed, r, 0, k]`` and its merge-split from ``[seed, r, 1]``; the best plan is kept (ties: the earlier
-        run). The merge-split walk stays in its starting plan's basin (5 times its iterations gain at most 0.26%
-        on London's largest places), while another seed's starts reach another basin: over London's 32 places
-        4 runs beat 1 on 16, by a mean 0.49% and up to 3.4% (Redbridge 1.2846 -> 1.2412), and 3 runs on 13
-        (mean 0.42%), in 3-4 times the time.
+        Runs of steps 1-5: run r draws the starts of each k from a generator seeded by ``[seed, r, 0, k]`` and
+        its merge-split from ``[seed, r, 1]``; the runs' starts are independent, their walks are not: run r
+        walks from the k :func:`_walk_k` picks given the walks of runs 0..r-1. The best plan is kept (ties: the
+        earlier run). The merge-split walk stays in its starting plan's basin (5 times its iterations gain at
+        most 0.26% on London's largest places), while another seed's starts reach another basin: over London's
+        32 places 4 runs beat 1 on 16, by a mean 0.49% and up to 3.4% (Redbridge 1.2846 -> 1.2412), and 3 runs on
+        13 (mean 0.42%), in 3-4 times the time (measured when each run walked its own best start of four k).
 
     Returns
     -------

@@ -249,7 +249,7 @@ class PlaceSolution:
     message
         Human explanation for infeasible/error, warnings otherwise.
     heuristic_runs
-        Independent heuristic runs made for the plan (``solver.heuristic_runs`` at most; fewer at short time limits
+        Heuristic runs made for the plan (``solver.heuristic_runs`` at most; fewer at short time limits
         and for large models, see :func:`footprint.solve.heuristic_runs`; 0 when the heuristic did not run).
     """
 

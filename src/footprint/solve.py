@@ -136,7 +136,7 @@ HEURISTIC_TIME_SHARE = 0.25
 HEURISTIC_SECONDS_PER_UNIT = 0.055
 #: The most of the time limit the heuristic's guard allows when a MIP follows.
 HEURISTIC_TIME_SHARE_MAX = 0.5
-#: Seconds of time limit per independent heuristic run (``SolveOptions.heuristic_runs`` at most; a count fixed by
+#: Seconds of time limit per heuristic run (``SolveOptions.heuristic_runs`` at most; a count fixed by
 #: the limit, not a clock, so plans stay reproducible). London's places take 0.9-3.2 s a run, so runs fit in the
 #: heuristic's share of the limit: 8 (the most by default) at 60 s and more (about 15 s a place at 60 s), 4 at
 #: 30 s, 1 below 15 s. Was 20 s (3 runs at 60 s) before the runs became 1.4 times faster (issue 19); London at
@@ -198,7 +198,8 @@ class SolveOptions:
     seed
         Seed of the heuristic and of the solver's random choices.
     heuristic_runs
-        Most independent heuristic runs (:func:`footprint.heuristic.solve_heuristic`'s ``runs``); the time limit
+        Most heuristic runs (:func:`footprint.heuristic.solve_heuristic`'s ``runs``: own starts, walks shared out
+        across k); the time limit
         allows one per ``SECONDS_PER_HEURISTIC_RUN``, and a large model one (:func:`heuristic_runs`).
     contiguity
         ``cuts``, ``flow`` or ``auto``.

@@ -57,8 +57,9 @@ from footprint.problem import PlaceProblem, PlaceSolution, Weights
 BEST_ACCESS_WEIGHT = 0.01
 #: The "at best" heuristic's work, counted (never timed), so its plan is the same on every machine: seed
 #: placements per candidate k (plus the start from where the PCNs' patients live) and merge-split iterations.
-#: Measured on the sample and two London boroughs: 4 restarts and 300 iterations cost ~40% of a place's own run
-#: for the same coterminosity; 1 and 100 cost ~10%.
+#: Measured on the sample and two London boroughs (when each run tried at most four k; it now tries up to eight,
+#: a start costing a tenth of a walk): 4 restarts and 300 iterations cost ~40% of a place's own run for the same
+#: coterminosity; 1 and 100 cost ~10%.
 BEST_RESTARTS, BEST_ITERATIONS = 1, 100
 #: Breach rules of the status quo counted per place, with the column each is counted in.
 BREACH_COLUMNS = {"population": "out_of_bounds", "contiguity": "not_contiguous", "place": "crossing_places"}
