@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_columns.py [--config configs/london.yaml] [--places E09000021 ...]
-        [--methods auto columns exact] [--time-limit 60] [--json out.jsonl]
+        [--methods auto columns exact] [--time-limit 60] [--counted] [--json out.jsonl]
 
 Builds each place's :class:`footprint.problem.PlaceProblem` from the scenario (``validate_scenario``) and solves it
 with :func:`footprint.solve.solve_place` once per method, one place at a time in this process (so two runs of this
@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--runs", type=int, default=SolveOptions().heuristic_runs, help="solver.heuristic_runs"
     )
+    parser.add_argument(
+        "--counted", action="store_true", help="solver.counted: counts, not the clock, stop every stage"
+    )
     parser.add_argument("--json", help="append one JSON line per place and method here")
     args = parser.parse_args(argv)
     problems = validate_scenario(load_scenario(args.config)).problems
@@ -49,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     for code in places:
         problem = problems[code]
         for method in args.methods:
-            options = SolveOptions(method=method, time_limit=args.time_limit, heuristic_runs=args.runs)
+            options = SolveOptions(
+                method=method, time_limit=args.time_limit, heuristic_runs=args.runs, counted=args.counted
+            )
             clock = time.perf_counter()
             solution = solve_place(problem, options)
             wall = time.perf_counter() - clock

@@ -381,3 +381,37 @@ def test_rounded_starts_try_the_other_whole_k_next():
     assert [len(set(start[start >= 0].tolist())) for start in fractional] == [3, 2]
     whole = _rounded_starts(master, np.array([1.0, 1.0, 1.0, 0.0]))
     assert len(whole) == 1 and len(set(whole[0].tolist())) == 3
+
+
+def test_exact_pricing_returns_the_optimum_then_other_columns_below_the_cutoff():
+    """Besides its optimum, an exact pricing MIP returns other connected solutions it met that cost less than the
+    cutoff: distinct, valid, each below the cutoff (checked by enumeration), at most ``EXACT_COLUMNS``."""
+    more = 0
+    for seed, trial in itertools.product(range(4), range(3)):
+        problem = random_place(seed)
+        pricing = Pricing(problem)
+        rng = np.random.default_rng([seed, trial])
+        duals = random_duals(pricing, rng, scale=0.5)
+        for centre in range(problem.n_centres):
+            least = least_by_enumeration(pricing, centre, duals)
+            if not math.isfinite(least):
+                continue
+            cutoff = least + 0.5
+            priced = price_exact(pricing, centre, duals, cutoff=cutoff)
+            assert 1 <= len(priced.units) <= colgen.EXACT_COLUMNS
+            assert len(set(priced.units)) == len(priced.units)
+            values = []
+            for units in priced.units:
+                assert units == tuple(sorted(units)) and pricing.valid(centre, units)
+                column = pricing.column(centre, units, duals.sigma, duals.tau)
+                values.append(reduced_cost(column, duals) + duals.mu + float(duals.nu[centre]))
+            assert values[0] == pytest.approx(least, abs=1e-7)  # the optimum first
+            assert all(value < cutoff + 1e-9 for value in values)
+            below = {
+                col.units
+                for col in every_column(pricing)
+                if col.centre == centre and reduced_cost(col, duals) + duals.mu + duals.nu[centre] < cutoff
+            }
+            assert set(priced.units) <= below
+            more += len(priced.units) > 1
+    assert more  # the MIP met other columns below the cutoff on some centre

@@ -82,6 +82,12 @@ IMPROVE_STEPS = 200
 PRICING_NODES = 2_000
 #: Contiguity cut rounds of one exact pricing problem at most.
 CUT_ROUNDS = 50
+#: Columns one exact pricing MIP returns at most: its optimum, then the other connected solutions it met on the way
+#: that cost less than the cutoff, cheapest first. The exact passes come when heuristic pricing finds nothing, and
+#: one column a centre left the next master short of the columns it needed: with 5, on ten London places in
+#: counted mode (the same work on any machine) the 60 s bound rose on seven (Bromley's gap 0.50% -> 0.22%, Sutton
+#: 1.02% -> 0.65%) and fell on Hillingdon (1.03% -> 1.12%); see BENCHMARKS.md.
+EXACT_COLUMNS = 5
 #: Cut rounds after which the pricing MIP also takes the flow formulation of contiguity. Most centres need one to
 #: three rounds, and the flow's extra variables would slow them (Greenwich's exact pass: 10 s with cuts alone, 21 s
 #: with the flow from the start; Barnet's two passes: 6.0 s, 8.6 s after two rounds, 6.7 s after three); some
@@ -547,7 +553,9 @@ def price_exact(
     Contiguity: by cuts (a stray part of the solution needs a unit of its boundary), and when
     ``FLOW_AFTER_CUT_ROUNDS`` rounds leave the solution disconnected, also by a single-commodity flow from the root
     (:func:`_add_flow`). ``cutoff``: only costs below it matter (the MIP prunes at it); a bound at or above it is
-    reported as the cutoff. Returns the MIP's dual bound (valid at its node limit too).
+    reported as the cutoff. Returns the MIP's dual bound (valid at its node limit too) and up to
+    ``EXACT_COLUMNS`` unit sets: the MIP's connected optimum first (when it has one), then the cheapest other
+    valid columns among the solutions it met on the way, in any cut round, that cost less than the cutoff.
     """
     import highspy
 
@@ -649,6 +657,17 @@ def price_exact(
     h.setOptionValue("random_seed", 0)
     if math.isfinite(cutoff):
         h.setOptionValue("objective_bound", float(cutoff))
+    # every solution the MIP meets (in any cut round) is a column when it is connected and within the rules
+    met: list[tuple[float, np.ndarray]] = []
+
+    def keep(event) -> None:
+        met.append((float(event.data_out.objective_function_value), event.data_out.mip_solution[:nx] > 0.5))
+
+    h.cbMipSolution.subscribe(keep)
+
+    def others(first: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        return first + _met_columns(pricing, centre, units, met, cutoff, first, EXACT_COLUMNS - len(first))
+
     finish = None if seconds is None else time.perf_counter() + seconds
     # contiguity by cuts: solve, cut off each part away from the root (a member of it needs a member of the
     # part's boundary), solve again; every round is a relaxation, so each round's dual bound is valid
@@ -684,7 +703,7 @@ def price_exact(
             found = [units_found] if pricing.valid(centre, units_found) else []
             if proven:
                 bound = max(bound, float(info.objective_function_value))
-            return ExactPrice(min(bound, cutoff), proven, found, nodes_used)
+            return ExactPrice(min(bound, cutoff), proven, others(found), nodes_used)
         # two separators between each stray member and the root: the boundary of its own part, and the
         # boundary of the root's part (both unchosen now; a connected column must take a unit of each)
         cuts_index, cuts_start, cuts_value = [], [], []
@@ -713,7 +732,30 @@ def price_exact(
             np.array(cuts_index, dtype=np.int32),
             np.array(cuts_value, dtype=float),
         )
-    return ExactPrice(min(bound, cutoff), False, [], nodes_used)
+    return ExactPrice(min(bound, cutoff), False, others([]), nodes_used)
+
+
+def _met_columns(
+    pricing: Pricing,
+    centre: int,
+    units: np.ndarray,
+    met: list[tuple[float, np.ndarray]],
+    cutoff: float,
+    found: list[tuple[int, ...]],
+    most: int,
+) -> list[tuple[int, ...]]:
+    """Up to ``most`` unit sets among the pricing MIP's solutions ``met`` (objective, chosen mask over ``units``)
+    that cost less than ``cutoff``, are valid columns of ``centre`` and are not in ``found``: cheapest first."""
+    columns: list[tuple[int, ...]] = []
+    taken = {tuple(sorted(unit_set)) for unit_set in found}
+    for value, chosen in sorted(met, key=lambda solution: solution[0]):
+        if len(columns) >= most or value >= cutoff:
+            break
+        members = tuple(sorted(units[chosen].tolist()))
+        if members not in taken and pricing.valid(centre, members):
+            taken.add(members)
+            columns.append(members)
+    return columns
 
 
 def _add_flow(h, pricing: Pricing, units: np.ndarray, root: int, pop_max: float) -> None:
