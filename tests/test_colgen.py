@@ -221,6 +221,91 @@ def test_bound_never_exceeds_the_optimum_on_random_places(seed):
         assert weighted_objective(problem, evaluate_terms(problem, plan)) >= exact[0] - 1e-9
 
 
+def mu_priced(master: Master, duals: Duals, least: np.ndarray) -> float:
+    """The Lagrangian bound with the k row priced by mu (every centre of negative reduced cost counted)."""
+    pr, p = master.pr, master.pr.problem
+    value = (
+        pr.constant + float(duals.pi.sum()) + float((pr.homes * duals.sigma).sum()) + float(duals.tau.sum())
+    )
+    value += duals.mu * (p.k_min if duals.mu >= 0 else p.k_max)
+    for c in np.flatnonzero(pr.openable):
+        reduced = least[c] - duals.mu
+        value += reduced if pr.required[c] else min(0.0, reduced)
+    return value
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_bound_keeping_the_k_row_holds_at_any_duals_and_beats_pricing_it(seed):
+    """At duals near the converged master's and far from them, with each centre's least Lagrangian cost by
+    enumeration: the bound (k_min..k_max centres open, the k row kept) is at most the brute-force optimum and
+    never below the mu-priced form; on some duals it is above it (random 3 x 3 places: five centres, k 3-4)."""
+    problem = random_place(seed)
+    exact = brute_force(problem)
+    assert exact is not None
+    pricing = Pricing(problem)
+    columns = every_column(pricing)
+    _, master = generate_columns(problem, exact_passes=20)
+    _, converged, _, _ = master.solve()
+    rng = np.random.default_rng(seed)
+    above = 0
+    for trial in range(24):
+        scale = [0.01, 0.05, 0.3][trial % 3]
+        duals = random_duals(pricing, rng, scale)
+        if trial % 2 == 0:  # near the converged duals
+            duals = Duals(
+                pi=duals.pi + converged.pi,
+                mu=duals.mu + converged.mu,
+                nu=duals.nu,
+                sigma=np.minimum(duals.sigma + converged.sigma, 0.0),
+                tau=duals.tau,
+            )
+        least = np.full(problem.n_centres, math.inf)
+        for col in columns:
+            value = reduced_cost(col, duals) + duals.mu + float(duals.nu[col.centre])
+            least[col.centre] = min(least[col.centre], value)
+        bound = master.lagrangian(duals, least)
+        assert bound <= exact[0] + 1e-9
+        priced = mu_priced(master, duals, least)
+        assert bound >= priced - 1e-9
+        above += bound > priced + 1e-6
+    assert above > 0
+
+
+def test_the_bound_opens_the_cheapest_count_of_centres_a_plan_may_open():
+    """The bound's centre term is the least, over every set of openable centres a plan may open (k_min..k_max of
+    them, every required one among them), of their ``least`` summed: checked against that enumeration for random
+    ``least`` (of both signs) with required and unopenable centres."""
+    problem = random_place(0)
+    pricing = Pricing(problem)
+    master = Master(pricing, box=1e3)
+    rng = np.random.default_rng(5)
+    zero = Duals(
+        pi=np.zeros(problem.n_units),
+        mu=0.0,
+        nu=np.zeros(problem.n_centres),
+        sigma=np.zeros(len(pricing.pcn)),
+        tau=np.zeros(len(pricing.labels)),
+    )
+    base = master.lagrangian(zero, np.zeros(problem.n_centres))
+    for _trial in range(40):
+        pricing.required = rng.random(problem.n_centres) < 0.25
+        pricing.openable = rng.random(problem.n_centres) < 0.9
+        least = rng.normal(0.0, 1.0, problem.n_centres)
+        duals = Duals(pi=zero.pi, mu=float(rng.normal()), nu=zero.nu, sigma=zero.sigma, tau=zero.tau)
+        open_ = np.flatnonzero(pricing.openable)
+        must = set(np.flatnonzero(pricing.openable & pricing.required).tolist())
+        sets = [
+            chosen
+            for m in range(problem.k_min, problem.k_max + 1)
+            for chosen in itertools.combinations(open_.tolist(), m)
+            if must <= set(chosen)
+        ]
+        if not sets:
+            continue
+        cheapest = min(float(least[list(chosen)].sum()) for chosen in sets)
+        assert master.lagrangian(duals, least) - base == pytest.approx(cheapest, abs=1e-12)
+
+
 def test_a_pass_cut_short_by_the_clock_still_bounds_validly():
     """The deadline stops the rounds at once: the one exact pass left runs out of time, and its bound (the
     no-search bound for centres it could not price) is still at most the optimum."""

@@ -21,12 +21,13 @@ fullest neighbourhoods, the kept population the best one-to-one matching), so th
 every plan; it is much stronger than the per-unit LP because a column is already connected and within bounds.
 
 **The bound.** For duals (pi_i free, mu on the k row, sigma_p <= 0, tau_l <= 0) and g_c, a lower bound on the
-least Lagrangian cost cost_j - pi(S_j) - mu - sigma(Q_j) - tau(l_j) of any column of centre c,
+least Lagrangian cost cost_j - pi(S_j) - sigma(Q_j) - tau(l_j) of any column of centre c,
 
-    L = const + sum_i pi_i + mu k_side + sum_p h_p sigma_p + sum_l tau_l + sum_c min(0, g_c)
+    L = const + sum_i pi_i + sum_p h_p sigma_p + sum_l tau_l + min over m in [k_min, k_max] of the sum of the
+        g_c of every centre that must open and the m - (their number) smallest g_c of the others
 
-(k_side = k_min when mu >= 0, else k_max; for a centre that must open, g_c itself) is a valid lower bound on
-every plan, whatever the duals (Lagrangian relaxation of every row but the centres' own). g_c comes from the exact
+is a valid lower bound on every plan, whatever the duals (Lagrangian relaxation of every row but the centres'
+own and the k row; the k row's dual mu is used only to price the columns). g_c comes from the exact
 pricing MIP's dual bound, so it stays valid when that MIP stops at its node limit. Duals are clipped to their signs
 before pricing, so the duals priced are the duals bounded.
 
@@ -954,17 +955,31 @@ class Master:
         return value, Duals(pi, mu, nu, sigma, tau), col_value[self.n_slack :], slack
 
     def lagrangian(self, duals: Duals, least: np.ndarray) -> float:
-        """L of the module docstring, with ``least[c]`` a lower bound on centre c's least Lagrangian cost."""
+        """L of the module docstring, with ``least[c]`` a lower bound on centre c's least Lagrangian cost.
+
+        The k row stays in the subproblem rather than priced by mu: a plan opens m centres, k_min <= m <= k_max,
+        every required one among them, so its Lagrangian cost is at least the required centres' ``least`` plus
+        the m - (required) smallest of the others', at the best m. That is never below the mu-priced form (for
+        any mu, m mu >= k_side mu and each chosen centre's ``least - mu`` >= min(0, ``least - mu``)) and much
+        above it before convergence, when dozens of centres still have columns of negative reduced cost and the
+        mu-priced form counts them all where a plan opens at most k_max. At converged duals both are the
+        master's LP value (the cardinality row has integral vertices)."""
         p = self.pr.problem
-        k_side = p.k_min if duals.mu >= 0 else p.k_max
-        value = self.pr.constant + float(duals.pi.sum()) + duals.mu * k_side
+        value = self.pr.constant + float(duals.pi.sum())
         value += float((self.pr.homes * duals.sigma).sum()) + float(duals.tau.sum())
-        for c in range(p.n_centres):
-            if not self.pr.openable[c]:
-                continue
-            reduced = least[c] - duals.mu
-            value += reduced if self.pr.required[c] else min(0.0, reduced)
-        return value
+        openable = self.pr.openable
+        required = openable & self.pr.required
+        optional = np.sort(least[openable & ~self.pr.required])
+        fixed = float(least[required].sum())
+        n_required = int(required.sum())
+        taken = np.concatenate(([0.0], np.cumsum(optional)))  # taken[j]: the j smallest optional, summed
+        lo, hi = max(p.k_min - n_required, 0), min(p.k_max - n_required, len(optional))
+        if lo > hi:  # no count of centres is open to a plan: keep the mu-priced form, valid whatever the rows
+            k_side = p.k_min if duals.mu >= 0 else p.k_max
+            value += duals.mu * k_side + fixed - duals.mu * n_required
+            value += float(np.minimum(optional - duals.mu, 0.0).sum())
+            return value
+        return value + fixed + float(taken[lo : hi + 1].min())
 
     def rounded(self, values: np.ndarray, k: int | None = None) -> np.ndarray:
         """A start for :func:`footprint.heuristic.polish_plan` from the master's solution ``values``: the k
