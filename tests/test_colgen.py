@@ -206,6 +206,39 @@ def test_exact_pricing_with_flow_or_cuts_agrees_with_enumeration(flow_after, mon
             assert priced.bound == pytest.approx(least, abs=1e-7)
 
 
+def test_cuts_kept_from_one_pricing_stay_exact_for_the_next_and_save_mips(monkeypatch):
+    """Contiguity cuts found under a branch (the middle unit kept from every centre but the first) are kept for the centre in
+    the whole graph and start its next pricing: at the root, at other duals, pricing still equals enumeration;
+    at the same duals again it solves fewer MIPs. Cuts alone (no flow), duals that favour scattered units."""
+    from footprint.branch import Branch, restricted
+
+    monkeypatch.setattr(colgen, "FLOW_AFTER_CUT_ROUNDS", colgen.CUT_ROUNDS)
+    first_total = again_total = 0
+    for seed in range(4):
+        problem = random_place(seed)
+        pricing = Pricing(problem)
+        rng = np.random.default_rng(seed)
+        middle = [
+            Branch(c, 4, False) for c in range(1, problem.n_centres) if int(problem.centre_root[c]) != 4
+        ]
+        node = restricted(pricing, tuple(middle))
+        assert node is not None and node.cuts is pricing.cuts  # the branch shares the root's cut pool
+        for _duals_seed in range(3):
+            duals = random_duals(pricing, rng, scale=0.5)
+            duals.pi[[0, 2, 6, 8]] += 1.0  # the corners pay: disconnected sets tempt the relaxation
+            for centre in range(problem.n_centres):
+                first = price_exact(node, centre, duals)
+                again = price_exact(node, centre, duals)
+                assert again.bound == pytest.approx(first.bound, abs=1e-7)
+                first_total += first.rounds
+                again_total += again.rounds
+                at_root = price_exact(pricing, centre, duals)
+                least = least_by_enumeration(pricing, centre, duals)
+                assert least - 1e-5 <= at_root.bound <= least + 1e-7  # valid, and exact to HiGHS's tolerance
+        assert any(pricing.cuts.values())
+    assert again_total < first_total
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_bound_never_exceeds_the_optimum_on_random_places(seed):
     """Random populations, patients, bounds and hubs on a 3 x 3 grid: bound <= brute-force optimum, plans valid."""

@@ -35,8 +35,9 @@ before pricing, so the duals priced are the duals bounded.
 every centre heuristically (:func:`price_heuristic`: greedy growth from the root by marginal Lagrangian gain,
 also towards the PCN homes the duals reward, then add/drop steps, also from the centre's columns in use);
 columns of negative reduced cost enter. When the heuristic finds none, an exact pass (:func:`price_exact`: a
-MIP per centre with contiguity cuts from the root, and a flow from it once the cuts have taken a few rounds,
-binaries for the PCN homes and baseline label the column earns, cut off at the Lagrangian zero) proves the bound L and adds whatever columns it finds; a centre the
+MIP per centre with contiguity cuts from the root, starting from the cuts its earlier pricings found, and a
+flow from it once the cuts have taken a few rounds, binaries for the PCN homes and baseline label the column
+earns, cut off at the Lagrangian zero) proves the bound L and adds whatever columns it finds; a centre the
 clock leaves unpriced is bounded by :meth:`Pricing.loose_bound`. Stabilisation: the unit rows carry penalised
 slacks, which keep every pi_i in a box (around 0, then around the duals of the best bound: a box step) and the
 master feasible from the start; when the master uses a slack the box is widened. An exact pass prices at a
@@ -214,6 +215,10 @@ class Pricing:
             near = order[np.cumsum(self.population[order]) <= p.pop_max]
             self.near_mass[:, c] = self.pcn[:, near].sum(axis=1)
         self.openable = np.array([self.reach[int(p.centre_root[c]), c] for c in range(p.n_centres)])
+        # contiguity cuts of exact pricing, per centre, kept for its next pricing (:func:`price_exact`): each is
+        # (unit, separator), a set of units every connected set holding the unit and the centre's root meets,
+        # the neighbours in the whole graph, so it stands at any duals and under any branch's restrictions
+        self.cuts: dict[int, dict[tuple[int, tuple[int, ...]], None]] = {}
 
     def loose_bound(self, centre: int, duals: Duals) -> float:
         """A lower bound on the least Lagrangian cost of any column of ``centre`` that needs no search: every
@@ -530,12 +535,14 @@ def _improve(state: _Growth, root: int) -> None:
 @dataclass(frozen=True)
 class ExactPrice:
     """One exact pricing MIP: a lower bound on the centre's least Lagrangian cost (cost - pi - sigma - tau, mu
-    and nu left out), whether it is proven, the best unit sets found, and the nodes used."""
+    and nu left out), whether it is proven, the best unit sets found, the nodes used and the MIPs solved (one a
+    round of contiguity cuts)."""
 
     bound: float
     proven: bool
     units: list[tuple[int, ...]]
     nodes: int
+    rounds: int = 0
 
 
 def price_exact(
@@ -669,10 +676,34 @@ def price_exact(
     def others(first: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
         return first + _met_columns(pricing, centre, units, met, cutoff, first, EXACT_COLUMNS - len(first))
 
+    pool = pricing.cuts.setdefault(centre, {})
+
+    def add_cuts(cuts) -> None:
+        # a cut x_u <= sum of x over its separator (members out of reach are 0 here, so left out)
+        cuts_index, cuts_start, cuts_value = [], [], []
+        for unit, separator in cuts:
+            if unit not in pos:
+                continue
+            cuts_start.append(len(cuts_index))
+            cuts_index.extend([pos[unit], *(pos[v] for v in separator if v in pos)])
+            cuts_value.extend([1.0] + [-1.0] * (len(cuts_index) - cuts_start[-1] - 1))
+        if cuts_start:
+            h.addRows(
+                len(cuts_start),
+                np.full(len(cuts_start), -inf),
+                np.zeros(len(cuts_start)),
+                len(cuts_index),
+                np.array(cuts_start, dtype=np.int32),
+                np.array(cuts_index, dtype=np.int32),
+                np.array(cuts_value, dtype=float),
+            )
+
+    add_cuts(pool)
     finish = None if seconds is None else time.perf_counter() + seconds
     # contiguity by cuts: solve, cut off each part away from the root (a member of it needs a member of the
-    # part's boundary), solve again; every round is a relaxation, so each round's dual bound is valid
-    bound, nodes_used = -math.inf, 0
+    # part's boundary), solve again; every round is a relaxation, so each round's dual bound is valid. The cuts
+    # found are kept for this centre's next pricing (``Pricing.cuts``), which starts from them.
+    bound, nodes_used, solved = -math.inf, 0, 0
     for cut_round in range(CUT_ROUNDS):
         if cut_round == FLOW_AFTER_CUT_ROUNDS:
             _add_flow(h, pricing, units, pos[root], float(p.pop_max))
@@ -681,18 +712,20 @@ def price_exact(
                 break
             h.setOptionValue("time_limit", max(finish - time.perf_counter(), 0.01))
         h.run()
+        solved += 1
         status = h.getModelStatus()
         info = h.getInfo()
         nodes_used += int(info.mip_node_count)
         if status == highspy.HighsModelStatus.kInfeasible:
-            return ExactPrice(cutoff, True, [], nodes_used)  # nothing below the cutoff (or no column at all)
+            # nothing below the cutoff (or no column at all)
+            return ExactPrice(cutoff, True, [], nodes_used, solved)
         round_bound = float(info.mip_dual_bound)
         if math.isfinite(round_bound):
             bound = max(bound, round_bound)
         if bound >= cutoff:
             # this round's model is a relaxation: no column costs less than the cutoff (HiGHS 1.16 does not prune
             # a MIP at objective_bound, so the rounds went on raising a bound that no longer mattered)
-            return ExactPrice(cutoff, True, [], nodes_used)
+            return ExactPrice(cutoff, True, [], nodes_used, solved)
         if info.primal_solution_status != 2:
             break
         x = np.asarray(h.getSolution().col_value[:nx])
@@ -704,36 +737,26 @@ def price_exact(
             found = [units_found] if pricing.valid(centre, units_found) else []
             if proven:
                 bound = max(bound, float(info.objective_function_value))
-            return ExactPrice(min(bound, cutoff), proven, others(found), nodes_used)
+            return ExactPrice(min(bound, cutoff), proven, others(found), nodes_used, solved)
+
         # two separators between each stray member and the root: the boundary of its own part, and the
         # boundary of the root's part (both unchosen now; a connected column must take a unit of each)
-        cuts_index, cuts_start, cuts_value = [], [], []
-
-        def boundary(part: list[int]) -> list[int]:
+        def boundary(part: list[int]) -> tuple[int, ...]:
             inside = set(part)
-            return sorted(
-                {pos[v] for u in part for v in pricing.neighbours[u] if v not in inside and v in pos}
-            )
+            return tuple(sorted({v for u in part for v in pricing.neighbours[u] if v not in inside}))
 
         around_root = boundary(next(part for part in parts if root in part))
+        fresh = []
         for part in parts:
             if root in part:
                 continue
             for separator in (boundary(part), around_root):
                 for u in part:
-                    cuts_start.append(len(cuts_index))
-                    cuts_index.extend([pos[u], *separator])
-                    cuts_value.extend([1.0] + [-1.0] * len(separator))
-        h.addRows(
-            len(cuts_start),
-            np.full(len(cuts_start), -inf),
-            np.zeros(len(cuts_start)),
-            len(cuts_index),
-            np.array(cuts_start, dtype=np.int32),
-            np.array(cuts_index, dtype=np.int32),
-            np.array(cuts_value, dtype=float),
-        )
-    return ExactPrice(min(bound, cutoff), False, others([]), nodes_used)
+                    if (u, separator) not in pool:
+                        pool[(u, separator)] = None
+                        fresh.append((u, separator))
+        add_cuts(fresh)
+    return ExactPrice(min(bound, cutoff), False, others([]), nodes_used, solved)
 
 
 def _met_columns(
