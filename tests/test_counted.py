@@ -89,13 +89,24 @@ def test_counted_auto_is_columns_when_column_generation_does_not_converge(monkey
     also when the root's exact passes run out (one pass here) before its LP converges."""
     from footprint import solve
 
-    monkeypatch.setattr(solve, "COLUMN_EXACT_PASSES", 1)
+    monkeypatch.setattr(solve, "COUNTED_EXACT_PASSES", 1)
     problem = random_place(1)
     auto = solve_place(problem, SolveOptions(method="auto", time_limit=60, gap=0.0, counted=True))
     columns = solve_place(problem, SolveOptions(method="columns", time_limit=60, gap=0.0, counted=True))
     assert not auto.model["column_lp_converged"]
     assert auto.model.get("tree_nodes", 0) >= 1
     _assert_same_result(auto, columns)
+
+
+@pytest.mark.parametrize("counted", [False, True])
+def test_column_generation_takes_the_exact_passes_of_its_mode(counted, monkeypatch):
+    """Counted work fixes its own number of exact passes; under the clock the cap is a separate guard."""
+    from footprint import solve
+
+    monkeypatch.setattr(solve, "COUNTED_EXACT_PASSES" if counted else "COLUMN_EXACT_PASSES", 1)
+    problem = random_place(1)
+    result = solve_place(problem, SolveOptions(method="columns", time_limit=60, gap=0.0, counted=counted))
+    assert result.model["exact_pricing_passes"] == 1 and not result.model["column_lp_converged"]
 
 
 def test_the_tree_stops_at_its_counted_nodes():
