@@ -150,3 +150,29 @@ def test_documented_defaults_equal_the_schema_defaults() -> None:
 def test_every_top_level_key_is_documented() -> None:
     documented = yaml.safe_load((REPO / "configs" / "default.yaml").read_text(encoding="utf-8"))
     assert set(documented) | {"extends"} == set(json_schema()["properties"])
+
+
+def test_the_api_solve_options_default_to_the_schema() -> None:
+    """SolveOptions (the Python API) takes its defaults from the scenario schema: a default run through the API
+    and through a scenario solve alike."""
+    from footprint.config import Solver
+    from footprint.runner import solve_options
+    from footprint.solve import SolveOptions
+
+    documented = load_scenario(REPO / "configs" / "default.yaml")
+    assert solve_options(documented) == SolveOptions()
+    schema = Solver()
+    api = SolveOptions()
+    assert (api.method, api.solver, api.time_limit, api.gap, api.threads) == (
+        schema.method,
+        schema.name,
+        schema.time_limit,
+        schema.gap,
+        schema.threads,
+    )
+    assert (api.seed, api.heuristic_runs, api.contiguity, api.counted) == (
+        schema.seed,
+        schema.heuristic_runs,
+        schema.contiguity,
+        schema.counted,
+    )

@@ -70,7 +70,7 @@ import pulp
 
 from footprint.branch import MAX_NODES, branch_and_price
 from footprint.colgen import Master, dive, generate_columns
-from footprint.config import COUNTED_EXACT_REFUSED
+from footprint.config import COUNTED_EXACT_REFUSED, Solver
 from footprint.errors import SolverError
 from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, polish_plan, solve_heuristic
 from footprint.highs import _stdout_to_null, new_highs
@@ -183,9 +183,13 @@ COUNTED_SECONDS_PER_NODE = 10.0
 BOUND_TOLERANCE = 1e-6
 
 
+#: The scenario schema's solver defaults (:class:`footprint.config.Solver`, the one source of every default).
+_DEFAULTS = {name: field.default for name, field in Solver.model_fields.items()}
+
+
 @dataclass(frozen=True)
 class SolveOptions:
-    """How to solve a place (from the scenario's ``solver`` section).
+    """How to solve a place (from the scenario's ``solver`` section; the defaults are its schema's).
 
     Attributes
     ----------
@@ -218,17 +222,17 @@ class SolveOptions:
         columns (the MIP after column generation stops by its clock). Not with method exact.
     """
 
-    method: Literal["auto", "exact", "heuristic", "columns"] = "auto"
-    solver: Literal["auto", "highs", "cbc"] = "auto"
-    time_limit: float = 120.0
-    gap: float = 0.005
-    threads: int = 1
-    seed: int = 0
-    heuristic_runs: int = 8
-    contiguity: Literal["auto", "cuts", "flow"] = "auto"
+    method: Literal["auto", "exact", "heuristic", "columns"] = _DEFAULTS["method"]
+    solver: Literal["auto", "highs", "cbc"] = _DEFAULTS["name"]
+    time_limit: float = _DEFAULTS["time_limit"]
+    gap: float = _DEFAULTS["gap"]
+    threads: int = _DEFAULTS["threads"]
+    seed: int = _DEFAULTS["seed"]
+    heuristic_runs: int = _DEFAULTS["heuristic_runs"]
+    contiguity: Literal["auto", "cuts", "flow"] = _DEFAULTS["contiguity"]
     write_lp: str | None = None
     warm_start: bool = True
-    counted: bool = False
+    counted: bool = _DEFAULTS["counted"]
 
     def __post_init__(self) -> None:
         if self.counted and self.method == "exact":
