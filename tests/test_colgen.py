@@ -207,9 +207,10 @@ def test_exact_pricing_with_flow_or_cuts_agrees_with_enumeration(flow_after, mon
 
 
 def test_cuts_kept_from_one_pricing_stay_exact_for_the_next_and_save_mips(monkeypatch):
-    """Contiguity cuts found under a branch (the middle unit kept from every centre but the first) are kept for the centre in
-    the whole graph and start its next pricing: at the root, at other duals, pricing still equals enumeration;
-    at the same duals again it solves fewer MIPs. Cuts alone (no flow), duals that favour scattered units."""
+    """Contiguity cuts found under a branch (the middle unit kept from every centre but the first) are kept for
+    the centre in the whole graph and start its next pricing: at the root, at other duals, pricing still equals
+    enumeration; at the same duals again it solves fewer MIPs. Cuts alone (no flow), duals that favour scattered
+    units."""
     from footprint.branch import Branch, restricted
 
     monkeypatch.setattr(colgen, "FLOW_AFTER_CUT_ROUNDS", colgen.CUT_ROUNDS)

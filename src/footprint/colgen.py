@@ -684,9 +684,10 @@ def price_exact(
         for unit, separator in cuts:
             if unit not in pos:
                 continue
+            members = [pos[v] for v in separator if v in pos]
             cuts_start.append(len(cuts_index))
-            cuts_index.extend([pos[unit], *(pos[v] for v in separator if v in pos)])
-            cuts_value.extend([1.0] + [-1.0] * (len(cuts_index) - cuts_start[-1] - 1))
+            cuts_index.extend([pos[unit], *members])
+            cuts_value.extend([1.0] + [-1.0] * len(members))
         if cuts_start:
             h.addRows(
                 len(cuts_start),
@@ -697,6 +698,11 @@ def price_exact(
                 np.array(cuts_index, dtype=np.int32),
                 np.array(cuts_value, dtype=float),
             )
+
+    def boundary(part: list[int]) -> tuple[int, ...]:
+        # the part's neighbours outside it, in the whole graph (so the cut stands under any restrictions)
+        inside = set(part)
+        return tuple(sorted({v for u in part for v in pricing.neighbours[u] if v not in inside}))
 
     add_cuts(pool)
     finish = None if seconds is None else time.perf_counter() + seconds
@@ -738,13 +744,8 @@ def price_exact(
             if proven:
                 bound = max(bound, float(info.objective_function_value))
             return ExactPrice(min(bound, cutoff), proven, others(found), nodes_used, solved)
-
         # two separators between each stray member and the root: the boundary of its own part, and the
         # boundary of the root's part (both unchosen now; a connected column must take a unit of each)
-        def boundary(part: list[int]) -> tuple[int, ...]:
-            inside = set(part)
-            return tuple(sorted({v for u in part for v in pricing.neighbours[u] if v not in inside}))
-
         around_root = boundary(next(part for part in parts if root in part))
         fresh = []
         for part in parts:
