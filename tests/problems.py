@@ -132,8 +132,9 @@ def plan_rules(problem: PlaceProblem):
     )
 
 
-def brute_force(problem: PlaceProblem) -> tuple[float, np.ndarray] | None:
-    """The optimum by enumerating every partition and every choice of centres (tiny problems only)."""
+def brute_force(problem: PlaceProblem, counts: range | None = None) -> tuple[float, np.ndarray] | None:
+    """The optimum by enumerating every partition and every choice of centres (tiny problems only); with
+    ``counts``, the optimum over the plans whose number of neighbourhoods is in it."""
     from footprint.objective import evaluate_terms, weighted_objective
     from footprint.verify import verify_plan
 
@@ -142,6 +143,8 @@ def brute_force(problem: PlaceProblem) -> tuple[float, np.ndarray] | None:
     best: tuple[float, np.ndarray] | None = None
     for partition in set_partitions(list(range(problem.n_units))):
         if not problem.k_min <= len(partition) <= problem.k_max:
+            continue
+        if counts is not None and len(partition) not in counts:
             continue
         options = [
             [c for c in range(problem.n_centres) if int(problem.centre_root[c]) in block]

@@ -59,9 +59,10 @@ def every_column(pricing: Pricing) -> list[Column]:
 
 
 def least_by_enumeration(pricing: Pricing, centre: int, duals: Duals) -> float:
-    """The least Lagrangian cost (cost - pi - sigma - tau) of any column of ``centre``."""
+    """The least Lagrangian cost (cost - pi - sigma - tau, plus -rho for each cut it holds two of) of any column
+    of ``centre``."""
     values = [
-        reduced_cost(col, duals) + duals.mu + float(duals.nu[centre])
+        reduced_cost(col, duals, pricing) + duals.mu + float(duals.nu[centre])
         for col in every_column(pricing)
         if col.centre == centre
     ]
@@ -321,16 +322,19 @@ def test_the_bound_opens_the_cheapest_count_of_centres_a_plan_may_open():
         tau=np.zeros(len(pricing.labels)),
     )
     base = master.lagrangian(zero, np.zeros(problem.n_centres))
-    for _trial in range(40):
+    for trial in range(60):
         pricing.required = rng.random(problem.n_centres) < 0.25
         pricing.openable = rng.random(problem.n_centres) < 0.9
+        # a branch narrows the range of counts (footprint.branch): the bound follows the node's range
+        low = int(rng.integers(problem.k_min, problem.k_max + 1)) if trial % 2 else problem.k_min
+        pricing.k_min, pricing.k_max = low, int(rng.integers(low, problem.k_max + 1)) if trial % 3 else low
         least = rng.normal(0.0, 1.0, problem.n_centres)
         duals = Duals(pi=zero.pi, mu=float(rng.normal()), nu=zero.nu, sigma=zero.sigma, tau=zero.tau)
         open_ = np.flatnonzero(pricing.openable)
         must = set(np.flatnonzero(pricing.openable & pricing.required).tolist())
         sets = [
             chosen
-            for m in range(problem.k_min, problem.k_max + 1)
+            for m in range(pricing.k_min, pricing.k_max + 1)
             for chosen in itertools.combinations(open_.tolist(), m)
             if must <= set(chosen)
         ]
@@ -534,3 +538,145 @@ def test_exact_pricing_returns_the_optimum_then_other_columns_below_the_cutoff()
             assert set(priced.units) <= below
             more += len(priced.units) > 1
     assert more  # the MIP met other columns below the cutoff on some centre
+
+
+# ---- subset-row cuts -----------------------------------------------------------------------------------------
+
+
+def with_triples(pricing: Pricing, duals: Duals, rng: np.random.Generator, count: int) -> Duals:
+    """``count`` random unit triples made the pricing's cuts, and ``duals`` with random duals (<= 0, a few 0)
+    for them."""
+    triples = {tuple(sorted(rng.choice(pricing.n, 3, replace=False).tolist())) for _ in range(count)}
+    pricing.triples.extend(sorted(triples))
+    rho = -np.abs(rng.normal(0.0, 0.3, len(pricing.triples)))
+    rho[rng.random(len(rho)) < 0.2] = 0.0
+    return Duals(duals.pi, duals.mu, duals.nu, duals.sigma, duals.tau, rho)
+
+
+@pytest.mark.parametrize("weights", WEIGHTS, ids=["access+pcn", "access", "every-term", "pcn+stability"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pricing_pays_for_the_cuts_a_column_holds_two_units_of(weights, seed):
+    """With subset-row cuts priced: exact pricing's value is the least over every column (each paying -rho for
+    each triple it holds two or more units of), the no-search bound stays below it, heuristic pricing's columns
+    are valid and no better, and its running gain (and its gain after one more or one fewer unit) is the
+    column's true Lagrangian gain."""
+    from footprint.colgen import _Growth
+
+    problem = full_problem(weights)
+    pricing = Pricing(problem)
+    rng = np.random.default_rng(seed)
+    duals = with_triples(pricing, random_duals(pricing, rng, scale=0.3), rng, count=6)
+    columns = every_column(pricing)
+    for centre in range(problem.n_centres):
+        least = least_by_enumeration(pricing, centre, duals)
+        priced = price_exact(pricing, centre, duals)
+        # within HiGHS's feasibility tolerance (1e-6, on a row of weight 1 in the objective), and never above
+        assert priced.proven and least - 2e-6 <= priced.bound <= least + 1e-9
+        column = pricing.column(centre, priced.units[0], duals.sigma, duals.tau)
+        assert reduced_cost(column, duals, pricing) + duals.mu + duals.nu[centre] == pytest.approx(
+            least, abs=1e-7
+        )
+        assert pricing.loose_bound(centre, duals) <= least + 1e-9
+        for units in price_heuristic(pricing, centre, duals):
+            assert pricing.valid(centre, units)
+            col = pricing.column(centre, units, duals.sigma, duals.tau)
+            assert reduced_cost(col, duals, pricing) + duals.mu + duals.nu[centre] >= least - 1e-9
+        for units in sorted({col.units for col in columns if col.centre == centre}):
+            state = _Growth(pricing, centre, duals)
+            for unit in units:
+                state.add(unit)
+            col = pricing.column(centre, units, duals.sigma, duals.tau)
+            truth = -(reduced_cost(col, duals, pricing) + duals.mu + duals.nu[centre])
+            assert state.gain() == pytest.approx(truth, abs=1e-9)
+            others = np.array(
+                [u for u in range(problem.n_units) if u not in units and pricing.reach[u, centre]]
+            )
+            if len(others):
+                after = state.gains_after(others, +1)
+                for u, value in zip(others.tolist(), after.tolist(), strict=True):
+                    bigger = pricing.column(centre, tuple(sorted((*units, u))), duals.sigma, duals.tau)
+                    target = -(reduced_cost(bigger, duals, pricing) + duals.mu + duals.nu[centre])
+                    assert value == pytest.approx(target, abs=1e-9)
+            members = np.array(units)
+            after = state.gains_after(members, -1)
+            for u, value in zip(units, after.tolist(), strict=True):
+                rest = tuple(v for v in units if v != u)
+                if rest:
+                    smaller = pricing.column(centre, rest, duals.sigma, duals.tau)
+                    target = -(reduced_cost(smaller, duals, pricing) + duals.mu + duals.nu[centre])
+                    assert value == pytest.approx(target, abs=1e-9)
+
+
+def test_a_cut_row_holds_every_column_with_two_of_its_units_whenever_either_came():
+    """Columns added before a cut and after it get the same row: coefficient 1 exactly where the column holds
+    two or more of the triple; a master made after the cuts has them from the start; reduced costs agree."""
+    problem = random_place(3)
+    pricing = Pricing(problem)
+    columns = [col for col in every_column(pricing) if not col.homes and col.label < 0]
+    early, late = columns[::2], columns[1::2]
+    master = Master(pricing, box=1e3)
+    master.add(early)
+    triples = [(0, 1, 2), (1, 4, 7), (2, 4, 6), (0, 4, 8)]
+    assert master.add_triples(triples) == 4 and master.add_triples(triples[:2]) == 0
+    master.add(late)
+    again = Master(pricing, box=1e3)  # the pricing's cuts, from the start
+    again.add(columns)
+    assert again.n_triples == master.n_triples == 4
+    for m, order in ((master, early + late), (again, columns)):
+        lp = m.h.getLp()
+        matrix = lp.a_matrix_
+        starts, index = list(matrix.start_), list(matrix.index_)
+        for j, col in enumerate(order):
+            k = m.n_slack + j
+            rows = set(index[starts[k] : starts[k + 1]])
+            for t, triple in enumerate(triples):
+                holds = len(set(triple) & set(col.units)) >= 2
+                assert (m.triple_row + t in rows) == holds
+    value, duals, _, _ = master.solve()
+    value_again, _, _, _ = again.solve()
+    assert value == pytest.approx(value_again, abs=1e-9)
+    assert len(duals.rho) == 4 and (duals.rho <= 0).all()
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4, 13, 14, 16, 21, 24])
+def test_cuts_raise_the_bound_and_keep_it_valid(seed):
+    """Column generation with rounds of subset-row cuts: the bound never exceeds the brute-force optimum,
+    every cut holds for the optimal plan (at most one neighbourhood holds two of its units), and converged it
+    is at least the bound without cuts; on the places whose LP is fractional the cuts lift it."""
+    problem = random_place(seed)
+    exact = brute_force(problem)
+    if exact is None:
+        pytest.skip("no plan")
+    plain, _ = generate_columns(problem, exact_passes=30)
+    pricing = Pricing(problem)
+    cut, master = generate_columns(problem, exact_passes=30, pricing=pricing, triple_rounds=3)
+    assert cut.bound <= exact[0] + 1e-9
+    assert cut.triples == len(pricing.triples) == master.n_triples
+    for triple in pricing.triples:
+        holding = [c for c in set(exact[1].tolist()) if (exact[1][list(triple)] == c).sum() >= 2]
+        assert len(holding) <= 1
+    if plain.converged and cut.converged:
+        assert cut.bound >= plain.bound - 1e-7
+    if seed in (4, 14, 16, 21):  # fractional roots whose cuts lift the bound (4 and 21 to the optimum)
+        assert cut.triples > 0 and cut.bound > plain.bound + 1e-3
+    if seed in (3, 13):  # fractional roots no triple's cut cuts off
+        assert cut.triples == 0 and cut.bound < exact[0] - 1e-3
+
+
+def test_cuts_come_once_the_lp_is_nearly_converged_and_short_of_enough():
+    gap = colgen.TRIPLE_GAP
+    assert colgen._time_to_cut(1.0, 1.0 - 0.9 * gap, enough=2.0, slack=0.0)
+    assert not colgen._time_to_cut(1.0, 1.0 - 1.1 * gap, enough=2.0, slack=0.0)  # still converging
+    assert not colgen._time_to_cut(1.0, 1.0 - 0.9 * gap, enough=1.0, slack=0.0)  # converged, it proves enough
+    assert not colgen._time_to_cut(1.0, 1.0, enough=2.0, slack=1e-3)  # the master still needs its slacks
+
+
+def test_no_cuts_where_the_lp_already_proves_enough():
+    """Cuts come only when the nearly converged LP is short of ``enough``: where converging it proves the
+    incumbent within the gap, cutting would only slow that down."""
+    problem = random_place(4)
+    plain, _ = generate_columns(problem, exact_passes=30)
+    cut, _ = generate_columns(problem, exact_passes=30, triple_rounds=3)
+    assert cut.triples > 0
+    proves, _ = generate_columns(problem, exact_passes=30, triple_rounds=3, enough=plain.lp_value - 1e-6)
+    assert proves.triples == 0 and proves.bound >= plain.lp_value - 1e-6

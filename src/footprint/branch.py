@@ -4,7 +4,10 @@ Column generation (:mod:`footprint.colgen`) proves the master LP's bound; what i
 fractional (issue 19: Barnet's converged LP uses 12.2 neighbourhoods over 35 centres). Here the place is split
 into nodes by restrictions, each a :class:`Branch`:
 
-- first on the centres: centre c opens (serves a neighbourhood) or stays closed, on the centre whose LP opening
+- first on the number of neighbourhoods, while the LP's is fractional: at most m or at least m + 1, m its whole
+  part (Islington's root LP opens 7.84: at most 7 proves the heuristic's plan of 7 optimal; Lewisham's 9.64:
+  the two sides' bounds are 1.60292 and 1.59823 against the root's 1.58761);
+- then on the centres: centre c opens (serves a neighbourhood) or stays closed, on the centre whose LP opening
   is nearest a half;
 - once every centre's opening is whole, on a unit and a centre: unit i is served by c, or not by c, on the pair
   whose LP share is nearest a half.
@@ -12,7 +15,7 @@ into nodes by restrictions, each a :class:`Branch`:
 When every (unit, centre) share of a node's LP is whole, its solution is a plan, offered to the incumbent.
 
 A node is the place with its restrictions written into a :class:`footprint.colgen.Pricing` (reach, locked units,
-centres that must open or may not), so colgen's pricing, master and Lagrangian bound apply to it unchanged. Its
+centres that must open or may not, the range of neighbourhood counts), so colgen's pricing, master and Lagrangian bound apply to it unchanged. Its
 columns come from a pool shared by the whole tree (a column valid at a node is a valid neighbourhood of the place,
 so every node's columns go to the pool; a node takes those its restrictions allow), and its first duals are kept
 near its parent's last. A node's bound is the better of its parent's and its own Lagrangian bound (a node's plans
@@ -45,12 +48,15 @@ MAX_NODES = 200
 NODE_EXACT_PASSES = 4
 #: A share below this (or above 1 - this) counts as whole.
 WHOLE = 1e-6
+#: :attr:`Branch.centre` of a branch on the number of neighbourhoods.
+COUNT = -1
 
 
 @dataclass(frozen=True)
 class Branch:
     """One restriction: centre ``centre`` opens (``unit`` -1) or unit ``unit`` is served by it; or, when
-    ``value`` is False, the opposite."""
+    ``value`` is False, the opposite. ``centre`` -1 (``COUNT``) restricts the number of neighbourhoods instead:
+    at least ``unit`` of them, or, when ``value`` is False, fewer."""
 
     centre: int
     unit: int
@@ -92,8 +98,8 @@ class TreeResult:
 
 def restricted(pricing: Pricing, branches: tuple[Branch, ...]) -> Pricing | None:
     """The place as priced under ``branches`` (a copy; the arrays it changes are its own), or None when no plan
-    can meet them (a centre that must open cannot, a unit no open centre may serve, more centres required than
-    neighbourhoods allowed or fewer open than needed)."""
+    can meet them (a centre that must open cannot, a unit no open centre may serve, an empty range of
+    neighbourhood counts, more centres required than neighbourhoods allowed or fewer open than needed)."""
     p = pricing.problem
     node = copy.copy(pricing)
     node.reach = pricing.reach.copy()
@@ -101,7 +107,12 @@ def restricted(pricing: Pricing, branches: tuple[Branch, ...]) -> Pricing | None
     node.openable = pricing.openable.copy()
     node.locked_to = [list(units) for units in pricing.locked_to]
     for b in branches:
-        if b.unit < 0:
+        if b.centre == COUNT:
+            if b.value:
+                node.k_min = max(node.k_min, b.unit)
+            else:
+                node.k_max = min(node.k_max, b.unit - 1)
+        elif b.unit < 0:
             if b.value:
                 node.required[b.centre] = True
             else:
@@ -120,7 +131,11 @@ def restricted(pricing: Pricing, branches: tuple[Branch, ...]) -> Pricing | None
         return None
     if not node.reach[:, node.openable].any(axis=1).all():
         return None
-    if int(node.required.sum()) > p.k_max or int(node.openable.sum()) < p.k_min:
+    if (
+        node.k_min > node.k_max
+        or int(node.required.sum()) > node.k_max
+        or int(node.openable.sum()) < node.k_min
+    ):
         return None
     return node
 
@@ -149,8 +164,13 @@ def shares(master: Master, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def choose_branch(opening: np.ndarray, share: np.ndarray) -> tuple[int, int, float] | None:
-    """The restriction to branch on: the centre whose opening is nearest a half, else the (unit, centre) share
-    nearest a half (the lowest index on ties); with its LP value. None when all are whole."""
+    """The restriction to branch on: the number of neighbourhoods when it is fractional (``COUNT``, its whole
+    part + 1, and its fractional part: how far the LP leans to at least that many), else the centre whose
+    opening is nearest a half, else the (unit, centre) share nearest a half (the lowest index on ties); with its
+    LP value. None when all are whole."""
+    total = float(opening.sum())
+    if abs(total - round(total)) > WHOLE:
+        return COUNT, math.floor(total) + 1, total - math.floor(total)
     frac = np.abs(opening - np.round(opening))
     if frac.max(initial=0.0) > WHOLE:
         c = int(np.argmin(np.abs(opening - 0.5) + (frac <= WHOLE) * 2.0))
