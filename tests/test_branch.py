@@ -113,8 +113,10 @@ def test_count_restrictions_narrow_the_range_of_neighbourhoods():
     assert np.array_equal(fewer.reach, pricing.reach) and np.array_equal(fewer.required, pricing.required)
     assert restricted(pricing, (Branch(COUNT, 4, True), Branch(COUNT, 4, False))) is None  # empty range
     assert restricted(pricing, (Branch(COUNT, 5, True),)) is None  # beyond the place's range
-    # more centres required than the range allows
-    assert restricted(pricing, (Branch(COUNT, 4, False), *(Branch(c, -1, True) for c in range(4)))) is None
+    # more centres required than the range allows (four that may open: fine without the count branch)
+    four = tuple(Branch(int(c), -1, True) for c in np.flatnonzero(pricing.openable)[:4])
+    assert len(four) == 4 and restricted(pricing, four) is not None
+    assert restricted(pricing, (Branch(COUNT, 4, False), *four)) is None
 
 
 def test_choose_branch_prefers_the_count_then_centres_then_the_share_nearest_a_half():
@@ -123,6 +125,10 @@ def test_choose_branch_prefers_the_count_then_centres_then_the_share_nearest_a_h
     assert choose_branch(np.array([1.0, 0.3, 0.4, 1.0]), share) == (COUNT, 3, pytest.approx(0.7))
     opening = np.array([1.0, 0.2, 0.55, 0.25])  # a whole count: the centre nearest a half
     assert choose_branch(opening, share) == (2, -1, 0.55)
+    # a count the node's range already fixes on one side is not branched on (it would repeat the node)
+    nearly = np.array([1.0, 0.45, 0.55, 1.0])
+    assert choose_branch(nearly, share, total=2.999999, counts=(3, 4)) == (1, -1, 0.45)
+    assert choose_branch(nearly, share, total=2.6, counts=(2, 3)) == (COUNT, 3, pytest.approx(0.6))
     share[1, 3] = 0.8
     share[2, 0] = 0.4
     assert choose_branch(np.array([1.0, 0.0, 1.0, 1.0]), share) == (0, 2, 0.4)
@@ -186,8 +192,8 @@ def test_tree_does_nothing_when_the_root_bound_is_enough():
 def test_solve_proves_the_optimum_by_branching(seed):
     """method columns with gap 1e-5 on places whose master LP is fractional: branch-and-price proves the
     brute-force optimum, and run.json's counts say the tree did it. (Not gap 0: a pricing MIP's value holds
-    to HiGHS's feasibility tolerance of 1e-6, so a node's proved bound may sit that far below its LP; seed 4's
-    last node did, at 0.9042411 against 0.9042421.)"""
+    to HiGHS's feasibility tolerance of 1e-6, so a node's proved bound may sit that far below its LP, as seed
+    4's last node's did before cuts closed its root: 0.9042411 against 0.9042421.)"""
     from footprint.solve import SolveOptions, solve_place
 
     problem = random_place(seed)
@@ -241,12 +247,19 @@ def test_a_node_of_one_count_bounds_and_proves_the_best_plan_of_that_count(seed)
     force over those plans), and its tree, searched to the end, proves that plan."""
     problem = random_place(seed)
     pricing = Pricing(problem)
+    overall = brute_force(problem)
+    assert overall is not None
     for m in range(problem.k_min, problem.k_max + 1):
         exact = brute_force(problem, counts=range(m, m + 1))
         node = restricted(pricing, (Branch(COUNT, m, True), Branch(COUNT, m + 1, False)))
         assert node is not None and (node.k_min, node.k_max) == (m, m)
         result, master = generate_columns(problem, pricing=node, exact_passes=1)
-        if exact is None:  # no plan of m neighbourhoods: the LP cannot be whole and slack-free
+        if exact is None:
+            # no plan of m neighbourhoods: its bound passes any incumbent (here the place's best plan) and the
+            # tree closes with nothing offered
+            incumbent = Incumbent(problem, objective=overall[0])
+            tree = branch_and_price(problem, master, result, incumbent.offer, incumbent.enough, nodes=10_000)
+            assert incumbent.offered == 0 and tree.open == 0 and tree.bound >= overall[0]
             continue
         assert result.bound <= exact[0] + 1e-9
         incumbent = Incumbent(problem)

@@ -547,7 +547,7 @@ def with_triples(pricing: Pricing, duals: Duals, rng: np.random.Generator, count
     """``count`` random unit triples made the pricing's cuts, and ``duals`` with random duals (<= 0, a few 0)
     for them."""
     triples = {tuple(sorted(rng.choice(pricing.n, 3, replace=False).tolist())) for _ in range(count)}
-    pricing.triples.extend(sorted(triples))
+    assert pricing.add_triples(sorted(triples)) == len(triples)
     rho = -np.abs(rng.normal(0.0, 0.3, len(pricing.triples)))
     rho[rng.random(len(rho)) < 0.2] = 0.0
     return Duals(duals.pi, duals.mu, duals.nu, duals.sigma, duals.tau, rho)

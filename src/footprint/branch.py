@@ -163,14 +163,22 @@ def shares(master: Master, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return opening, share
 
 
-def choose_branch(opening: np.ndarray, share: np.ndarray) -> tuple[int, int, float] | None:
-    """The restriction to branch on: the number of neighbourhoods when it is fractional (``COUNT``, its whole
-    part + 1, and its fractional part: how far the LP leans to at least that many), else the centre whose
-    opening is nearest a half, else the (unit, centre) share nearest a half (the lowest index on ties); with its
-    LP value. None when all are whole."""
-    total = float(opening.sum())
-    if abs(total - round(total)) > WHOLE:
-        return COUNT, math.floor(total) + 1, total - math.floor(total)
+def choose_branch(
+    opening: np.ndarray,
+    share: np.ndarray,
+    total: float | None = None,
+    counts: tuple[int, int] | None = None,
+) -> tuple[int, int, float] | None:
+    """The restriction to branch on: the number of neighbourhoods ``total`` (default: the openings summed)
+    when it is fractional and both sides narrow the node's range ``counts`` (``COUNT``, its whole part + 1,
+    and its fractional part: how far the LP leans to at least that many), else the centre whose opening is
+    nearest a half, else the (unit, centre) share nearest a half (the lowest index on ties); with its LP value.
+    None when all are whole."""
+    total = float(opening.sum()) if total is None else total
+    low, high = counts if counts is not None else (-math.inf, math.inf)
+    whole = math.floor(total)
+    if abs(total - round(total)) > WHOLE and low <= whole and whole + 1 <= high:
+        return COUNT, whole + 1, total - whole
     frac = np.abs(opening - np.round(opening))
     if frac.max(initial=0.0) > WHOLE:
         c = int(np.argmin(np.abs(opening - 0.5) + (frac <= WHOLE) * 2.0))
@@ -330,7 +338,9 @@ def _solve_node(
 def _children(master: Master, values: np.ndarray) -> list[Branch] | None:
     """The two branches on the LP solution's most fractional opening or share; None when all are whole."""
     opening, share = shares(master, values)
-    chosen = choose_branch(opening, share)
+    # the count from every column's value (shares leaves out values below WHOLE, which could make a whole
+    # count look fractional and branch into the node itself)
+    chosen = choose_branch(opening, share, float(values.sum()), (master.pr.k_min, master.pr.k_max))
     if chosen is None:
         return None
     centre, unit, value = chosen

@@ -237,19 +237,44 @@ class Pricing:
         # (unit, separator), a set of units every connected set holding the unit and the centre's root meets,
         # the neighbours in the whole graph, so it stands at any duals and under any branch's restrictions
         self.cuts: dict[int, dict[tuple[int, tuple[int, ...]], None]] = {}
-        # subset-row cuts of the master (:func:`separate_triples`): unit triples a, b, c of which at most one
-        # column of a plan holds two or more; shared by every node of a tree (each is valid for every plan)
+        # subset-row cuts of the master (:func:`separate_triples`): unit triples a, b, c (ascending) of which at
+        # most one column of a plan holds two or more; shared by every node of a tree (each is valid for every
+        # plan, and the list only grows, so a master or duals made earlier use its first entries); per unit,
+        # the cuts it is in
         self.triples: list[tuple[int, int, int]] = []
+        self.triples_of: list[list[int]] = [[] for _ in range(n)]
+        self._known_triples: set[tuple[int, int, int]] = set()
+
+    def add_triples(self, triples: list[tuple[int, int, int]]) -> int:
+        """Add the ``triples`` not yet among the cuts (each sorted); return how many were new."""
+        added = 0
+        for triple in triples:
+            a, b, c = sorted(int(u) for u in triple)
+            if (a, b, c) in self._known_triples or len({a, b, c}) < 3:
+                continue
+            self._known_triples.add((a, b, c))
+            for u in (a, b, c):
+                self.triples_of[u].append(len(self.triples))
+            self.triples.append((a, b, c))
+            added += 1
+        return added
+
+    def held_triples(
+        self, units: tuple[int, ...] | list[int], first: int = 0, last: int | None = None
+    ) -> list[int]:
+        """The cuts t (``first`` <= t < ``last``) of which ``units`` hold two or more, ascending."""
+        last = len(self.triples) if last is None else last
+        count: dict[int, int] = {}
+        for u in units:
+            for t in self.triples_of[u]:
+                if first <= t < last:
+                    count[t] = count.get(t, 0) + 1
+        return sorted(t for t, held in count.items() if held >= 2)
 
     def penalty(self, units: tuple[int, ...] | list[int], rho: np.ndarray) -> float:
         """What the subset-row cuts add to the reduced cost of a column of ``units`` at their duals ``rho``
         (<= 0): -rho_t for each cut t of which it holds two or more units."""
-        inside = set(units)
-        return -sum(
-            float(rho[t])
-            for t in np.flatnonzero(rho < 0).tolist()
-            if sum(u in inside for u in self.triples[t]) >= 2
-        )
+        return -sum(float(rho[t]) for t in self.held_triples(units, 0, len(rho)))
 
     def loose_bound(self, centre: int, duals: Duals) -> float:
         """A lower bound on the least Lagrangian cost of any column of ``centre`` that needs no search: every
@@ -384,12 +409,17 @@ class _Growth:
         self.group_count = np.zeros(len(pricing.groups), dtype=np.int64)
         self.group_sizes = np.array([len(m) for m in pricing.groups], dtype=np.int64)
         self.simple = not (len(self.kept) or pricing.demand_weight or len(self.group_count))
-        # the cuts priced (rho_t < 0): their weights -rho_t, members (cuts x units) and members held
+        # the cuts priced (rho_t < 0) of which the centre may hold two units: their weights -rho_t, members
+        # (cuts x units) and members held
         active = np.flatnonzero(duals.rho < 0)
+        if len(active):
+            triples = np.asarray(pricing.triples[: len(duals.rho)], dtype=np.int64)[active]
+            active = active[self.reach[triples].sum(axis=1) >= 2]
         self.cut_weight = -duals.rho[active]
         self.cut_members = np.zeros((len(active), pricing.n), dtype=np.int64)
-        for k, t in enumerate(active.tolist()):
-            self.cut_members[k, list(pricing.triples[t])] = 1
+        if len(active):
+            members = np.asarray(pricing.triples, dtype=np.int64)[active]
+            self.cut_members[np.repeat(np.arange(len(active)), 3), members.ravel()] = 1
         self.cut_held = np.zeros(len(active), dtype=np.int64)
 
     def _rest(self) -> float:
@@ -588,8 +618,8 @@ def _improve(state: _Growth, root: int) -> None:
 
 @dataclass(frozen=True)
 class ExactPrice:
-    """One exact pricing MIP: a lower bound on the centre's least Lagrangian cost (cost - pi - sigma - tau, mu
-    and nu left out), whether it is proven, the best unit sets found, the nodes used and the MIPs solved (one a
+    """One exact pricing MIP: a lower bound on the centre's least Lagrangian cost (cost - pi - sigma - tau, plus
+    -rho_t for each subset-row cut t it holds two units of; mu and nu left out), whether it is proven, the best unit sets found, the nodes used and the MIPs solved (one a
     round of contiguity cuts)."""
 
     bound: float
@@ -980,54 +1010,34 @@ class Master:
         self.h.changeObjectiveOffset(pricing.constant)
         self.columns: list[Column] = []
         self.known: set[tuple[int, tuple[int, ...], tuple[int, ...], int]] = set()
-        # the cuts among the master's rows (the first n_triples of Pricing.triples) and, per unit, those it is in
+        # the cuts among the master's rows: the first n_triples of Pricing.triples
         self.n_triples = 0
-        self.triples_of: list[list[int]] = [[] for _ in range(n)]
         self.add_triples([])
-
-    def _triple_rows(self, units: tuple[int, ...]) -> list[int]:
-        """The cut rows a column of ``units`` is in: the cuts it holds two or more units of."""
-        held: dict[int, int] = {}
-        for u in units:
-            for t in self.triples_of[u]:
-                held[t] = held.get(t, 0) + 1
-        return [self.triple_row + t for t, count in sorted(held.items()) if count >= 2]
 
     def add_triples(self, triples: list[tuple[int, int, int]]) -> int:
         """Add ``triples`` to the pricing's cuts, then a row for each of its cuts the master does not have yet:
         sum of lambda_j over the columns holding two or more of the triple <= 1. Returns the rows added."""
-        known = set(self.pr.triples)
-        for triple in triples:
-            if triple not in known:
-                known.add(triple)
-                self.pr.triples.append(triple)
-        fresh = self.pr.triples[self.n_triples :]
-        if not fresh:
+        self.pr.add_triples(triples)
+        first, last = self.n_triples, len(self.pr.triples)
+        if first == last:
             return 0
-        first = self.n_triples
-        for t, triple in enumerate(fresh, start=first):
-            for u in triple:
-                self.triples_of[u].append(t)
-        members = [set(triple) for triple in fresh]
-        entries: list[list[int]] = [[] for _ in fresh]
+        entries: list[list[int]] = [[] for _ in range(last - first)]
         for j, col in enumerate(self.columns):
-            inside = set(col.units)
-            for k, triple in enumerate(members):
-                if len(triple & inside) >= 2:
-                    entries[k].append(self.n_slack + j)
+            for t in self.pr.held_triples(col.units, first, last):
+                entries[t - first].append(self.n_slack + j)
         starts = np.cumsum([0] + [len(e) for e in entries[:-1]]).astype(np.int32)
         index = np.array([j for e in entries for j in e], dtype=np.int32)
         self.h.addRows(
-            len(fresh),
-            np.full(len(fresh), -self.inf),
-            np.ones(len(fresh)),
+            last - first,
+            np.full(last - first, -self.inf),
+            np.ones(last - first),
             len(index),
             starts,
             index,
             np.ones(len(index)),
         )
-        self.n_triples = len(self.pr.triples)
-        return len(fresh)
+        self.n_triples = last
+        return last - first
 
     def set_box(self, box: float, centre: np.ndarray | None = None) -> None:
         """Keep each unit dual pi_i within [centre_i - box, centre_i + box] (centre 0 when not given): the slack
@@ -1059,7 +1069,7 @@ class Master:
             if col.label >= 0:
                 rows.append(self.label_row + col.label)
             if self.n_triples:
-                rows += self._triple_rows(col.units)
+                rows += [self.triple_row + t for t in self.pr.held_triples(col.units, 0, self.n_triples)]
             index.extend(rows)
             value.extend([1.0] * len(rows))
         self.h.addCols(
@@ -1323,11 +1333,14 @@ def separate_triples(
     for a in fractional.tolist():
         later = fractional[fractional > a]
         for b in later[together[a, later] > 1e-9].tolist():
-            rest = later[later > b]
+            # only the columns holding a or b can hold two of the triple with c, and only a c that shares a
+            # column with a or b can push them past 1 (else they are the columns holding both, summing <= 1)
+            rest = later[(later > b) & ((together[a, later] > 1e-9) | (together[b, later] > 1e-9))]
             if not len(rest):
                 continue
             pair = members[:, a] + members[:, b]
-            held = weight @ ((pair[:, None] + members[:, rest]) >= 2)
+            near = pair > 0
+            held = weight[near] @ ((pair[near, None] + members[near][:, rest]) >= 2)
             for k in np.flatnonzero(held > 1 + TRIPLE_VIOLATION).tolist():
                 c = int(rest[k])
                 if (a, b, c) not in known:
@@ -1365,8 +1378,8 @@ def generate_columns(
     ``pricing``: the place as priced (a branch's restrictions, :mod:`footprint.branch`); ``enough``: a bound at
     which to stop (one that proves the incumbent within the gap wanted); ``box_centre``: unit duals to keep the
     first duals near (a parent node's), instead of the estimate from the first plan; ``triple_rounds``: rounds
-    of subset-row cuts at most, each once the LP has converged (the pricing's cuts so far are in the master from
-    the start, whatever this is).
+    of subset-row cuts at most that add cuts, each once the LP is nearly converged (``_time_to_cut``) or
+    converged (the pricing's cuts so far are in the master from the start, whatever this is).
 
     ``deadline`` (a ``time.perf_counter()`` time) stops the master rounds; an exact pass under way then runs on to
     ``end``, and when the deadline comes before any exact pass has proved a bound, or after the master's value
@@ -1403,6 +1416,7 @@ def generate_columns(
     best_duals: Duals | None = None
     mispriced = False
     cut_rounds = 0
+    separate_early = True  # an LP nearly converged may be separated (until a separation finds nothing)
 
     pass_limit = end if end is not None else deadline
 
@@ -1478,15 +1492,17 @@ def generate_columns(
             break
         if (
             cut_rounds < triple_rounds
+            and separate_early
             and not result.stopped
             and _time_to_cut(value, result.bound, enough, slack)
         ):
-            cut_rounds += 1
             cut = master.add_triples(separate_triples(master, values))
             result.triples += cut
             if cut:
+                cut_rounds += 1
                 mispriced = False
                 continue
+            separate_early = False  # nothing violated: the next try is at convergence
         if result.stopped or added or mispriced:
             continue
         # nothing enters at the master's own duals
@@ -1496,10 +1512,11 @@ def generate_columns(
         converged = proven or result.bound >= value - CONVERGED_GAP * max(abs(value), 1e-9)
         if converged and cut_rounds < triple_rounds and value < enough:  # (converged: its bound is its value)
             # the LP is converged: cut it off with the subset-row cuts it violates, and price on
-            cut_rounds += 1
             added = master.add_triples(separate_triples(master, values))
             result.triples += added
             if added:
+                cut_rounds += 1
+                separate_early = True
                 continue
         result.converged = converged
         break
