@@ -1418,6 +1418,14 @@ def generate_columns(
     cut_rounds = 0
     separate_early = True  # an LP nearly converged may be separated (until a separation finds nothing)
 
+    def cut_off(values: np.ndarray) -> bool:
+        # a round of the subset-row cuts the LP solution ``values`` violates; whether it added any
+        nonlocal cut_rounds
+        added = master.add_triples(separate_triples(master, values))
+        result.triples += added
+        cut_rounds += bool(added)
+        return bool(added)
+
     pass_limit = end if end is not None else deadline
 
     def late(passing: bool = False) -> bool:
@@ -1496,10 +1504,7 @@ def generate_columns(
             and not result.stopped
             and _time_to_cut(value, result.bound, enough, slack)
         ):
-            cut = master.add_triples(separate_triples(master, values))
-            result.triples += cut
-            if cut:
-                cut_rounds += 1
+            if cut_off(values):
                 mispriced = False
                 continue
             separate_early = False  # nothing violated: the next try is at convergence
@@ -1510,14 +1515,11 @@ def generate_columns(
             master.set_box(master.box * 4, master.box_centre)
             continue
         converged = proven or result.bound >= value - CONVERGED_GAP * max(abs(value), 1e-9)
-        if converged and cut_rounds < triple_rounds and value < enough:  # (converged: its bound is its value)
-            # the LP is converged: cut it off with the subset-row cuts it violates, and price on
-            added = master.add_triples(separate_triples(master, values))
-            result.triples += added
-            if added:
-                cut_rounds += 1
-                separate_early = True
-                continue
+        # converged (its bound is its value) and short of enough: cut it off with the subset-row cuts it
+        # violates, and price on
+        if converged and cut_rounds < triple_rounds and value < enough and cut_off(values):
+            separate_early = True
+            continue
         result.converged = converged
         break
     result.columns = len(master.columns)
