@@ -15,7 +15,8 @@ into nodes by restrictions, each a :class:`Branch`:
 When every (unit, centre) share of a node's LP is whole, its solution is a plan, offered to the incumbent.
 
 A node is the place with its restrictions written into a :class:`footprint.colgen.Pricing` (reach, locked units,
-centres that must open or may not, the range of neighbourhood counts), so colgen's pricing, master and Lagrangian bound apply to it unchanged. Its
+centres that must open or may not, the range of neighbourhood counts), so colgen's pricing, master and Lagrangian
+bound apply to it unchanged; it keeps the root's subset-row cuts (``Pricing.triples``, valid for every plan). Its
 columns come from a pool shared by the whole tree (a column valid at a node is a valid neighbourhood of the place,
 so every node's columns go to the pool; a node takes those its restrictions allow), and its first duals are kept
 near its parent's last. A node's bound is the better of its parent's and its own Lagrangian bound (a node's plans

@@ -619,8 +619,8 @@ def _improve(state: _Growth, root: int) -> None:
 @dataclass(frozen=True)
 class ExactPrice:
     """One exact pricing MIP: a lower bound on the centre's least Lagrangian cost (cost - pi - sigma - tau, plus
-    -rho_t for each subset-row cut t it holds two units of; mu and nu left out), whether it is proven, the best unit sets found, the nodes used and the MIPs solved (one a
-    round of contiguity cuts)."""
+    -rho_t for each subset-row cut t it holds two units of; mu and nu left out), whether it is proven, the best
+    unit sets found, the nodes used and the MIPs solved (one a round of contiguity cuts)."""
 
     bound: float
     proven: bool
@@ -1260,8 +1260,8 @@ MAX_ROUNDS = 1000
 #: Exact pricing passes at most.
 MAX_EXACT_PASSES = 6
 #: Subset-row cuts (:func:`separate_triples`): rounds of them at most in one column generation (each once its LP
-#: nearly converged, ``TRIPLE_GAP``), cuts a round at most, the least violation a cut is added for, and the most new cuts a unit is in
-#: a round (so a round's cuts spread over the place).
+#: nearly converged, ``TRIPLE_GAP``), cuts a round at most, the least violation a cut is added for, and the most
+#: new cuts a unit is in a round (so a round's cuts spread over the place).
 TRIPLE_ROUNDS = 0
 TRIPLES_PER_ROUND = 50
 TRIPLE_VIOLATION = 0.05

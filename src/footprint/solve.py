@@ -179,7 +179,8 @@ COLUMN_EXACT_PASSES = 40
 COUNTED_EXACT_PASSES = 18
 #: Rounds of subset-row cuts (:func:`footprint.colgen.separate_triples`) at most in column generation at the
 #: root, each once its LP is nearly converged; the tree's nodes keep the root's cuts. Sutton, one thread, its
-#: root's bound: 1.40783 in 42 s without, 1.41224 at 23 s and 1.4221 at 44 s with them (its plan 1.42995, the best known 1.42805).
+#: root's bound: 1.40783 in 42 s without, 1.41224 at 23 s and 1.4221 at 44 s with them (its plan 1.42995, the
+#: best known 1.42805).
 COLUMN_TRIPLE_ROUNDS = 5
 #: Branch-and-bound nodes of the master solved as an integer programme over its columns.
 INTEGER_NODES = 500
