@@ -240,19 +240,28 @@ class Pricing:
         # subset-row cuts of the master (:func:`separate_triples`): unit triples a, b, c (ascending) of which at
         # most one column of a plan holds two or more; shared by every node of a tree (each is valid for every
         # plan, and the list only grows, so a master or duals made earlier use its first entries); per unit,
-        # the cuts it is in
+        # the cuts it is in; the set of them
         self.triples: list[tuple[int, int, int]] = []
         self.triples_of: list[list[int]] = [[] for _ in range(n)]
-        self._known_triples: set[tuple[int, int, int]] = set()
+        self.known_triples: set[tuple[int, int, int]] = set()
+        self._triple_units = np.zeros((0, 3), dtype=np.int64)
+
+    @property
+    def triple_units(self) -> np.ndarray:
+        """The cuts' units as an array (cuts x 3), made again only when cuts were added (heuristic pricing reads
+        it for every growth; a shallow copy of the pricing sees the cuts added through the original too)."""
+        if len(self._triple_units) != len(self.triples):
+            self._triple_units = np.asarray(self.triples, dtype=np.int64).reshape(-1, 3)
+        return self._triple_units
 
     def add_triples(self, triples: list[tuple[int, int, int]]) -> int:
         """Add the ``triples`` not yet among the cuts (each sorted); return how many were new."""
         added = 0
         for triple in triples:
             a, b, c = sorted(int(u) for u in triple)
-            if (a, b, c) in self._known_triples or len({a, b, c}) < 3:
+            if (a, b, c) in self.known_triples or len({a, b, c}) < 3:
                 continue
-            self._known_triples.add((a, b, c))
+            self.known_triples.add((a, b, c))
             for u in (a, b, c):
                 self.triples_of[u].append(len(self.triples))
             self.triples.append((a, b, c))
@@ -412,13 +421,13 @@ class _Growth:
         # the cuts priced (rho_t < 0) of which the centre may hold two units: their weights -rho_t, members
         # (cuts x units) and members held
         active = np.flatnonzero(duals.rho < 0)
+        members = pricing.triple_units[active]
         if len(active):
-            triples = np.asarray(pricing.triples[: len(duals.rho)], dtype=np.int64)[active]
-            active = active[self.reach[triples].sum(axis=1) >= 2]
+            near = self.reach[members].sum(axis=1) >= 2
+            active, members = active[near], members[near]
         self.cut_weight = -duals.rho[active]
         self.cut_members = np.zeros((len(active), pricing.n), dtype=np.int64)
         if len(active):
-            members = np.asarray(pricing.triples, dtype=np.int64)[active]
             self.cut_members[np.repeat(np.arange(len(active)), 3), members.ravel()] = 1
         self.cut_held = np.zeros(len(active), dtype=np.int64)
 
@@ -1328,7 +1337,7 @@ def separate_triples(
     # only units of fractional columns can be in a violated triple (a whole column's units are in no other)
     fractional = np.flatnonzero(members[weight < 1 - 1e-9].any(axis=0))
     together = (members.T * weight) @ members
-    known = set(master.pr.triples)
+    known = master.pr.known_triples
     found: list[tuple[float, int, int, int]] = []
     for a in fractional.tolist():
         later = fractional[fractional > a]
