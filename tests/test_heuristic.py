@@ -55,6 +55,21 @@ def test_reproducible_for_a_seed() -> None:
     assert first is not None and np.array_equal(first.assignment, second.assignment)
 
 
+def test_the_walks_visited_plans_are_distinct_valid_and_change_nothing() -> None:
+    """``keep_visited`` hands back every plan the walks accepted, each valid and met once, the walks' start among
+    them, and the plan returned is the same as without it."""
+    problem = grid_problem(5, 6, pop_min=40, pop_max=90, k_min=3, k_max=6)
+    plain = solve_heuristic(problem, seed=3, runs=2, recombine=40)
+    kept = solve_heuristic(problem, seed=3, runs=2, recombine=40, keep_visited=True)
+    assert plain is not None and kept is not None
+    assert np.array_equal(plain.assignment, kept.assignment) and plain.visited == ()
+    assert len(kept.visited) > 2  # more than the two walks' starts
+    assert len({plan.tobytes() for plan in kept.visited}) == len(kept.visited)
+    for plan in kept.visited:
+        assert check_plan(problem, plan) == []
+    assert solve_heuristic(problem, seed=3, runs=2, recombine=0, keep_visited=True).visited == ()
+
+
 def test_runs_keep_the_best_of_independent_generators(monkeypatch) -> None:
     """Run r is seeded by (seed, r) (its starts by [seed, r, 0, k], its merge-split by [seed, r, 1]); the best
     plan is kept, ties going to the earlier run."""

@@ -132,7 +132,10 @@ class HeuristicResult:
 
     ``stopped`` True means some starts, merge-split iterations or runs were skipped at the deadline: the plan then
     depends on the machine's speed (same seed, same inputs, another plan on a faster or slower machine). ``runs``
-    is the runs begun (fewer than asked when the deadline came first).
+    is the runs begun (fewer than asked when the deadline came first). ``visited``: every distinct plan the
+    runs' walks accepted (a centre per unit, each valid), in the order met, when asked for (``keep_visited``):
+    their neighbourhoods are a pool of good columns for :mod:`footprint.colgen`, whose master can recombine
+    neighbourhoods of different walks.
     """
 
     assignment: np.ndarray
@@ -140,6 +143,7 @@ class HeuristicResult:
     k: int
     stopped: bool = False
     runs: int = 1
+    visited: tuple[np.ndarray, ...] = ()
 
 
 def allowed_matrix(problem: PlaceProblem) -> np.ndarray:
@@ -269,6 +273,7 @@ def solve_heuristic(
     recombine: int = RECOMBINE_ITERATIONS,
     deadline: float | None = None,
     runs: int = 1,
+    keep_visited: bool = False,
 ) -> HeuristicResult | None:
     """The best valid plan over candidate k, seeded restarts and both growth modes, then recombination.
 
@@ -296,6 +301,8 @@ def solve_heuristic(
         most 0.26% on London's largest places), while another seed's starts reach another basin: over London's
         32 places 4 runs beat 1 on 16, by a mean 0.49% and up to 3.4% (Redbridge 1.2846 -> 1.2412), and 3 runs on
         13 (mean 0.42%), in 3-4 times the time (measured when each run walked its own best start of four k).
+    keep_visited
+        Return every distinct plan the walks accepted in ``HeuristicResult.visited`` (same plan either way).
 
     Returns
     -------
@@ -311,20 +318,23 @@ def solve_heuristic(
     stopped = False
     made = 0
     walked: dict[int, float] = {}  # k -> the best plan any run's walk at that k has reached
+    visited: dict[bytes, np.ndarray] | None = {} if keep_visited else None
     for run in range(max(runs, 1)):
         if run and deadline is not None and time.perf_counter() > deadline:
             stopped = True
             break
         made += 1
         result = _single_run(
-            problem, (seed, run), restarts, recombine, deadline, allowed, neighbours, shared, walked
+            problem, (seed, run), restarts, recombine, deadline, allowed, neighbours, shared, walked, visited
         )
         if result is None:
             continue
         stopped = stopped or result.stopped
         if best is None or result.objective < best.objective - 1e-12:
             best = result
-    return None if best is None else replace(best, stopped=stopped, runs=made)
+    if best is None:
+        return None
+    return replace(best, stopped=stopped, runs=made, visited=tuple(visited.values()) if visited else ())
 
 
 def _walk_k(starts: dict[int, float], walked: dict[int, float]) -> int:
@@ -347,11 +357,13 @@ def _single_run(
     neighbours: list[list[int]],
     shared: _Shared,
     walked: dict[int, float] | None = None,
+    visited: dict[bytes, np.ndarray] | None = None,
 ) -> HeuristicResult | None:
     """One run of steps 1-5 (see :func:`solve_heuristic`). ``stream`` is (seed, run): the starts of each k are
     drawn from a generator seeded by ``[seed, run, 0, k]`` (so which other k are tried changes none of them), the
     merge-split from ``[seed, run, 1]``. The walk leaves from the best start of the k :func:`_walk_k` picks given
-    ``walked`` (k -> the best walk of earlier runs at k), which this run updates."""
+    ``walked`` (k -> the best walk of earlier runs at k), which this run updates; the plans its walk accepts go
+    into ``visited`` (when given), keyed by their bytes."""
     seed, run = stream
     walked = {} if walked is None else walked
     best: HeuristicResult | None = None
@@ -401,6 +413,7 @@ def _single_run(
             np.random.default_rng([seed, run, 1]),
             iterations=recombine,
             deadline=deadline,
+            visited=visited,
         )
         finished = _improve(state, allowed, neighbours, deadline=deadline)
         stopped = done < recombine or not finished
@@ -1369,6 +1382,7 @@ def _recombination_search(
     iterations: int,
     history: int = 60,
     deadline: float | None = None,
+    visited: dict[bytes, np.ndarray] | None = None,
 ) -> tuple[_State, float, int]:
     """Iterated local search with merge-split kicks and late acceptance.
 
@@ -1376,14 +1390,18 @@ def _recombination_search(
     cut of a random spanning tree (:meth:`_Recombination.random_split`), let the local search repair the two
     regions (and any it spreads to), and make the result current when it is no worse than the current plan or
     than the current plan of ``history`` iterations ago (late-acceptance hill climbing: small steps uphill let
-    the walk leave a basin). Stops early past ``deadline`` (``time.perf_counter()``). Returns the best state
-    seen, its weighted objective and the iterations run.
+    the walk leave a basin). Stops early past ``deadline`` (``time.perf_counter()``). Each plan made current goes
+    into ``visited`` (when given; a centre per unit, keyed by its bytes). Returns the best state seen, its weighted
+    objective and the iterations run.
     """
     p = state.p
     recombination = _Recombination(p, allowed, neighbours)
     current = best = state
     current_value = best_value = _state_objective(state)
     recent = [current_value] * max(history, 1)
+    if visited is not None:
+        plan = np.array(state.centre, dtype=np.int64)[state.region]
+        visited.setdefault(plan.tobytes(), plan)
     for iteration in range(iterations):
         if deadline is not None and time.perf_counter() > deadline:
             return best, best_value, iteration
@@ -1401,6 +1419,9 @@ def _recombination_search(
         slot = iteration % len(recent)
         if value <= current_value or value <= recent[slot]:
             current, current_value = trial, value
+            if visited is not None:
+                plan = np.array(trial.centre, dtype=np.int64)[trial.region]
+                visited.setdefault(plan.tobytes(), plan)
             if value < best_value - 1e-12:
                 best, best_value = trial, value
         recent[slot] = current_value

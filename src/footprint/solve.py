@@ -182,6 +182,10 @@ COUNTED_EXACT_PASSES = 18
 #: root's bound: 1.40783 in 42 s without, 1.41224 at 23 s and 1.4221 at 44 s with them (its plan 1.42995, the
 #: best known 1.42805).
 COLUMN_TRIPLE_ROUNDS = 5
+#: Seed column generation's master with the neighbourhoods of every plan the heuristic's walks accepted (about
+#: 1,800 plans, 800-1,800 distinct columns on London's large places), so its integer programme can recombine
+#: neighbourhoods of different walks, not only the columns pricing made.
+POOL_COLUMNS = True
 #: Branch-and-bound nodes of the master solved as an integer programme over its columns.
 INTEGER_NODES = 500
 #: Branch-and-price (:mod:`footprint.branch`) after the plans from the columns, until the place's time ends.
@@ -718,6 +722,7 @@ def _write_lp(model: PlaceModel, target: str) -> None:
 def _column_stage(
     problem: PlaceProblem,
     best: _Best,
+    pool: tuple[np.ndarray, ...],
     deadline: float | None,
     bound_by: float | None,
     end: float | None,
@@ -737,6 +742,7 @@ def _column_stage(
 
     stats: dict[str, int] = {}
     plans = [best.assignment] if best.assignment is not None else []
+    plans += list(pool)  # the heuristic walks' plans: their neighbourhoods seed the master
     # the bound that proves the incumbent within the gap is enough: column generation stops there
     enough = best.objective * (1 - options.gap) if math.isfinite(best.objective) else math.inf
     result, master = generate_columns(
@@ -917,12 +923,16 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     runs = heuristic_runs(options, size if share < 1 else 0)  # share 1: no MIP follows
     if share < 1:
         share = heuristic_share(problem, options, runs)
+    columns_first = options.method == "columns" or (
+        options.method == "auto" and (share < 1 or options.counted)
+    )
     heuristic = solve_heuristic(
         problem,
         seed=options.seed,
         recombine=recombine_budget(options),
         deadline=None if options.counted else started + share * options.time_limit,
         runs=runs,
+        keep_visited=columns_first and POOL_COLUMNS,
     )
     best.heuristic_runs = runs if heuristic is None else heuristic.runs
     if heuristic is not None:
@@ -940,18 +950,17 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
     # method auto where a MIP could follow: column generation first, then the MIP with the time it leaves (it
     # stops early once its counts are spent), warm-started from the best plan and stopping at any plan the
     # columns' bound proves within the gap
-    columns_first = options.method == "columns" or (
-        options.method == "auto" and (share < 1 or options.counted)
-    )
     if columns_first and solver_available("highs"):
         clock = time.perf_counter()
         time_left = options.time_limit - (clock - started)
+        pool = heuristic.visited if heuristic is not None else ()
         if options.counted:  # no clock: the counts decide
-            column_stats = _column_stage(problem, best, None, None, None, options)
+            column_stats = _column_stage(problem, best, pool, None, None, None, options)
         else:
             column_stats = _column_stage(
                 problem,
                 best,
+                pool,
                 clock + COLUMN_ROUNDS_SHARE * time_left,
                 clock + COLUMN_BOUND_SHARE * time_left,
                 started + options.time_limit - MIP_READ_BACK,
