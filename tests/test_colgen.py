@@ -126,6 +126,48 @@ def test_master_over_every_column_is_the_problem(weights):
     assert weighted_objective(problem, evaluate_terms(problem, plan)) == pytest.approx(exact[0], abs=1e-9)
 
 
+def test_recombining_plans_gives_a_valid_plan_no_worse_than_any_of_them():
+    """The walks' plans recombined as an integer programme: a valid plan at most the best of theirs (each is a
+    solution of it); none from no plans."""
+    from footprint.heuristic import solve_heuristic
+
+    problem = grid_problem(5, 6, pop_min=40, pop_max=90, k_min=3, k_max=6)
+    walks = solve_heuristic(problem, seed=3, runs=2, recombine=40, keep_visited=True)
+    assert walks is not None and len(walks.visited) > 2
+    pricing = Pricing(problem)
+    plan = colgen.recombine_plans(pricing, walks.visited, nodes=1000)
+    assert plan is not None and not check_plan(problem, plan)
+    objective = weighted_objective(problem, evaluate_terms(problem, plan))
+    least = min(weighted_objective(problem, evaluate_terms(problem, visited)) for visited in walks.visited)
+    assert objective <= least + 1e-9
+    assert colgen.recombine_plans(pricing, [], nodes=1000) is None
+
+
+@pytest.mark.parametrize("weights", WEIGHTS, ids=["access+pcn", "access", "every-term", "pcn+stability"])
+@pytest.mark.parametrize("cuts", [False, True], ids=["", "cuts"])
+def test_the_integer_master_keeps_every_column_a_better_plan_could_use(weights, cuts):
+    """Over the columns whose reduced cost at the LP's duals is at most (incumbent - LP value), the integer master
+    still reaches the optimum whenever the incumbent is no better than it, and the filter does leave columns
+    out; the cuts' duals take part in the reduced costs."""
+    problem = full_problem(weights)
+    pricing = Pricing(problem)
+    master = Master(pricing, box=1e3)
+    master.add(every_column(pricing))
+    exact = brute_force(problem)
+    assert exact is not None
+    if cuts:
+        master.add_triples(list(itertools.combinations(range(problem.n_units), 3))[:40])
+    value, duals, _, _ = master.solve()
+    for incumbent in (exact[0], exact[0] * 1.02):
+        within = incumbent - value + 1e-9
+        costs = np.array([reduced_cost(col, duals, pricing) for col in master.columns])
+        assert costs.min() >= -1e-7  # the LP's optimum: no column prices out
+        assert (costs > within).any()
+        plan = master.integer_plan(nodes=100_000, duals=duals, within=within)
+        assert plan is not None and not check_plan(problem, plan)
+        assert weighted_objective(problem, evaluate_terms(problem, plan)) == pytest.approx(exact[0], abs=1e-9)
+
+
 @pytest.mark.parametrize("weights", WEIGHTS, ids=["access+pcn", "access", "every-term", "pcn+stability"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("flow_after", [colgen.FLOW_AFTER_CUT_ROUNDS, 0], ids=["cuts-first", "flow"])

@@ -60,7 +60,10 @@ at the master's own duals finds no column (then L equals the master's value).
 each unit to the one covering it most) that :func:`footprint.heuristic.polish_plan` repairs and improves;
 :func:`dive` fixes the largest fractional column and regenerates until the solution is integral;
 :meth:`Master.integer_plan` solves the master with lambda integer over the columns generated (and those of every
-plan offered).
+plan offered), only those whose reduced cost could put them in a plan better than the incumbent.
+:func:`recombine_plans` does the same over the neighbourhoods of a set of plans alone: the heuristic's walks
+visit hundreds of valid plans, and the best plan made of their neighbourhoods is often better than any of them
+(Bromley: 1.27403 from 564 plans whose best is 1.27974, in 1.6 s).
 
 Every limit is counted (rounds, columns, MIP nodes), not clocked, so the bound and plan are the same on a slower
 machine; the ``deadline`` is a guard only, and :class:`ColumnResult` says when it bound.
@@ -1168,8 +1171,20 @@ class Master:
             assignment[int(p.centre_root[c])] = c
         return assignment
 
-    def integer_plan(self, nodes: int, seconds: float | None = None) -> np.ndarray | None:
-        """The best plan using only the master's columns (lambda integer, slacks off), or None."""
+    def integer_plan(
+        self, nodes: int, seconds: float | None = None, duals: Duals | None = None, within: float = math.inf
+    ) -> np.ndarray | None:
+        """The best plan using only the master's columns (lambda integer, slacks off), or None.
+
+        With ``duals`` (the optimal duals of the LP just solved, :meth:`solve`), only the columns whose reduced
+        cost there is at most ``within`` may be used. Any plan costs at least the LP's value plus its columns'
+        reduced costs (each row's dual times the plan's row activity is at least its part of the LP value, as
+        the dual's sign matches the row's sense), and at the LP's optimum every master column's reduced cost is
+        at least 0; so with ``within`` the incumbent's distance above the LP value, a column left out is in no
+        plan better than the incumbent, and the integer programme loses nothing it could find. Measured on four
+        London places at 60 s (2,987-3,920 columns, 1,086-2,695 kept): the same plans, Barnet 4.7 s -> 1.0 s,
+        City and Hackney 13.1 s -> 4.1 s, Westminster 3.7 s -> 0.1 s, Hillingdon 8.1 s -> 0.2 s.
+        """
         import highspy
 
         n = self.pr.n
@@ -1179,7 +1194,11 @@ class Master:
         k = self.n_slack
         h.changeColsBounds(k, np.arange(k, dtype=np.int32), np.zeros(k), np.zeros(k))
         cols = np.arange(k, total, dtype=np.int32)
-        h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), np.ones(len(cols)))
+        upper = np.ones(len(cols))
+        if duals is not None and math.isfinite(within):
+            costs = np.array([reduced_cost(col, duals, self.pr) for col in self.columns])
+            upper[costs > within] = 0.0
+        h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), upper)
         h.changeColsIntegrality(len(cols), cols, np.array([highspy.HighsVarType.kInteger] * len(cols)))
         h.setOptionValue("mip_max_nodes", int(nodes))
         if seconds is not None:
@@ -1197,6 +1216,23 @@ class Master:
             if v > 0.5:
                 assignment[list(col.units)] = col.centre
         return assignment if (assignment >= 0).all() else None
+
+
+def recombine_plans(
+    pricing: Pricing,
+    plans: list[np.ndarray] | tuple[np.ndarray, ...],
+    nodes: int,
+    seconds: float | None = None,
+) -> np.ndarray | None:
+    """The best plan made of whole neighbourhoods of ``plans`` (valid plans of the place, such as the heuristic
+    walks'): the master over their columns (:func:`plan_columns`) as an integer programme of at most ``nodes``
+    branch-and-bound nodes (``seconds``: a guard). Every plan offered is one of its solutions, so the plan it
+    returns is no worse than the best of them; None when there are none or the guard stops it first."""
+    if not len(plans):
+        return None
+    master = Master(pricing, 1.0)  # the slacks' cost is moot: the integer programme turns them off
+    master.add([col for plan in plans for col in plan_columns(pricing, plan)])
+    return master.integer_plan(nodes, seconds=seconds)
 
 
 def plan_columns(pricing: Pricing, assignment: np.ndarray) -> list[Column]:

@@ -436,9 +436,11 @@ def polish_plan(
     seed: int = 0,
     recombine: int = RECOMBINE_ITERATIONS,
     deadline: float | None = None,
+    keep_visited: bool = False,
 ) -> HeuristicResult | None:
     """Steps 3-5 of the heuristic (repair, local search, merge-split search) from ``assignment``, a centre per
-    unit that may break the rules: a start from elsewhere, such as a rounded LP solution.
+    unit that may break the rules: a start from elsewhere, such as a rounded LP solution. ``keep_visited``: the
+    plans the walk accepted come back in ``visited`` (:class:`HeuristicResult`).
 
     First each neighbourhood keeps the part connected to its centre's root (a centre not serving its root is
     dropped); every other unit joins, nearest first, a neighbouring neighbourhood it may use. Returns None when
@@ -483,15 +485,24 @@ def polish_plan(
         return None
     _improve(state, allowed, neighbours, deadline=deadline)
     stopped = False
+    visited: dict[bytes, np.ndarray] | None = {} if keep_visited else None
     if recombine > 0:
         searched, _, done = _recombination_search(
-            state, allowed, neighbours, np.random.default_rng(seed), iterations=recombine, deadline=deadline
+            state,
+            allowed,
+            neighbours,
+            np.random.default_rng(seed),
+            iterations=recombine,
+            deadline=deadline,
+            visited=visited,
         )
         finished = _improve(searched, allowed, neighbours, deadline=deadline)
         stopped = done < recombine or not finished
         state = searched
     result = _valid_result(state)
-    return None if result is None else replace(result, stopped=stopped)
+    if result is None:
+        return None
+    return replace(result, stopped=stopped, visited=tuple(visited.values()) if visited else ())
 
 
 def _valid_result(state: _State) -> HeuristicResult | None:

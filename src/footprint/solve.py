@@ -69,7 +69,7 @@ import numpy as np
 import pulp
 
 from footprint.branch import MAX_NODES, branch_and_price
-from footprint.colgen import Master, dive, generate_columns
+from footprint.colgen import Master, Pricing, dive, generate_columns, plan_columns, recombine_plans
 from footprint.config import COUNTED_EXACT_REFUSED, Solver
 from footprint.errors import SolverError
 from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, polish_plan, solve_heuristic
@@ -728,10 +728,11 @@ def _column_stage(
     end: float | None,
     options: SolveOptions,
 ) -> dict[str, int]:
-    """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): raise the bound, then offer the
-    plans from its columns (the rounded LP solution polished by the heuristic, a dive, the master as an integer
-    programme), then branch and price (``BRANCH_AND_PRICE``), stopping once a plan is proven within the gap.
-    Every limit is a count; the
+    """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): first the neighbourhoods of the
+    heuristic walks' plans (``pool``) recombined as an integer programme, then raise the bound from all of them,
+    then offer the plans from its columns (the master as an integer programme over the columns that could
+    better the incumbent, the rounded LP solution polished by the heuristic, a dive), then branch and price
+    (``BRANCH_AND_PRICE``), stopping once a plan is proven within the gap. Every limit is a count; the
     ``deadline`` is a guard (a note says when it bound; one exact pass may run on to ``bound_by`` when no bound
     was proved by then; the plans from the columns may run to ``end``); all three are None with
     ``options.counted``. Returns the counts for the decision record."""
@@ -741,6 +742,15 @@ def _column_stage(
         return end is not None and time.perf_counter() >= end
 
     stats: dict[str, int] = {}
+    pricing = Pricing(problem)
+    if pool:
+        # the walks' neighbourhoods recombined first (a second on London's largest places), so column generation
+        # starts from the better plan and stops sooner when it proves it
+        seconds = None if end is None else max(end - time.perf_counter(), 0.1)
+        known = [best.assignment] if best.assignment is not None else []
+        plan = recombine_plans(pricing, [*known, *pool], INTEGER_NODES, seconds=seconds)
+        if plan is not None:
+            best.offer(problem, plan, "columns")
     plans = [best.assignment] if best.assignment is not None else []
     plans += list(pool)  # the heuristic walks' plans: their neighbourhoods seed the master
     # the bound that proves the incumbent within the gap is enough: column generation stops there
@@ -753,12 +763,15 @@ def _column_stage(
         exact_passes=COUNTED_EXACT_PASSES if options.counted else COLUMN_EXACT_PASSES,
         enough=enough,
         triple_rounds=COLUMN_TRIPLE_ROUNDS,
+        pricing=pricing,
     )
     best.raise_bound(result.bound)
     stopped = result.stopped
     if not best.proven_within(options.gap):
-        _, _, values, _ = master.solve()
+        # first the master over its columns as an integer programme
+        values = _integer_plan(problem, master, best, end)
         starts = _rounded_starts(master, values)
+        walked: list[np.ndarray] = []  # the plans the polishing walks accepted
         for run in range(POLISH_RUNS):
             if best.proven_within(options.gap):
                 break
@@ -767,20 +780,26 @@ def _column_stage(
                     stopped = True
                     break
                 polished = polish_plan(
-                    problem, start, seed=options.seed + run, recombine=recombine_budget(options), deadline=end
+                    problem,
+                    start,
+                    seed=options.seed + run,
+                    recombine=recombine_budget(options),
+                    deadline=end,
+                    keep_visited=POOL_COLUMNS,
                 )
                 if polished is not None:
                     stopped = stopped or polished.stopped
                     best.offer(problem, polished.assignment, "columns")
+                    walked += polished.visited
                     break
+        if walked and not best.proven_within(options.gap) and not past_end():
+            # the walks from the LP's rounded solution roam where the heuristic's did not: their neighbourhoods
+            # join the master, which recombines them with the rest
+            master.add([col for plan in walked for col in plan_columns(pricing, plan)])
+            _integer_plan(problem, master, best, end)
         if not best.proven_within(options.gap) and not past_end():
             plan = dive(master, deadline=end)
             stopped = stopped or past_end()
-            if plan is not None:
-                best.offer(problem, plan, "columns")
-        if not best.proven_within(options.gap) and not past_end():
-            seconds = None if end is None else max(end - time.perf_counter(), 0.1)
-            plan = master.integer_plan(INTEGER_NODES, seconds=seconds)
             if plan is not None:
                 best.offer(problem, plan, "columns")
         # the tree needs time a node: at 60 s on London's places it solves one node (its root's column
@@ -821,6 +840,21 @@ def _column_stage(
         "column_lp_converged": int(result.converged),
         **stats,
     }
+
+
+def _integer_plan(problem: PlaceProblem, master: Master, best: _Best, end: float | None) -> np.ndarray:
+    """Offer the best plan of the master's columns as an integer programme (:meth:`Master.integer_plan`, only
+    the columns that could be in a plan better than the incumbent: seconds where all of them took up to 13 s),
+    guarded by ``end``. Returns the master LP's solution."""
+    value, duals, values, _ = master.solve()
+    if end is not None and time.perf_counter() >= end:
+        return values
+    seconds = None if end is None else max(end - time.perf_counter(), 0.1)
+    within = max(best.objective - value, 0.0) if math.isfinite(best.objective) else math.inf
+    plan = master.integer_plan(INTEGER_NODES, seconds=seconds, duals=duals, within=within)
+    if plan is not None:
+        best.offer(problem, plan, "columns")
+    return values
 
 
 def _rounded_starts(master: Master, values: np.ndarray) -> list[np.ndarray]:
