@@ -1097,6 +1097,10 @@ class Master:
         self.columns.extend(fresh)
         return len(fresh)
 
+    def add_plans(self, plans: list[np.ndarray] | tuple[np.ndarray, ...]) -> int:
+        """Add the columns of ``plans`` (:func:`plan_columns`) not yet in the master; return how many were new."""
+        return self.add([col for plan in plans for col in plan_columns(self.pr, plan)])
+
     def solve(self) -> tuple[float, Duals, np.ndarray, float]:
         """Solve the LP (warm); return its value, the duals (clipped to their signs), the columns' values, and
         the slack in use."""
@@ -1231,7 +1235,7 @@ def recombine_plans(
     if not len(plans):
         return None
     master = Master(pricing, 1.0)  # the slacks' cost is moot: the integer programme turns them off
-    master.add([col for plan in plans for col in plan_columns(pricing, plan)])
+    master.add_plans(plans)
     return master.integer_plan(nodes, seconds=seconds)
 
 

@@ -221,6 +221,10 @@ class _State:
         self.region = region.copy()
         self.refresh()
 
+    def assignment(self) -> np.ndarray:
+        """The plan as a centre per unit."""
+        return np.array(self.centre, dtype=np.int64)[self.region]
+
     def refresh(self) -> None:
         """Recompute every running sum (and the baseline matching) from ``region``."""
         problem, region, k = self.p, self.region, len(self.centre)
@@ -508,7 +512,7 @@ def polish_plan(
 def _valid_result(state: _State) -> HeuristicResult | None:
     """The state's plan and objective, or None (with a warning) when it breaks a hard rule."""
     problem = state.p
-    assignment = np.array([state.centre[r] for r in state.region], dtype=np.int64)
+    assignment = state.assignment()
     broken = check_plan(problem, assignment)
     if broken:  # a bug guard: never hand back an invalid plan
         logger.warning("place %s: heuristic plan rejected: %s", problem.place_code, broken)
@@ -1410,9 +1414,13 @@ def _recombination_search(
     current = best = state
     current_value = best_value = _state_objective(state)
     recent = [current_value] * max(history, 1)
-    if visited is not None:
-        plan = np.array(state.centre, dtype=np.int64)[state.region]
-        visited.setdefault(plan.tobytes(), plan)
+
+    def keep(kept: _State) -> None:  # into ``visited``, once
+        if visited is not None:
+            plan = kept.assignment()
+            visited.setdefault(plan.tobytes(), plan)
+
+    keep(state)
     for iteration in range(iterations):
         if deadline is not None and time.perf_counter() > deadline:
             return best, best_value, iteration
@@ -1430,9 +1438,7 @@ def _recombination_search(
         slot = iteration % len(recent)
         if value <= current_value or value <= recent[slot]:
             current, current_value = trial, value
-            if visited is not None:
-                plan = np.array(trial.centre, dtype=np.int64)[trial.region]
-                visited.setdefault(plan.tobytes(), plan)
+            keep(trial)
             if value < best_value - 1e-12:
                 best, best_value = trial, value
         recent[slot] = current_value
@@ -1440,8 +1446,7 @@ def _recombination_search(
 
 
 def _state_objective(state: _State) -> float:
-    assignment = np.array(state.centre, dtype=np.int64)[state.region]
-    return weighted_objective(state.p, evaluate_terms(state.p, assignment))
+    return weighted_objective(state.p, evaluate_terms(state.p, state.assignment()))
 
 
 def check_plan(problem: PlaceProblem, assignment: np.ndarray) -> list[str]:

@@ -69,7 +69,7 @@ import numpy as np
 import pulp
 
 from footprint.branch import MAX_NODES, branch_and_price
-from footprint.colgen import Master, Pricing, dive, generate_columns, plan_columns, recombine_plans
+from footprint.colgen import Master, Pricing, dive, generate_columns, recombine_plans
 from footprint.config import COUNTED_EXACT_REFUSED, Solver
 from footprint.errors import SolverError
 from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, polish_plan, solve_heuristic
@@ -182,15 +182,17 @@ COUNTED_EXACT_PASSES = 18
 #: root's bound: 1.40783 in 42 s without, 1.41224 at 23 s and 1.4221 at 44 s with them (its plan 1.42995, the
 #: best known 1.42805).
 COLUMN_TRIPLE_ROUNDS = 5
-#: Seed column generation's master with the neighbourhoods of every plan the heuristic's walks accepted (about
-#: 1,800 plans, 800-1,800 distinct columns on London's large places), so its integer programme can recombine
-#: neighbourhoods of different walks, not only the columns pricing made.
+#: Give column generation's master the neighbourhoods of every plan the heuristic's walks accepted (hundreds of
+#: distinct plans, 800-1,800 distinct columns on London's large places: Bromley 564 and 1,767), recombined first
+#: as an integer programme, so plans can join neighbourhoods of different walks, not only the columns pricing
+#: made; and those of the polishing walks' plans.
 POOL_COLUMNS = True
 #: ... from the start (else they join it once column generation ends, for its integer programme). Eleven London
 #: places at 60 s side by side: median gap 0.99% -> 0.88%, Lewisham 2.00% -> 1.88%, Enfield 1.16% -> 0.97%,
 #: Hillingdon 1.04% -> 0.88%, Southwark's plan 1.66685 -> 1.65762; but Richmond upon Thames 0.43% (proven in 42 s)
-#: -> 1.15% (its 264 pool columns slow its bound: 9 exact passes where 7 proved it) and Kensington and Chelsea
-#: 0.23% -> 0.45% (both proven).
+#: -> 1.15% (9 exact passes where 7 proved it; its proof is fragile to the master's first columns, not to the
+#: pool's size: seeded with only the 2 pool plans within 1% of the incumbent it still ends at 1.10%) and
+#: Kensington and Chelsea 0.23% -> 0.45% (both proven).
 POOL_SEEDS_MASTER = True
 #: Branch-and-bound nodes of the master solved as an integer programme over its columns.
 INTEGER_NODES = 500
@@ -776,7 +778,7 @@ def _column_stage(
     stopped = result.stopped
     if not best.proven_within(options.gap):
         if not POOL_SEEDS_MASTER:
-            master.add([col for plan in pool for col in plan_columns(pricing, plan)])
+            master.add_plans(pool)
         # first the master over its columns as an integer programme
         values = _integer_plan(problem, master, best, end)
         starts = _rounded_starts(master, values)
@@ -804,7 +806,7 @@ def _column_stage(
         if walked and not best.proven_within(options.gap) and not past_end():
             # the walks from the LP's rounded solution roam where the heuristic's did not: their neighbourhoods
             # join the master, which recombines them with the rest
-            master.add([col for plan in walked for col in plan_columns(pricing, plan)])
+            master.add_plans(walked)
             _integer_plan(problem, master, best, end)
         if not best.proven_within(options.gap) and not past_end():
             plan = dive(master, deadline=end)
