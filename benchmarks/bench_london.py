@@ -2,13 +2,17 @@
 
 Usage: ``python benchmarks/bench_london.py [--time-limit 60] [--workers 2] [--out runs/bench-london]``.
 Runs ``footprint run configs/london.yaml`` in a fresh process (wall time and peak memory as a user sees them),
-then reads the decision record (run.json) and prints a Markdown table for BENCHMARKS.md.
+then reads the decision record (run.json) and prints a Markdown table for BENCHMARKS.md, with each plan's distance
+above the best plan known for its place (``benchmarks/best_known.json``, kept by ``bench_reference.py``). With
+``--record``, a written plan better than the best known, or a bound higher than the best proved, is recorded there
+(every plan ``footprint run`` writes has passed the independent verifier).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import resource
 import statistics
@@ -18,10 +22,33 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+KNOWN = REPO / "benchmarks" / "best_known.json"
+#: A default plan counts as near the best known within this (relative; issue 19's target 2).
+NEAR = 0.003
 
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
+
+
+def _above(
+    place: dict, known: dict | None, near: list[bool], recorded: list[str], record: bool, out: str
+) -> str:
+    """How far ``place``'s plan is above the best known (and, with ``record``, keep a better plan or bound)."""
+    entry = None if known is None else known["places"].get(place["place_code"])
+    objective, bound = place.get("objective"), place.get("bound")
+    if entry is None or objective is None:
+        return ""
+    above = (objective - entry["objective"]) / abs(entry["objective"])
+    near.append(above <= NEAR + 1e-9)
+    how = f"footprint run configs/london.yaml (bench_london.py --out {out})"
+    if record and objective < entry["objective"] - 5e-6:
+        entry["objective"], entry["found_by"] = round(objective, 6), how
+        recorded.append(f"{place['place_name']} plan")
+    if record and bound is not None and bound > entry.get("bound", -math.inf) + 5e-6:
+        entry["bound"], entry["bound_by"] = math.floor(bound * 1e6) / 1e6, how
+        recorded.append(f"{place['place_name']} bound")
+    return "**better**" if above < -5e-6 else f"{max(above, 0.0):.2%}"
 
 
 def main() -> int:
@@ -36,6 +63,8 @@ def main() -> int:
         metavar="WALL_SECONDS",
         help="do not run: tabulate the run already in --out, whose wall time (measured by you) was this",
     )
+    parser.add_argument("--known", default=str(KNOWN), help="the best plans known (bench_reference.py)")
+    parser.add_argument("--record", action="store_true", help="record better plans and bounds in --known")
     args = parser.parse_args()
     command = [
         sys.executable,
@@ -92,9 +121,12 @@ def main() -> int:
     print()
     print(
         "| place | name | LSOAs | k | x vars | root LP columns | root LPs (by IPM) | PCN cuts | fixed | status | gap | "
-        "objective | bound | time (s) |"
+        "objective | bound | time (s) | above best known |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    known = json.loads(Path(args.known).read_text(encoding="utf-8")) if Path(args.known).exists() else None
+    near: list[bool] = []
+    recorded: list[str] = []
     times = []
     for place, seconds in rows:
         total = sum(v for k, v in seconds.items() if k != "total") if seconds else float("nan")
@@ -107,7 +139,7 @@ def main() -> int:
             f"{model.get('root_lp_columns', '')} | {model.get('root_lps', '')} ({model.get('root_lps_by_interior_point', 0)}) | {model.get('pcn_cuts', '')} | "
             f"{model.get('fixed_by_reduced_cost', '')} | {place['status']} | "
             f"{'' if gap is None else f'{gap:.2%}'} | {_num(place.get('objective'))} | {_num(place.get('bound'))} | "
-            f"{total:.1f} |"
+            f"{total:.1f} | {_above(place, known, near, recorded, args.record, args.out)} |"
         )
     finite = [t for t in times if t == t]
     gaps = [p.get("gap") for p, _ in rows if p.get("gap") is not None]
@@ -118,6 +150,15 @@ def main() -> int:
         print(
             f"gap <= 0.5%: {within} of {len(rows)} places; median gap {statistics.median(gaps):.2%}, worst {max(gaps):.2%}"
         )
+    if known is not None:
+        print(
+            f"within {NEAR:.1%} of the best known: {sum(near)} of {len(near)} places"
+            + (f"; recorded in {args.known}: {', '.join(recorded)}" if recorded else "")
+        )
+        if recorded:
+            partial = Path(args.known).with_suffix(".json.partial")
+            partial.write_text(json.dumps(known, indent=1) + "\n", encoding="utf-8")
+            partial.replace(args.known)
     if done.returncode not in (0, 1):
         print(done.stderr[-3000:])
     return 0
