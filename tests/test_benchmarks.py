@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -67,3 +68,56 @@ def test_synthetic_england_places_are_connected_feasible_and_reproducible() -> N
         assert place.pcn_patients.shape == (len(place.pcn_codes), place.n_units)
         assert place.pcn_patients.sum() > place.total_population  # ~1.05 registered per resident
         assert list(place.unit_codes) == sorted(place.unit_codes)
+
+
+def test_reference_runs_only_ever_improve_the_record_and_only_with_verified_plans(tmp_path, capsys):
+    """bench_reference.py on the sample: a recorded objective above the run's plan is lowered (and says how), one
+    below it is kept; a recorded bound below the run's is raised, rounded down; a bound above it is kept."""
+    import bench_reference
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "sample.yaml"
+    known = tmp_path / "known.json"
+    record = {
+        "config": "configs/sample.yaml",
+        "places": {
+            "P0001": {"name": "x", "objective": 99.0, "bound": -99.0, "found_by": "old", "bound_by": "old"},
+            "P0002": {"name": "y", "objective": -99.0, "bound": 99.0, "found_by": "old", "bound_by": "old"},
+        },
+    }
+    known.write_text(json.dumps(record), encoding="utf-8")
+    runs = tmp_path / "runs.jsonl"
+    args = [
+        "--config",
+        str(config),
+        "--time-limit",
+        "10",
+        "--runs",
+        "1",
+        "--known",
+        str(known),
+        "--json",
+        str(runs),
+    ]
+    assert bench_reference.main(args) == 0
+    after = json.loads(known.read_text(encoding="utf-8"))["places"]
+    rows = {row["place"]: row for row in map(json.loads, runs.read_text(encoding="utf-8").splitlines())}
+    assert set(rows) == {"P0001", "P0002"} and all(row["verifier"] == "passed" for row in rows.values())
+    first, second = after["P0001"], after["P0002"]
+    assert first["objective"] == round(rows["P0001"]["objective"], 6) < 99.0
+    assert first["bound"] <= rows["P0001"]["bound"] and first["bound"] > rows["P0001"]["bound"] - 1e-6
+    assert first["found_by"].startswith("bench_reference.py") and first["bound_by"].startswith(
+        "bench_reference.py"
+    )
+    assert second == record["places"]["P0002"]  # a better plan and a higher bound than the run's stay
+    assert not known.with_suffix(".json.partial").exists()
+
+
+def test_the_best_known_record_is_whole_and_consistent():
+    """benchmarks/best_known.json: every London place once, each with a plan no better than its bound allows."""
+    known = json.loads(
+        (Path(__file__).resolve().parents[1] / "benchmarks" / "best_known.json").read_text(encoding="utf-8")
+    )
+    places = known["places"]
+    assert len(places) == 32 and all(code.startswith("E09") for code in places)
+    for entry in places.values():
+        assert entry["bound"] <= entry["objective"] and entry["found_by"] and entry["bound_by"]

@@ -187,13 +187,16 @@ COLUMN_TRIPLE_ROUNDS = 5
 #: as an integer programme, so plans can join neighbourhoods of different walks, not only the columns pricing
 #: made; and those of the polishing walks' plans.
 POOL_COLUMNS = True
-#: ... from the start (else they join it once column generation ends, for its integer programme). Eleven London
-#: places at 60 s side by side: median gap 0.99% -> 0.88%, Lewisham 2.00% -> 1.88%, Enfield 1.16% -> 0.97%,
-#: Hillingdon 1.04% -> 0.88%, Southwark's plan 1.66685 -> 1.65762; but Richmond upon Thames 0.43% (proven in 42 s)
-#: -> 1.15% (9 exact passes where 7 proved it; its proof is fragile to the master's first columns, not to the
-#: pool's size: seeded with only the 2 pool plans within 1% of the incumbent it still ends at 1.10%) and
-#: Kensington and Chelsea 0.23% -> 0.45% (both proven).
-POOL_SEEDS_MASTER = True
+#: ... from the start on places of more LSOAs than this (on smaller places they join it once column generation
+#: ends, for its integer programme). Where column generation does not converge in the time, the pool's columns
+#: give it and the integer programme plans it would not reach: eleven London places at 60 s side by side, the six
+#: of 150-211 LSOAs, seeded or not: Lewisham 1.88% / 2.00%, Enfield 0.97% / 1.16%, Hillingdon 0.88% / 1.04%,
+#: Southwark's plan 1.65762 / 1.66685. On the places of up to 128 LSOAs, where it converges or nearly, the same
+#: plans came out either way and every bound was lower seeded (its proof is fragile to the master's first
+#: columns): Richmond upon Thames 1.15% / 0.43%, Kensington and Chelsea 0.45% / 0.23%, Sutton 0.45% / 0.42%,
+#: Westminster 0.50% / 0.46%. Joining after the first exact pass instead was worse on both (Richmond 1.62%,
+#: Lewisham 2.03%).
+POOL_SEEDS_MASTER_ABOVE = 140
 #: Branch-and-bound nodes of the master solved as an integer programme over its columns.
 INTEGER_NODES = 500
 #: Branch-and-price (:mod:`footprint.branch`) after the plans from the columns, until the place's time ends.
@@ -760,7 +763,8 @@ def _column_stage(
         if plan is not None:
             best.offer(problem, plan, "columns")
     plans = [best.assignment] if best.assignment is not None else []
-    if POOL_SEEDS_MASTER:
+    seeded = problem.n_units > POOL_SEEDS_MASTER_ABOVE
+    if seeded:
         plans += list(pool)  # the heuristic walks' plans: their neighbourhoods seed the master
     # the bound that proves the incumbent within the gap is enough: column generation stops there
     enough = best.objective * (1 - options.gap) if math.isfinite(best.objective) else math.inf
@@ -777,7 +781,7 @@ def _column_stage(
     best.raise_bound(result.bound)
     stopped = result.stopped
     if not best.proven_within(options.gap):
-        if not POOL_SEEDS_MASTER:
+        if not seeded:
             master.add_plans(pool)
         # first the master over its columns as an integer programme
         values = _integer_plan(problem, master, best, end)
