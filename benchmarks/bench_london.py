@@ -32,7 +32,7 @@ def _num(value: float | None) -> str:
 
 
 def _above(
-    place: dict, known: dict | None, near: list[bool], recorded: list[str], record: bool, out: str
+    place: dict, known: dict | None, near: list[bool], recorded: list[str], record: bool, how: str
 ) -> str:
     """How far ``place``'s plan is above the best known (and, with ``record``, keep a better plan or bound)."""
     entry = None if known is None else known["places"].get(place["place_code"])
@@ -41,7 +41,6 @@ def _above(
         return ""
     above = (objective - entry["objective"]) / abs(entry["objective"])
     near.append(above <= NEAR + 1e-9)
-    how = f"footprint run configs/london.yaml (bench_london.py --out {out})"
     if record and objective < entry["objective"] - 5e-6:
         entry["objective"], entry["found_by"] = round(objective, 6), how
         recorded.append(f"{place['place_name']} plan")
@@ -126,6 +125,13 @@ def main() -> int:
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     known = json.loads(Path(args.known).read_text(encoding="utf-8")) if Path(args.known).exists() else None
     near: list[bool] = []
+    revision = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    how = (
+        f"footprint run configs/london.yaml --time-limit {args.time_limit:g} --workers {args.workers} "
+        f"(bench_london.py) at {revision or 'unknown'}"
+    )
     recorded: list[str] = []
     times = []
     for place, seconds in rows:
@@ -139,7 +145,7 @@ def main() -> int:
             f"{model.get('root_lp_columns', '')} | {model.get('root_lps', '')} ({model.get('root_lps_by_interior_point', 0)}) | {model.get('pcn_cuts', '')} | "
             f"{model.get('fixed_by_reduced_cost', '')} | {place['status']} | "
             f"{'' if gap is None else f'{gap:.2%}'} | {_num(place.get('objective'))} | {_num(place.get('bound'))} | "
-            f"{total:.1f} | {_above(place, known, near, recorded, args.record, args.out)} |"
+            f"{total:.1f} | {_above(place, known, near, recorded, args.record, how)} |"
         )
     finite = [t for t in times if t == t]
     gaps = [p.get("gap") for p, _ in rows if p.get("gap") is not None]
