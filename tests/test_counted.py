@@ -201,3 +201,23 @@ def test_an_unproven_plan_warns_with_what_more_time_buys(counted):
     else:
         assert feasible.startswith("E1: the solver stopped before proving its plan within the gap 0.5%")
         assert "allow more time (--time-limit) or see the solver message" in heuristic
+
+
+def test_a_mip_stopped_by_its_counted_node_limit_keeps_its_plan_and_a_valid_bound(monkeypatch):
+    """Counted work gives a HiGHS MIP (``footprint repair``'s least-change model) a node limit and no time limit;
+    stopped there (a status PuLP 3.3 does not map) the solve is "stopped" with its plan read back and its dual
+    bound at most the optimum that an unlimited solve proves."""
+    from footprint import solve
+    from footprint.model import build_model
+
+    problem = random_place(2)
+    full = solve._run_highs(build_model(problem, contiguity="cuts"), SolveOptions(gap=0.0), 60, False)
+    assert full.state == "optimal"
+    monkeypatch.setattr(solve, "COUNTED_SECONDS_PER_MIP_NODE", 1e9)  # one node
+    limits = _spy_on_highs_time_limits(monkeypatch)
+    model = build_model(problem, contiguity="cuts")
+    cut = solve._run_highs(model, SolveOptions(gap=0.0, counted=True, time_limit=60), 60, False)
+    assert limits == []
+    assert (cut.state, cut.detail, cut.has_plan) == ("stopped", "Solution limit reached", True)
+    assert cut.bound <= full.bound + 1e-9
+    assert model.assignment() is not None

@@ -877,8 +877,12 @@ LayerOpt = Annotated[
 ]
 
 
-def _map_overrides(set_: list[str] | None, time_limit: float | None, method: str | None) -> list[str]:
+def _map_overrides(
+    set_: list[str] | None, time_limit: float | None, method: str | None, counted: bool = False
+) -> list[str]:
     overrides = list(set_ or [])
+    if counted:
+        overrides.append("solver.counted=true")
     if time_limit is not None:
         overrides.append(f"solver.time_limit={time_limit}")
     if method is not None:
@@ -993,6 +997,14 @@ def repair(
     ] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per place.")] = None,
     method: Annotated[str | None, typer.Option("--method", help="auto, columns, exact or heuristic.")] = None,
+    counted: Annotated[
+        bool,
+        typer.Option(
+            "--counted",
+            help="Counted work alone (solver.counted): the heuristic to its counts and each MIP to a node limit, "
+            "no clock, so the repair is the same on any machine; --time-limit then sizes the counts.",
+        ),
+    ] = False,
     lsoa_column: LsoaColumnOpt = None,
     column: ColumnOpt = None,
     name_column: NameColumnOpt = None,
@@ -1008,7 +1020,7 @@ def repair(
     Exit 0 when every place has a verified plan, 1 when some place has none, 2 on bad input.
     """
     _setup_logging(debug)
-    overrides = _map_overrides(set_, time_limit, method)
+    overrides = _map_overrides(set_, time_limit, method, counted)
 
     def action() -> int:
         from footprint.evaluate import repair_map, write_repair

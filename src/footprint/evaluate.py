@@ -421,7 +421,7 @@ def build_repair(
                 replace(problems[place], weights=replace(least_weights, access=ACCESS_TIE_BREAK)),
                 seed=options.seed,
                 recombine=recombine_budget(options),
-                deadline=clock + HEURISTIC_SHARE * limit,
+                deadline=None if options.counted else clock + HEURISTIC_SHARE * limit,
             )
             if heuristic is not None:
                 least = build_least_change(problem, hood_of, kept, plan=heuristic.assignment)

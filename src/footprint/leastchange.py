@@ -335,14 +335,14 @@ def solve_least_change(
     if best is None and least.start is not None and valid(least.start):
         best, best_value = least.start.copy(), value(least.start)
     if best is None and not improving:
-        heuristic = start_plan(least, options, started + HEURISTIC_SHARE * limit)
+        heuristic = start_plan(least, options, None if options.counted else started + HEURISTIC_SHARE * limit)
         if heuristic is not None and valid(heuristic):
             best, best_value = heuristic, value(heuristic)
     first = best_value
     rounds, state = 0, "stopped"
     while options.method != "heuristic" or best is None:
         time_left = limit - (time.perf_counter() - started)
-        if time_left <= 2.0:
+        if time_left <= 2.0 and not options.counted:  # counted work: the rounds and nodes are the limits
             notes.append(f"time limit reached after {rounds} cut rounds")
             break
         warm = best is not None and model.set_start(best)
@@ -367,7 +367,7 @@ def solve_least_change(
             break
         if result.state != "optimal" or assignment is None:
             notes.append(
-                f"time limit reached in cut round {rounds}"
+                f"{'node' if options.counted else 'time'} limit reached in cut round {rounds}"
                 if result.state == "stopped"
                 else f"the solver stopped ({result.detail})"
             )
@@ -403,7 +403,7 @@ def solve_least_change(
     )
 
 
-def start_plan(least: LeastChange, options: SolveOptions, deadline: float) -> np.ndarray | None:
+def start_plan(least: LeastChange, options: SolveOptions, deadline: float | None) -> np.ndarray | None:
     """A valid plan near the map to start from: the heuristic on the restricted place, its stability term
     measured against the anchors (residents kept under the best matching of anchors to neighbourhoods)."""
     problem = replace(

@@ -177,6 +177,11 @@ COLUMN_EXACT_PASSES = 40
 #: places: median gap 0.95% -> 0.94%, worst 2.04% -> 1.46% (Lewisham), 11% more time (676 s -> 752 s, still below
 #: the 946 s of 12 passes before pricing kept its cuts).
 COUNTED_EXACT_PASSES = 18
+#: With counted work a HiGHS MIP (the least-change model of ``footprint repair``) stops at one branch-and-bound
+#: node per this many seconds of the time limit, in place of its clock. Barnet's repair of today's map at 50 s
+#: (one thread, two thirds of a core): 50 nodes took 55 s (36.5 CPU s), bound 64,976 residents against the 65,142
+#: optimum; 500 nodes took 200 s to prove the optimum.
+COUNTED_SECONDS_PER_MIP_NODE = 1.0
 #: Rounds of subset-row cuts (:func:`footprint.colgen.separate_triples`) at most in column generation at the
 #: root, each once its LP is nearly converged; the tree's nodes keep the root's cuts. Sutton, one thread, its
 #: root's bound: 1.40783 in 42 s without, 1.41224 at 23 s and 1.4221 at 44 s with them (its plan 1.42995, the
@@ -506,6 +511,20 @@ class _Highs(pulp.HiGHS):
             solution.value_valid = True
             lp.solverModel.setSolution(solution)
 
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
+        try:
+            return super().findSolutionValues(lp)
+        except KeyError:
+            # PuLP 3.3 has no status for a node limit (mip_max_nodes, counted work: HiGHS's kSolutionLimit); its
+            # values are read back by then, and the state is set from HiGHS's own status in actualSolve
+            import highspy
+
+            if lp.solverModel.getModelStatus() != highspy.HighsModelStatus.kSolutionLimit:
+                raise
+            if int(lp.solverModel.getInfo().primal_solution_status) == 2:  # kSolutionStatusFeasible
+                return pulp.constants.LpStatusOptimal, pulp.constants.LpSolutionIntegerFeasible
+            return pulp.constants.LpStatusNotSolved, pulp.constants.LpSolutionNoSolutionFound
+
     def actualSolve(self, lp: pulp.LpProblem) -> int:
         import highspy
 
@@ -529,7 +548,12 @@ class _Highs(pulp.HiGHS):
             state = "target"
         elif model_status in (statuses.kInfeasible, statuses.kUnboundedOrInfeasible):
             state = "infeasible"
-        elif model_status in (statuses.kTimeLimit, statuses.kIterationLimit, statuses.kInterrupt):
+        elif model_status in (
+            statuses.kTimeLimit,
+            statuses.kIterationLimit,
+            statuses.kSolutionLimit,  # mip_max_nodes (counted work)
+            statuses.kInterrupt,
+        ):
             state = "stopped"
         else:
             state = "failed"
@@ -568,16 +592,19 @@ def _run_highs(
     """One HiGHS MIP solve of ``model``; it stops at a plan of objective ``target`` or less (``objective_target``:
     a plan the bound proved before this solve already puts within the gap)."""
     started = time.perf_counter()
+    # counted work: a node limit, no time limit (HiGHS's MIP is deterministic at a fixed number of threads)
+    limits = {"mip_max_nodes": counted_mip_nodes(options)} if options.counted else {}
     solver = _Highs(
         start=warm,
         # the time limit is set from the deadline in callSolver
-        deadline=time.perf_counter() + time_left - MIP_READ_BACK,
+        deadline=None if options.counted else time.perf_counter() + time_left - MIP_READ_BACK,
         msg=False,
         gapRel=options.gap,
         threads=options.threads,
         random_seed=options.seed,
         mip_feasibility_tolerance=1e-7,
         objective_target=target,
+        **limits,
     )
     model.lp.solve(solver)
     if solver.stale:  # the plan read back is the start, not the solver's optimum: solve again without a start
@@ -697,6 +724,12 @@ def tree_nodes(options: SolveOptions) -> int:
     if not options.counted:
         return MAX_NODES
     return max(1, int(options.time_limit // COUNTED_SECONDS_PER_NODE))
+
+
+def counted_mip_nodes(options: SolveOptions) -> int:
+    """Branch-and-bound nodes of a HiGHS MIP solve with counted work (``mip_max_nodes``, in place of its time
+    limit): one per ``COUNTED_SECONDS_PER_MIP_NODE`` of the time limit."""
+    return max(1, int(options.time_limit / COUNTED_SECONDS_PER_MIP_NODE))
 
 
 def recombine_budget(options: SolveOptions) -> int:
