@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_reference.py [--places E09000023 ...] [--time-limit 1200] [--runs 24]
-        [--gap 0.001] [--seed 0] [--known benchmarks/best_known.json] [--json runs.jsonl]
+        [--gap 0.001] [--seed 0] [--known benchmarks/best_known.json] [--json runs.jsonl] [--plans DIR]
 
 Solves each place (``validate_scenario`` on ``--config``, then :func:`footprint.solve.solve_place` with method
 auto) with a long time limit, more heuristic runs and a tighter gap than the default run, and records what it
@@ -63,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--known", default=str(KNOWN))
     parser.add_argument("--json", help="append one JSON line per place here")
+    parser.add_argument(
+        "--plans",
+        help="write each plan better than the best known here, as PLACE.csv (lsoa_code, centre: the hub or LSOA "
+        "that centres its neighbourhood), to start experiments from or compare with (not for the repository)",
+    )
     args = parser.parse_args(argv)
     known_path = Path(args.known)
     known = load_known(known_path)
@@ -112,6 +117,14 @@ def main(argv: list[str] | None = None) -> int:
             entry["bound_by"] = how
         if better_plan or better_bound:
             save_known(known_path, known)
+        if better_plan and args.plans:
+            folder = Path(args.plans)
+            folder.mkdir(parents=True, exist_ok=True)
+            lines = ["lsoa_code,centre"] + [
+                f"{unit},{problem.centre_ids[centre]}"
+                for unit, centre in zip(problem.unit_codes, solution.assignment.tolist(), strict=True)
+            ]
+            (folder / f"{code}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         row = {
             "place": code,
             "name": problem.place_name,

@@ -97,6 +97,8 @@ def test_reference_runs_only_ever_improve_the_record_and_only_with_verified_plan
         str(known),
         "--json",
         str(runs),
+        "--plans",
+        str(tmp_path / "plans"),
     ]
     assert bench_reference.main(args) == 0
     after = json.loads(known.read_text(encoding="utf-8"))["places"]
@@ -110,6 +112,9 @@ def test_reference_runs_only_ever_improve_the_record_and_only_with_verified_plan
     )
     assert second == record["places"]["P0002"]  # a better plan and a higher bound than the run's stay
     assert not known.with_suffix(".json.partial").exists()
+    plans = tmp_path / "plans"
+    assert sorted(path.name for path in plans.iterdir()) == ["P0001.csv"]  # the better plan alone
+    assert len((plans / "P0001.csv").read_text(encoding="utf-8").splitlines()) == rows["P0001"]["n"] + 1
 
 
 def test_the_best_known_record_is_whole_and_consistent():
