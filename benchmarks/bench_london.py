@@ -23,6 +23,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 KNOWN = REPO / "benchmarks" / "best_known.json"
+sys.path.insert(0, str(REPO / "benchmarks"))
+import bench_reference  # noqa: E402  (the record's one keeper)
+
 #: A default plan counts as near the best known within this (relative; issue 19's target 2).
 NEAR = 0.003
 
@@ -31,23 +34,17 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-def _above(
-    place: dict, known: dict | None, near: list[bool], recorded: list[str], record: bool, how: str
-) -> str:
-    """How far ``place``'s plan is above the best known (and, with ``record``, keep a better plan or bound)."""
+def _above(place: dict, known: dict | None) -> tuple[str, bool | None]:
+    """How far ``place``'s plan is above the best known, and whether that is within ``NEAR`` (None: no record)."""
     entry = None if known is None else known["places"].get(place["place_code"])
-    objective, bound = place.get("objective"), place.get("bound")
-    if entry is None or objective is None:
-        return ""
-    above = (objective - entry["objective"]) / abs(entry["objective"])
-    near.append(above <= NEAR + 1e-9)
-    if record and objective < entry["objective"] - 5e-6:
-        entry["objective"], entry["found_by"] = round(objective, 6), how
-        recorded.append(f"{place['place_name']} plan")
-    if record and bound is not None and bound > entry.get("bound", -math.inf) + 5e-6:
-        entry["bound"], entry["bound_by"] = math.floor(bound * 1e6) / 1e6, how
-        recorded.append(f"{place['place_name']} bound")
-    return "**better**" if above < -5e-6 else f"{max(above, 0.0):.2%}"
+    objective = place.get("objective")
+    best = None if entry is None else entry.get("objective")
+    if best is None or objective is None or not math.isfinite(objective) or best <= 0:
+        return "", None
+    above = (objective - best) / best
+    if above < -bench_reference.BETTER:
+        return "**better**", True
+    return f"{max(above, 0.0):.2%}", above <= NEAR + bench_reference.BETTER
 
 
 def main() -> int:
@@ -65,6 +62,8 @@ def main() -> int:
     parser.add_argument("--known", default=str(KNOWN), help="the best plans known (bench_reference.py)")
     parser.add_argument("--record", action="store_true", help="record better plans and bounds in --known")
     args = parser.parse_args()
+    if args.record and args.extra:
+        parser.error("--record with --extra: the run's settings may not be the record's; record without them")
     command = [
         sys.executable,
         "-m",
@@ -123,7 +122,8 @@ def main() -> int:
         "objective | bound | time (s) | above best known |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
-    known = json.loads(Path(args.known).read_text(encoding="utf-8")) if Path(args.known).exists() else None
+    config = "configs/london.yaml"
+    known = bench_reference.load_known(Path(args.known), config)
     near: list[bool] = []
     revision = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
@@ -131,21 +131,25 @@ def main() -> int:
     how = (
         f"footprint run configs/london.yaml --time-limit {args.time_limit:g} --workers {args.workers} "
         f"(bench_london.py) at {revision or 'unknown'}"
+        if args.tabulate is None
+        else f"footprint run configs/london.yaml (its run.json in {args.out}, tabulated by bench_london.py)"
     )
-    recorded: list[str] = []
     times = []
     for place, seconds in rows:
         total = sum(v for k, v in seconds.items() if k != "total") if seconds else float("nan")
         times.append(total)
         gap = place.get("gap")
         model = place.get("model", {})
+        above, close = _above(place, known)
+        if close is not None:
+            near.append(close)
         print(
             f"| {place['place_code']} | {place['place_name']} | {place.get('lsoas', '')} | "
             f"{place.get('neighbourhoods', '')} | {model.get('x_variables', '')} | "
             f"{model.get('root_lp_columns', '')} | {model.get('root_lps', '')} ({model.get('root_lps_by_interior_point', 0)}) | {model.get('pcn_cuts', '')} | "
             f"{model.get('fixed_by_reduced_cost', '')} | {place['status']} | "
             f"{'' if gap is None else f'{gap:.2%}'} | {_num(place.get('objective'))} | {_num(place.get('bound'))} | "
-            f"{total:.1f} | {_above(place, known, near, recorded, args.record, how)} |"
+            f"{total:.1f} | {above} |"
         )
     finite = [t for t in times if t == t]
     gaps = [p.get("gap") for p, _ in rows if p.get("gap") is not None]
@@ -156,15 +160,24 @@ def main() -> int:
         print(
             f"gap <= 0.5%: {within} of {len(rows)} places; median gap {statistics.median(gaps):.2%}, worst {max(gaps):.2%}"
         )
-    if known is not None:
+    recorded: list[str] = []
+    if args.record and done.returncode in (0, 1):  # every plan a run writes has passed the verifier
+        for place, _ in rows:
+            for what in bench_reference.record(
+                Path(args.known),
+                config,
+                place["place_code"],
+                place["place_name"],
+                place.get("objective"),
+                place.get("bound"),
+                how,
+            ):
+                recorded.append(f"{place['place_name']} {what}")
+    if near:
         print(
             f"within {NEAR:.1%} of the best known: {sum(near)} of {len(near)} places"
             + (f"; recorded in {args.known}: {', '.join(recorded)}" if recorded else "")
         )
-        if recorded:
-            partial = Path(args.known).with_suffix(".json.partial")
-            partial.write_text(json.dumps(known, indent=1) + "\n", encoding="utf-8")
-            partial.replace(args.known)
     if done.returncode not in (0, 1):
         print(done.stderr[-3000:])
     return 0

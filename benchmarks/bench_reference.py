@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import fcntl
 import json
 import math
 import os
@@ -34,16 +35,56 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWN = ROOT / "benchmarks" / "best_known.json"
 
 
-def load_known(path: Path) -> dict:
-    """The best-known record (``places``: code -> name, objective, bound, found_by, bound_by)."""
-    return json.loads(path.read_text(encoding="utf-8"))
+#: A plan or bound is recorded when it betters the record by more than this (relative): the same plan written
+#: with more decimals than the record's first entries (five) is not news.
+BETTER = 1e-5
 
 
-def save_known(path: Path, known: dict) -> None:
-    """Write the record through a temporary file renamed into place (an interrupted run leaves the old one)."""
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(known, indent=1) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+def _empty(config: str) -> dict:
+    return {"config": config, "places": {}}
+
+
+def load_known(path: Path, config: str) -> dict:
+    """The best-known record (``places``: code -> name, objective, bound, found_by, bound_by) for ``config``
+    (its path as the repository names it, e.g. ``configs/london.yaml``); empty when there is none yet."""
+    if not path.exists():
+        return _empty(config)
+    known = json.loads(path.read_text(encoding="utf-8"))
+    if known.get("config") != config:
+        raise SystemExit(f"{path} records {known.get('config')}, not {config}: give --known another file")
+    return known
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def record(
+    path: Path, config: str, code: str, name: str, objective: float | None, bound: float | None, how: str
+) -> list[str]:
+    """Offer a place's verified plan's ``objective`` and a proved ``bound`` (None: none) to the record at ``path``:
+    the objective is kept when it betters the record's, the bound (rounded down) when it is higher. The record is
+    read again, changed and written under a lock, through a temporary file renamed into place, so runs recording
+    side by side keep each other's entries. Returns what was recorded ("plan", "bound")."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".json.lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        known = load_known(path, config)
+        entry = known["places"].setdefault(code, {"name": name})
+        done = []
+        before = entry.get("objective")
+        if _finite(objective) is not None and (before is None or objective < before - BETTER * abs(before)):
+            entry["objective"], entry["found_by"] = round(objective, 6), how
+            done.append("plan")
+        before = entry.get("bound")
+        if _finite(bound) is not None and (before is None or bound > before + BETTER * abs(before)):
+            entry["bound"], entry["bound_by"] = math.floor(bound * 1e6) / 1e6, how  # down: it must still hold
+            done.append("bound")
+        if done:
+            partial = path.with_suffix(".json.partial")
+            partial.write_text(json.dumps(known, indent=1) + "\n", encoding="utf-8")
+            os.replace(partial, path)
+    return done
 
 
 def _commit() -> str:
@@ -51,6 +92,12 @@ def _commit() -> str:
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     )
     return done.stdout.strip() or "unknown"
+
+
+def _config_name(config: str) -> str:
+    """``config`` as the record names it: relative to the repository when it is inside it."""
+    path = Path(config).resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     known_path = Path(args.known)
-    known = load_known(known_path)
+    config = _config_name(args.config)
+    known = load_known(known_path, config)
     validated = validate_scenario(load_scenario(args.config))
     problems = validated.problems
 
@@ -104,19 +152,18 @@ def main(argv: list[str] | None = None) -> int:
             broken = (
                 list(verdict.failures) if verdict is not None else [plan.statuses.get(code, "no verdict")]
             )
-        entry = known["places"].setdefault(code, {"name": problem.place_name})
-        before_objective = entry.get("objective", math.inf)
-        before_bound = entry.get("bound", -math.inf)
-        better_plan = not broken and solution.objective < before_objective - 5e-6
-        better_bound = math.isfinite(solution.bound) and solution.bound > before_bound + 5e-6
-        if better_plan:
-            entry["objective"] = round(solution.objective, 6)
-            entry["found_by"] = how
-        if better_bound:
-            entry["bound"] = math.floor(solution.bound * 1e6) / 1e6  # down: a bound rounded up may not hold
-            entry["bound_by"] = how
-        if better_plan or better_bound:
-            save_known(known_path, known)
+        entry = load_known(known_path, config)["places"].get(code, {})
+        before_objective, before_bound = entry.get("objective"), entry.get("bound")
+        done = record(
+            known_path,
+            config,
+            code,
+            problem.place_name,
+            None if broken else solution.objective,
+            solution.bound,
+            how,
+        )
+        better_plan, better_bound = "plan" in done, "bound" in done
         if better_plan and args.plans:
             folder = Path(args.plans)
             folder.mkdir(parents=True, exist_ok=True)
@@ -130,9 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             "name": problem.place_name,
             "n": problem.n_units,
             "status": solution.status,
-            "objective": solution.objective,
-            "bound": solution.bound,
-            "gap": solution.gap,
+            "objective": _finite(solution.objective),
+            "bound": _finite(solution.bound),
+            "gap": _finite(solution.gap),
             "wall": wall,
             "cpu": cpu,
             "verifier": broken or "passed",
@@ -142,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(
             f"{code} {problem.place_name[:22]:22} {problem.n_units:4d} {solution.status:9} "
-            f"{solution.objective:9.5f} (known {before_objective:9.5f}{' NEW' if better_plan else ''}) bound "
+            f"{solution.objective:9.5f} (known {before_objective or math.nan:9.5f}{' NEW' if better_plan else ''}) bound "
             f"{solution.bound:9.5f}{' NEW' if better_bound else ''} gap {100 * solution.gap:5.2f}% wall {wall:6.0f} s "
             f"cpu {cpu:6.0f} s{' VERIFIER: ' + '; '.join(broken) if broken else ''}",
             flush=True,

@@ -23,6 +23,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture
+def highs_limits(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
+    """Every ``time_limit`` and ``mip_max_nodes`` given to any HiGHS instance in the test, as (name, value)
+    (HiGHS keeps its own clock, which a test's stand-in for ``time.perf_counter`` does not reach)."""
+    import highspy
+
+    limits: list[tuple[str, object]] = []
+    real = highspy.Highs.setOptionValue
+
+    def spy(self, name, value):
+        if name in ("time_limit", "mip_max_nodes"):
+            limits.append((name, value))
+        return real(self, name, value)
+
+    monkeypatch.setattr(highspy.Highs, "setOptionValue", spy)
+    return limits
+
+
 @pytest.fixture(scope="session")
 def london_dir() -> Path:
     return LONDON

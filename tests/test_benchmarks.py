@@ -8,6 +8,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pytest
 
 from problems import grid_problem
 
@@ -126,3 +127,29 @@ def test_the_best_known_record_is_whole_and_consistent():
     assert len(places) == 32 and all(code.startswith("E09") for code in places)
     for entry in places.values():
         assert entry["bound"] <= entry["objective"] and entry["found_by"] and entry["bound_by"]
+
+
+def test_reference_runs_never_record_a_plan_the_verifier_fails(tmp_path, monkeypatch):
+    """A plan the independent verifier fails is not recorded, however good its objective (its bound, proved
+    apart from the plan, still is); a record kept for another scenario is refused."""
+    from types import SimpleNamespace
+
+    import bench_reference
+
+    def failing(dataset, graph, problems, solutions):
+        failed = SimpleNamespace(failures=("contiguous: a neighbourhood is in pieces",))
+        return SimpleNamespace(verdicts=dict.fromkeys(problems, failed), statuses={})
+
+    monkeypatch.setattr(bench_reference, "build_plan", failing)
+    config = Path(__file__).resolve().parents[1] / "configs" / "sample.yaml"
+    known, runs = tmp_path / "known.json", tmp_path / "runs.jsonl"
+    args = ["--config", str(config), "--places", "P0001", "--time-limit", "10", "--runs", "1"]
+    assert bench_reference.main([*args, "--known", str(known), "--json", str(runs)]) == 0
+    entry = json.loads(known.read_text(encoding="utf-8"))["places"]["P0001"]
+    assert "objective" not in entry and "found_by" not in entry and entry["bound"] > 0
+    (row,) = map(json.loads, runs.read_text(encoding="utf-8").splitlines())
+    assert row["verifier"] == ["contiguous: a neighbourhood is in pieces"]
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"config": "configs/london.yaml", "places": {}}), encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"records configs/london\.yaml, not configs/sample\.yaml"):
+        bench_reference.main([*args, "--known", str(other)])

@@ -23,23 +23,6 @@ def _slow_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "perf_counter", slow)
 
 
-def _spy_on_highs_time_limits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every ``time_limit`` given to any HiGHS instance (HiGHS keeps its own clock, which the slow clock does not
-    reach)."""
-    import highspy
-
-    limits: list[float] = []
-    real = highspy.Highs.setOptionValue
-
-    def spy(self, name, value):
-        if name == "time_limit":
-            limits.append(value)
-        return real(self, name, value)
-
-    monkeypatch.setattr(highspy.Highs, "setOptionValue", spy)
-    return limits
-
-
 def _assert_same_result(one, other) -> None:
     """Two solutions of a place agree on everything but their seconds: plan, status, objective, bound, message
     and counts."""
@@ -54,16 +37,15 @@ def _assert_same_result(one, other) -> None:
 
 
 @pytest.mark.parametrize("method", ["auto", "columns"])
-def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(monkeypatch, method):
+def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(monkeypatch, highs_limits, method):
     """With counted work the heuristic, column generation, the plans from the columns and branch-and-price
     run to their counts: on a place whose LP is fractional (so the tree runs) the result under a clock that
     jumps 1,000 s a reading is the one on this machine, field by field (timing aside), and no HiGHS solve is
     given a time limit."""
     problem = random_place(3)
     options = SolveOptions(method=method, time_limit=60, gap=0.0, counted=True)
-    limits = _spy_on_highs_time_limits(monkeypatch)
     here = solve_place(problem, options)
-    assert limits == []
+    assert [name for name, _ in highs_limits if name == "time_limit"] == []
     _slow_clock(monkeypatch)
     slow = solve_place(problem, options)
     _assert_same_result(here, slow)
@@ -203,7 +185,7 @@ def test_an_unproven_plan_warns_with_what_more_time_buys(counted):
         assert "allow more time (--time-limit) or see the solver message" in heuristic
 
 
-def test_a_mip_stopped_by_its_counted_node_limit_keeps_its_plan_and_a_valid_bound(monkeypatch):
+def test_a_mip_stopped_by_its_counted_node_limit_keeps_its_plan_and_a_valid_bound(monkeypatch, highs_limits):
     """Counted work gives a HiGHS MIP (``footprint repair``'s least-change model) a node limit and no time limit;
     stopped there (a status PuLP 3.3 does not map) the solve is "stopped" with its plan read back and its dual
     bound at most the optimum that an unlimited solve proves."""
@@ -214,10 +196,10 @@ def test_a_mip_stopped_by_its_counted_node_limit_keeps_its_plan_and_a_valid_boun
     full = solve._run_highs(build_model(problem, contiguity="cuts"), SolveOptions(gap=0.0), 60, False)
     assert full.state == "optimal"
     monkeypatch.setattr(solve, "COUNTED_SECONDS_PER_MIP_NODE", 1e9)  # one node
-    limits = _spy_on_highs_time_limits(monkeypatch)
+    highs_limits.clear()
     model = build_model(problem, contiguity="cuts")
     cut = solve._run_highs(model, SolveOptions(gap=0.0, counted=True, time_limit=60), 60, False)
-    assert limits == []
+    assert highs_limits == [("mip_max_nodes", 1)]
     assert (cut.state, cut.detail, cut.has_plan) == ("stopped", "Solution limit reached", True)
     assert cut.bound <= full.bound + 1e-9
     assert model.assignment() is not None

@@ -268,28 +268,20 @@ def test_check_and_report_on_an_evaluated_folder(edited: tuple[Path, list[str], 
 
 @pytest.mark.parametrize("improve", [None, 0.2], ids=["least-change", "improve"])
 def test_counted_repair_is_the_same_on_a_slow_machine(
-    edited: tuple[Path, list[str], str], monkeypatch: pytest.MonkeyPatch, improve: float | None
+    edited: tuple[Path, list[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+    highs_limits: list[tuple[str, object]],
+    improve: float | None,
 ) -> None:
     """With counted work (solver.counted) no clock decides a repair: the heuristic runs to its counts and each
     HiGHS solve of the least-change model to a node limit, with no time limit. Under a clock that jumps 1,000 s a
     reading the repair is the one on this machine: plan, moves, each place's status, objective, bound and message."""
     import time
 
-    import highspy
-
     path, _, _ = edited
-    limits: list[tuple[str, object]] = []
-    real = highspy.Highs.setOptionValue
-
-    def spy(self, name, value):
-        if name in ("time_limit", "mip_max_nodes"):
-            limits.append((name, value))
-        return real(self, name, value)
-
-    monkeypatch.setattr(highspy.Highs, "setOptionValue", spy)
     overrides = ["solver.counted=true", "solver.time_limit=20"]
     here = repair_map(SAMPLE_CONFIG, path, overrides=overrides, improve=improve)
-    assert limits and {name for name, _ in limits} == {"mip_max_nodes"}
+    assert highs_limits and {name for name, _ in highs_limits} == {"mip_max_nodes"}
     state = {"now": 0.0}
 
     def slow() -> float:

@@ -425,7 +425,9 @@ def build_repair(
             )
             if heuristic is not None:
                 least = build_least_change(problem, hood_of, kept, plan=heuristic.assignment)
-        result = solve_least_change(least, options, time_limit=limit - (time.perf_counter() - clock))
+        # counted work: the whole limit sizes the model's node budget (the heuristic's time is not taken off it)
+        spent = 0.0 if options.counted else time.perf_counter() - clock
+        result = solve_least_change(least, options, time_limit=limit - spent)
         if result.assignment is None:
             # no plan keeps the map's centres (or none was found in time): the whole place, as ``run`` solves it
             fallback = replace(problems[place], weights=replace(least_weights, access=ACCESS_TIE_BREAK))

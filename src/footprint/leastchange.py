@@ -42,7 +42,7 @@ from footprint.heuristic import check_plan, solve_heuristic
 from footprint.model import PlaceModel, add_contiguity_cuts, build_model
 from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import PlaceProblem, Weights, connected_parts
-from footprint.solve import SolveOptions, _run_highs, recombine_budget, solver_version
+from footprint.solve import SolveOptions, _run_highs, counted_mip_nodes, recombine_budget, solver_version
 
 logger = logging.getLogger(__name__)
 
@@ -340,13 +340,19 @@ def solve_least_change(
             best, best_value = heuristic, value(heuristic)
     first = best_value
     rounds, state = 0, "stopped"
+    # counted work: the cut rounds share one node budget, the nodes that stand for the limit
+    nodes = counted_mip_nodes(limit)
     while options.method != "heuristic" or best is None:
         time_left = limit - (time.perf_counter() - started)
-        if time_left <= 2.0 and not options.counted:  # counted work: the rounds and nodes are the limits
+        if options.counted and nodes <= 0:
+            notes.append(f"node limit reached after {rounds} cut rounds")
+            break
+        if time_left <= 2.0 and not options.counted:
             notes.append(f"time limit reached after {rounds} cut rounds")
             break
         warm = best is not None and model.set_start(best)
-        result = _run_highs(model, options, time_left, warm)
+        result = _run_highs(model, options, time_left, warm, nodes=nodes)
+        nodes -= max(result.nodes, 1)
         rounds += 1
         if math.isfinite(result.bound):
             bound = max(bound, result.bound)

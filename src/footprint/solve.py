@@ -177,10 +177,10 @@ COLUMN_EXACT_PASSES = 40
 #: places: median gap 0.95% -> 0.94%, worst 2.04% -> 1.46% (Lewisham), 11% more time (676 s -> 752 s, still below
 #: the 946 s of 12 passes before pricing kept its cuts).
 COUNTED_EXACT_PASSES = 18
-#: With counted work a HiGHS MIP (the least-change model of ``footprint repair``) stops at one branch-and-bound
-#: node per this many seconds of the time limit, in place of its clock. Barnet's repair of today's map at 50 s
-#: (one thread, two thirds of a core): 50 nodes took 55 s (36.5 CPU s), bound 64,976 residents against the 65,142
-#: optimum; 500 nodes took 200 s to prove the optimum.
+#: With counted work a HiGHS MIP (the least-change model of ``footprint repair``, its cut rounds together) stops
+#: at one branch-and-bound node per this many seconds of the time limit, in place of its clock. Barnet's repair
+#: of today's map at 50 s (one thread, two thirds of a core): 50 nodes took 55 s (36.5 CPU s), bound 64,976
+#: residents against the 65,142 optimum; 500 nodes took 200 s to prove the optimum.
 COUNTED_SECONDS_PER_MIP_NODE = 1.0
 #: Rounds of subset-row cuts (:func:`footprint.colgen.separate_triples`) at most in column generation at the
 #: root, each once its LP is nearly converged; the tree's nodes keep the root's cuts. Sutton, one thread, its
@@ -194,7 +194,8 @@ COLUMN_TRIPLE_ROUNDS = 5
 POOL_COLUMNS = True
 #: ... from the start on places of more LSOAs than this (on smaller places they join it once column generation
 #: ends, for its integer programme). Where column generation does not converge in the time, the pool's columns
-#: give it and the integer programme plans it would not reach: eleven London places at 60 s side by side, the six
+#: give it and the integer programme plans it would not reach: the tenth session's eleven London places at 60 s
+#: side by side (BENCHMARKS.md, "Seeding by size, and a record of the best known"), among the six
 #: of 150-211 LSOAs, seeded or not: Lewisham 1.88% / 2.00%, Enfield 0.97% / 1.16%, Hillingdon 0.88% / 1.04%,
 #: Southwark's plan 1.65762 / 1.66685. On the places of up to 128 LSOAs, where it converges or nearly, the same
 #: plans came out either way and every bound was lower seeded (its proof is fragile to the master's first
@@ -249,7 +250,8 @@ class SolveOptions:
         Give the MIP the heuristic's plan as a start (for benchmarks; the plan is kept as an incumbent anyway).
     counted
         No clock: every stage runs to its counts (``time_limit`` only sizes them: heuristic runs, merge-split
-        iterations, branch-and-price nodes), so the result is the same on any machine; method auto is then
+        iterations, branch-and-price nodes, the node budget of ``footprint repair``'s least-change model), so the
+        result is the same on any machine; method auto is then
         columns (the MIP after column generation stops by its clock). Not with method exact.
     """
 
@@ -408,6 +410,8 @@ class RoundResult:
         The solver's own status words.
     build
         Seconds spent building the solver's model before it started (PuLP rebuilds it every round).
+    nodes
+        Branch-and-bound nodes the MIP solved (HiGHS; 0 when unknown).
     """
 
     state: Literal["optimal", "target", "stopped", "infeasible", "failed"]
@@ -415,6 +419,7 @@ class RoundResult:
     has_plan: bool = False
     detail: str = ""
     build: float = 0.0
+    nodes: int = 0
 
 
 def load_highs(h: object, lp: pulp.LpProblem, *, integer: bool) -> list[pulp.LpVariable]:
@@ -563,6 +568,7 @@ class _Highs(pulp.HiGHS):
             has_plan=has_plan,
             detail=h.modelStatusToString(model_status),
             build=self.build,
+            nodes=int(info.mip_node_count),
         )
         return status
 
@@ -587,13 +593,22 @@ def solver_available(name: str) -> bool:
 
 
 def _run_highs(
-    model: PlaceModel, options: SolveOptions, time_left: float, warm: bool, target: float = -math.inf
+    model: PlaceModel,
+    options: SolveOptions,
+    time_left: float,
+    warm: bool,
+    target: float = -math.inf,
+    nodes: int | None = None,
 ) -> RoundResult:
     """One HiGHS MIP solve of ``model``; it stops at a plan of objective ``target`` or less (``objective_target``:
-    a plan the bound proved before this solve already puts within the gap)."""
+    a plan the bound proved before this solve already puts within the gap). With counted work it stops at
+    ``nodes`` branch-and-bound nodes (default: those of ``time_left``, :func:`counted_mip_nodes`) and has no time
+    limit: HiGHS's MIP is deterministic at a fixed number of threads."""
     started = time.perf_counter()
-    # counted work: a node limit, no time limit (HiGHS's MIP is deterministic at a fixed number of threads)
-    limits = {"mip_max_nodes": counted_mip_nodes(options)} if options.counted else {}
+    if options.counted:
+        limits = {"mip_max_nodes": counted_mip_nodes(time_left) if nodes is None else max(int(nodes), 1)}
+    else:
+        limits = {}
     solver = _Highs(
         start=warm,
         # the time limit is set from the deadline in callSolver
@@ -613,7 +628,7 @@ def _run_highs(
             model.problem.place_code,
         )
         return _run_highs(
-            model, options, max(time_left - (time.perf_counter() - started), 0.1), False, target
+            model, options, max(time_left - (time.perf_counter() - started), 0.1), False, target, nodes
         )
     return solver.result
 
@@ -726,10 +741,10 @@ def tree_nodes(options: SolveOptions) -> int:
     return max(1, int(options.time_limit // COUNTED_SECONDS_PER_NODE))
 
 
-def counted_mip_nodes(options: SolveOptions) -> int:
-    """Branch-and-bound nodes of a HiGHS MIP solve with counted work (``mip_max_nodes``, in place of its time
-    limit): one per ``COUNTED_SECONDS_PER_MIP_NODE`` of the time limit."""
-    return max(1, int(options.time_limit / COUNTED_SECONDS_PER_MIP_NODE))
+def counted_mip_nodes(seconds: float) -> int:
+    """Branch-and-bound nodes that stand for ``seconds`` of a time limit in counted work (HiGHS's
+    ``mip_max_nodes`` in place of its clock): one per ``COUNTED_SECONDS_PER_MIP_NODE``, at least one."""
+    return max(1, int(seconds / COUNTED_SECONDS_PER_MIP_NODE))
 
 
 def recombine_budget(options: SolveOptions) -> int:
