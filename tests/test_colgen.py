@@ -464,6 +464,36 @@ def test_polish_turns_a_broken_start_into_a_valid_plan():
     assert polish_plan(too_many, np.array([0, 0, 1, 1, 2, 2, 2, 2])) is None
 
 
+def test_polish_from_a_start_that_leaves_the_last_centres_root_unserved():
+    """A rounded start may leave units with no centre (-1); when one of them is the last centre's root, -1 is
+    still no centre (numpy reads centre_root[-1] as the last one's root): the polished plan and every plan its walk
+    accepted are valid, so their columns can join a master (one with -1 crashed a London reference run)."""
+    from footprint.heuristic import polish_plan
+
+    problem = full_problem(Weights(access=1.0, pcn=1.0))
+    assert int(problem.centre_root[-1]) == 3
+    start = np.array([0, 0, 0, -1, 1, 1, 1, 0])
+    polished = polish_plan(problem, start, recombine=50, keep_visited=True)
+    assert polished is not None and not check_plan(problem, polished.assignment)
+    assert polished.visited and all(not check_plan(problem, plan) for plan in polished.visited)
+
+
+def test_the_master_keeps_its_columns_and_its_lp_in_step_when_highs_refuses_a_batch():
+    """A batch HiGHS refuses (here: a column of centre -1, whose rows repeat the count row) is left out whole, and
+    the master's columns stay those of its LP: the integer programme over them still finds the plan."""
+    problem = full_problem(Weights(access=1.0, pcn=1.0))
+    pricing = Pricing(problem)
+    master = Master(pricing, box=1e3)
+    assert master.add_plans([np.array([0, 0, 0, -1, 1, 1, 1, 0])]) == 0
+    assert master.columns == [] and master.h.getNumCol() == master.n_slack
+    exact = brute_force(problem)
+    assert master.add_plans([exact[1]]) > 0
+    assert master.h.getNumCol() == master.n_slack + len(master.columns)
+    master.solve()
+    plan = master.integer_plan(100)
+    assert plan is not None and np.array_equal(plan, exact[1])
+
+
 def test_rounded_start_uses_the_largest_columns():
     """The master's rounded solution keeps the k centres of largest value and gives each unit to the one
     covering it most."""

@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ from footprint.highs import new_highs
 from footprint.model import capacity_load, define_access
 from footprint.objective import access_scale, pcn_total
 from footprint.problem import PlaceProblem, connected_parts
+
+logger = logging.getLogger(__name__)
 
 #: Reduced cost below which a column enters the master.
 ENTER_TOLERANCE = 1e-7
@@ -1084,7 +1087,7 @@ class Master:
                 rows += [self.triple_row + t for t in self.pr.held_triples(col.units, 0, self.n_triples)]
             index.extend(rows)
             value.extend([1.0] * len(rows))
-        self.h.addCols(
+        status = self.h.addCols(
             len(fresh),
             np.array([c.cost for c in fresh]),
             np.zeros(len(fresh)),
@@ -1094,6 +1097,20 @@ class Master:
             np.array(index, np.int32),
             np.array(value, float),
         )
+        import highspy
+
+        if status == highspy.HighsStatus.kError:
+            # HiGHS takes a batch whole or not at all; a master without some columns is still a valid master (the
+            # bound comes from pricing), so the batch is dropped, loudly, and the master's columns stay its LP's
+            for col in fresh:
+                self.known.discard((col.centre, col.units, col.homes, col.label))
+            logger.warning(
+                "place %s: HiGHS refused %d master columns (centres %s); left out",
+                self.pr.problem.place_code,
+                len(fresh),
+                sorted({col.centre for col in fresh}),
+            )
+            return 0
         self.columns.extend(fresh)
         return len(fresh)
 

@@ -456,7 +456,8 @@ def polish_plan(
     centres = sorted(
         c
         for c in set(assignment.tolist())
-        if assignment[int(problem.centre_root[c])] == c and allowed[:, c].any()
+        # -1 (a unit no centre took) is no centre, though numpy would read centre_root[-1] as the last one's root
+        if 0 <= c < problem.n_centres and assignment[int(problem.centre_root[c])] == c and allowed[:, c].any()
     )
     if not problem.k_min <= len(centres) <= problem.k_max:
         return None
