@@ -203,3 +203,18 @@ def test_a_mip_stopped_by_its_counted_node_limit_keeps_its_plan_and_a_valid_boun
     assert (cut.state, cut.detail, cut.has_plan) == ("stopped", "Solution limit reached", True)
     assert cut.bound <= full.bound + 1e-9
     assert model.assignment() is not None
+
+
+def test_a_failure_inside_column_generation_keeps_the_heuristics_plan_and_says_so(monkeypatch):
+    """An internal error in the column stage (a bug) does not cost the place its plan: the heuristic's verified
+    plan comes back, with a note naming the error."""
+    from footprint import solve
+
+    def broken(*args, **kwargs):
+        raise IndexError("boolean index did not match")
+
+    monkeypatch.setattr(solve, "_column_stage", broken)
+    problem = random_place(3)
+    result = solve_place(problem, SolveOptions(method="columns", time_limit=20))
+    assert result.assignment is not None and len(result.assignment) == problem.n_units
+    assert "column generation failed (IndexError: boolean index did not match)" in result.message

@@ -191,3 +191,30 @@ def test_the_scheduler_probe_waits_for_a_scheduler_still_starting() -> None:
             runner_module.check_dask(address)
         finally:
             timer.join()
+
+
+def test_a_place_whose_solve_fails_is_an_error_and_the_others_keep_their_plans() -> None:
+    """An unexpected exception in one place's solve (a bug) makes that place an error with a one-line message;
+    the other places' plans are kept, so the run still writes them (exit 1, not a crash)."""
+    from concurrent.futures import Executor, Future
+
+    from footprint.problem import PlaceSolution
+    from footprint.runner import PlaceExecutor
+
+    finished = PlaceSolution(place_code="P2", status="optimal", assignment=np.zeros(6, dtype=np.int64))
+
+    class OneFails(Executor):
+        def submit(self, fn, *args, **kwargs):
+            future: Future = Future()
+            if args[0].place_code == "P1":
+                future.set_exception(IndexError("boolean index did not match"))
+            else:
+                future.set_result(finished)
+            return future
+
+    executor = PlaceExecutor(OneFails(), lambda: 2, "test")
+    problems = [p for p in _problems() if p.place_code in ("P1", "P2")]
+    solutions = solve_places(executor, problems, SolveOptions(method="heuristic"), None)
+    assert solutions["P2"] is finished and solutions["P1"].status == "error"
+    message = solutions["P1"].message
+    assert "internal error (IndexError: boolean index did not match)" in message and "\n" not in message

@@ -339,6 +339,14 @@ def _result(future: Future[PlaceSolution], problem: PlaceProblem, options: Solve
         raise
     except SolverError as error:
         return _failed(problem, options, str(error))
+    except Exception as error:  # a bug in one place's solve: that place fails, the others are still written
+        logger.debug("place %s: the solve's traceback", problem.place_code, exc_info=error)
+        return _failed(
+            problem,
+            options,
+            f"Place {problem.place_code}: the solve failed with an internal error ({type(error).__name__}: {error}); "
+            "please report it with the log of --debug",
+        )
 
 
 def _crashed(problem: PlaceProblem, options: SolveOptions, *, alone: bool = False) -> PlaceSolution:

@@ -1052,16 +1052,21 @@ def solve_place(problem: PlaceProblem, options: SolveOptions | None = None) -> P
         time_left = options.time_limit - (clock - started)
         pool = heuristic.visited if heuristic is not None else ()
         if options.counted:  # no clock: the counts decide
-            column_stats = _column_stage(problem, best, pool, None, None, None, options)
+            deadlines: tuple[float | None, float | None, float | None] = (None, None, None)
         else:
-            column_stats = _column_stage(
-                problem,
-                best,
-                pool,
+            deadlines = (
                 clock + COLUMN_ROUNDS_SHARE * time_left,
                 clock + COLUMN_BOUND_SHARE * time_left,
                 started + options.time_limit - MIP_READ_BACK,
-                options,
+            )
+        try:
+            column_stats = _column_stage(problem, best, pool, *deadlines, options)
+        except Exception as error:  # a bug in the stage must not cost the place the plan it has
+            logger.warning("place %s: column generation failed: %r", problem.place_code, error)
+            logger.debug("place %s: column generation's traceback", problem.place_code, exc_info=True)
+            best.notes.append(
+                f"column generation failed ({type(error).__name__}: {error}); the plan and bound are those found "
+                "before it (an internal error: please report it with the log of --debug)"
             )
         seconds["columns"] = time.perf_counter() - clock
         proven = best.proven_within(options.gap)
