@@ -139,29 +139,35 @@ def test_a_local_dask_cluster_run_prints_no_cluster_logs(tmp_path: Path) -> None
     assert (out / "assignment.csv").is_file()
 
 
-def test_a_place_that_finished_as_the_pool_broke_keeps_its_plan() -> None:
-    """One wait can return the dead place's future and another place's finished one: the finished plan is kept
-    (solving it again alone would cost time, and at a time limit could give another plan); only the dead place is
-    the suspect, named as the one in flight."""
+def _p1_fails(error: BaseException, finished):
+    """A place executor whose place P1 ends in ``error`` and every other place in ``finished``."""
     from concurrent.futures import Executor, Future
-    from concurrent.futures.process import BrokenProcessPool
 
-    from footprint.problem import PlaceSolution
     from footprint.runner import PlaceExecutor
 
-    finished = PlaceSolution(place_code="P2", status="optimal", assignment=np.zeros(6, dtype=np.int64))
-
-    class OneDies(Executor):
+    class OneFails(Executor):
         def submit(self, fn, *args, **kwargs):
             future: Future = Future()
             if args[0].place_code == "P1":
-                future.set_exception(BrokenProcessPool("a worker process died"))
+                future.set_exception(error)
             else:
                 future.set_result(finished)
             return future
 
+    return PlaceExecutor(OneFails(), lambda: 2, "test")
+
+
+def test_a_place_that_finished_as_the_pool_broke_keeps_its_plan() -> None:
+    """One wait can return the dead place's future and another place's finished one: the finished plan is kept
+    (solving it again alone would cost time, and at a time limit could give another plan); only the dead place is
+    the suspect, named as the one in flight."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from footprint.problem import PlaceSolution
+
+    finished = PlaceSolution(place_code="P2", status="optimal", assignment=np.zeros(6, dtype=np.int64))
     crashed: set[str] = set()
-    executor = PlaceExecutor(OneDies(), lambda: 2, "test")
+    executor = _p1_fails(BrokenProcessPool("a worker process died"), finished)
     problems = [p for p in _problems() if p.place_code in ("P1", "P2")]
     solutions = solve_places(executor, problems, SolveOptions(method="heuristic"), None, crashed)
     assert solutions["P2"] is finished
@@ -196,23 +202,11 @@ def test_the_scheduler_probe_waits_for_a_scheduler_still_starting() -> None:
 def test_a_place_whose_solve_fails_is_an_error_and_the_others_keep_their_plans() -> None:
     """An unexpected exception in one place's solve (a bug) makes that place an error with a one-line message;
     the other places' plans are kept, so the run still writes them (exit 1, not a crash)."""
-    from concurrent.futures import Executor, Future
 
     from footprint.problem import PlaceSolution
-    from footprint.runner import PlaceExecutor
 
     finished = PlaceSolution(place_code="P2", status="optimal", assignment=np.zeros(6, dtype=np.int64))
-
-    class OneFails(Executor):
-        def submit(self, fn, *args, **kwargs):
-            future: Future = Future()
-            if args[0].place_code == "P1":
-                future.set_exception(IndexError("boolean index did not match"))
-            else:
-                future.set_result(finished)
-            return future
-
-    executor = PlaceExecutor(OneFails(), lambda: 2, "test")
+    executor = _p1_fails(IndexError("boolean index did not match"), finished)
     problems = [p for p in _problems() if p.place_code in ("P1", "P2")]
     solutions = solve_places(executor, problems, SolveOptions(method="heuristic"), None)
     assert solutions["P2"] is finished and solutions["P1"].status == "error"
