@@ -122,7 +122,7 @@ def main() -> int:
         "objective | bound | time (s) | above best known |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
-    config = "configs/london.yaml"
+    config = bench_reference.config_name(str(REPO / "configs" / "london.yaml"))
     known = bench_reference.load_known(Path(args.known), config)
     near: list[bool] = []
     revision = subprocess.run(

@@ -94,7 +94,7 @@ def _commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def _config_name(config: str) -> str:
+def config_name(config: str) -> str:
     """``config`` as the record names it: relative to the repository when it is inside it."""
     path = Path(config).resolve()
     return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     known_path = Path(args.known)
-    config = _config_name(args.config)
+    config = config_name(args.config)
     known = load_known(known_path, config)
     validated = validate_scenario(load_scenario(args.config))
     problems = validated.problems

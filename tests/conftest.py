@@ -24,6 +24,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
+def slow_clock(monkeypatch: pytest.MonkeyPatch):
+    """Call it to make every later reading of ``time.perf_counter`` come 1,000 s after the last: a machine so
+    slow that any clock guard binds at once."""
+    import time
+
+    def start() -> None:
+        state = {"now": 0.0}
+
+        def slow() -> float:
+            state["now"] += 1000.0
+            return state["now"]
+
+        monkeypatch.setattr(time, "perf_counter", slow)
+
+    return start
+
+
+@pytest.fixture
 def highs_limits(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
     """Every ``time_limit`` and ``mip_max_nodes`` given to any HiGHS instance in the test, as (name, value)
     (HiGHS keeps its own clock, which a test's stand-in for ``time.perf_counter`` does not reach)."""

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 from footprint.solve import SolveOptions, solve_place, tree_nodes
 from problems import random_place
-
-
-def _slow_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every reading of ``time.perf_counter`` comes 1,000 s after the last: a machine so slow that any clock guard
-    binds at once."""
-    state = {"now": 0.0}
-
-    def slow() -> float:
-        state["now"] += 1000.0
-        return state["now"]
-
-    monkeypatch.setattr(time, "perf_counter", slow)
 
 
 def _assert_same_result(one, other) -> None:
@@ -37,7 +23,7 @@ def _assert_same_result(one, other) -> None:
 
 
 @pytest.mark.parametrize("method", ["auto", "columns"])
-def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(monkeypatch, highs_limits, method):
+def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(slow_clock, highs_limits, method):
     """With counted work the heuristic, column generation, the plans from the columns and branch-and-price
     run to their counts: on a place whose LP is fractional (so the tree runs) the result under a clock that
     jumps 1,000 s a reading is the one on this machine, field by field (timing aside), and no HiGHS solve is
@@ -46,7 +32,7 @@ def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(monkeypatc
     options = SolveOptions(method=method, time_limit=60, gap=0.0, counted=True)
     here = solve_place(problem, options)
     assert [name for name, _ in highs_limits if name == "time_limit"] == []
-    _slow_clock(monkeypatch)
+    slow_clock()
     slow = solve_place(problem, options)
     _assert_same_result(here, slow)
     assert here.model["tree_nodes"] >= 1  # the tree ran, within its counted nodes
@@ -54,13 +40,13 @@ def test_counted_work_gives_the_same_plan_and_bound_on_a_slow_machine(monkeypatc
     assert "stopped" not in here.message
 
 
-def test_without_counted_work_the_same_slow_clock_cuts_the_work_short(monkeypatch):
+def test_without_counted_work_the_same_slow_clock_cuts_the_work_short(slow_clock):
     """The control: under a clock that jumps 1,000 s a reading, the timed stages stop at once and say so, so
     the test above would see a clock that still decided anything."""
     problem = random_place(3)
     options = SolveOptions(method="columns", time_limit=60, gap=0.0)
     here = solve_place(problem, options)
-    _slow_clock(monkeypatch)
+    slow_clock()
     slow = solve_place(problem, options)
     assert "stopped" in slow.message and "stopped" not in here.message
     assert slow.model != here.model

@@ -269,26 +269,18 @@ def test_check_and_report_on_an_evaluated_folder(edited: tuple[Path, list[str], 
 @pytest.mark.parametrize("improve", [None, 0.2], ids=["least-change", "improve"])
 def test_counted_repair_is_the_same_on_a_slow_machine(
     edited: tuple[Path, list[str], str],
-    monkeypatch: pytest.MonkeyPatch,
+    slow_clock,
     highs_limits: list[tuple[str, object]],
     improve: float | None,
 ) -> None:
     """With counted work (solver.counted) no clock decides a repair: the heuristic runs to its counts and each
     HiGHS solve of the least-change model to a node limit, with no time limit. Under a clock that jumps 1,000 s a
     reading the repair is the one on this machine: plan, moves, each place's status, objective, bound and message."""
-    import time
-
     path, _, _ = edited
     overrides = ["solver.counted=true", "solver.time_limit=20"]
     here = repair_map(SAMPLE_CONFIG, path, overrides=overrides, improve=improve)
     assert highs_limits and {name for name, _ in highs_limits} == {"mip_max_nodes"}
-    state = {"now": 0.0}
-
-    def slow() -> float:
-        state["now"] += 1000.0
-        return state["now"]
-
-    monkeypatch.setattr(time, "perf_counter", slow)
+    slow_clock()
     there = repair_map(SAMPLE_CONFIG, path, overrides=overrides, improve=improve)
     assert here.ok and there.ok
     pd.testing.assert_frame_equal(here.plan.assignment, there.plan.assignment)
