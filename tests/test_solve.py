@@ -637,6 +637,52 @@ def test_the_mip_is_given_the_bound_proved_before_it_as_its_target(monkeypatch: 
     assert solution.bound >= exact.objective / 2 and check_plan(problem, solution.assignment) == []
 
 
+def test_the_integer_programme_after_column_generation_leaves_the_polish_its_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After column generation the master's integer programme has only a share of the time left, so one that runs
+    to its limit without a plan (Southwark at 60 s: 11.5 s over 2,970 columns) leaves the polishing walk from the
+    LP's rounded solution its time (there it found the best plan known in 0.6 s); then the programme runs again,
+    over the walk's neighbourhoods too. The old order gave the first programme all the time and never polished."""
+    from types import SimpleNamespace
+
+    from footprint.colgen import Master
+
+    problem = _pcn_grid()
+    best = solve_module._Best()
+    best.offer(problem, solve_heuristic(problem, seed=0, runs=1).assignment, "heuristic")
+    offset = [0.0]  # the seconds the stand-in programmes ran, on the stage's clock
+    monkeypatch.setattr(solve_module, "time", SimpleNamespace(perf_counter=lambda: time.perf_counter() + offset[0]))
+    events: list[tuple[str, float]] = []
+
+    def to_its_limit(self, nodes, seconds=None, duals=None, within=math.inf):
+        events.append(("programme", seconds))
+        offset[0] += seconds
+        return None
+
+    polish = solve_module.polish_plan
+
+    def polishing(*args, **kwargs):
+        events.append(("polish", kwargs["deadline"] - solve_module.time.perf_counter()))
+        return polish(*args, **kwargs)
+
+    generate = solve_module.generate_columns
+
+    def no_bound(*args, **kwargs):  # column generation proves nothing, so the plans from its columns are wanted
+        result, master = generate(*args, **kwargs)
+        return replace(result, bound=math.nan, converged=False), master
+
+    monkeypatch.setattr(Master, "integer_plan", to_its_limit)
+    monkeypatch.setattr(solve_module, "polish_plan", polishing)
+    monkeypatch.setattr(solve_module, "generate_columns", no_bound)
+    now = time.perf_counter()
+    solve_module._column_stage(problem, best, (), now + 100, now + 100, now + 100, SolveOptions())
+    assert events[0][0] == "programme" and events[0][1] <= solve_module.FIRST_INTEGER_SHARE * 100 + 1e-6
+    assert events[1][0] == "polish" and events[1][1] >= (1 - solve_module.FIRST_INTEGER_SHARE) * 100 - 5
+    assert [name for name, _ in events[2:3]] == ["programme"]  # again, over the walk's neighbourhoods too
+    assert check_plan(problem, best.assignment) == []
+
+
 def test_solve_options_defaults_are_the_config_defaults() -> None:
     """SolveOptions (the API) and the config's solver section (the CLI) default alike: one default of each."""
     from dataclasses import fields
