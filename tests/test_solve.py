@@ -652,7 +652,9 @@ def test_the_integer_programme_after_column_generation_leaves_the_polish_its_tim
     best = solve_module._Best()
     best.offer(problem, solve_heuristic(problem, seed=0, runs=1).assignment, "heuristic")
     offset = [0.0]  # the seconds the stand-in programmes ran, on the stage's clock
-    monkeypatch.setattr(solve_module, "time", SimpleNamespace(perf_counter=lambda: time.perf_counter() + offset[0]))
+    monkeypatch.setattr(
+        solve_module, "time", SimpleNamespace(perf_counter=lambda: time.perf_counter() + offset[0])
+    )
     events: list[tuple[str, float]] = []
 
     def to_its_limit(self, nodes, seconds=None, duals=None, within=math.inf):
@@ -668,7 +670,9 @@ def test_the_integer_programme_after_column_generation_leaves_the_polish_its_tim
 
     generate = solve_module.generate_columns
 
-    def no_bound(*args, **kwargs):  # column generation proves nothing, so the plans from its columns are wanted
+    def no_bound(
+        *args, **kwargs
+    ):  # column generation proves nothing, so the plans from its columns are wanted
         result, master = generate(*args, **kwargs)
         return replace(result, bound=math.nan, converged=False), master
 
