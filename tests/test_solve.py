@@ -685,6 +685,8 @@ def test_the_integer_programme_after_column_generation_leaves_the_polish_its_tim
     assert events[1][0] == "polish" and events[1][1] >= (1 - solve_module.FIRST_INTEGER_SHARE) * 100 - 5
     assert [name for name, _ in events[2:3]] == ["programme"]  # again, over the walk's neighbourhoods too
     assert check_plan(problem, best.assignment) == []
+    # the clock, not the counts, ended the plans from the columns (the second programme ran to the end): said
+    assert any("stopped at its share of the time limit" in note for note in best.notes)
 
 
 def test_solve_options_defaults_are_the_config_defaults() -> None:

@@ -61,6 +61,7 @@ import math
 import re
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -154,7 +155,7 @@ HEURISTIC_RUNS_VARIABLES_PER_SECOND = 600
 MIP_READ_BACK = 1.5
 #: Share of the time left after the heuristic in which column generation may start master rounds; the plans
 #: from its columns (rounding, dive, integer programme) get the rest, and the MIP what they leave. 0.75 -> 0.85
-#: (and the last pass's 0.9 -> 0.95) once pricing kept its cuts: on the seven London places whose column
+#: (and the last pass's 0.9 -> 0.95, since 0.92: below) once pricing kept its cuts: on the seven London places whose column
 #: generation the clock ends at 60 s the MIP after it never wrote the plan nor the bound; ten places side by side,
 #: median gap 1.17% -> 1.07%, Barnet 1.36% -> 1.11% (a better plan from the columns), Bromley 1.18% -> 0.89%,
 #: Enfield 1.16% -> 1.01%, Croydon proven 0.49%, none worse (BENCHMARKS.md).
@@ -196,7 +197,7 @@ COLUMN_TRIPLE_ROUNDS = 5
 #: Give column generation's master the neighbourhoods of every plan the heuristic's walks accepted (hundreds of
 #: distinct plans, 800-1,800 distinct columns on London's large places: Bromley 564 and 1,767), recombined first
 #: as an integer programme, so plans can join neighbourhoods of different walks, not only the columns pricing
-#: made; and those of the polishing walks' plans.
+#: made; and those of the polishing walks' plans (the first walk's before the master's second integer programme).
 POOL_COLUMNS = True
 #: ... from the start on places of more LSOAs than this (on smaller places they join it once column generation
 #: ends, for its integer programme). Where column generation does not converge in the time, the pool's columns
@@ -796,7 +797,9 @@ def _column_stage(
     """Column generation over whole neighbourhoods (:mod:`footprint.colgen`): first the neighbourhoods of the
     heuristic walks' plans (``pool``) recombined as an integer programme, then raise the bound from all of them,
     then offer the plans from its columns (the master as an integer programme over the columns that could
-    better the incumbent, the rounded LP solution polished by the heuristic, a dive), then branch and price
+    better the incumbent, with ``FIRST_INTEGER_SHARE`` of the time to ``end``; the rounded LP solution polished
+    by the heuristic, ``POLISH_RUNS`` times, the programme again after the first walk, over its plans'
+    neighbourhoods too; a dive), then branch and price
     (``BRANCH_AND_PRICE``), stopping once a plan is proven within the gap. Every limit is a count; the
     ``deadline`` is a guard (a note says when it bound; one exact pass may run on to ``bound_by`` when no bound
     was proved by then; the plans from the columns may run to ``end``); all three are None with
@@ -847,28 +850,37 @@ def _column_stage(
         _, _, values, _ = master.solve()
         starts = _rounded_starts(master, values)
         for run in range(POLISH_RUNS):
-            if best.proven_within(options.gap) or past_end():
+            if best.proven_within(options.gap):
+                break
+            if past_end():  # the clock, not the counts, ends the plans from the columns here
+                stopped = True
                 break
             walked = _polish(problem, best, starts, options.seed + run, end, options)
             if walked is None:
                 stopped = True
                 break
+            # the walks from the LP's rounded solution roam where the heuristic's did not: their neighbourhoods
+            # join the master (for the dive and the tree), which after the first walk recombines them with the
+            # rest
+            master.add_plans(walked)
             if run == 0 and walked and not best.proven_within(options.gap) and not past_end():
-                # the walk from the LP's rounded solution roams where the heuristic's did not: its
-                # neighbourhoods join the master, which recombines them with the rest
-                master.add_plans(walked)
                 _integer_plan(problem, master, best, end)
-        if not best.proven_within(options.gap) and not past_end():
-            plan = dive(master, deadline=end)
-            stopped = stopped or past_end()
-            if plan is not None:
-                best.offer(problem, plan, "columns")
+        if not best.proven_within(options.gap):
+            if past_end():
+                stopped = True
+            else:
+                plan = dive(master, deadline=end)
+                stopped = stopped or past_end()
+                if plan is not None:
+                    best.offer(problem, plan, "columns")
         # the tree needs time a node: at 60 s on London's places it solves one node (its root's column
         # generation goes on), where the MIP after it proves some small places (Merton 0.30% against 0.94%); so
         # auto branches only from a converged root, and method columns (and counted work, where auto is columns)
         # always
         tree_wanted = options.method == "columns" or options.counted or result.converged
-        if tree_wanted and BRANCH_AND_PRICE and not best.proven_within(options.gap) and not past_end():
+        if tree_wanted and BRANCH_AND_PRICE and not best.proven_within(options.gap) and past_end():
+            stopped = True
+        elif tree_wanted and BRANCH_AND_PRICE and not best.proven_within(options.gap):
 
             def offer(assignment: np.ndarray) -> float:
                 best.offer(problem, assignment, "columns")
@@ -910,9 +922,10 @@ def _polish(
     seed: int,
     end: float | None,
     options: SolveOptions,
-) -> list[np.ndarray] | None:
+) -> Sequence[np.ndarray] | None:
     """Polish the first of ``starts`` (:func:`_rounded_starts`) that :func:`polish_plan` can repair, offer its plan
-    and return the plans its walk accepted (none when no start can be repaired); None when ``end`` came first."""
+    and return the plans its walk accepted (none when no start can be repaired); None when ``end`` came first or
+    stopped the walk (its plan is offered all the same)."""
     for start in starts:
         if end is not None and time.perf_counter() >= end:
             return None
