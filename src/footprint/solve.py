@@ -846,17 +846,13 @@ def _column_stage(
         # plan) but can take all the time left where it is far above (Southwark at seed 1: 11.5 s over 2,970
         # columns to confirm the heuristic's 1.68808), where a polish finds better in about a second (1.65762,
         # the best known, in 0.6 s) and the programme after it needs 0.3 s
-        _integer_plan(problem, master, best, end, share=FIRST_INTEGER_SHARE)
-        _, _, values, _ = master.solve()
+        values = _integer_plan(problem, master, best, end, share=FIRST_INTEGER_SHARE)
         starts = _rounded_starts(master, values)
         for run in range(POLISH_RUNS):
             if best.proven_within(options.gap):
                 break
-            if past_end():  # the clock, not the counts, ends the plans from the columns here
-                stopped = True
-                break
             walked = _polish(problem, best, starts, options.seed + run, end, options)
-            if walked is None:
+            if walked is None:  # the clock, not the counts, ended the plans from the columns here
                 stopped = True
                 break
             # the walks from the LP's rounded solution roam where the heuristic's did not: their neighbourhoods
@@ -878,9 +874,10 @@ def _column_stage(
         # auto branches only from a converged root, and method columns (and counted work, where auto is columns)
         # always
         tree_wanted = options.method == "columns" or options.counted or result.converged
-        if tree_wanted and BRANCH_AND_PRICE and not best.proven_within(options.gap) and past_end():
+        branching = tree_wanted and BRANCH_AND_PRICE and not best.proven_within(options.gap)
+        if branching and past_end():
             stopped = True
-        elif tree_wanted and BRANCH_AND_PRICE and not best.proven_within(options.gap):
+        elif branching:
 
             def offer(assignment: np.ndarray) -> float:
                 best.offer(problem, assignment, "columns")
@@ -945,18 +942,19 @@ def _polish(
 
 def _integer_plan(
     problem: PlaceProblem, master: Master, best: _Best, end: float | None, share: float = 1.0
-) -> None:
+) -> np.ndarray:
     """Offer the best plan of the master's columns as an integer programme (:meth:`Master.integer_plan`, only
     the columns that could be in a plan better than the incumbent: seconds where all of them took up to 13 s),
-    guarded by ``share`` of the time to ``end``."""
-    value, duals, _, _ = master.solve()
+    guarded by ``share`` of the time to ``end``. Returns the master LP's solution (the programme solves a copy)."""
+    value, duals, values, _ = master.solve()
     if end is not None and time.perf_counter() >= end:
-        return
+        return values
     seconds = None if end is None else max(share * (end - time.perf_counter()), 0.1)
     within = max(best.objective - value, 0.0) if math.isfinite(best.objective) else math.inf
     plan = master.integer_plan(INTEGER_NODES, seconds=seconds, duals=duals, within=within)
     if plan is not None:
         best.offer(problem, plan, "columns")
+    return values
 
 
 def _rounded_starts(master: Master, values: np.ndarray) -> list[np.ndarray]:
