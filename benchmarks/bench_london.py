@@ -163,7 +163,7 @@ def main() -> int:
     recorded: list[str] = []
     if args.record and done.returncode in (0, 1):  # every plan a run writes has passed the verifier
         for place, _ in rows:
-            for what in bench_reference.record(
+            done_here, _ = bench_reference.record(
                 Path(args.known),
                 config,
                 place["place_code"],
@@ -171,8 +171,8 @@ def main() -> int:
                 place.get("objective"),
                 place.get("bound"),
                 how,
-            ):
-                recorded.append(f"{place['place_name']} {what}")
+            )
+            recorded += [f"{place['place_name']} {what}" for what in done_here]
     if near:
         print(
             f"within {NEAR:.1%} of the best known: {sum(near)} of {len(near)} places"

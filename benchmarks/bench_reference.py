@@ -61,16 +61,18 @@ def _finite(value: float | None) -> float | None:
 
 def record(
     path: Path, config: str, code: str, name: str, objective: float | None, bound: float | None, how: str
-) -> list[str]:
+) -> tuple[list[str], dict]:
     """Offer a place's verified plan's ``objective`` and a proved ``bound`` (None: none) to the record at ``path``:
     the objective is kept when it betters the record's, the bound (rounded down) when it is higher. The record is
     read again, changed and written under a lock, through a temporary file renamed into place, so runs recording
-    side by side keep each other's entries. Returns what was recorded ("plan", "bound")."""
+    side by side keep each other's entries. Returns what was recorded ("plan", "bound") and the place's entry as
+    it was before."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".json.lock"), "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         known = load_known(path, config)
         entry = known["places"].setdefault(code, {"name": name})
+        before_entry = dict(entry)
         done = []
         before = entry.get("objective")
         if _finite(objective) is not None and (before is None or objective < before - BETTER * abs(before)):
@@ -84,7 +86,7 @@ def record(
             partial = path.with_suffix(".json.partial")
             partial.write_text(json.dumps(known, indent=1) + "\n", encoding="utf-8")
             os.replace(partial, path)
-    return done
+    return done, before_entry
 
 
 def _commit() -> str:
@@ -152,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             broken = (
                 list(verdict.failures) if verdict is not None else [plan.statuses.get(code, "no verdict")]
             )
-        entry = load_known(known_path, config)["places"].get(code, {})
-        before_objective, before_bound = entry.get("objective"), entry.get("bound")
-        done = record(
+        done, entry = record(
             known_path,
             config,
             code,
@@ -163,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             solution.bound,
             how,
         )
+        before_objective, before_bound = entry.get("objective"), entry.get("bound")
         better_plan, better_bound = "plan" in done, "bound" in done
         if better_plan and args.plans:
             folder = Path(args.plans)
