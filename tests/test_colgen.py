@@ -757,3 +757,25 @@ def test_no_cuts_where_the_lp_already_proves_enough():
     assert cut.triples > 0
     proves, _ = generate_columns(problem, exact_passes=30, triple_rounds=3, enough=plain.lp_value - 1e-6)
     assert proves.triples == 0 and proves.bound >= plain.lp_value - 1e-6
+
+
+def test_weighted_centres_are_the_required_then_the_most_opened_on_distinct_roots():
+    """The centres a start grows from: every centre that must open (opened or not), then the others by how much
+    the LP opens them, skipping a centre whose root unit a centre chosen before holds; None when too few are
+    open at all."""
+    problem = grid_problem(2, 4, pop_min=10, pop_max=60, k_min=1, k_max=4, hubs=[0, 5, 3, 5], required=[2])
+    pricing = Pricing(problem)
+    master = Master(pricing, box=1e3)
+    master.add(
+        [
+            pricing.column(0, (0, 1, 4)),
+            pricing.column(1, (5, 6)),
+            pricing.column(3, (2, 5, 6)),
+            pricing.column(2, (3, 7)),
+        ]
+    )
+    values = np.array([0.5, 0.9, 0.95, 0.0])
+    assert master.centre_weights(values).tolist() == [0.5, 0.9, 0.0, 0.95]
+    assert master.weighted_centres(values, 2) == [2, 3]  # the required one first, then the most opened
+    assert master.weighted_centres(values, 3) == [0, 2, 3]  # centre 1 shares centre 3's root: skipped
+    assert master.weighted_centres(values, 4) is None  # only three roots are open

@@ -636,3 +636,17 @@ def test_a_place_without_pcn_data() -> None:
     )
     result = solve_heuristic(problem, seed=2)
     assert result is not None and check_plan(problem, result.assignment) == []
+
+
+def test_grow_from_centres_keeps_the_centres_it_is_given():
+    """Growth, repair and local search from centres chosen elsewhere (a column-generation LP's): a valid plan
+    served by exactly those centres; None when they cannot make one (a root boxed in below the lower bound) or
+    their number is outside the k range."""
+    from footprint.heuristic import grow_from_centres
+
+    problem = grid_problem(1, 6, pop_min=30, pop_max=30, k_min=2, k_max=2, hubs=[0, 1, 5])
+    plan = grow_from_centres(problem, [0, 2])
+    assert plan is not None and check_plan(problem, plan) == []
+    assert plan.tolist() == [0, 0, 0, 2, 2, 2]
+    assert grow_from_centres(problem, [0, 1]) is None  # hub 0's root can only ever hold 10 people
+    assert grow_from_centres(problem, [2]) is None

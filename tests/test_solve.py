@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import footprint.solve as solve_module
 from footprint.heuristic import check_plan, solve_heuristic
 from footprint.model import build_model
+from footprint.objective import evaluate_terms, weighted_objective
 from footprint.problem import Weights
 from footprint.solve import SolveOptions, check_feasibility, solve_place, solver_available
 from problems import brute_force, grid_problem
@@ -702,3 +703,38 @@ def test_solve_options_defaults_are_the_config_defaults() -> None:
     assert {name: getattr(from_config, name) for name in shared} == {
         name: getattr(api, name) for name in shared
     }
+
+
+def test_the_polish_grows_a_start_from_the_lps_centres_when_the_rounded_one_cannot_be_repaired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The starts after column generation: the LP's rounded solution first, then the heuristic's growth from the
+    centres the LP opens most, at the same k; when no rounded start can be repaired (City and Hackney at 60 s,
+    whose LP opens the best known plan's 9 centres) the walk leaves from the grown one."""
+    from footprint.colgen import Master, Pricing
+
+    problem = grid_problem(1, 6, pop_min=30, pop_max=30, k_min=2, k_max=2, hubs=[0, 1, 5])
+    pricing = Pricing(problem)
+    master = Master(pricing, box=1e3)
+    master.add([pricing.column(0, (0, 1, 2)), pricing.column(1, (1, 2, 3)), pricing.column(2, (3, 4, 5))])
+    values = np.array([0.6, 0.4, 1.0])
+    starts = solve_module._polish_starts(problem, master, values)
+    assert len(starts) == 2  # one whole k: its rounded start, then its grown one
+    rounded = solve_module._rounded_starts(master, values)[0]
+    assert np.array_equal(starts[0](), rounded)
+    assert starts[1]().tolist() == [0, 0, 0, 2, 2, 2]  # grown from hubs 0 and 2, the most opened
+    polish = solve_module.polish_plan
+    polished: list[list[int]] = []
+
+    def first_unrepairable(problem_, assignment, **kwargs):  # the first start tried cannot be repaired
+        polished.append(assignment.tolist())
+        return None if len(polished) == 1 else polish(problem_, assignment, **kwargs)
+
+    monkeypatch.setattr(solve_module, "polish_plan", first_unrepairable)
+    best = solve_module._Best()
+    walked = solve_module._polish(problem, best, starts, 0, None, SolveOptions())
+    assert polished == [rounded.tolist(), [0, 0, 0, 2, 2, 2]]  # the rounded start, then the grown one
+    assert walked and best.source == "columns" and check_plan(problem, best.assignment) == []
+    assert best.objective <= weighted_objective(
+        problem, evaluate_terms(problem, np.array([0, 0, 0, 2, 2, 2]))
+    )

@@ -57,7 +57,9 @@ finds enters the master, the next pass prices at the master's own duals. The LP 
 at the master's own duals finds no column (then L equals the master's value).
 
 **Plans.** :meth:`Master.rounded` turns the master's solution into a start (the k centres of largest value,
-each unit to the one covering it most) that :func:`footprint.heuristic.polish_plan` repairs and improves;
+each unit to the one covering it most) that :func:`footprint.heuristic.polish_plan` repairs and improves; when
+the repair cannot meet the bounds from it, :meth:`Master.weighted_centres` gives the k centres the solution opens
+most, for the heuristic's own growth (:func:`footprint.heuristic.grow_from_centres`);
 :func:`dive` fixes the largest fractional column and regenerates until the solution is integral;
 :meth:`Master.integer_plan` solves the master with lambda integer over the columns generated (and those of every
 plan offered), only those whose reduced cost could put them in a plan better than the incumbent.
@@ -1164,6 +1166,34 @@ class Master:
             return value
         return value + fixed + float(taken[lo : hi + 1].min())
 
+    def centre_weights(self, values: np.ndarray) -> np.ndarray:
+        """Each centre's opening in the master's solution ``values``: the sum of its columns' values."""
+        weight = np.zeros(self.pr.problem.n_centres)
+        for col, v in zip(self.columns, values.tolist(), strict=True):
+            if v > 1e-6:
+                weight[col.centre] += v
+        return weight
+
+    def weighted_centres(self, values: np.ndarray, k: int) -> list[int] | None:
+        """The k centres the master's solution ``values`` opens most (:meth:`centre_weights`): every centre that
+        must open, then the others by opening (ties: the lower index), each on a root unit no centre chosen
+        before holds, each opened at least a little; sorted. None when fewer than k such centres are open."""
+        p = self.pr.problem
+        weight = self.centre_weights(values)
+        must = self.pr.required & self.pr.openable
+        order = np.lexsort((np.arange(p.n_centres), -weight, ~must))
+        chosen: list[int] = []
+        roots: set[int] = set()
+        for c in order.tolist():
+            if len(chosen) == k:
+                break
+            root = int(p.centre_root[c])
+            if not (must[c] or weight[c] > 1e-6) or not self.pr.openable[c] or root in roots:
+                continue
+            chosen.append(c)
+            roots.add(root)
+        return sorted(chosen) if len(chosen) == k else None
+
     def rounded(self, values: np.ndarray, k: int | None = None) -> np.ndarray:
         """A start for :func:`footprint.heuristic.polish_plan` from the master's solution ``values``: the k
         centres of largest total value (k the solution's number of neighbourhoods rounded, or ``k``, into the k
@@ -1171,11 +1201,10 @@ class Master:
         centre its root unit. Not a plan."""
         p = self.pr.problem
         n = self.pr.n
-        weight = np.zeros(p.n_centres)
+        weight = self.centre_weights(values)
         cover = np.zeros((n, p.n_centres))
         for col, v in zip(self.columns, values.tolist(), strict=True):
             if v > 1e-6:
-                weight[col.centre] += v
                 cover[list(col.units), col.centre] += v
         k = min(max(round(float(weight.sum())) if k is None else k, self.pr.k_min), self.pr.k_max)
         chosen = np.argsort(-weight, kind="stable")[:k]

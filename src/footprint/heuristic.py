@@ -510,6 +510,33 @@ def polish_plan(
     return replace(result, stopped=stopped, visited=tuple(visited.values()) if visited else ())
 
 
+def grow_from_centres(problem: PlaceProblem, centres: list[int]) -> np.ndarray | None:
+    """Steps 2-4 of the heuristic (growth, repair, local search) from ``centres`` chosen elsewhere (the centres a
+    column-generation LP opens most, :meth:`footprint.colgen.Master.weighted_centres`), in both growth modes;
+    the better valid plan's assignment (ties: the compact mode's), or None when neither mode's repair meets the
+    bounds. A start for :func:`polish_plan`: the LP's choice of centres is its strongest signal, where its
+    rounded cover of units can break the bounds past repair (City and Hackney at 60 s: its 9 centres are the
+    best known plan's, and from this start the walk comes within 0.1% of that plan)."""
+    if not problem.k_min <= len(centres) <= problem.k_max:
+        return None
+    allowed = allowed_matrix(problem)
+    neighbours = problem.neighbours()
+    shared = _Shared(problem)
+    best: HeuristicResult | None = None
+    for balanced in (False, True):
+        region = _grow(problem, list(centres), allowed, neighbours, balanced=balanced)
+        if region is None:
+            continue
+        state = _State(problem, list(centres), region, shared)
+        if not _repair(state, allowed, neighbours):
+            continue
+        _improve(state, allowed, neighbours)
+        candidate = _valid_result(state)
+        if candidate is not None and (best is None or candidate.objective < best.objective - 1e-12):
+            best = candidate
+    return None if best is None else best.assignment
+
+
 def _valid_result(state: _State) -> HeuristicResult | None:
     """The state's plan and objective, or None (with a warning) when it breaks a hard rule."""
     problem = state.p

@@ -56,12 +56,13 @@ reason in the place's words, ``error`` with what failed and the alternative solv
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -73,7 +74,14 @@ from footprint.branch import MAX_NODES, branch_and_price
 from footprint.colgen import Master, Pricing, dive, generate_columns, recombine_plans
 from footprint.config import COUNTED_EXACT_REFUSED, Solver
 from footprint.errors import SolverError
-from footprint.heuristic import RECOMBINE_ITERATIONS, allowed_matrix, check_plan, polish_plan, solve_heuristic
+from footprint.heuristic import (
+    RECOMBINE_ITERATIONS,
+    allowed_matrix,
+    check_plan,
+    grow_from_centres,
+    polish_plan,
+    solve_heuristic,
+)
 from footprint.highs import _stdout_to_null, new_highs
 from footprint.model import PlaceModel, add_contiguity_cuts, add_pcn_cuts, build_model, define_access
 from footprint.objective import evaluate_terms, weighted_objective
@@ -798,7 +806,8 @@ def _column_stage(
     heuristic walks' plans (``pool``) recombined as an integer programme, then raise the bound from all of them,
     then offer the plans from its columns (the master as an integer programme over the columns that could
     better the incumbent, with ``FIRST_INTEGER_SHARE`` of the time to ``end``; the rounded LP solution polished
-    by the heuristic, ``POLISH_RUNS`` times, the programme again after the first walk, over its plans'
+    by the heuristic, or a start grown from the LP's centres when no rounded one can be repaired
+    (:func:`_polish_starts`), ``POLISH_RUNS`` times, the programme again after the first walk, over its plans'
     neighbourhoods too; a dive), then branch and price
     (``BRANCH_AND_PRICE``), stopping once a plan is proven within the gap. Every limit is a count; the
     ``deadline`` is a guard (a note says when it bound; one exact pass may run on to ``bound_by`` when no bound
@@ -847,7 +856,7 @@ def _column_stage(
         # columns to confirm the heuristic's 1.68808), where a polish finds better in about a second (1.65762,
         # the best known, in 0.6 s) and the programme after it needs 0.3 s
         values = _integer_plan(problem, master, best, end, share=FIRST_INTEGER_SHARE)
-        starts = _rounded_starts(master, values)
+        starts = _polish_starts(problem, master, values)
         for run in range(POLISH_RUNS):
             if best.proven_within(options.gap):
                 break
@@ -915,20 +924,23 @@ def _column_stage(
 def _polish(
     problem: PlaceProblem,
     best: _Best,
-    starts: list[np.ndarray],
+    starts: list[Callable[[], np.ndarray | None]],
     seed: int,
     end: float | None,
     options: SolveOptions,
 ) -> Sequence[np.ndarray] | None:
-    """Polish the first of ``starts`` (:func:`_rounded_starts`) that :func:`polish_plan` can repair, offer its plan
+    """Polish the first of ``starts`` (:func:`_polish_starts`) that :func:`polish_plan` can repair, offer its plan
     and return the plans its walk accepted (none when no start can be repaired); None when ``end`` came first or
     stopped the walk (its plan is offered all the same)."""
     for start in starts:
         if end is not None and time.perf_counter() >= end:
             return None
+        assignment = start()
+        if assignment is None:
+            continue
         polished = polish_plan(
             problem,
-            start,
+            assignment,
             seed=seed,
             recombine=recombine_budget(options),
             deadline=end,
@@ -957,18 +969,39 @@ def _integer_plan(
     return values
 
 
+def _polish_starts(
+    problem: PlaceProblem, master: Master, values: np.ndarray
+) -> list[Callable[[], np.ndarray | None]]:
+    """The starts :func:`_polish` tries in turn, from the master's solution ``values``: the rounded solution at
+    each k of :func:`_rounded_starts`, then the heuristic's growth from the k centres the solution opens most
+    (:func:`footprint.heuristic.grow_from_centres`), at the same k. The rounded starts are made now (the master's
+    columns grow after); a grown start when first asked for, once."""
+    rounded = _rounded_starts(master, values)
+    starts: list[Callable[[], np.ndarray | None]] = [functools.partial(np.copy, start) for start in rounded]
+    for k in _start_ks(master, values):
+        centres = master.weighted_centres(values, k)
+        if centres is not None:
+            starts.append(functools.cache(functools.partial(grow_from_centres, problem, centres)))
+    return starts
+
+
 def _rounded_starts(master: Master, values: np.ndarray) -> list[np.ndarray]:
-    """Starts for polish_plan from the master's solution: at its number of neighbourhoods rounded, then at the
-    other whole number next to it (Greenwich's LP at 60 s uses 8.67: 9 neighbourhoods cannot all reach 30,000
-    residents around the 9 centres it weighs most, and the repair fails; 8 can)."""
+    """Starts for polish_plan from the master's solution: rounded (:meth:`Master.rounded`) at each k of
+    :func:`_start_ks`."""
+    return [master.rounded(values, k) for k in _start_ks(master, values)]
+
+
+def _start_ks(master: Master, values: np.ndarray) -> list[int]:
+    """The numbers of neighbourhoods to start from: the master's solution's rounded, then the other whole number
+    next to it (Greenwich's LP at 60 s uses 8.67: 9 neighbourhoods cannot all reach 30,000 residents around the 9
+    centres it weighs most, and the repair fails; 8 can); into the k range, once each."""
     p = master.pr.problem
     opened = float(values.sum())  # every column is one neighbourhood
     first = round(opened)
     ks = [first]
     if abs(opened - first) > 1e-6:  # fractional: the other whole number beside it
         ks.append(math.floor(opened) if first > opened else math.ceil(opened))
-    ks = list(dict.fromkeys(min(max(k, p.k_min), p.k_max) for k in ks))  # into the range, once each
-    return [master.rounded(values, k) for k in ks]
+    return list(dict.fromkeys(min(max(k, p.k_min), p.k_max) for k in ks))
 
 
 @dataclass
