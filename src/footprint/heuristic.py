@@ -392,17 +392,7 @@ def _single_run(
                 centres = _choose_seeds(problem, k, allowed, rng)
             if centres is None:
                 continue
-            for balanced in (False, True):
-                region = _grow(problem, centres, allowed, neighbours, balanced=balanced)
-                if region is None:
-                    continue
-                state = _State(problem, centres, region, shared)
-                if not _repair(state, allowed, neighbours):
-                    continue
-                _improve(state, allowed, neighbours)
-                candidate = _valid_result(state)
-                if candidate is None:
-                    continue
+            for candidate, state in _grown(problem, centres, allowed, neighbours, shared):
                 if k not in starts or candidate.objective < starts[k][0].objective - 1e-12:
                     starts[k] = (candidate, state)
                 if best is None or candidate.objective < best.objective - 1e-12:
@@ -519,22 +509,38 @@ def grow_from_centres(problem: PlaceProblem, centres: list[int]) -> np.ndarray |
     best known plan's, and from this start the walk comes within 0.1% of that plan)."""
     if not problem.k_min <= len(centres) <= problem.k_max:
         return None
-    allowed = allowed_matrix(problem)
-    neighbours = problem.neighbours()
-    shared = _Shared(problem)
-    best: HeuristicResult | None = None
+    grown = _grown(problem, list(centres), allowed_matrix(problem), problem.neighbours(), _Shared(problem))
+    if not grown:
+        return None
+    best = grown[0][0]
+    for candidate, _ in grown[1:]:
+        if candidate.objective < best.objective - 1e-12:
+            best = candidate
+    return best.assignment
+
+
+def _grown(
+    problem: PlaceProblem,
+    centres: list[int],
+    allowed: np.ndarray,
+    neighbours: list[list[int]],
+    shared: _Shared,
+) -> list[tuple[HeuristicResult, _State]]:
+    """Steps 2-4 from ``centres``: growth in each mode (compact, then balanced), repair and local search; each
+    valid plan with its state, in that order (a mode whose growth or repair fails gives none)."""
+    grown = []
     for balanced in (False, True):
-        region = _grow(problem, list(centres), allowed, neighbours, balanced=balanced)
+        region = _grow(problem, centres, allowed, neighbours, balanced=balanced)
         if region is None:
             continue
-        state = _State(problem, list(centres), region, shared)
+        state = _State(problem, centres, region, shared)
         if not _repair(state, allowed, neighbours):
             continue
         _improve(state, allowed, neighbours)
         candidate = _valid_result(state)
-        if candidate is not None and (best is None or candidate.objective < best.objective - 1e-12):
-            best = candidate
-    return None if best is None else best.assignment
+        if candidate is not None:
+            grown.append((candidate, state))
+    return grown
 
 
 def _valid_result(state: _State) -> HeuristicResult | None:
